@@ -1,0 +1,134 @@
+static char help[] = "stabaudit - controlled perturbation audits of neural-network training stability\n\n"
+                     "usage:\n"
+                     "  stabaudit run  DECK.yaml [-o DIR] [-group_size N] [deck keys as options]  run or resume a campaign\n"
+                     "  stabaudit plan DECK.yaml [deck keys as options]                           print the member table summary\n"
+                     "  stabaudit version                                                         print versions of stabaudit and its libraries\n\n"
+                     "Every deck key is also an option (nested maps joined by '_': task: {quadratic: {dim: 64}} is -task_quadratic_dim 64);\n"
+                     "the command line overrides the deck. Run with -options_left to see unused options.\n";
+
+/*
+  Examples:
+    mpiexec -n 2 build/bin/stabaudit run input/quickstart.yaml -o runs/quickstart
+    build/bin/stabaudit plan input/quickstart.yaml -campaign_seeds 1,2,3,4
+    mpiexec -n 4 build/bin/stabaudit run input/quickstart.yaml -o runs/q4 -group_size 2
+*/
+#include <stabaudit/saensemble.h>
+#include <stabaudit/sadeck.h>
+#include <slepcsys.h>
+#include <time.h>
+#include <string.h>
+
+static PetscErrorCode SAErrorHandler(MPI_Comm comm, int line, const char *fun, const char *file, PetscErrorCode n, PetscErrorType p, const char *mess, void *ctx)
+{
+  if (n == PETSC_ERR_USER_INPUT) return n; /* a bad deck: reported once, cleanly, by main() */
+  return PetscTraceBackErrorHandler(comm, line, fun, file, n, p, mess, ctx);
+}
+
+static PetscErrorCode LoadCampaign(const char deck[], int argc, char **argv, SACampaign *c)
+{
+  PetscFunctionBeginUser;
+  PetscCall(SADeckLoad(PETSC_COMM_WORLD, deck, argc, argv));
+  PetscCall(SACampaignCreate(PETSC_COMM_WORLD, c));
+  PetscCall(SACampaignSetFromOptions(*c));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode CommandRun(const char deck[], int argc, char **argv)
+{
+  SACampaign    c;
+  SAEnsemble    e;
+  char          dir[PETSC_MAX_PATH_LEN], def[PETSC_MAX_PATH_LEN], history[4096], stamp[64];
+  const char   *base = strrchr(deck, '/') ? strrchr(deck, '/') + 1 : deck;
+  PetscLogStage stage;
+  time_t        now = time(NULL);
+
+  PetscFunctionBeginUser;
+  PetscCall(LoadCampaign(deck, argc, argv, &c));
+  PetscCall(SAEnsembleCreate(PETSC_COMM_WORLD, &e));
+  PetscCall(SAEnsembleSetFromOptions(e));
+  PetscCall(PetscSNPrintf(def, sizeof(def), "runs/%.*s", (int)strcspn(base, "."), base));
+  PetscCall(SADeckSetRole(SA_KEY_CONTROL));
+  PetscCall(SADeckGetString("", "o", def, dir, sizeof(dir), NULL));
+  PetscCall(SADeckSetRole(SA_KEY_RESULT));
+  PetscCall(SADeckCheckUnused(PETSC_COMM_WORLD));
+  strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+  PetscCall(PetscSNPrintf(history, sizeof(history), "%s:", stamp));
+  for (int i = 0; i < argc; i++) {
+    PetscCall(PetscStrlcat(history, " ", sizeof(history)));
+    PetscCall(PetscStrlcat(history, argv[i], sizeof(history)));
+  }
+  PetscCall(SAEnsembleSetCampaign(e, c));
+  PetscCall(SAEnsembleSetDirectory(e, dir));
+  PetscCall(SAEnsembleSetCommandLine(e, history));
+  PetscCall(SAEnsemblePrepareDirectory(e));
+  PetscCall(PetscLogStageRegister("Train", &stage));
+  PetscCall(PetscLogStagePush(stage));
+  PetscCall(SAEnsembleRun(e));
+  PetscCall(PetscLogStagePop());
+  PetscCall(PetscLogStageRegister("IO", &stage));
+  PetscCall(PetscLogStagePush(stage));
+  PetscCall(SAEnsembleWriteResults(e));
+  PetscCall(PetscLogStagePop());
+  PetscCall(SAEnsembleSummary(e));
+  PetscCall(SAEnsembleDestroy(&e));
+  PetscCall(SACampaignDestroy(&c));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode CommandPlan(const char deck[], int argc, char **argv)
+{
+  SACampaign c;
+  SAEnsemble e;
+  char       dir[PETSC_MAX_PATH_LEN];
+
+  PetscFunctionBeginUser;
+  PetscCall(LoadCampaign(deck, argc, argv, &c));
+  PetscCall(SAEnsembleCreate(PETSC_COMM_WORLD, &e));
+  PetscCall(SAEnsembleSetFromOptions(e));
+  PetscCall(SADeckSetRole(SA_KEY_CONTROL));
+  PetscCall(SADeckGetString("", "o", "", dir, sizeof(dir), NULL));
+  PetscCall(SADeckCheckUnused(PETSC_COMM_WORLD));
+  PetscCall(SACampaignExpand(c, NULL));
+  PetscCall(SACampaignView(c, PETSC_VIEWER_STDOUT_WORLD));
+  PetscCall(SAEnsembleDestroy(&e));
+  PetscCall(SACampaignDestroy(&c));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+int main(int argc, char **argv)
+{
+  PetscErrorCode ierr;
+  const char    *cmd = argc > 1 ? argv[1] : "", *deck = argc > 2 ? argv[2] : NULL;
+
+  PetscCall(SlepcInitialize(&argc, &argv, NULL, help));
+  PetscCall(SAInitialize());
+  PetscCall(PetscPushErrorHandler(SAErrorHandler, NULL));
+  if (!strcmp(cmd, "version")) {
+    char buf[1024];
+    PetscCall(SAGetProvenance(buf, sizeof(buf)));
+    ierr = PetscPrintf(PETSC_COMM_WORLD, "%s\n", buf);
+  } else if ((!strcmp(cmd, "run") || !strcmp(cmd, "plan")) && deck && deck[0] != '-') {
+    ierr = !strcmp(cmd, "run") ? CommandRun(deck, argc, argv) : CommandPlan(deck, argc, argv);
+  } else {
+    ierr = PETSC_ERR_USER_INPUT;
+    PetscCall(PetscPrintf(PETSC_COMM_WORLD, "%s", help));
+    PetscCall(PetscPrintf(PETSC_COMM_WORLD, "\nstabaudit: error: expected a command (run, plan, version) and for run/plan a deck, got '%s'\n", cmd));
+    PetscCall(SAFinalize());
+    PetscCall(SlepcFinalize());
+    return 2;
+  }
+  PetscCall(PetscPopErrorHandler());
+  if (ierr == PETSC_ERR_USER_INPUT) {
+    const char *msg;
+
+    PetscCall(SADeckError(ierr, &msg));
+    PetscCall(PetscPrintf(PETSC_COMM_WORLD, "stabaudit: error: %s\n", msg));
+    PetscCall(SAFinalize());
+    PetscCall(SlepcFinalize());
+    return 2;
+  }
+  if (ierr) PetscCallMPI(MPI_Abort(PETSC_COMM_WORLD, (int)ierr));
+  PetscCall(SAFinalize());
+  PetscCall(SlepcFinalize());
+  return 0;
+}

@@ -1,0 +1,883 @@
+/*
+  deck.c - YAML decks in PETSc's options database.
+
+  A deck is read with PetscOptionsInsertFileYAML() into a private options object, then copied
+  into the global database for every key the command line did not already set (the command line
+  wins). Every key stabaudit reads goes through an SADeckGet*() getter, which parses it strictly,
+  checks its range and records it (section, key, role, resolved value). The record gives
+    - SADeckCheckUnused(): unknown keys, reported with the keys allowed in their section;
+    - SADeckGetResolved(): the resolved deck (every key with its value, defaults included);
+    - SADeckCompareResolved(): whether a campaign directory may be resumed with this deck.
+  Errors name the deck file (or the command line), the key and the allowed values or range.
+*/
+#include <stabaudit/sadeck.h>
+#include <yaml.h>
+#include <errno.h>
+#include <string.h>
+#include <ctype.h>
+#include <stdlib.h>
+
+#define SA_DECK_VALUE_LEN 1024
+
+typedef struct {
+  char      name[160];                /* option name without the dash, e.g. task_quadratic_dim */
+  char      section[128];             /* prefix, e.g. task_quadratic_ ("" at top level) */
+  char      key[64];                  /* key inside the section, e.g. dim */
+  SAKeyRole role;                     /* result, extensible or control */
+  char      value[SA_DECK_VALUE_LEN]; /* resolved value in YAML syntax */
+} SADeckKey;
+
+static char         SADeckFile[PETSC_MAX_PATH_LEN] = "";
+static PetscOptions SADeckOptions                  = NULL; /* what the file itself holds */
+static SADeckKey   *SADeckKeys                     = NULL;
+static PetscInt     SADeckNKeys = 0, SADeckMaxKeys = 0;
+static SAKeyRole    SADeckRole                     = SA_KEY_RESULT;
+
+/* options PETSc (not stabaudit) reads; they are never reported as unknown */
+static const char *const SADeckPetscPrefixes[] = {"log_",     "malloc",  "info",         "options_", "help",   "version",
+                                                  "on_error", "fp_trap", "check_",       "viewer_",  "petsc",  "no_signal",
+                                                  "error_",   "debugger", "start_in_debugger", "memory_", "objects_", "mpi_",
+                                                  "saws",     "use_gpu_aware_mpi",     "skip_petscrc", "device_", NULL};
+
+/*@C
+  SADeckGetFileName - Returns the name of the deck loaded by `SADeckLoad()` ("" if none)
+
+  Not Collective
+
+  Output Parameter:
+. file - the path as given on the command line
+
+  Level: developer
+
+.seealso: `SADeckLoad()`
+@*/
+PetscErrorCode SADeckGetFileName(const char **file)
+{
+  PetscFunctionBeginUser;
+  *file = SADeckFile;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* the origin of a key for messages: the deck file or the command line */
+static const char *SADeckOrigin(const char name[])
+{
+  PetscBool has = PETSC_FALSE;
+  char      opt[192];
+
+  if (SADeckOptions) {
+    PetscSNPrintf(opt, sizeof(opt), "-%s", name);
+    PetscOptionsHasName(SADeckOptions, NULL, opt, &has);
+  }
+  return has ? SADeckFile : "the command line";
+}
+
+/* a syntax check with libyaml, so that a malformed deck is reported with its line and column */
+static PetscErrorCode SADeckCheckSyntax(const char file[])
+{
+  FILE         *fp;
+  yaml_parser_t parser;
+  yaml_event_t  event;
+  int           done = 0, ok = 1;
+  char          msg[512] = "";
+
+  PetscFunctionBeginUser;
+  fp = fopen(file, "rb");
+  PetscCheck(fp, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "deck '%s': cannot open it: %s", file, strerror(errno));
+  PetscCheck(yaml_parser_initialize(&parser), PETSC_COMM_SELF, PETSC_ERR_MEM, "libyaml: cannot initialise a parser");
+  yaml_parser_set_input_file(&parser, fp);
+  while (!done) {
+    if (!yaml_parser_parse(&parser, &event)) {
+      ok = 0;
+      PetscCall(PetscSNPrintf(msg, sizeof(msg), "deck '%s', line %d, column %d: YAML syntax error: %s%s%s", file,
+                              (int)parser.problem_mark.line + 1, (int)parser.problem_mark.column + 1,
+                              parser.problem ? parser.problem : "unknown problem", parser.context ? " " : "",
+                              parser.context ? parser.context : ""));
+      break;
+    }
+    done = (event.type == YAML_STREAM_END_EVENT);
+    yaml_event_delete(&event);
+  }
+  yaml_parser_delete(&parser);
+  fclose(fp);
+  PetscCheck(ok, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s", msg);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SADeckLoad - Loads a YAML deck into the options database; options on the command line win
+
+  Collective
+
+  Input Parameters:
++ comm - communicator of all ranks that read the deck
+. file - the deck (YAML)
+. argc - unused, kept for symmetry with `PetscInitialize()`
+- argv - unused
+
+  Notes:
+  Nested maps become option prefixes, scalar lists comma lists (`PetscOptionsInsertFileYAML()`).
+  PETSc 3.18 rejects lists of multi-key maps: repeated blocks are named, and each name is the
+  prefix of its own block. A malformed deck is a clear error naming the file, line and column.
+
+  Level: beginner
+
+.seealso: `SADeckCheckUnused()`, `SADeckGetInt()`
+@*/
+PetscErrorCode SADeckLoad(MPI_Comm comm, const char file[], int argc, char **argv)
+{
+  PetscInt       n;
+  char         **names, **values;
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscStrncpy(SADeckFile, file, sizeof(SADeckFile)));
+  PetscCall(SADeckCheckSyntax(file));
+  PetscCall(PetscOptionsDestroy(&SADeckOptions));
+  PetscCall(PetscOptionsCreate(&SADeckOptions));
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = PetscOptionsInsertFileYAML(comm, SADeckOptions, file, PETSC_TRUE);
+  PetscCall(PetscPopErrorHandler());
+  if (ierr) {
+    const char *text;
+    char       *specific = NULL;
+
+    PetscCall(PetscErrorMessage(ierr, &text, &specific));
+    SETERRQ(comm, PETSC_ERR_USER_INPUT,
+            "deck '%s': unsupported structure: %s. Scalars, scalar lists and nested maps are allowed; repeated blocks are named, e.g. 'perturbations: [spike, kick]' with 'spike: {kind: lr_spike, ...}'",
+            file, specific ? specific : text);
+  }
+  PetscCall(PetscOptionsLeftGet(SADeckOptions, &n, &names, &values));
+  for (PetscInt i = 0; i < n; i++) {
+    char      opt[192];
+    PetscBool has;
+
+    PetscCall(PetscSNPrintf(opt, sizeof(opt), "-%s", names[i]));
+    PetscCall(PetscOptionsHasName(NULL, NULL, opt, &has));
+    if (!has) PetscCall(PetscOptionsSetValue(NULL, opt, values[i]));
+  }
+  PetscCall(PetscOptionsLeftRestore(SADeckOptions, &n, &names, &values));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SADeckReset - Forgets the loaded deck and the recorded keys
+
+  Not Collective
+
+  Level: developer
+
+.seealso: `SADeckLoad()`
+@*/
+PetscErrorCode SADeckReset(void)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscOptionsDestroy(&SADeckOptions));
+  PetscCall(PetscFree(SADeckKeys));
+  SADeckNKeys = SADeckMaxKeys = 0;
+  SADeckFile[0]               = 0;
+  SADeckRole                  = SA_KEY_RESULT;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SADeckSetRole - Sets the role recorded for the keys read next (until the next call)
+
+  Not Collective
+
+  Input Parameter:
+. role - `SA_KEY_RESULT` (default), `SA_KEY_EXTENSIBLE` or `SA_KEY_CONTROL`
+
+  Level: developer
+
+.seealso: `SADeckCompareResolved()`
+@*/
+PetscErrorCode SADeckSetRole(SAKeyRole role)
+{
+  PetscFunctionBeginUser;
+  SADeckRole = role;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SADeckRecord(const char sec[], const char key[], const char value[])
+{
+  char      name[160];
+  SADeckKey *k = NULL;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscSNPrintf(name, sizeof(name), "%s%s", sec, key));
+  for (PetscInt i = 0; i < SADeckNKeys; i++)
+    if (!strcmp(SADeckKeys[i].name, name)) k = &SADeckKeys[i];
+  if (!k) {
+    if (SADeckNKeys == SADeckMaxKeys) {
+      SADeckMaxKeys = SADeckMaxKeys ? 2 * SADeckMaxKeys : 128;
+      PetscCall(PetscRealloc(sizeof(SADeckKey) * SADeckMaxKeys, &SADeckKeys));
+    }
+    k = &SADeckKeys[SADeckNKeys++];
+    PetscCall(PetscMemzero(k, sizeof(*k)));
+    PetscCall(PetscStrncpy(k->name, name, sizeof(k->name)));
+    PetscCall(PetscStrncpy(k->section, sec, sizeof(k->section)));
+    PetscCall(PetscStrncpy(k->key, key, sizeof(k->key)));
+  }
+  k->role = SADeckRole;
+  PetscCall(PetscStrncpy(k->value, value, sizeof(k->value)));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SADeckRaw(const char sec[], const char key[], char buf[], size_t len, PetscBool *set)
+{
+  char opt[192];
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscSNPrintf(opt, sizeof(opt), "-%s%s", sec, key));
+  PetscCall(PetscOptionsGetString(NULL, NULL, opt, buf, len, set));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+#define SADeckBad(sec, key, got, ...) \
+  do { \
+    char sa_what_[512], sa_name_[160]; \
+    PetscCall(PetscSNPrintf(sa_what_, sizeof(sa_what_), __VA_ARGS__)); \
+    PetscCall(PetscSNPrintf(sa_name_, sizeof(sa_name_), "%s%s", sec, key)); \
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s%s%s: key '%s' (option -%s): expected %s, got '%s'", \
+            SADeckOrigin(sa_name_) == SADeckFile ? "deck '" : "", SADeckOrigin(sa_name_), \
+            SADeckOrigin(sa_name_) == SADeckFile ? "'" : "", sa_name_, sa_name_, sa_what_, got); \
+  } while (0)
+
+static PetscBool SADeckParseInt(const char *s, PetscInt *v)
+{
+  char     *end;
+  long long x;
+
+  while (isspace((unsigned char)*s)) s++;
+  if (!*s) return PETSC_FALSE;
+  errno = 0;
+  x     = strtoll(s, &end, 10);
+  while (isspace((unsigned char)*end)) end++;
+  if (errno || *end || x > PETSC_MAX_INT || x < PETSC_MIN_INT) return PETSC_FALSE;
+  *v = (PetscInt)x;
+  return PETSC_TRUE;
+}
+
+static PetscBool SADeckParseReal(const char *s, PetscReal *v)
+{
+  char  *end;
+  double x;
+
+  while (isspace((unsigned char)*s)) s++;
+  if (!*s) return PETSC_FALSE;
+  errno = 0;
+  x     = strtod(s, &end);
+  while (isspace((unsigned char)*end)) end++;
+  if (errno || *end || x != x) return PETSC_FALSE;
+  *v = (PetscReal)x;
+  return PETSC_TRUE;
+}
+
+/*@C
+  SADeckGetInt - Reads an integer key of a deck section, checks its range and records it
+
+  Collective (every rank reads the same database)
+
+  Input Parameters:
++ sec - the section prefix, e.g. "campaign_" ("" for top level)
+. key - the key, e.g. "steps"
+. def - the default
+. lo  - smallest allowed value
+- hi  - largest allowed value
+
+  Output Parameters:
++ v   - the value
+- set - whether the deck or command line set it (may be NULL)
+
+  Notes:
+  A non-integer or out-of-range value is an error of type `PETSC_ERR_USER_INPUT` naming the file,
+  the key and the range.
+
+  Level: developer
+
+.seealso: `SADeckGetReal()`, `SADeckGetEnum()`, `SADeckCheckUnused()`
+@*/
+PetscErrorCode SADeckGetInt(const char sec[], const char key[], PetscInt def, PetscInt lo, PetscInt hi, PetscInt *v,
+                            PetscBool *set)
+{
+  char      buf[SA_DECK_VALUE_LEN], res[64];
+  PetscBool flg;
+
+  PetscFunctionBeginUser;
+  PetscCall(SADeckRaw(sec, key, buf, sizeof(buf), &flg));
+  *v = def;
+  if (flg && !SADeckParseInt(buf, v)) SADeckBad(sec, key, buf, "an integer in [%" PetscInt_FMT ", %" PetscInt_FMT "]", lo, hi);
+  if (*v < lo || *v > hi) SADeckBad(sec, key, buf, "an integer in [%" PetscInt_FMT ", %" PetscInt_FMT "]", lo, hi);
+  PetscCall(PetscSNPrintf(res, sizeof(res), "%" PetscInt_FMT, *v));
+  PetscCall(SADeckRecord(sec, key, res));
+  if (set) *set = flg;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SADeckGetReal - Reads a real key of a deck section, checks its range and records it
+
+  Collective
+
+  Input Parameters:
++ sec - the section prefix
+. key - the key
+. def - the default
+. lo  - smallest allowed value
+- hi  - largest allowed value (PETSC_MAX_REAL for none)
+
+  Output Parameters:
++ v   - the value
+- set - whether it was set (may be NULL)
+
+  Level: developer
+
+.seealso: `SADeckGetInt()`
+@*/
+PetscErrorCode SADeckGetReal(const char sec[], const char key[], PetscReal def, PetscReal lo, PetscReal hi, PetscReal *v,
+                             PetscBool *set)
+{
+  char      buf[SA_DECK_VALUE_LEN], res[64];
+  PetscBool flg;
+
+  PetscFunctionBeginUser;
+  PetscCall(SADeckRaw(sec, key, buf, sizeof(buf), &flg));
+  *v = def;
+  if (flg && !SADeckParseReal(buf, v)) SADeckBad(sec, key, buf, "a real number in [%g, %g]", (double)lo, (double)hi);
+  if (!(*v >= lo && *v <= hi)) SADeckBad(sec, key, buf, "a real number in [%g, %g]", (double)lo, (double)hi);
+  PetscCall(PetscSNPrintf(res, sizeof(res), "%.17g", (double)*v));
+  PetscCall(SADeckRecord(sec, key, res));
+  if (set) *set = flg;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SADeckGetBool - Reads a boolean key (true/false, yes/no, on/off, 1/0) and records it
+
+  Collective
+
+  Input Parameters:
++ sec - the section prefix
+. key - the key
+- def - the default
+
+  Output Parameters:
++ v   - the value
+- set - whether it was set (may be NULL)
+
+  Level: developer
+
+.seealso: `SADeckGetInt()`
+@*/
+PetscErrorCode SADeckGetBool(const char sec[], const char key[], PetscBool def, PetscBool *v, PetscBool *set)
+{
+  char      buf[SA_DECK_VALUE_LEN];
+  PetscBool flg;
+
+  PetscFunctionBeginUser;
+  PetscCall(SADeckRaw(sec, key, buf, sizeof(buf), &flg));
+  *v = def;
+  if (flg) {
+    if (!strcasecmp(buf, "true") || !strcasecmp(buf, "yes") || !strcasecmp(buf, "on") || !strcmp(buf, "1") || !buf[0]) *v = PETSC_TRUE;
+    else if (!strcasecmp(buf, "false") || !strcasecmp(buf, "no") || !strcasecmp(buf, "off") || !strcmp(buf, "0")) *v = PETSC_FALSE;
+    else SADeckBad(sec, key, buf, "a boolean (true, false)");
+  }
+  PetscCall(SADeckRecord(sec, key, *v ? "true" : "false"));
+  if (set) *set = flg;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SADeckGetEnum - Reads a key whose value is one of a list of names and records it
+
+  Collective
+
+  Input Parameters:
++ sec  - the section prefix
+. key  - the key
+. list - the allowed names
+. n    - their number
+- idx  - on input the default index
+
+  Output Parameters:
++ idx - index of the value in list
+- set - whether it was set (may be NULL)
+
+  Level: developer
+
+.seealso: `SADeckGetString()`
+@*/
+PetscErrorCode SADeckGetEnum(const char sec[], const char key[], const char *const list[], PetscInt n, PetscInt *idx,
+                             PetscBool *set)
+{
+  char      buf[SA_DECK_VALUE_LEN], allowed[512] = "one of";
+  PetscBool flg;
+
+  PetscFunctionBeginUser;
+  PetscCall(SADeckRaw(sec, key, buf, sizeof(buf), &flg));
+  if (flg) {
+    PetscInt found = -1;
+
+    for (PetscInt i = 0; i < n; i++)
+      if (!strcmp(buf, list[i])) found = i;
+    if (found < 0) {
+      for (PetscInt i = 0; i < n; i++) {
+        PetscCall(PetscStrlcat(allowed, i ? ", " : " ", sizeof(allowed)));
+        PetscCall(PetscStrlcat(allowed, list[i], sizeof(allowed)));
+      }
+      SADeckBad(sec, key, buf, "%s", allowed);
+    }
+    *idx = found;
+  }
+  PetscCall(SADeckRecord(sec, key, list[*idx]));
+  if (set) *set = flg;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SADeckGetString - Reads a free-form string key and records it
+
+  Collective
+
+  Input Parameters:
++ sec - the section prefix
+. key - the key
+. def - the default (may be NULL for "")
+- len - size of buf
+
+  Output Parameters:
++ buf - the value
+- set - whether it was set (may be NULL)
+
+  Level: developer
+
+.seealso: `SADeckGetEnum()`
+@*/
+PetscErrorCode SADeckGetString(const char sec[], const char key[], const char def[], char buf[], size_t len,
+                               PetscBool *set)
+{
+  PetscBool flg;
+  char      quoted[SA_DECK_VALUE_LEN];
+
+  PetscFunctionBeginUser;
+  PetscCall(SADeckRaw(sec, key, buf, len, &flg));
+  if (!flg) PetscCall(PetscStrncpy(buf, def ? def : "", len));
+  PetscCall(PetscSNPrintf(quoted, sizeof(quoted), "\"%s\"", buf));
+  PetscCall(SADeckRecord(sec, key, quoted));
+  if (set) *set = flg;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* splits a comma list in place; returns the number of items */
+static PetscErrorCode SADeckSplit(char buf[], PetscInt max, char *items[], PetscInt *n, const char sec[], const char key[])
+{
+  char *s = buf, *c;
+
+  PetscFunctionBeginUser;
+  *n = 0;
+  if (!buf[0]) PetscFunctionReturn(PETSC_SUCCESS);
+  while (s) {
+    c = strchr(s, ',');
+    if (c) *c = 0;
+    while (isspace((unsigned char)*s)) s++;
+    if (*n >= max) SADeckBad(sec, key, "(too long)", "a list of at most %" PetscInt_FMT " items", max);
+    items[(*n)++] = s;
+    s             = c ? c + 1 : NULL;
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SADeckGetRealArray - Reads a list of reals (YAML [a, b, c]), checks each and records it
+
+  Collective
+
+  Input Parameters:
++ sec - the section prefix
+. key - the key
+. lo  - smallest allowed value
+. hi  - largest allowed value
+- n   - on input the default length (v holds the defaults; v must have room for 256 values)
+
+  Output Parameters:
++ n   - the number of values
+. v   - the values
+- set - whether it was set (may be NULL)
+
+  Level: developer
+
+.seealso: `SADeckGetIntArray()`
+@*/
+PetscErrorCode SADeckGetRealArray(const char sec[], const char key[], PetscReal lo, PetscReal hi, PetscInt *n, PetscReal v[],
+                                  PetscBool *set)
+{
+  char      buf[SA_DECK_VALUE_LEN], copy[SA_DECK_VALUE_LEN], res[SA_DECK_VALUE_LEN] = "[", *items[256];
+  PetscBool flg;
+  PetscInt  m = 0, max = 256;
+
+  PetscFunctionBeginUser;
+  PetscCall(SADeckRaw(sec, key, buf, sizeof(buf), &flg));
+  if (flg) {
+    PetscCall(PetscStrncpy(copy, buf, sizeof(copy)));
+    PetscCall(SADeckSplit(copy, max, items, &m, sec, key));
+    for (PetscInt i = 0; i < m; i++)
+      if (!SADeckParseReal(items[i], &v[i]) || !(v[i] >= lo && v[i] <= hi))
+        SADeckBad(sec, key, buf, "a list of real numbers in [%g, %g]", (double)lo, (double)hi);
+    *n = m;
+  }
+  for (PetscInt i = 0; i < *n; i++) {
+    char item[64];
+
+    PetscCall(PetscSNPrintf(item, sizeof(item), "%s%.17g", i ? ", " : "", (double)v[i]));
+    PetscCall(PetscStrlcat(res, item, sizeof(res)));
+  }
+  PetscCall(PetscStrlcat(res, "]", sizeof(res)));
+  PetscCall(SADeckRecord(sec, key, res));
+  if (set) *set = flg;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SADeckGetIntArray - Reads a list of integers, checks each and records it
+
+  Collective
+
+  Input Parameters:
++ sec - the section prefix
+. key - the key
+. lo  - smallest allowed value
+. hi  - largest allowed value
+- n   - on input the default length (v holds the defaults; v must have room for 256 values)
+
+  Output Parameters:
++ n   - the number of values
+. v   - the values
+- set - whether it was set (may be NULL)
+
+  Level: developer
+
+.seealso: `SADeckGetRealArray()`
+@*/
+PetscErrorCode SADeckGetIntArray(const char sec[], const char key[], PetscInt lo, PetscInt hi, PetscInt *n, PetscInt v[],
+                                 PetscBool *set)
+{
+  char      buf[SA_DECK_VALUE_LEN], copy[SA_DECK_VALUE_LEN], res[SA_DECK_VALUE_LEN] = "[", *items[256];
+  PetscBool flg;
+  PetscInt  m = 0, max = 256;
+
+  PetscFunctionBeginUser;
+  PetscCall(SADeckRaw(sec, key, buf, sizeof(buf), &flg));
+  if (flg) {
+    PetscCall(PetscStrncpy(copy, buf, sizeof(copy)));
+    PetscCall(SADeckSplit(copy, max, items, &m, sec, key));
+    for (PetscInt i = 0; i < m; i++)
+      if (!SADeckParseInt(items[i], &v[i]) || v[i] < lo || v[i] > hi)
+        SADeckBad(sec, key, buf, "a list of integers in [%" PetscInt_FMT ", %" PetscInt_FMT "]", lo, hi);
+    *n = m;
+  }
+  for (PetscInt i = 0; i < *n; i++) {
+    char item[64];
+
+    PetscCall(PetscSNPrintf(item, sizeof(item), "%s%" PetscInt_FMT, i ? ", " : "", v[i]));
+    PetscCall(PetscStrlcat(res, item, sizeof(res)));
+  }
+  PetscCall(PetscStrlcat(res, "]", sizeof(res)));
+  PetscCall(SADeckRecord(sec, key, res));
+  if (set) *set = flg;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SADeckGetNameArray - Reads a list of names (lowercase letters, digits, underscores) and records it
+
+  Collective
+
+  Input Parameters:
++ sec - the section prefix
+- key - the key
+
+  Output Parameters:
++ n     - the number of names (0 if unset)
+. names - newly allocated array of strings; free with `PetscStrArrayDestroy()`
+- set   - whether it was set (may be NULL)
+
+  Level: developer
+
+.seealso: `SADeckGetRealArray()`
+@*/
+PetscErrorCode SADeckGetNameArray(const char sec[], const char key[], PetscInt *n, char ***names, PetscBool *set)
+{
+  char      buf[SA_DECK_VALUE_LEN], copy[SA_DECK_VALUE_LEN], res[SA_DECK_VALUE_LEN] = "[", *items[256];
+  PetscBool flg;
+  PetscInt  m = 0;
+
+  PetscFunctionBeginUser;
+  PetscCall(SADeckRaw(sec, key, buf, sizeof(buf), &flg));
+  if (flg) {
+    PetscCall(PetscStrncpy(copy, buf, sizeof(copy)));
+    PetscCall(SADeckSplit(copy, 256, items, &m, sec, key));
+  }
+  PetscCall(PetscMalloc1(m + 1, names));
+  for (PetscInt i = 0; i < m; i++) {
+    const char *s  = items[i];
+    PetscBool   ok = (PetscBool)(islower((unsigned char)s[0]) != 0);
+
+    for (const char *c = s; *c; c++)
+      if (!(islower((unsigned char)*c) || isdigit((unsigned char)*c) || *c == '_')) ok = PETSC_FALSE;
+    if (!ok) SADeckBad(sec, key, buf, "a list of names made of lowercase letters, digits and '_', starting with a letter");
+    for (PetscInt j = 0; j < i; j++)
+      if (!strcmp(s, (*names)[j])) SADeckBad(sec, key, buf, "a list of distinct names ('%s' repeats)", s);
+    PetscCall(PetscStrallocpy(s, &(*names)[i]));
+    PetscCall(PetscStrlcat(res, i ? ", " : "", sizeof(res)));
+    PetscCall(PetscStrlcat(res, s, sizeof(res)));
+  }
+  (*names)[m] = NULL;
+  *n          = m;
+  PetscCall(PetscStrlcat(res, "]", sizeof(res)));
+  PetscCall(SADeckRecord(sec, key, res));
+  if (set) *set = flg;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SADeckCheckFile - Checks that a data file named by a deck key can be read
+
+  Not Collective
+
+  Input Parameters:
++ sec   - the section prefix
+. key   - the key that names the file
+. path  - the file
+- howto - how a user installs it (e.g. "apt-get install dataset-fashion-mnist")
+
+  Level: developer
+
+.seealso: `SADeckGetString()`
+@*/
+PetscErrorCode SADeckCheckFile(const char sec[], const char key[], const char path[], const char howto[])
+{
+  FILE *fp = fopen(path, "rb");
+
+  PetscFunctionBeginUser;
+  if (!fp) {
+    char name[160];
+
+    PetscCall(PetscSNPrintf(name, sizeof(name), "%s%s", sec, key));
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s%s%s: key '%s': data file '%s' cannot be read (%s)%s%s",
+            SADeckOrigin(name) == SADeckFile ? "deck '" : "", SADeckOrigin(name), SADeckOrigin(name) == SADeckFile ? "'" : "",
+            name, path, strerror(errno), howto ? "; " : "", howto ? howto : "");
+  }
+  fclose(fp);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscBool SADeckIsPetscOption(const char name[])
+{
+  for (PetscInt i = 0; SADeckPetscPrefixes[i]; i++)
+    if (!strncmp(name, SADeckPetscPrefixes[i], strlen(SADeckPetscPrefixes[i]))) return PETSC_TRUE;
+  return PETSC_FALSE;
+}
+
+/*@C
+  SADeckCheckUnused - Fails if the database holds a key that no getter has read (a typo)
+
+  Collective
+
+  Input Parameter:
+. comm - the communicator to raise the error on
+
+  Notes:
+  Call after every object of the campaign has read its options. The message names the file,
+  the unknown key and the keys allowed in its section (the longest recorded prefix).
+
+  Level: developer
+
+.seealso: `SADeckLoad()`
+@*/
+PetscErrorCode SADeckCheckUnused(MPI_Comm comm)
+{
+  PetscInt   n;
+  char     **names, **values;
+  char       msg[2048] = "";
+  PetscInt   nbad      = 0;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscOptionsLeftGet(NULL, &n, &names, &values));
+  for (PetscInt i = 0; i < n; i++) {
+    const char *best = NULL;
+    size_t      blen = 0;
+    char        allowed[1024] = "";
+
+    if (SADeckIsPetscOption(names[i])) continue;
+    if (nbad++) continue;
+    for (PetscInt j = 0; j < SADeckNKeys; j++) {
+      size_t l = strlen(SADeckKeys[j].section);
+      if (l > blen && !strncmp(names[i], SADeckKeys[j].section, l)) best = SADeckKeys[j].section, blen = l;
+    }
+    for (PetscInt j = 0; j < SADeckNKeys; j++) {
+      char item[100], probe[104];
+
+      if (best) {
+        if (strcmp(SADeckKeys[j].section, best)) continue;
+        PetscCall(PetscStrncpy(item, SADeckKeys[j].key, sizeof(item)));
+      } else { /* top level: the first word of every recorded key */
+        PetscCall(PetscSNPrintf(item, sizeof(item), "%.*s", (int)strcspn(SADeckKeys[j].name, "_"), SADeckKeys[j].name));
+      }
+      PetscCall(PetscSNPrintf(probe, sizeof(probe), " %s,", item));
+      if (strstr(allowed, probe)) continue;
+      PetscCall(PetscStrlcat(allowed, probe, sizeof(allowed)));
+    }
+    if (allowed[0]) allowed[strlen(allowed) - 1] = 0;
+    if (best) {
+      PetscCall(PetscSNPrintf(msg, sizeof(msg), "%s%s%s: unknown key '%s' in section '%.*s' (option -%s); allowed keys there:%s",
+                              SADeckOrigin(names[i]) == SADeckFile ? "deck '" : "", SADeckOrigin(names[i]),
+                              SADeckOrigin(names[i]) == SADeckFile ? "'" : "", names[i] + blen, (int)blen - 1, best,
+                              names[i], allowed));
+    } else {
+      PetscCall(PetscSNPrintf(msg, sizeof(msg), "%s%s%s: unknown key '%s' (option -%s); allowed top-level keys:%s",
+                              SADeckOrigin(names[i]) == SADeckFile ? "deck '" : "", SADeckOrigin(names[i]),
+                              SADeckOrigin(names[i]) == SADeckFile ? "'" : "", names[i], names[i], allowed));
+    }
+  }
+  PetscCall(PetscOptionsLeftRestore(NULL, &n, &names, &values));
+  if (nbad > 1) {
+    char more[64];
+    PetscCall(PetscSNPrintf(more, sizeof(more), " (and %" PetscInt_FMT " more unknown keys)", nbad - 1));
+    PetscCall(PetscStrlcat(msg, more, sizeof(msg)));
+  }
+  PetscCheck(!nbad, comm, PETSC_ERR_USER_INPUT, "%s", msg);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static const char *const SAKeyRoleNames[] = {"result", "extensible", "control"};
+
+/*@C
+  SADeckGetResolved - Returns the resolved deck: every recorded key with its value, as YAML
+
+  Not Collective
+
+  Output Parameter:
+. text - newly allocated text; free with `PetscFree()`
+
+  Notes:
+  Keys are written flat (`task_quadratic_dim: 64`), which `PetscOptionsInsertFileYAML()` reads back
+  as the same options; each line carries its role as a comment.
+
+  Level: developer
+
+.seealso: `SADeckCompareResolved()`
+@*/
+PetscErrorCode SADeckGetResolved(char **text)
+{
+  size_t len = 256;
+
+  PetscFunctionBeginUser;
+  for (PetscInt i = 0; i < SADeckNKeys; i++) len += strlen(SADeckKeys[i].name) + strlen(SADeckKeys[i].value) + 32;
+  PetscCall(PetscCalloc1(len, text));
+  PetscCall(PetscStrlcat(*text, "# resolved stabaudit deck: every key with its value (defaults included)\n", len));
+  for (PetscInt i = 0; i < SADeckNKeys; i++) {
+    char line[SA_DECK_VALUE_LEN + 256];
+
+    PetscCall(PetscSNPrintf(line, sizeof(line), "%s: %s  # %s\n", SADeckKeys[i].name, SADeckKeys[i].value,
+                            SAKeyRoleNames[SADeckKeys[i].role]));
+    PetscCall(PetscStrlcat(*text, line, len));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* finds "name: value  # role" in a resolved deck; returns value and role */
+static PetscBool SADeckFindLine(const char text[], const char name[], char value[], size_t len, char role[], size_t rlen)
+{
+  const char *p   = text;
+  size_t      nl_ = strlen(name);
+
+  while (p && *p) {
+    if (!strncmp(p, name, nl_) && p[nl_] == ':') {
+      const char *v = p + nl_ + 2, *h = strstr(v, "  # "), *e = strchr(v, '\n');
+      size_t      n;
+
+      if (!h || (e && h > e)) return PETSC_FALSE;
+      n = (size_t)(h - v) < len - 1 ? (size_t)(h - v) : len - 1;
+      memcpy(value, v, n);
+      value[n] = 0;
+      n        = e ? (size_t)(e - h - 4) : strlen(h + 4);
+      if (n > rlen - 1) n = rlen - 1;
+      memcpy(role, h + 4, n);
+      role[n] = 0;
+      return PETSC_TRUE;
+    }
+    p = strchr(p, '\n');
+    if (p) p++;
+  }
+  return PETSC_FALSE;
+}
+
+/*@C
+  SADeckCompareResolved - Checks that a campaign directory made with an earlier deck may continue with this one
+
+  Not Collective
+
+  Input Parameters:
++ old  - the resolved deck stored in the directory
+. now  - the resolved deck of this run (`SADeckGetResolved()`)
+- dir  - the directory (for the message)
+
+  Notes:
+  Keys whose role is "result" must have the same value; lists marked "extensible" (seeds,
+  magnitudes, sweep values, perturbations) may change (the member table keeps existing ids);
+  "control" keys may change freely.
+
+  Level: developer
+
+.seealso: `SADeckGetResolved()`
+@*/
+PetscErrorCode SADeckCompareResolved(const char old[], const char now[], const char dir[])
+{
+  const char *p = old;
+
+  PetscFunctionBeginUser;
+  while (p && *p) {
+    char        name[160], v0[SA_DECK_VALUE_LEN], r0[32], v1[SA_DECK_VALUE_LEN], r1[32];
+    const char *colon = strchr(p, ':'), *e = strchr(p, '\n');
+
+    if (*p != '#' && colon && (!e || colon < e) && (size_t)(colon - p) < sizeof(name)) {
+      memcpy(name, p, (size_t)(colon - p));
+      name[colon - p] = 0;
+      if (SADeckFindLine(old, name, v0, sizeof(v0), r0, sizeof(r0)) && !strcmp(r0, "result")) {
+        PetscBool now_has = SADeckFindLine(now, name, v1, sizeof(v1), r1, sizeof(r1));
+
+        PetscCheck(now_has && !strcmp(v0, v1), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+                   "campaign directory '%s' was made with a different deck: key '%s' was %s and is now %s; results would not be comparable. Use a new -o directory (only seeds, magnitudes, sweep values, perturbation blocks and run-control keys may change)",
+                   dir, name, v0, now_has ? v1 : "absent");
+      }
+    }
+    p = e ? e + 1 : NULL;
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SADeckError - Returns the message of the last error raised (for printing a user-input error once)
+
+  Not Collective
+
+  Input Parameter:
+. ierr - the error code returned
+
+  Output Parameter:
+. msg - the specific message
+
+  Level: developer
+
+.seealso: `SADeckLoad()`
+@*/
+PetscErrorCode SADeckError(PetscErrorCode ierr, const char **msg)
+{
+  const char *text;
+  char       *specific = NULL;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscErrorMessage(ierr, &text, &specific));
+  *msg = specific && specific[0] ? specific : text;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

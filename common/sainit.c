@@ -1,0 +1,244 @@
+/*
+  sainit.c - package initialisation, provenance strings and small file utilities shared by
+  every part of stabaudit.
+*/
+#include <stabaudit/sasys.h>
+#include <stabaudit/satask.h>
+#include <stabaudit/saoptimizer.h>
+#include <stabaudit/saperturb.h>
+#include <stabaudit/sasolver.h>
+#include <stabaudit/saensemble.h>
+#include <slepcsys.h>
+#include <netcdf_meta.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <errno.h>
+#include <string.h>
+
+extern const char sa_git_sha[];
+extern const char sa_version[];
+
+const char *const SAConvergedReasons[] = {"diverged_loss_exploded", "diverged_nan", "iterating", "completed",
+                                          "SAConvergedReason", "SA_", NULL};
+
+PetscClassId  SA_CLASSID;
+PetscLogEvent SA_IOWrite, SA_IORead, SA_CheckpointWrite, SA_CheckpointRead;
+
+static PetscBool SAPackageInitialized = PETSC_FALSE;
+
+/*@C
+  SAConvergedReasonToString - Returns the name of an `SAConvergedReason`
+
+  Not Collective
+
+  Input Parameter:
+. reason - the reason
+
+  Output Parameter:
+. str - a static string, e.g. "completed" or "diverged_nan"
+
+  Level: beginner
+
+.seealso: `SAConvergedReason`
+@*/
+PetscErrorCode SAConvergedReasonToString(SAConvergedReason reason, const char **str)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(reason >= -2 && reason <= 1, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Unknown SAConvergedReason %d",
+             (int)reason);
+  *str = SAConvergedReasons[reason + 2];
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAInitialize - Registers stabaudit's classes, log events and type registries
+
+  Collective on `PETSC_COMM_WORLD`
+
+  Notes:
+  Call after `SlepcInitialize()`; calling it twice is harmless.
+
+  Level: beginner
+
+.seealso: `SAFinalize()`
+@*/
+PetscErrorCode SAInitialize(void)
+{
+  PetscFunctionBeginUser;
+  if (SAPackageInitialized) PetscFunctionReturn(PETSC_SUCCESS);
+  SAPackageInitialized = PETSC_TRUE;
+  PetscCall(PetscClassIdRegister("stabaudit", &SA_CLASSID));
+  PetscCall(PetscLogEventRegister("SAIOWrite", SA_CLASSID, &SA_IOWrite));
+  PetscCall(PetscLogEventRegister("SAIORead", SA_CLASSID, &SA_IORead));
+  PetscCall(PetscLogEventRegister("SACheckpointWrite", SA_CLASSID, &SA_CheckpointWrite));
+  PetscCall(PetscLogEventRegister("SACheckpointRead", SA_CLASSID, &SA_CheckpointRead));
+  PetscCall(SATaskInitializePackage());
+  PetscCall(SAOptimizerInitializePackage());
+  PetscCall(SAPerturbInitializePackage());
+  PetscCall(SASolverInitializePackage());
+  PetscCall(SAEnsembleInitializePackage());
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAFinalize - Frees the type registries created by `SAInitialize()`
+
+  Collective on `PETSC_COMM_WORLD`
+
+  Level: beginner
+
+.seealso: `SAInitialize()`
+@*/
+PetscErrorCode SAFinalize(void)
+{
+  PetscFunctionBeginUser;
+  if (!SAPackageInitialized) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(SATaskFinalizePackage());
+  PetscCall(SAOptimizerFinalizePackage());
+  PetscCall(SAPerturbFinalizePackage());
+  SAPackageInitialized = PETSC_FALSE;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAGetGitSha - Returns the git commit the library was built from ("unknown" outside a checkout)
+
+  Not Collective
+
+  Output Parameter:
+. sha - static string, 12 hex digits, with "-dirty" when built from a modified tree
+
+  Level: beginner
+
+.seealso: `SAGetProvenance()`
+@*/
+PetscErrorCode SAGetGitSha(const char **sha)
+{
+  PetscFunctionBeginUser;
+  *sha = sa_git_sha;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAGetVersion - Writes "stabaudit <version> (<git sha>)" into a buffer
+
+  Not Collective
+
+  Input Parameter:
+. len - size of the buffer
+
+  Output Parameter:
+. buf - the string
+
+  Level: beginner
+
+.seealso: `SAGetProvenance()`
+@*/
+PetscErrorCode SAGetVersion(char buf[], size_t len)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscSNPrintf(buf, len, "stabaudit %s (%s)", sa_version, sa_git_sha));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAGetProvenance - Writes the versions of stabaudit and every library it runs on into a buffer
+
+  Not Collective
+
+  Input Parameter:
+. len - size of the buffer
+
+  Output Parameter:
+. buf - e.g. "stabaudit 0.1.0 (1a2b3c4d5e6f); PETSc 3.18.5; SLEPc 3.18.2; netCDF 4.9.0; HDF5 1.10.8; Open MPI v4.1.4"
+
+  Notes:
+  This is the `source` attribute of every file stabaudit writes.
+
+  Level: beginner
+
+.seealso: `SAGetVersion()`, `SAGetGitSha()`
+@*/
+PetscErrorCode SAGetProvenance(char buf[], size_t len)
+{
+  char        mpiver[MPI_MAX_LIBRARY_VERSION_STRING], *nl;
+  int         mpilen;
+  const char *ncver = nc_inq_libvers();
+  char        ncshort[32];
+  size_t      i;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Get_library_version(mpiver, &mpilen));
+  nl = strchr(mpiver, ',');
+  if (nl) *nl = 0;
+  for (i = 0; i < sizeof(ncshort) - 1 && ncver[i] && ncver[i] != ' '; i++) ncshort[i] = ncver[i];
+  ncshort[i] = 0;
+  PetscCall(PetscSNPrintf(buf, len, "stabaudit %s (%s); PETSc %d.%d.%d; SLEPc %d.%d.%d; netCDF %s; HDF5 %d.%d.%d; %s",
+                          sa_version, sa_git_sha, PETSC_VERSION_MAJOR, PETSC_VERSION_MINOR, PETSC_VERSION_SUBMINOR,
+                          SLEPC_VERSION_MAJOR, SLEPC_VERSION_MINOR, SLEPC_VERSION_SUBMINOR, ncshort, H5_VERS_MAJOR,
+                          H5_VERS_MINOR, H5_VERS_RELEASE, mpiver));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAFileSync - Flushes a file (or directory) to stable storage with fsync()
+
+  Not Collective
+
+  Input Parameter:
+. path - the file
+
+  Level: developer
+
+.seealso: `SAFileWriteAtomic()`
+@*/
+PetscErrorCode SAFileSync(const char path[])
+{
+  int fd;
+
+  PetscFunctionBeginUser;
+  fd = open(path, O_RDONLY);
+  PetscCheck(fd >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot open %s to sync it: %s", path, strerror(errno));
+  (void)fsync(fd);
+  close(fd);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAFileWriteAtomic - Writes a whole file so that readers see either the old or the new content
+
+  Not Collective
+
+  Input Parameters:
++ path - the file
+. data - the bytes
+- len  - their number
+
+  Notes:
+  Writes `path.tmp`, syncs it and renames it over `path`; a kill at any instant leaves no
+  half-written `path`.
+
+  Level: developer
+
+.seealso: `SAFileSync()`
+@*/
+PetscErrorCode SAFileWriteAtomic(const char path[], const char data[], size_t len)
+{
+  char    tmp[PETSC_MAX_PATH_LEN];
+  FILE   *fp;
+  size_t  n;
+  int     err;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscSNPrintf(tmp, sizeof(tmp), "%s.tmp", path));
+  fp = fopen(tmp, "wb");
+  PetscCheck(fp, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot write %s: %s", tmp, strerror(errno));
+  n   = fwrite(data, 1, len, fp);
+  err = fflush(fp);
+  if (!err) err = fsync(fileno(fp));
+  err |= fclose(fp);
+  PetscCheck(n == len && !err, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot write %s: %s", tmp, strerror(errno));
+  PetscCheck(!rename(tmp, path), PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot rename %s to %s: %s", tmp, path,
+             strerror(errno));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

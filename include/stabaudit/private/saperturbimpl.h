@@ -1,0 +1,41 @@
+#pragma once
+#include <stabaudit/saperturb.h>
+
+/* the hooks of the step pipeline; a kind fills the ones it acts on (amp = envelope * magnitude already folded
+   in by the kind from p->magnitude and the envelope it receives) */
+struct _SAPerturbOps {
+  PetscErrorCode (*setfromoptions)(SAPerturb);                             /* kind-specific keys */
+  PetscErrorCode (*checktask)(SAPerturb, SATask);                          /* rejects workloads it makes no sense for */
+  PetscErrorCode (*params)(SAPerturb, PetscInt, PetscReal, Vec);           /* parametric: theta before the step */
+  PetscErrorCode (*batch)(SAPerturb, PetscInt, PetscReal, SABatch *);      /* environment: batch sampling */
+  PetscErrorCode (*signal)(SAPerturb, PetscInt, PetscReal, Vec);           /* learning signal: the loss gradient */
+  PetscErrorCode (*optimizer)(SAPerturb, PetscInt, PetscReal, SAOptimizer, SAHyper *); /* optimization */
+  PetscErrorCode (*view)(SAPerturb, PetscViewer);
+  PetscErrorCode (*destroy)(SAPerturb);
+};
+
+struct _p_SAPerturb {
+  MPI_Comm             comm;          /* the member's group communicator */
+  char                 prefix[64];    /* options prefix = the block name + "_", e.g. "early_spike_" */
+  char                 type_name[64]; /* the kind */
+  struct _SAPerturbOps ops;           /* the implementation */
+  SADimension          dimension;     /* set by the kind */
+  PetscReal            mag_lo;        /* smallest allowed magnitude (set by the kind) */
+  PetscReal            mag_hi;        /* largest allowed magnitude (set by the kind) */
+  PetscInt             nmag;          /* number of swept magnitudes */
+  PetscReal           *mags;          /* the swept magnitudes (deck key 'magnitudes') */
+  PetscReal            magnitude;     /* the magnitude of this member */
+  PetscInt             onset;         /* first perturbed step */
+  PetscInt             duration;      /* 1 = one-step pulse, N = window, -1 = persistent */
+  SAPerturbShape       shape;         /* envelope inside the window */
+  PetscReal            tau;           /* decay time of the exp shape, in steps */
+  SAStream             rng;           /* stream keyed by (campaign seed, member seed, purpose perturb+name) */
+  void                *data;          /* kind context */
+};
+
+PETSC_INTERN PetscLogEvent SAPERTURB_Apply;
+PETSC_INTERN PetscErrorCode SAPerturbCreate_LRScale(SAPerturb);
+PETSC_INTERN PetscErrorCode SAPerturbCreate_LRSpike(SAPerturb);
+PETSC_INTERN PetscErrorCode SAPerturbCreate_NoiseScale(SAPerturb);
+PETSC_INTERN PetscErrorCode SAPerturbCreate_WeightKick(SAPerturb);
+PETSC_INTERN PetscErrorCode SAPerturbCreate_LossScale(SAPerturb);

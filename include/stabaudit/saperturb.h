@@ -1,0 +1,71 @@
+/*
+  saperturb.h - SAPerturb: a structured disturbance injected into a member's training, along one
+  of four dimensions, at one hook of the step pipeline.
+*/
+#pragma once
+#include <stabaudit/sasys.h>
+#include <stabaudit/sastream.h>
+#include <stabaudit/satask.h>
+#include <stabaudit/saoptimizer.h>
+
+/*S
+  SAPerturb - a controlled perturbation: kind (registered type), dimension, magnitude, onset,
+  duration and shape; it acts through hooks of the step pipeline
+
+  Level: beginner
+
+.seealso: `SAPerturbCreate()`, `SAPerturbSetFromOptions()`, `SAPerturbApplyParams()`
+S*/
+typedef struct _p_SAPerturb *SAPerturb;
+typedef const char          *SAPerturbType;
+#define SAPERTURBLRSCALE    "lr_scale"
+#define SAPERTURBLRSPIKE    "lr_spike"
+#define SAPERTURBNOISESCALE "noise_scale"
+#define SAPERTURBWEIGHTKICK "weight_kick"
+#define SAPERTURBLOSSSCALE  "loss_scale"
+
+/* the four stability dimensions (0 = unperturbed twin) */
+typedef enum {
+  SA_DIM_NONE            = 0,
+  SA_DIM_OPTIMIZATION    = 1,
+  SA_DIM_ENVIRONMENT     = 2,
+  SA_DIM_PARAMETRIC      = 3,
+  SA_DIM_LEARNING_SIGNAL = 4
+} SADimension;
+PETSC_EXTERN const char *const SADimensions[];
+
+/* time envelope of a perturbation inside its window */
+typedef enum {
+  SA_SHAPE_STEP = 0,
+  SA_SHAPE_RAMP = 1,
+  SA_SHAPE_EXP  = 2
+} SAPerturbShape;
+PETSC_EXTERN const char *const SAPerturbShapes[];
+
+#define SA_MAX_MAGNITUDES_PER_BLOCK 256
+PETSC_EXTERN PetscFunctionList SAPerturbList;
+
+PETSC_EXTERN PetscErrorCode SAPerturbInitializePackage(void);
+PETSC_EXTERN PetscErrorCode SAPerturbFinalizePackage(void);
+PETSC_EXTERN PetscErrorCode SAPerturbRegister(const char[], PetscErrorCode (*)(SAPerturb));
+PETSC_EXTERN PetscErrorCode SAPerturbCreate(MPI_Comm, SAPerturb *);
+PETSC_EXTERN PetscErrorCode SAPerturbSetType(SAPerturb, SAPerturbType);
+PETSC_EXTERN PetscErrorCode SAPerturbGetType(SAPerturb, SAPerturbType *);
+PETSC_EXTERN PetscErrorCode SAPerturbSetOptionsPrefix(SAPerturb, const char[]);
+PETSC_EXTERN PetscErrorCode SAPerturbGetName(SAPerturb, const char **);
+PETSC_EXTERN PetscErrorCode SAPerturbSetFromOptions(SAPerturb);
+PETSC_EXTERN PetscErrorCode SAPerturbCheckTask(SAPerturb, SATask);
+PETSC_EXTERN PetscErrorCode SAPerturbSetMagnitude(SAPerturb, PetscReal);
+PETSC_EXTERN PetscErrorCode SAPerturbGetMagnitude(SAPerturb, PetscReal *);
+PETSC_EXTERN PetscErrorCode SAPerturbGetMagnitudes(SAPerturb, PetscInt *, const PetscReal **);
+PETSC_EXTERN PetscErrorCode SAPerturbSetWindow(SAPerturb, PetscInt, PetscInt, SAPerturbShape);
+PETSC_EXTERN PetscErrorCode SAPerturbGetWindow(SAPerturb, PetscInt *, PetscInt *, SAPerturbShape *);
+PETSC_EXTERN PetscErrorCode SAPerturbGetDimension(SAPerturb, SADimension *);
+PETSC_EXTERN PetscErrorCode SAPerturbSetSeeds(SAPerturb, PetscInt64, PetscInt64);
+PETSC_EXTERN PetscErrorCode SAPerturbGetEnvelope(SAPerturb, PetscInt, PetscReal *);
+PETSC_EXTERN PetscErrorCode SAPerturbApplyParams(SAPerturb, PetscInt, Vec);
+PETSC_EXTERN PetscErrorCode SAPerturbApplyBatch(SAPerturb, PetscInt, SABatch *);
+PETSC_EXTERN PetscErrorCode SAPerturbApplySignal(SAPerturb, PetscInt, Vec);
+PETSC_EXTERN PetscErrorCode SAPerturbApplyOptimizer(SAPerturb, PetscInt, SAOptimizer, SAHyper *);
+PETSC_EXTERN PetscErrorCode SAPerturbView(SAPerturb, PetscViewer);
+PETSC_EXTERN PetscErrorCode SAPerturbDestroy(SAPerturb *);

@@ -1,0 +1,731 @@
+/*
+  ensemble.c - SAEnsemble: the campaign engine.
+
+  Layout: MPI_COMM_WORLD is split into groups of -group_size ranks; one member trains at a time on
+  a group (theta and optimizer state sharded over it).
+  Scheduling: dynamic. The members still to run are ordered (twins by id, then perturbed members by
+  onset and id) and a group leader takes the next one with MPI_Fetch_and_op on a counter in rank
+  0's window (MPI-3 passive target): no rank is a pure manager. The same window holds a status per
+  member (0 to run, 1 running, 2 finished).
+  Twins and branching: a twin writes a branch checkpoint at every onset step of its perturbed
+  members (DIR/checkpoints/b<twin>_s<onset>.h5) before taking that step; a perturbed member starts
+  from it instead of step 0. If the twin diverged before the onset it writes its final state, and
+  the perturbed member records the same outcome (it was never perturbed). A missing branch point
+  (twin finished in an earlier campaign) means training from step 0: the result is bitwise the same.
+  Restart: members in flight checkpoint every campaign_checkpoint_every steps
+  (DIR/checkpoints/m<id>.h5); finished members are appended to the group's shard; a re-run skips
+  finished members and resumes the others from their checkpoints.
+  Progress: group leaders send one message per finished member to world rank 0, which prints it
+  between steps.
+*/
+#include <stabaudit/saensemble.h>
+#include <stabaudit/sadeck.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <errno.h>
+#include <string.h>
+#include <stdio.h>
+
+#define SA_TAG_PROGRESS 4242
+#define SA_MAX_ONSETS   64
+
+typedef struct {
+  int    member, group, steps, from, reason;
+  double seconds;
+} SAProgressMsg;
+
+struct _p_SAEnsemble {
+  MPI_Comm       world;        /* all ranks */
+  MPI_Comm       group;        /* this rank's group */
+  PetscMPIInt    wrank, wsize; /* rank and size in world */
+  PetscMPIInt    grank;        /* rank in the group */
+  PetscInt       group_size;   /* ranks per group */
+  PetscInt       ngroups;      /* number of groups */
+  PetscInt       mygroup;      /* this rank's group */
+  SACampaign     c;            /* the expanded campaign */
+  char           dir[PETSC_MAX_PATH_LEN]; /* campaign directory */
+  char           history[4096]; /* ISO-8601 time and command line */
+  PetscBool      keep;         /* keep branch checkpoints after completion */
+  PetscInt       session;      /* number of this run on the directory */
+  int            lockfd;       /* fcntl lock on DIR/lock (rank 0) */
+  SAShardIndex   idx;          /* finished members at the start */
+  PetscInt       nsched;       /* members to run in this session */
+  PetscInt      *order;        /* their ids in scheduling order */
+  PetscInt      *nonsets;      /* per member: branch points it must write (twins) */
+  PetscInt     (*onsets)[SA_MAX_ONSETS]; /* the branch steps */
+  MPI_Win        win;          /* [counter, status[M]] on world rank 0 */
+  int           *winbuf;       /* its memory (rank 0) */
+  PetscInt       nprinted;     /* progress lines printed (world rank 0) */
+  PetscLogDouble t0;           /* session start */
+  PetscInt       nrun;         /* members run by this group in this session */
+};
+
+static PetscLogEvent SAENSEMBLE_Member;
+static PetscClassId  SAENSEMBLE_CLASSID;
+
+/*@C
+  SAEnsembleInitializePackage - Registers the SAEnsemble class and its log event
+
+  Not Collective
+
+  Level: developer
+
+.seealso: `SAInitialize()`
+@*/
+PetscErrorCode SAEnsembleInitializePackage(void)
+{
+  static PetscBool done = PETSC_FALSE;
+
+  PetscFunctionBeginUser;
+  if (done) PetscFunctionReturn(PETSC_SUCCESS);
+  done = PETSC_TRUE;
+  PetscCall(PetscClassIdRegister("SAEnsemble", &SAENSEMBLE_CLASSID));
+  PetscCall(PetscLogEventRegister("SAEnsembleMember", SAENSEMBLE_CLASSID, &SAENSEMBLE_Member));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAEnsembleCreate - Creates the ensemble engine on all ranks of a campaign
+
+  Collective
+
+  Input Parameter:
+. comm - usually `PETSC_COMM_WORLD`
+
+  Output Parameter:
+. e - the engine
+
+  Level: beginner
+
+.seealso: `SAEnsembleSetCampaign()`, `SAEnsembleRun()`
+@*/
+PetscErrorCode SAEnsembleCreate(MPI_Comm comm, SAEnsemble *e)
+{
+  PetscFunctionBeginUser;
+  PetscCall(SAEnsembleInitializePackage());
+  PetscCall(PetscNew(e));
+  (*e)->world      = comm;
+  (*e)->group_size = 1;
+  (*e)->lockfd     = -1;
+  (*e)->group      = MPI_COMM_NULL;
+  (*e)->win        = MPI_WIN_NULL;
+  PetscCallMPI(MPI_Comm_rank(comm, &(*e)->wrank));
+  PetscCallMPI(MPI_Comm_size(comm, &(*e)->wsize));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAEnsembleSetCampaign - Sets the campaign (after `SACampaignSetFromOptions()`)
+
+  Logically Collective
+
+  Input Parameters:
++ e - the engine
+- c - the campaign
+
+  Level: beginner
+
+.seealso: `SAEnsembleRun()`
+@*/
+PetscErrorCode SAEnsembleSetCampaign(SAEnsemble e, SACampaign c)
+{
+  PetscFunctionBeginUser;
+  e->c = c;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAEnsembleSetDirectory - Sets the campaign directory
+
+  Logically Collective
+
+  Input Parameters:
++ e   - the engine
+- dir - the directory (created if needed)
+
+  Level: beginner
+
+.seealso: `SAEnsemblePrepareDirectory()`
+@*/
+PetscErrorCode SAEnsembleSetDirectory(SAEnsemble e, const char dir[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscStrncpy(e->dir, dir, sizeof(e->dir)));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAEnsembleSetCommandLine - Sets the history line written into results.nc
+
+  Logically Collective
+
+  Input Parameters:
++ e       - the engine
+- history - ISO-8601 time and the command line
+
+  Level: developer
+
+.seealso: `SAResultsWrite()`
+@*/
+PetscErrorCode SAEnsembleSetCommandLine(SAEnsemble e, const char history[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscStrncpy(e->history, history, sizeof(e->history)));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAEnsembleSetFromOptions - Reads the layout options
+
+  Collective
+
+  Input Parameter:
+. e - the engine
+
+  Options Database Keys:
++ -group_size <n>              - ranks per member (must divide the number of ranks)
+- -campaign_keep_checkpoints   - keep the twins' branch checkpoints after the campaign completes
+
+  Level: beginner
+
+.seealso: `SAEnsembleRun()`
+@*/
+PetscErrorCode SAEnsembleSetFromOptions(SAEnsemble e)
+{
+  PetscFunctionBeginUser;
+  PetscCall(SADeckSetRole(SA_KEY_CONTROL));
+  PetscCall(SADeckGetInt("", "group_size", e->group_size, 1, e->wsize, &e->group_size, NULL));
+  PetscCall(SADeckGetBool("campaign_", "keep_checkpoints", e->keep, &e->keep, NULL));
+  PetscCall(SADeckSetRole(SA_KEY_RESULT));
+  PetscCheck(e->wsize % e->group_size == 0, e->world, PETSC_ERR_USER_INPUT, "key group_size (%" PetscInt_FMT ") must divide the number of MPI ranks (%d)", e->group_size, (int)e->wsize);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SAReadFile(const char path[], char **text, PetscBool *found)
+{
+  FILE *fp = fopen(path, "rb");
+  long  len;
+
+  PetscFunctionBeginUser;
+  *text  = NULL;
+  *found = fp ? PETSC_TRUE : PETSC_FALSE;
+  if (!fp) PetscFunctionReturn(PETSC_SUCCESS);
+  fseek(fp, 0, SEEK_END);
+  len = ftell(fp);
+  fseek(fp, 0, SEEK_SET);
+  PetscCall(PetscCalloc1(len + 1, text));
+  PetscCheck(fread(*text, 1, (size_t)len, fp) == (size_t)len, PETSC_COMM_SELF, PETSC_ERR_FILE_READ, "Cannot read %s", path);
+  fclose(fp);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* mkdir -p */
+static PetscErrorCode SAMakeDirs(const char path[])
+{
+  char buf[PETSC_MAX_PATH_LEN];
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscStrncpy(buf, path, sizeof(buf)));
+  for (char *p = buf + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = 0;
+    PetscCheck(!mkdir(buf, 0755) || errno == EEXIST, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "cannot create directory %s: %s", buf, strerror(errno));
+    *p = '/';
+  }
+  PetscCheck(!mkdir(buf, 0755) || errno == EEXIST, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "cannot create campaign directory %s: %s", buf, strerror(errno));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* rank 0's part of the directory preparation; errors are returned, not raised */
+static PetscErrorCode SAEnsemblePrepareRoot(SAEnsemble e, char **prior)
+{
+  char        path[PETSC_MAX_PATH_LEN], *old = NULL, *now = NULL;
+  const char *sub[] = {"", "/shards", "/checkpoints", "/logs"};
+  PetscBool   found;
+  struct flock fl;
+
+  PetscFunctionBeginUser;
+  for (int i = 0; i < 4; i++) {
+    PetscCall(PetscSNPrintf(path, sizeof(path), "%s%s", e->dir, sub[i]));
+    PetscCall(SAMakeDirs(path));
+  }
+  PetscCall(PetscSNPrintf(path, sizeof(path), "%s/lock", e->dir));
+  e->lockfd = open(path, O_RDWR | O_CREAT, 0644);
+  PetscCheck(e->lockfd >= 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "cannot open %s: %s", path, strerror(errno));
+  PetscCall(PetscMemzero(&fl, sizeof(fl)));
+  fl.l_type   = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  if (fcntl(e->lockfd, F_SETLK, &fl)) {
+    char pid[32] = "?";
+    ssize_t n    = pread(e->lockfd, pid, sizeof(pid) - 1, 0);
+    if (n > 0) pid[n] = 0;
+    close(e->lockfd);
+    e->lockfd = -1;
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "campaign directory %s is in use by another stabaudit run (pid %s); wait for it or use another -o directory", e->dir, pid);
+  }
+  {
+    char pid[32];
+    PetscCall(PetscSNPrintf(pid, sizeof(pid), "%d\n", (int)getpid()));
+    if (ftruncate(e->lockfd, 0) || pwrite(e->lockfd, pid, strlen(pid), 0) < 0) PetscCall(PetscInfo(NULL, "cannot write the pid into the lock file\n"));
+  }
+  PetscCall(PetscSNPrintf(path, sizeof(path), "%s/deck.yaml", e->dir));
+  PetscCall(SAReadFile(path, &old, &found));
+  PetscCall(SADeckGetResolved(&now));
+  if (found) PetscCall(SADeckCompareResolved(old, now, e->dir));
+  PetscCall(PetscFree(old));
+  PetscCall(PetscFree(now));
+  PetscCall(PetscSNPrintf(path, sizeof(path), "%s/members.txt", e->dir));
+  PetscCall(SAReadFile(path, prior, &found));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAEnsemblePrepareDirectory - Creates (or checks and locks) the campaign directory, expands the
+  campaign with stable member ids and writes DIR/deck.yaml and DIR/members.txt
+
+  Collective
+
+  Input Parameter:
+. e - the engine
+
+  Notes:
+  An existing directory may be resumed or extended only with a deck that agrees on every key that
+  changes results. A directory in use by another run is an error.
+
+  Level: beginner
+
+.seealso: `SAEnsembleRun()`, `SADeckCompareResolved()`
+@*/
+PetscErrorCode SAEnsemblePrepareDirectory(SAEnsemble e)
+{
+  PetscErrorCode ierr = PETSC_SUCCESS;
+  char           msg[1024] = "", *prior = NULL, *text;
+  PetscInt       len       = 0;
+
+  PetscFunctionBeginUser;
+  if (!e->wrank) {
+    PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+    ierr = SAEnsemblePrepareRoot(e, &prior);
+    PetscCall(PetscPopErrorHandler());
+    if (ierr) {
+      const char *m;
+      PetscCall(SADeckError(ierr, &m));
+      PetscCall(PetscStrncpy(msg, m, sizeof(msg)));
+    }
+    len = prior ? (PetscInt)strlen(prior) + 1 : 0;
+  }
+  PetscCallMPI(MPI_Bcast(&ierr, 1, MPI_INT, 0, e->world));
+  PetscCallMPI(MPI_Bcast(msg, sizeof(msg), MPI_CHAR, 0, e->world));
+  PetscCheck(!ierr, e->world, PETSC_ERR_USER_INPUT, "%s", msg);
+  PetscCallMPI(MPI_Bcast(&len, 1, MPIU_INT, 0, e->world));
+  if (len && e->wrank) PetscCall(PetscMalloc1(len, &prior));
+  if (len) PetscCallMPI(MPI_Bcast(prior, (PetscMPIInt)len, MPI_CHAR, 0, e->world));
+  PetscCall(SACampaignExpand(e->c, prior));
+  PetscCall(PetscFree(prior));
+  if (!e->wrank) {
+    char path[PETSC_MAX_PATH_LEN];
+
+    PetscCall(SADeckGetResolved(&text));
+    PetscCall(PetscSNPrintf(path, sizeof(path), "%s/deck.yaml", e->dir));
+    PetscCall(SAFileWriteAtomic(path, text, strlen(text)));
+    PetscCall(PetscFree(text));
+    PetscCall(SACampaignGetMemberTable(e->c, &text));
+    PetscCall(PetscSNPrintf(path, sizeof(path), "%s/members.txt", e->dir));
+    PetscCall(SAFileWriteAtomic(path, text, strlen(text)));
+    PetscCall(PetscFree(text));
+  }
+  PetscCallMPI(MPI_Barrier(e->world));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* the group leader checks a file, the group agrees */
+static PetscErrorCode SAEnsembleGroupExists(SAEnsemble e, const char path[], PetscBool *flg)
+{
+  int x = 0;
+
+  PetscFunctionBeginUser;
+  if (!e->grank) x = access(path, R_OK) == 0;
+  PetscCallMPI(MPI_Bcast(&x, 1, MPI_INT, 0, e->group));
+  *flg = x ? PETSC_TRUE : PETSC_FALSE;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SAEnsembleStatus(SAEnsemble e, PetscInt m, int set, int *get)
+{
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Win_lock(MPI_LOCK_SHARED, 0, 0, e->win));
+  if (set >= 0) PetscCallMPI(MPI_Accumulate(&set, 1, MPI_INT, 0, 1 + m, 1, MPI_INT, MPI_REPLACE, e->win));
+  else PetscCallMPI(MPI_Fetch_and_op(NULL, get, MPI_INT, 0, 1 + m, MPI_NO_OP, e->win));
+  PetscCallMPI(MPI_Win_unlock(0, e->win));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SAEnsemblePrintProgress(SAEnsemble e, const SAProgressMsg *p)
+{
+  PetscLogDouble now, el;
+  const char    *reason;
+  char           from[32] = "";
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscTime(&now));
+  el = now - e->t0;
+  e->nprinted++;
+  PetscCall(SAConvergedReasonToString((SAConvergedReason)p->reason, &reason));
+  if (p->from > 0) PetscCall(PetscSNPrintf(from, sizeof(from), " (from %d)", p->from));
+  PetscCall(PetscPrintf(PETSC_COMM_SELF, "[%4" PetscInt_FMT "/%" PetscInt_FMT "] member %5d group %3d steps %6d%-14s %-22s %8.2f s   elapsed %7.1f s  ETA %7.1f s\n", e->nprinted, e->nsched, p->member, p->group,
+                        p->steps, from, reason, p->seconds, (double)el, (double)(el / e->nprinted * (e->nsched - e->nprinted))));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* world rank 0 prints what other groups have finished (non-blocking unless wait) */
+static PetscErrorCode SAEnsemblePoll(SAEnsemble e, PetscBool wait)
+{
+  int           flag = 1;
+  MPI_Status    st;
+  SAProgressMsg p;
+
+  PetscFunctionBeginUser;
+  if (e->wrank) PetscFunctionReturn(PETSC_SUCCESS);
+  while (1) {
+    if (!wait) {
+      PetscCallMPI(MPI_Iprobe(MPI_ANY_SOURCE, SA_TAG_PROGRESS, e->world, &flag, &st));
+      if (!flag) break;
+    } else if (e->nprinted >= e->nsched) break;
+    PetscCallMPI(MPI_Recv(&p, sizeof(p), MPI_BYTE, MPI_ANY_SOURCE, SA_TAG_PROGRESS, e->world, &st));
+    PetscCall(SAEnsemblePrintProgress(e, &p));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SAEnsembleWriteCheckpoint(SAEnsemble e, SASolver s, PetscInt m, const char path[])
+{
+  SACheckpointInfo   info;
+  Vec                theta, *state;
+  PetscInt           ns, nrec, nobs;
+  const char *const *names;
+  SAOptimizer        opt;
+
+  PetscFunctionBeginUser;
+  PetscCall(SASolverGetTheta(s, &theta));
+  PetscCall(SASolverGetOptimizer(s, &opt));
+  PetscCall(SAOptimizerGetState(opt, &ns, &state, &names));
+  info.member = m;
+  PetscCall(SASolverGetStep(s, &info.step));
+  PetscCall(SASolverGetReason(s, &info.reason, &info.diverged_step));
+  PetscCall(SASolverGetRecords(s, &nrec, &nobs, &info.rec));
+  info.nrec = nrec;
+  info.nobs = nobs;
+  PetscCall(SACheckpointWrite(e->group, path, &info, theta, ns, state, names));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SAEnsembleReadCheckpoint(SAEnsemble e, SASolver s, const char path[])
+{
+  SACheckpointInfo   info;
+  Vec                theta, *state;
+  PetscInt           ns, nrec, nobs;
+  const char *const *names;
+  SAOptimizer        opt;
+  PetscReal         *rec;
+
+  PetscFunctionBeginUser;
+  PetscCall(SASolverGetTheta(s, &theta));
+  PetscCall(SASolverGetOptimizer(s, &opt));
+  PetscCall(SAOptimizerGetState(opt, &ns, &state, &names));
+  PetscCall(SASolverGetRecords(s, &nrec, &nobs, &rec));
+  PetscCall(SACheckpointRead(e->group, path, &info, theta, ns, state, names));
+  PetscCheck(info.nrec == nrec && info.nobs == nobs, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "Checkpoint %s holds %" PetscInt_FMT "x%" PetscInt_FMT " records, the campaign has %" PetscInt_FMT "x%" PetscInt_FMT, path, info.nrec, info.nobs, nrec, nobs);
+  PetscCall(SASolverSetState(s, info.step, info.reason, info.diverged_step, info.rec));
+  PetscCall(PetscFree(info.rec));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* trains member m on this group, from a checkpoint or branch point when there is one */
+static PetscErrorCode SAEnsembleRunMember(SAEnsemble e, PetscInt m)
+{
+  SACampaign     c  = e->c;
+  SAMember      *mb = &c->members[m];
+  SASolver       s;
+  char           inflight[PETSC_MAX_PATH_LEN], path[PETSC_MAX_PATH_LEN];
+  PetscBool      flg, done;
+  PetscInt       start = 0, step, nrec, nobs;
+  PetscLogDouble t0, t1;
+  SAMemberResult r;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(SAENSEMBLE_Member, 0, 0, 0, 0));
+  PetscCall(PetscTime(&t0));
+  if (!e->grank) PetscCall(SAEnsembleStatus(e, m, 1, NULL));
+  PetscCall(SACampaignCreateSolver(c, m, e->group, &s));
+  PetscCall(SASolverSetUp(s));
+  PetscCall(PetscSNPrintf(inflight, sizeof(inflight), "%s/checkpoints/m%06" PetscInt_FMT ".h5", e->dir, m));
+  PetscCall(SAEnsembleGroupExists(e, inflight, &flg));
+  if (flg) {
+    PetscCall(SAEnsembleReadCheckpoint(e, s, inflight));
+  } else if (mb->pert >= 0 && c->branch) {
+    PetscInt onset = c->pertonset[mb->pert];
+    int      wait  = 1, st = 0;
+
+    PetscCall(PetscSNPrintf(path, sizeof(path), "%s/checkpoints/b%06" PetscInt_FMT "_s%08" PetscInt_FMT ".h5", e->dir, mb->twin, onset));
+    while (wait) { /* the twin writes the branch point or finishes; the leader decides for the group */
+      if (!e->grank) {
+        if (access(path, R_OK) == 0) wait = 0;
+        else {
+          PetscCall(SAEnsembleStatus(e, mb->twin, -1, &st));
+          if (st == 2) wait = access(path, R_OK) == 0 ? 0 : -1;
+        }
+      }
+      PetscCallMPI(MPI_Bcast(&wait, 1, MPI_INT, 0, e->group));
+      if (wait == 1) {
+        PetscCall(SAEnsemblePoll(e, PETSC_FALSE));
+        (void)usleep(2000);
+      }
+    }
+    if (wait == 0) PetscCall(SAEnsembleReadCheckpoint(e, s, path));
+  }
+  PetscCall(SASolverGetStep(s, &start));
+  PetscCall(SASolverIsDone(s, &done));
+  while (!done) {
+    PetscCall(SASolverGetStep(s, &step));
+    for (PetscInt k = 0; k < e->nonsets[m]; k++)
+      if (e->onsets[m][k] == step) {
+        PetscCall(PetscSNPrintf(path, sizeof(path), "%s/checkpoints/b%06" PetscInt_FMT "_s%08" PetscInt_FMT ".h5", e->dir, m, step));
+        PetscCall(SAEnsembleGroupExists(e, path, &flg));
+        if (!flg) PetscCall(SAEnsembleWriteCheckpoint(e, s, m, path));
+      }
+    if (step > start && step % c->checkpoint_every == 0) PetscCall(SAEnsembleWriteCheckpoint(e, s, m, inflight));
+    PetscCall(SASolverStep(s));
+    PetscCall(SASolverIsDone(s, &done));
+    PetscCall(SAEnsemblePoll(e, PETSC_FALSE));
+  }
+  /* a twin that diverged before some onsets leaves its final state there: the perturbed members share its fate */
+  for (PetscInt k = 0; k < e->nonsets[m]; k++) {
+    PetscCall(PetscSNPrintf(path, sizeof(path), "%s/checkpoints/b%06" PetscInt_FMT "_s%08" PetscInt_FMT ".h5", e->dir, m, e->onsets[m][k]));
+    PetscCall(SAEnsembleGroupExists(e, path, &flg));
+    if (!flg) PetscCall(SAEnsembleWriteCheckpoint(e, s, m, path));
+  }
+  PetscCall(PetscTime(&t1));
+  r.member = m;
+  PetscCall(SASolverGetReason(s, &r.reason, &r.diverged_step));
+  PetscCall(SASolverGetFinalPerformance(s, &r.final_performance));
+  PetscCall(SASolverGetRecords(s, &nrec, &nobs, &r.rec));
+  PetscCall(SASolverGetStep(s, &step));
+  r.nrec    = nrec;
+  r.nobs    = nobs;
+  r.seconds = t1 - t0;
+  if (!e->grank) {
+    SAProgressMsg p = {(int)m, (int)e->mygroup, (int)(r.diverged_step >= 0 ? r.diverged_step : c->nsteps), (int)start, (int)r.reason, r.seconds};
+
+    PetscCall(SAShardAppend(e->dir, e->session, e->mygroup, &r));
+    (void)unlink(inflight);
+    PetscCall(SAEnsembleStatus(e, m, 2, NULL));
+    if (e->wrank) PetscCallMPI(MPI_Send(&p, sizeof(p), MPI_BYTE, 0, SA_TAG_PROGRESS, e->world));
+    else PetscCall(SAEnsemblePrintProgress(e, &p));
+  }
+  e->nrun++;
+  PetscCall(SASolverDestroy(&s));
+  PetscCall(PetscLogEventEnd(SAENSEMBLE_Member, 0, 0, 0, 0));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAEnsembleRun - Runs (or resumes) every unfinished member of the campaign
+
+  Collective
+
+  Input Parameter:
+. e - the engine (after `SAEnsemblePrepareDirectory()`)
+
+  Notes:
+  Diverged members are results. A kill at any instant loses at most the steps since the last
+  checkpoint of the members in flight; running the same command again resumes.
+
+  Level: beginner
+
+.seealso: `SAEnsembleWriteResults()`
+@*/
+PetscErrorCode SAEnsembleRun(SAEnsemble e)
+{
+  SACampaign c = e->c;
+  PetscInt   M = c->nmembers, n = 0, k;
+  int        one = 1, next;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscTime(&e->t0));
+  e->ngroups = e->wsize / e->group_size;
+  e->mygroup = e->wrank / e->group_size;
+  if (e->group == MPI_COMM_NULL) PetscCallMPI(MPI_Comm_split(e->world, (int)e->mygroup, e->wrank, &e->group));
+  PetscCallMPI(MPI_Comm_rank(e->group, &e->grank));
+  PetscCall(SAShardIndexDestroy(&e->idx));
+  PetscCall(SAShardScan(e->world, e->dir, M, c->nrec, SA_OBS_COUNT, &e->idx));
+  e->session = e->idx.maxsession + 1;
+
+  /* the schedule: twins by id, then perturbed members by (onset, id) */
+  PetscCall(PetscFree(e->order));
+  PetscCall(PetscFree(e->nonsets));
+  PetscCall(PetscFree(e->onsets));
+  PetscCall(PetscMalloc1(M + 1, &e->order));
+  PetscCall(PetscCalloc1(M + 1, &e->nonsets));
+  PetscCall(PetscCalloc1(M + 1, &e->onsets));
+  for (PetscInt m = 0; m < M; m++)
+    if (e->idx.file[m] < 0 && c->members[m].pert < 0) e->order[n++] = m;
+  {
+    PetscInt first = n;
+    for (PetscInt m = 0; m < M; m++)
+      if (e->idx.file[m] < 0 && c->members[m].pert >= 0) {
+        PetscInt j = n++, on = c->pertonset[c->members[m].pert];
+        while (j > first && c->pertonset[c->members[e->order[j - 1]].pert] > on) {
+          e->order[j] = e->order[j - 1];
+          j--;
+        }
+        e->order[j] = m;
+      }
+  }
+  e->nsched = n;
+  if (c->branch)
+    for (PetscInt i = 0; i < n; i++) {
+      SAMember *mb = &c->members[e->order[i]];
+      PetscInt  tw = mb->twin, on;
+      PetscBool have = PETSC_FALSE;
+
+      if (mb->pert < 0 || e->idx.file[tw] >= 0) continue;
+      on = c->pertonset[mb->pert];
+      for (PetscInt j = 0; j < e->nonsets[tw]; j++) have = (PetscBool)(have || e->onsets[tw][j] == on);
+      if (!have && e->nonsets[tw] < SA_MAX_ONSETS) e->onsets[tw][e->nonsets[tw]++] = on;
+    }
+  PetscCall(PetscPrintf(e->world, "stabaudit: %" PetscInt_FMT " members, %" PetscInt_FMT " finished earlier, %" PetscInt_FMT " to run on %" PetscInt_FMT " group(s) of %" PetscInt_FMT " rank(s); directory %s\n", M, e->idx.nfound, n, e->ngroups, e->group_size, e->dir));
+
+  /* the shared counter and status board */
+  if (!e->wrank) {
+    PetscCall(PetscCalloc1(M + 1, &e->winbuf));
+    for (PetscInt m = 0; m < M; m++) e->winbuf[1 + m] = e->idx.file[m] >= 0 ? 2 : 0;
+  }
+  PetscCallMPI(MPI_Win_create(e->winbuf, e->wrank ? 0 : (MPI_Aint)sizeof(int) * (M + 1), sizeof(int), MPI_INFO_NULL, e->world, &e->win));
+  e->nprinted = 0;
+  while (1) {
+    if (!e->grank) {
+      PetscCallMPI(MPI_Win_lock(MPI_LOCK_SHARED, 0, 0, e->win));
+      PetscCallMPI(MPI_Fetch_and_op(&one, &next, MPI_INT, 0, 0, MPI_SUM, e->win));
+      PetscCallMPI(MPI_Win_unlock(0, e->win));
+    }
+    PetscCallMPI(MPI_Bcast(&next, 1, MPI_INT, 0, e->group));
+    k = next;
+    if (k >= n) break;
+    PetscCall(SAEnsembleRunMember(e, e->order[k]));
+  }
+  PetscCall(SAEnsemblePoll(e, PETSC_TRUE));
+  PetscCallMPI(MPI_Barrier(e->world));
+  PetscCallMPI(MPI_Win_free(&e->win));
+  PetscCall(PetscFree(e->winbuf));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAEnsembleWriteResults - Writes DIR/results.nc (parallel netCDF-4) from all shards, then removes
+  the branch checkpoints unless -campaign_keep_checkpoints
+
+  Collective
+
+  Input Parameter:
+. e - the engine (after `SAEnsembleRun()`)
+
+  Level: beginner
+
+.seealso: `SAResultsWrite()`
+@*/
+PetscErrorCode SAEnsembleWriteResults(SAEnsemble e)
+{
+  SACampaign c = e->c;
+
+  PetscFunctionBeginUser;
+  PetscCall(SAShardIndexDestroy(&e->idx));
+  PetscCall(SAShardScan(e->world, e->dir, c->nmembers, c->nrec, SA_OBS_COUNT, &e->idx));
+  PetscCall(SAResultsWrite(e->world, e->dir, c, &e->idx, e->history));
+  if (!e->wrank && !e->keep) {
+    for (PetscInt m = 0; m < c->nmembers; m++) {
+      if (c->members[m].pert < 0) continue;
+      char path[PETSC_MAX_PATH_LEN];
+      PetscCall(PetscSNPrintf(path, sizeof(path), "%s/checkpoints/b%06" PetscInt_FMT "_s%08" PetscInt_FMT ".h5", e->dir, c->members[m].twin, c->pertonset[c->members[m].pert]));
+      (void)unlink(path);
+    }
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAEnsembleSummary - Prints where results.nc is and a table per kind and magnitude: members,
+  diverged members and mean final performance
+
+  Collective
+
+  Input Parameter:
+. e - the engine (after `SAEnsembleWriteResults()`)
+
+  Level: beginner
+
+.seealso: `SAEnsembleWriteResults()`
+@*/
+PetscErrorCode SAEnsembleSummary(SAEnsemble e)
+{
+  SACampaign c = e->c;
+  PetscInt   ngroups = 1 + c->nperts * SA_MAX_MAGNITUDES_PER_BLOCK;
+  PetscInt  *cnt, *div;
+  PetscReal *sum;
+
+  PetscFunctionBeginUser;
+  if (e->wrank) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(PetscCalloc3(ngroups, &cnt, ngroups, &div, ngroups, &sum));
+  for (PetscInt m = 0; m < c->nmembers; m++) {
+    SAMember      *mb = &c->members[m];
+    SAMemberResult r;
+    PetscInt       g = 0;
+
+    if (mb->pert >= 0)
+      for (PetscInt j = 0; j < c->pertnmag[mb->pert]; j++)
+        if (c->pertmags[mb->pert][j] == mb->magnitude) g = 1 + mb->pert * SA_MAX_MAGNITUDES_PER_BLOCK + j;
+    PetscCall(SAShardRead(&e->idx, m, &r));
+    cnt[g]++;
+    div[g] += r.reason < 0;
+    sum[g] += r.final_performance;
+    PetscCall(SAMemberResultDestroy(&r));
+  }
+  PetscCall(PetscPrintf(PETSC_COMM_SELF, "\nresults: %s/results.nc\n", e->dir));
+  PetscCall(PetscPrintf(PETSC_COMM_SELF, "%-16s %-16s %-16s %12s %8s %9s %12s\n", "dimension", "kind", "block", "magnitude", "members", "diverged", "final perf"));
+  for (PetscInt g = 0; g < ngroups; g++) {
+    PetscInt p = (g - 1) / SA_MAX_MAGNITUDES_PER_BLOCK, j = (g - 1) % SA_MAX_MAGNITUDES_PER_BLOCK;
+
+    if (!cnt[g]) continue;
+    if (!g) PetscCall(PetscPrintf(PETSC_COMM_SELF, "%-16s %-16s %-16s %12s %8" PetscInt_FMT " %9" PetscInt_FMT " %12.4f\n", "none", "none (twin)", "-", "-", cnt[g], div[g], (double)(sum[g] / cnt[g])));
+    else PetscCall(PetscPrintf(PETSC_COMM_SELF, "%-16s %-16s %-16s %12g %8" PetscInt_FMT " %9" PetscInt_FMT " %12.4f\n", SADimensions[c->pertdim[p]], c->pertkind[p], c->pertnames[p], (double)c->pertmags[p][j], cnt[g], div[g], (double)(sum[g] / cnt[g])));
+  }
+  PetscCall(PetscFree3(cnt, div, sum));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAEnsembleDestroy - Destroys the engine and releases the directory lock
+
+  Collective
+
+  Input Parameter:
+. e - the engine (set to NULL)
+
+  Level: beginner
+
+.seealso: `SAEnsembleCreate()`
+@*/
+PetscErrorCode SAEnsembleDestroy(SAEnsemble *e)
+{
+  PetscFunctionBeginUser;
+  if (!*e) PetscFunctionReturn(PETSC_SUCCESS);
+  if ((*e)->lockfd >= 0) close((*e)->lockfd);
+  if ((*e)->group != MPI_COMM_NULL) PetscCallMPI(MPI_Comm_free(&(*e)->group));
+  PetscCall(SAShardIndexDestroy(&(*e)->idx));
+  PetscCall(PetscFree((*e)->order));
+  PetscCall(PetscFree((*e)->nonsets));
+  PetscCall(PetscFree((*e)->onsets));
+  PetscCall(PetscFree(*e));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

@@ -1,0 +1,629 @@
+/*
+  perturb.c - SAPerturb interface: the registry of kinds, the deck block, the time envelope and
+  the dispatch of the step-pipeline hooks. It holds no perturbation algorithm.
+*/
+#include <stabaudit/private/saperturbimpl.h>
+#include <stabaudit/sadeck.h>
+
+const char *const SADimensions[]    = {"none", "optimization", "environment", "parametric", "learning_signal", "SADimension", "SA_DIM_", NULL};
+const char *const SAPerturbShapes[] = {"step", "ramp", "exp", "SAPerturbShape", "SA_SHAPE_", NULL};
+
+PetscFunctionList   SAPerturbList = NULL;
+PetscLogEvent       SAPERTURB_Apply;
+static PetscClassId SAPERTURB_CLASSID;
+static PetscBool    SAPerturbRegisterAllCalled = PETSC_FALSE;
+
+/* the kinds in registration order (PetscFunctionList cannot be iterated with the public API) */
+static const char *SAPerturbKinds[32];
+static PetscInt    SAPerturbNKinds = 0;
+
+/*@C
+  SAPerturbInitializePackage - Registers the SAPerturb class, its log event and every kind
+
+  Not Collective
+
+  Level: developer
+
+.seealso: `SAPerturbRegister()`
+@*/
+PetscErrorCode SAPerturbInitializePackage(void)
+{
+  PetscFunctionBeginUser;
+  if (SAPerturbRegisterAllCalled) PetscFunctionReturn(PETSC_SUCCESS);
+  SAPerturbRegisterAllCalled = PETSC_TRUE;
+  PetscCall(PetscClassIdRegister("SAPerturb", &SAPERTURB_CLASSID));
+  PetscCall(PetscLogEventRegister("SAPerturbApply", SAPERTURB_CLASSID, &SAPERTURB_Apply));
+  PetscCall(SAPerturbRegister(SAPERTURBLRSCALE, SAPerturbCreate_LRScale));
+  PetscCall(SAPerturbRegister(SAPERTURBLRSPIKE, SAPerturbCreate_LRSpike));
+  PetscCall(SAPerturbRegister(SAPERTURBNOISESCALE, SAPerturbCreate_NoiseScale));
+  PetscCall(SAPerturbRegister(SAPERTURBWEIGHTKICK, SAPerturbCreate_WeightKick));
+  PetscCall(SAPerturbRegister(SAPERTURBLOSSSCALE, SAPerturbCreate_LossScale));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAPerturbFinalizePackage - Frees the registry of kinds
+
+  Not Collective
+
+  Level: developer
+
+.seealso: `SAPerturbInitializePackage()`
+@*/
+PetscErrorCode SAPerturbFinalizePackage(void)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscFunctionListDestroy(&SAPerturbList));
+  SAPerturbNKinds            = 0;
+  SAPerturbRegisterAllCalled = PETSC_FALSE;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAPerturbRegister - Adds a perturbation kind
+
+  Not Collective
+
+  Input Parameters:
++ name   - the kind, as written after 'kind:' in a deck
+- create - fills the ops table, the dimension and the magnitude range
+
+  Level: advanced
+
+.seealso: `SAPerturbSetType()`
+@*/
+PetscErrorCode SAPerturbRegister(const char name[], PetscErrorCode (*create)(SAPerturb))
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscFunctionListAdd(&SAPerturbList, name, create));
+  PetscCheck(SAPerturbNKinds < 32, PETSC_COMM_SELF, PETSC_ERR_SUP, "Too many perturbation kinds");
+  SAPerturbKinds[SAPerturbNKinds++] = name;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAPerturbCreate - Creates a perturbation on a member's group communicator
+
+  Collective
+
+  Input Parameter:
+. comm - the group communicator
+
+  Output Parameter:
+. p - the perturbation
+
+  Level: beginner
+
+.seealso: `SAPerturbSetFromOptions()`, `SAPerturbDestroy()`
+@*/
+PetscErrorCode SAPerturbCreate(MPI_Comm comm, SAPerturb *p)
+{
+  SAPerturb q;
+
+  PetscFunctionBeginUser;
+  PetscCall(SAPerturbInitializePackage());
+  PetscCall(PetscNew(&q));
+  q->comm     = comm;
+  q->duration = 1;
+  q->mag_lo   = 0;
+  q->mag_hi   = PETSC_MAX_REAL;
+  *p          = q;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAPerturbSetType - Chooses the kind
+
+  Collective
+
+  Input Parameters:
++ p    - the perturbation
+- type - the kind, e.g. `SAPERTURBLRSPIKE`
+
+  Level: beginner
+
+.seealso: `SAPerturbSetFromOptions()`
+@*/
+PetscErrorCode SAPerturbSetType(SAPerturb p, SAPerturbType type)
+{
+  PetscErrorCode (*create)(SAPerturb);
+  PetscBool match;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscStrcmp(p->type_name, type, &match));
+  if (match) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(PetscFunctionListFind(SAPerturbList, type, &create));
+  PetscCheck(create, p->comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "Unknown SAPerturb kind: %s", type);
+  if (p->ops.destroy) PetscCall((*p->ops.destroy)(p));
+  PetscCall(PetscMemzero(&p->ops, sizeof(p->ops)));
+  PetscCall(PetscStrncpy(p->type_name, type, sizeof(p->type_name)));
+  PetscCall((*create)(p));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAPerturbGetType - Returns the kind
+
+  Not Collective
+
+  Input Parameter:
+. p - the perturbation
+
+  Output Parameter:
+. type - the kind
+
+  Level: beginner
+
+.seealso: `SAPerturbSetType()`
+@*/
+PetscErrorCode SAPerturbGetType(SAPerturb p, SAPerturbType *type)
+{
+  PetscFunctionBeginUser;
+  *type = p->type_name;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAPerturbSetOptionsPrefix - Sets the deck block of the perturbation (its name followed by '_')
+
+  Logically Collective
+
+  Input Parameters:
++ p      - the perturbation
+- prefix - e.g. "early_spike_"
+
+  Level: beginner
+
+.seealso: `SAPerturbSetFromOptions()`
+@*/
+PetscErrorCode SAPerturbSetOptionsPrefix(SAPerturb p, const char prefix[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscStrncpy(p->prefix, prefix, sizeof(p->prefix)));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAPerturbGetName - Returns the block name (the prefix without its trailing '_')
+
+  Not Collective
+
+  Input Parameter:
+. p - the perturbation
+
+  Output Parameter:
+. name - the name (static storage of p)
+
+  Level: beginner
+
+.seealso: `SAPerturbSetOptionsPrefix()`
+@*/
+PetscErrorCode SAPerturbGetName(SAPerturb p, const char **name)
+{
+  static char buf[64];
+  size_t      n;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscStrncpy(buf, p->prefix, sizeof(buf)));
+  n = strlen(buf);
+  if (n && buf[n - 1] == '_') buf[n - 1] = 0;
+  *name = buf;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAPerturbSetFromOptions - Reads the perturbation's deck block
+
+  Collective
+
+  Input Parameter:
+. p - the perturbation (its prefix set to the block name)
+
+  Options Database Keys (each under the block name, e.g. -early_spike_kind):
++ kind <lr_scale|lr_spike|noise_scale|weight_kick|loss_scale> - the kind (required)
+. magnitudes <m1,m2,...>  - swept magnitudes, in the kind's range (required)
+. onset <step>            - first perturbed step (>= 0)
+. duration <n>            - 1 = one-step pulse, n = window of n steps, -1 = persistent
+. shape <step|ramp|exp>   - envelope inside the window
+- tau <steps>             - decay time of the exp shape
+
+  Level: beginner
+
+.seealso: `SAPerturbCreate()`
+@*/
+PetscErrorCode SAPerturbSetFromOptions(SAPerturb p)
+{
+  PetscInt  idx = -1, n = SA_MAX_MAGNITUDES_PER_BLOCK, shape = (PetscInt)p->shape;
+  PetscReal mags[SA_MAX_MAGNITUDES_PER_BLOCK];
+  PetscBool set;
+  const char *name;
+
+  PetscFunctionBeginUser;
+  PetscCall(SAPerturbGetName(p, &name));
+  for (PetscInt i = 0; i < SAPerturbNKinds; i++)
+    if (!strcmp(p->type_name, SAPerturbKinds[i])) idx = i;
+  {
+    PetscInt k = idx < 0 ? 0 : idx;
+    PetscCall(SADeckGetEnum(p->prefix, "kind", SAPerturbKinds, SAPerturbNKinds, &k, &set));
+    PetscCheck(set || idx >= 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "perturbation block '%s' has no 'kind'; allowed kinds: lr_scale, lr_spike, noise_scale, weight_kick, loss_scale", name);
+    PetscCall(SAPerturbSetType(p, SAPerturbKinds[k]));
+  }
+  PetscCall(SADeckGetInt(p->prefix, "onset", p->onset, 0, PETSC_MAX_INT, &p->onset, NULL));
+  PetscCall(SADeckGetInt(p->prefix, "duration", p->duration, -1, PETSC_MAX_INT, &p->duration, NULL));
+  PetscCheck(p->duration != 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "perturbation block '%s': key 'duration' must be -1 (persistent) or >= 1, got 0", name);
+  PetscCall(SADeckGetEnum(p->prefix, "shape", SAPerturbShapes, 3, &shape, NULL));
+  p->shape = (SAPerturbShape)shape;
+  if (p->tau <= 0) p->tau = p->duration > 0 ? PetscMax(1.0, p->duration / 3.0) : 10.0;
+  PetscCall(SADeckGetReal(p->prefix, "tau", p->tau, PETSC_SMALL, PETSC_MAX_REAL, &p->tau, NULL));
+  PetscCall(SADeckSetRole(SA_KEY_EXTENSIBLE));
+  n = 0;
+  PetscCall(SADeckGetRealArray(p->prefix, "magnitudes", p->mag_lo, p->mag_hi, &n, mags, &set));
+  PetscCall(SADeckSetRole(SA_KEY_RESULT));
+  PetscCheck(set && n > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "perturbation block '%s' (kind %s) needs 'magnitudes', a list of values in [%g, %g]", name, p->type_name, (double)p->mag_lo, (double)p->mag_hi);
+  PetscCall(PetscFree(p->mags));
+  PetscCall(PetscMalloc1(n, &p->mags));
+  PetscCall(PetscArraycpy(p->mags, mags, n));
+  p->nmag      = n;
+  p->magnitude = mags[0];
+  if (p->ops.setfromoptions) PetscCall((*p->ops.setfromoptions)(p));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAPerturbCheckTask - Fails with a clear deck error if the kind makes no sense for the workload
+
+  Collective
+
+  Input Parameters:
++ p    - the perturbation
+- task - the member's task (after `SATaskSetFromOptions()`)
+
+  Level: intermediate
+
+.seealso: `SAPerturbSetFromOptions()`
+@*/
+PetscErrorCode SAPerturbCheckTask(SAPerturb p, SATask task)
+{
+  PetscFunctionBeginUser;
+  if (p->ops.checktask) PetscCall((*p->ops.checktask)(p, task));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAPerturbSetMagnitude - Sets the magnitude of this member
+
+  Logically Collective
+
+  Input Parameters:
++ p - the perturbation
+- m - the magnitude, in the kind's range
+
+  Level: beginner
+
+.seealso: `SAPerturbGetMagnitude()`
+@*/
+PetscErrorCode SAPerturbSetMagnitude(SAPerturb p, PetscReal m)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(m >= p->mag_lo && m <= p->mag_hi, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "Magnitude %g of %s out of [%g, %g]", (double)m, p->type_name, (double)p->mag_lo, (double)p->mag_hi);
+  p->magnitude = m;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAPerturbGetMagnitude - Returns the magnitude of this member
+
+  Not Collective
+
+  Input Parameter:
+. p - the perturbation
+
+  Output Parameter:
+. m - the magnitude
+
+  Level: beginner
+
+.seealso: `SAPerturbSetMagnitude()`
+@*/
+PetscErrorCode SAPerturbGetMagnitude(SAPerturb p, PetscReal *m)
+{
+  PetscFunctionBeginUser;
+  *m = p->magnitude;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAPerturbGetMagnitudes - Returns the swept magnitudes of the block
+
+  Not Collective
+
+  Input Parameter:
+. p - the perturbation
+
+  Output Parameters:
++ n    - their number
+- mags - the values (owned by p)
+
+  Level: intermediate
+
+.seealso: `SAPerturbSetFromOptions()`
+@*/
+PetscErrorCode SAPerturbGetMagnitudes(SAPerturb p, PetscInt *n, const PetscReal **mags)
+{
+  PetscFunctionBeginUser;
+  *n    = p->nmag;
+  *mags = p->mags;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAPerturbSetWindow - Sets onset, duration and shape
+
+  Logically Collective
+
+  Input Parameters:
++ p        - the perturbation
+. onset    - first perturbed step
+. duration - 1 pulse, n window, -1 persistent
+- shape    - envelope
+
+  Level: intermediate
+
+.seealso: `SAPerturbGetWindow()`, `SAPerturbGetEnvelope()`
+@*/
+PetscErrorCode SAPerturbSetWindow(SAPerturb p, PetscInt onset, PetscInt duration, SAPerturbShape shape)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(onset >= 0 && (duration == -1 || duration >= 1), p->comm, PETSC_ERR_ARG_OUTOFRANGE, "Bad window: onset %" PetscInt_FMT ", duration %" PetscInt_FMT, onset, duration);
+  p->onset    = onset;
+  p->duration = duration;
+  p->shape    = shape;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAPerturbGetWindow - Returns onset, duration and shape
+
+  Not Collective
+
+  Input Parameter:
+. p - the perturbation
+
+  Output Parameters:
++ onset    - first perturbed step
+. duration - 1 pulse, n window, -1 persistent
+- shape    - envelope
+
+  Level: intermediate
+
+.seealso: `SAPerturbSetWindow()`
+@*/
+PetscErrorCode SAPerturbGetWindow(SAPerturb p, PetscInt *onset, PetscInt *duration, SAPerturbShape *shape)
+{
+  PetscFunctionBeginUser;
+  if (onset) *onset = p->onset;
+  if (duration) *duration = p->duration;
+  if (shape) *shape = p->shape;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAPerturbGetDimension - Returns the stability dimension of the kind
+
+  Not Collective
+
+  Input Parameter:
+. p - the perturbation
+
+  Output Parameter:
+. dim - the dimension
+
+  Level: beginner
+
+.seealso: `SADimension`
+@*/
+PetscErrorCode SAPerturbGetDimension(SAPerturb p, SADimension *dim)
+{
+  PetscFunctionBeginUser;
+  *dim = p->dimension;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAPerturbSetSeeds - Keys the perturbation's own stream (kick directions, ...)
+
+  Logically Collective
+
+  Input Parameters:
++ p             - the perturbation
+. campaign_seed - campaign seed
+- member_seed   - member seed (the same for every magnitude, so magnitudes share directions)
+
+  Level: intermediate
+
+.seealso: `SAStreamCreate()`
+@*/
+PetscErrorCode SAPerturbSetSeeds(SAPerturb p, PetscInt64 campaign_seed, PetscInt64 member_seed)
+{
+  PetscInt64 h;
+
+  PetscFunctionBeginUser;
+  PetscCall(SAStreamHashString(p->prefix, &h));
+  PetscCall(SAStreamCreate(campaign_seed ^ h, member_seed, SA_STREAM_PERTURB, &p->rng));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAPerturbGetEnvelope - The envelope of the perturbation at a step: 0 outside its window
+
+  Not Collective
+
+  Input Parameters:
++ p    - the perturbation
+- step - the step
+
+  Output Parameter:
+. env - in [0, 1]: 1 inside the window for shape step; (k+1)/duration at the k-th step of a ramp
+        (ramping over tau steps when persistent); exp(-k/tau) for exp
+
+  Level: intermediate
+
+.seealso: `SAPerturbSetWindow()`
+@*/
+PetscErrorCode SAPerturbGetEnvelope(SAPerturb p, PetscInt step, PetscReal *env)
+{
+  PetscInt k = step - p->onset;
+
+  PetscFunctionBeginUser;
+  *env = 0.0;
+  if (k < 0 || (p->duration > 0 && k >= p->duration)) PetscFunctionReturn(PETSC_SUCCESS);
+  switch (p->shape) {
+  case SA_SHAPE_STEP: *env = 1.0; break;
+  case SA_SHAPE_RAMP: *env = PetscMin(1.0, (k + 1.0) / (p->duration > 0 ? (PetscReal)p->duration : p->tau)); break;
+  case SA_SHAPE_EXP: *env = PetscExpReal(-k / p->tau); break;
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+#define SAPerturbDispatch(p, step, op, ...) \
+  do { \
+    PetscReal sa_env_; \
+    if (!(p)->ops.op) PetscFunctionReturn(PETSC_SUCCESS); \
+    PetscCall(SAPerturbGetEnvelope(p, step, &sa_env_)); \
+    if (sa_env_ == 0.0) PetscFunctionReturn(PETSC_SUCCESS); \
+    PetscCall(PetscLogEventBegin(SAPERTURB_Apply, 0, 0, 0, 0)); \
+    PetscCall((*(p)->ops.op)(p, step, sa_env_, __VA_ARGS__)); \
+    PetscCall(PetscLogEventEnd(SAPERTURB_Apply, 0, 0, 0, 0)); \
+  } while (0)
+
+/*@C
+  SAPerturbApplyParams - Parametric hook: perturbs theta before the step
+
+  Collective
+
+  Input Parameters:
++ p     - the perturbation
+. step  - the step
+- theta - the parameters, changed in place inside the window
+
+  Level: intermediate
+
+.seealso: `SAPerturbApplyBatch()`, `SAPerturbApplySignal()`, `SAPerturbApplyOptimizer()`
+@*/
+PetscErrorCode SAPerturbApplyParams(SAPerturb p, PetscInt step, Vec theta)
+{
+  PetscFunctionBeginUser;
+  SAPerturbDispatch(p, step, params, theta);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAPerturbApplyBatch - Environment hook: changes how the step's batch is sampled
+
+  Not Collective
+
+  Input Parameters:
++ p     - the perturbation
+. step  - the step
+- batch - the batch description, changed inside the window
+
+  Level: intermediate
+
+.seealso: `SAPerturbApplyParams()`
+@*/
+PetscErrorCode SAPerturbApplyBatch(SAPerturb p, PetscInt step, SABatch *batch)
+{
+  PetscFunctionBeginUser;
+  SAPerturbDispatch(p, step, batch, batch);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAPerturbApplySignal - Learning-signal hook: changes the loss gradient after it is computed
+
+  Collective
+
+  Input Parameters:
++ p    - the perturbation
+. step - the step
+- grad - the gradient, changed in place inside the window
+
+  Level: intermediate
+
+.seealso: `SAPerturbApplyParams()`
+@*/
+PetscErrorCode SAPerturbApplySignal(SAPerturb p, PetscInt step, Vec grad)
+{
+  PetscFunctionBeginUser;
+  SAPerturbDispatch(p, step, signal, grad);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAPerturbApplyOptimizer - Optimization hook: changes the hyper-parameters (or state) of the update
+
+  Collective
+
+  Input Parameters:
++ p    - the perturbation
+. step - the step
+. opt  - the optimizer (its state may be changed, e.g. reset)
+- h    - the hyper-parameters of this step, changed inside the window
+
+  Level: intermediate
+
+.seealso: `SAPerturbApplyParams()`
+@*/
+PetscErrorCode SAPerturbApplyOptimizer(SAPerturb p, PetscInt step, SAOptimizer opt, SAHyper *h)
+{
+  PetscFunctionBeginUser;
+  SAPerturbDispatch(p, step, optimizer, opt, h);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAPerturbView - Prints the perturbation
+
+  Collective
+
+  Input Parameters:
++ p      - the perturbation
+- viewer - an ASCII viewer
+
+  Level: beginner
+
+.seealso: `SAPerturbCreate()`
+@*/
+PetscErrorCode SAPerturbView(SAPerturb p, PetscViewer viewer)
+{
+  const char *name;
+
+  PetscFunctionBeginUser;
+  PetscCall(SAPerturbGetName(p, &name));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "SAPerturb %s: kind %s (%s), magnitude %g, onset %" PetscInt_FMT ", duration %" PetscInt_FMT ", shape %s\n", name, p->type_name,
+                                   SADimensions[p->dimension], (double)p->magnitude, p->onset, p->duration, SAPerturbShapes[p->shape]));
+  if (p->ops.view) PetscCall((*p->ops.view)(p, viewer));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAPerturbDestroy - Destroys a perturbation
+
+  Collective
+
+  Input Parameter:
+. p - the perturbation (set to NULL)
+
+  Level: beginner
+
+.seealso: `SAPerturbCreate()`
+@*/
+PetscErrorCode SAPerturbDestroy(SAPerturb *p)
+{
+  PetscFunctionBeginUser;
+  if (!*p) PetscFunctionReturn(PETSC_SUCCESS);
+  if ((*p)->ops.destroy) PetscCall((*(*p)->ops.destroy)(*p));
+  PetscCall(PetscFree((*p)->mags));
+  PetscCall(PetscFree(*p));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

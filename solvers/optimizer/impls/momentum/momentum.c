@@ -1,0 +1,80 @@
+/*
+  momentum.c - SAOPTIMIZERMOMENTUM, heavy-ball and Nesterov momentum.
+
+  Method card (Polyak 1964; Sutskever et al. 2013, PyTorch convention):
+    v     <- mu v + g
+    theta <- theta - lr v                 (heavy ball)
+    theta <- theta - lr (g + mu v)        (Nesterov, -optimizer_momentum_nesterov)
+  State: the velocity v, sharded like theta. For a quadratic with curvature lambda, heavy ball is
+  stable iff 0 <= mu < 1 and lr lambda < 2 (1 + mu).
+*/
+#include <stabaudit/private/saoptimizerimpl.h>
+#include <stabaudit/sadeck.h>
+
+typedef struct {
+  PetscBool nesterov; /* Nesterov's variant */
+} SAOptimizer_Momentum;
+
+static PetscErrorCode SAOptimizerSetFromOptions_Momentum(SAOptimizer opt)
+{
+  SAOptimizer_Momentum *m = (SAOptimizer_Momentum *)opt->data;
+
+  PetscFunctionBeginUser;
+  PetscCall(SADeckGetReal("optimizer_", "momentum", opt->momentum, 0.0, 1.0 - PETSC_MACHINE_EPSILON, &opt->momentum, NULL));
+  PetscCall(SADeckGetBool("optimizer_momentum_", "nesterov", m->nesterov, &m->nesterov, NULL));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SAOptimizerSetUp_Momentum(SAOptimizer opt, Vec theta)
+{
+  PetscFunctionBeginUser;
+  PetscCall(VecDuplicate(theta, &opt->state[0]));
+  PetscCall(VecSet(opt->state[0], 0.0));
+  opt->statenames[0] = "velocity";
+  opt->nstate        = 1;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SAOptimizerUpdate_Momentum(SAOptimizer opt, const SAHyper *h, Vec theta, Vec grad)
+{
+  SAOptimizer_Momentum *m = (SAOptimizer_Momentum *)opt->data;
+  Vec                   v = opt->state[0];
+
+  PetscFunctionBeginUser;
+  PetscCall(VecAYPX(v, h->momentum, grad));
+  if (m->nesterov) PetscCall(VecAXPBYPCZ(theta, -h->lr, -h->lr * h->momentum, 1.0, grad, v));
+  else PetscCall(VecAXPY(theta, -h->lr, v));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SAOptimizerView_Momentum(SAOptimizer opt, PetscViewer viewer)
+{
+  SAOptimizer_Momentum *m = (SAOptimizer_Momentum *)opt->data;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscViewerASCIIPrintf(viewer, "  %s momentum\n", m->nesterov ? "Nesterov" : "heavy-ball"));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SAOptimizerDestroy_Momentum(SAOptimizer opt)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscFree(opt->data));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SAOptimizerCreate_Momentum(SAOptimizer opt)
+{
+  SAOptimizer_Momentum *m;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscNew(&m));
+  opt->data               = m;
+  if (opt->momentum == 0.0) opt->momentum = 0.9;
+  opt->ops.setfromoptions = SAOptimizerSetFromOptions_Momentum;
+  opt->ops.setup          = SAOptimizerSetUp_Momentum;
+  opt->ops.update         = SAOptimizerUpdate_Momentum;
+  opt->ops.view           = SAOptimizerView_Momentum;
+  opt->ops.destroy        = SAOptimizerDestroy_Momentum;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

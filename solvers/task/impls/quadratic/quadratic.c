@@ -1,0 +1,315 @@
+/*
+  quadratic.c - SATASKQUADRATIC, the analytic workload that tests the whole engine.
+
+  Method card
+  -----------
+  loss(theta) = 1/2 (theta - theta*)^T A (theta - theta*),  A = Q diag(lambda) Q^T  (SPD)
+  - lambda: n eigenvalues, log- or linearly spaced in [lambda_min, lambda_max] (the ends exact),
+    or read from a file; Q = H_1 H_2 ... H_k, a product of k Householder reflectors
+    H_j = I - 2 u_j u_j^T with u_j Gaussian from the task stream: a random orthogonal basis that is
+    applied matrix-free in O(k n) and scales to any n.
+  - theta* from the task stream (shared by all members); theta_0 = theta* + init_distance * z with
+    z ~ N(0, I) from the member's init stream.
+  - gradient A (theta - theta*) + noise * noise_scale * xi_t, xi_t ~ N(0, I) from the member's batch
+    stream addressed by (step, coordinate): stochastic gradient descent with known noise.
+  - Hessian-vector product A v (exact); performance exp(-loss / loss(theta_0)) in [0, 1].
+  Gradient descent with lr > 2 / lambda_max diverges (|1 - lr lambda_max| > 1): the test oracle for
+  divergence records.
+*/
+#include <stabaudit/private/sataskimpl.h>
+#include <stabaudit/sadeck.h>
+
+#define SA_QUAD_MAXREFL 16
+
+typedef struct {
+  PetscInt  n;                      /* dimension (number of parameters) */
+  PetscReal lmin, lmax;             /* eigenvalue range */
+  PetscInt  spectrum;               /* 0 log, 1 linear, 2 file */
+  char      file[PETSC_MAX_PATH_LEN]; /* eigenvalue file (spectrum: file) */
+  PetscInt  k;                      /* number of Householder reflectors in Q */
+  PetscReal init_distance;          /* theta_0 - theta* = init_distance * N(0, I) */
+  PetscReal *filevals;              /* eigenvalues read from file, length n */
+  Vec        lambda;                /* eigenvalues, layout of theta */
+  Vec        u[SA_QUAD_MAXREFL];    /* unit reflector vectors */
+  Vec        star;                  /* the minimiser theta* */
+  Vec        w1, w2;                /* work vectors */
+  PetscReal  loss_ref;              /* loss of the member's theta_0 (performance scale) */
+} SATask_Quadratic;
+
+static const char *const SAQuadSpectra[] = {"log", "linear", "file"};
+
+static PetscErrorCode SATaskReadSpectrum_Quadratic(SATask task)
+{
+  SATask_Quadratic *q = (SATask_Quadratic *)task->data;
+  FILE             *fp;
+  double            x;
+  PetscInt          n = 0, cap = 64;
+
+  PetscFunctionBeginUser;
+  PetscCall(SADeckCheckFile("task_quadratic_", "spectrum_file", q->file, "give a text file of positive eigenvalues"));
+  fp = fopen(q->file, "r");
+  PetscCall(PetscFree(q->filevals));
+  PetscCall(PetscMalloc1(cap, &q->filevals));
+  while (fscanf(fp, "%lf", &x) == 1) {
+    if (n == cap) {
+      cap *= 2;
+      PetscCall(PetscRealloc(sizeof(PetscReal) * cap, &q->filevals));
+    }
+    q->filevals[n++] = (PetscReal)x;
+  }
+  PetscCheck(feof(fp), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "spectrum file '%s' (key task_quadratic_spectrum_file): entry %" PetscInt_FMT " is not a number", q->file, n + 1);
+  fclose(fp);
+  PetscCheck(n > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "spectrum file '%s' (key task_quadratic_spectrum_file) holds no eigenvalues", q->file);
+  for (PetscInt i = 0; i < n; i++)
+    PetscCheck(q->filevals[i] > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "spectrum file '%s': eigenvalue %" PetscInt_FMT " is %g; all must be > 0", q->file, i + 1, (double)q->filevals[i]);
+  q->n    = n;
+  q->lmin = q->lmax = q->filevals[0];
+  for (PetscInt i = 1; i < n; i++) {
+    q->lmin = PetscMin(q->lmin, q->filevals[i]);
+    q->lmax = PetscMax(q->lmax, q->filevals[i]);
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SATaskSetFromOptions_Quadratic(SATask task)
+{
+  SATask_Quadratic *q = (SATask_Quadratic *)task->data;
+
+  PetscFunctionBeginUser;
+  PetscCall(SADeckGetInt("task_quadratic_", "dim", q->n, 1, 100000000, &q->n, NULL));
+  PetscCall(SADeckGetEnum("task_quadratic_", "spectrum", SAQuadSpectra, 3, &q->spectrum, NULL));
+  PetscCall(SADeckGetReal("task_quadratic_", "lambda_min", q->lmin, PETSC_SMALL, PETSC_MAX_REAL, &q->lmin, NULL));
+  PetscCall(SADeckGetReal("task_quadratic_", "lambda_max", q->lmax, PETSC_SMALL, PETSC_MAX_REAL, &q->lmax, NULL));
+  PetscCall(SADeckGetString("task_quadratic_", "spectrum_file", "", q->file, sizeof(q->file), NULL));
+  PetscCall(SADeckGetInt("task_quadratic_", "reflectors", q->k, 0, SA_QUAD_MAXREFL, &q->k, NULL));
+  PetscCall(SADeckGetReal("task_quadratic_", "init_distance", q->init_distance, 0.0, PETSC_MAX_REAL, &q->init_distance, NULL));
+  if (q->spectrum == 2) {
+    PetscCheck(q->file[0], PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "key task_quadratic_spectrum is 'file' but task_quadratic_spectrum_file is not set");
+    PetscCall(SATaskReadSpectrum_Quadratic(task));
+  } else {
+    PetscCheck(q->lmin <= q->lmax, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "keys task_quadratic_lambda_min (%g) and lambda_max (%g): need lambda_min <= lambda_max", (double)q->lmin, (double)q->lmax);
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SATaskDestroyVecs_Quadratic(SATask_Quadratic *q)
+{
+  PetscFunctionBeginUser;
+  PetscCall(VecDestroy(&q->lambda));
+  PetscCall(VecDestroy(&q->star));
+  PetscCall(VecDestroy(&q->w1));
+  PetscCall(VecDestroy(&q->w2));
+  for (PetscInt j = 0; j < SA_QUAD_MAXREFL; j++) PetscCall(VecDestroy(&q->u[j]));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* x <- Q^T x (transpose = 1) or Q x (transpose = 0), Q = H_1 ... H_k */
+static PetscErrorCode SAQuadApplyQ(SATask_Quadratic *q, PetscBool transpose, Vec x)
+{
+  PetscScalar d;
+
+  PetscFunctionBeginUser;
+  for (PetscInt jj = 0; jj < q->k; jj++) {
+    PetscInt j = transpose ? jj : q->k - 1 - jj;
+
+    PetscCall(VecDot(x, q->u[j], &d));
+    PetscCall(VecAXPY(x, -2.0 * d, q->u[j]));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* loss and A d for d = theta - theta*; result in q->w1 (A d) */
+static PetscErrorCode SAQuadLossAd(SATask_Quadratic *q, Vec theta, PetscReal *loss)
+{
+  PetscScalar dot;
+
+  PetscFunctionBeginUser;
+  PetscCall(VecWAXPY(q->w1, -1.0, q->star, theta));
+  PetscCall(SAQuadApplyQ(q, PETSC_TRUE, q->w1));
+  PetscCall(VecPointwiseMult(q->w2, q->lambda, q->w1));
+  PetscCall(VecDot(q->w1, q->w2, &dot));
+  *loss = 0.5 * PetscRealPart(dot);
+  PetscCall(SAQuadApplyQ(q, PETSC_FALSE, q->w2));
+  PetscCall(VecCopy(q->w2, q->w1));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SATaskSetUp_Quadratic(SATask task)
+{
+  SATask_Quadratic *q = (SATask_Quadratic *)task->data;
+  SAStream          ts;
+  PetscInt          rs, re;
+  PetscScalar      *l;
+
+  PetscFunctionBeginUser;
+  PetscCall(SATaskDestroyVecs_Quadratic(q));
+  PetscCall(VecCreateMPI(task->comm, PETSC_DECIDE, q->n, &q->lambda));
+  PetscCall(VecDuplicate(q->lambda, &q->star));
+  PetscCall(VecDuplicate(q->lambda, &q->w1));
+  PetscCall(VecDuplicate(q->lambda, &q->w2));
+  PetscCall(VecGetOwnershipRange(q->lambda, &rs, &re));
+  PetscCall(VecGetArray(q->lambda, &l));
+  for (PetscInt i = rs; i < re; i++) {
+    PetscReal t = q->n > 1 ? (PetscReal)i / (PetscReal)(q->n - 1) : 1.0;
+
+    if (q->spectrum == 2) l[i - rs] = q->filevals[i];
+    else if (i == q->n - 1) l[i - rs] = q->lmax;
+    else if (i == 0) l[i - rs] = q->lmin;
+    else if (q->spectrum == 0) l[i - rs] = q->lmin * PetscPowReal(q->lmax / q->lmin, t);
+    else l[i - rs] = q->lmin + (q->lmax - q->lmin) * t;
+  }
+  PetscCall(VecRestoreArray(q->lambda, &l));
+  PetscCall(SAStreamCreate(task->campaign_seed, 0, SA_STREAM_TASK, &ts));
+  for (PetscInt j = 0; j < q->k; j++) {
+    PetscCall(VecDuplicate(q->lambda, &q->u[j]));
+    PetscCall(SAStreamVecNormal(&ts, j, q->u[j]));
+    PetscCall(VecNormalize(q->u[j], NULL));
+  }
+  PetscCall(SAStreamVecNormal(&ts, SA_QUAD_MAXREFL, q->star));
+  {
+    Vec theta0;
+
+    PetscCall(VecDuplicate(q->lambda, &theta0));
+    PetscCall((*task->ops.initialguess)(task, theta0));
+    PetscCall(SAQuadLossAd(q, theta0, &q->loss_ref));
+    PetscCall(VecDestroy(&theta0));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SATaskCreateParameters_Quadratic(SATask task, Vec *theta)
+{
+  SATask_Quadratic *q = (SATask_Quadratic *)task->data;
+
+  PetscFunctionBeginUser;
+  PetscCall(VecDuplicate(q->lambda, theta));
+  PetscCall(PetscObjectSetName((PetscObject)*theta, "theta"));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SATaskInitialGuess_Quadratic(SATask task, Vec theta)
+{
+  SATask_Quadratic *q = (SATask_Quadratic *)task->data;
+  SAStream          is;
+
+  PetscFunctionBeginUser;
+  PetscCall(SAStreamCreate(task->campaign_seed, task->member_seed, SA_STREAM_INIT, &is));
+  PetscCall(SAStreamVecNormal(&is, 0, theta));
+  PetscCall(VecAYPX(theta, q->init_distance, q->star));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SATaskLossGradient_Quadratic(SATask task, Vec theta, const SABatch *batch, PetscReal *loss, Vec grad)
+{
+  SATask_Quadratic *q     = (SATask_Quadratic *)task->data;
+  PetscReal         sigma = task->noise * batch->noise_scale;
+
+  PetscFunctionBeginUser;
+  PetscCall(SAQuadLossAd(q, theta, loss));
+  PetscCall(VecCopy(q->w1, grad));
+  if (sigma != 0.0) {
+    SAStream bs;
+
+    PetscCall(SAStreamCreate(task->campaign_seed, task->member_seed, SA_STREAM_BATCH, &bs));
+    PetscCall(SAStreamVecNormal(&bs, batch->step, q->w2));
+    PetscCall(VecAXPY(grad, sigma, q->w2));
+  }
+  PetscCall(PetscLogFlops(4.0 * q->k * q->n + 6.0 * q->n));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SATaskHessianMult_Quadratic(SATask task, Vec theta, const SABatch *batch, Vec v, Vec Hv)
+{
+  SATask_Quadratic *q = (SATask_Quadratic *)task->data;
+
+  PetscFunctionBeginUser;
+  PetscCall(VecCopy(v, q->w1));
+  PetscCall(SAQuadApplyQ(q, PETSC_TRUE, q->w1));
+  PetscCall(VecPointwiseMult(Hv, q->lambda, q->w1));
+  PetscCall(SAQuadApplyQ(q, PETSC_FALSE, Hv));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SATaskEvaluate_Quadratic(SATask task, Vec theta, PetscReal *loss, PetscReal *perf)
+{
+  SATask_Quadratic *q = (SATask_Quadratic *)task->data;
+
+  PetscFunctionBeginUser;
+  PetscCall(SAQuadLossAd(q, theta, loss));
+  *perf = PetscIsInfOrNanReal(*loss) ? 0.0 : PetscExpReal(-*loss / q->loss_ref);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SATaskView_Quadratic(SATask task, PetscViewer viewer)
+{
+  SATask_Quadratic *q = (SATask_Quadratic *)task->data;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscViewerASCIIPrintf(viewer, "  quadratic: dim %" PetscInt_FMT ", spectrum %s in [%g, %g], %" PetscInt_FMT " reflectors\n", q->n,
+                                   SAQuadSpectra[q->spectrum], (double)q->lmin, (double)q->lmax, q->k));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SATaskDestroy_Quadratic(SATask task)
+{
+  SATask_Quadratic *q = (SATask_Quadratic *)task->data;
+
+  PetscFunctionBeginUser;
+  PetscCall(SATaskDestroyVecs_Quadratic(q));
+  PetscCall(PetscFree(q->filevals));
+  PetscCall(PetscFree(task->data));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SATaskQuadraticGetEigenvalueRange - Returns the smallest and largest eigenvalue of A
+
+  Not Collective
+
+  Input Parameter:
+. task - a quadratic task
+
+  Output Parameters:
++ lmin - smallest eigenvalue
+- lmax - largest eigenvalue (gradient descent diverges for lr > 2 / lmax)
+
+  Level: intermediate
+
+.seealso: `SATASKQUADRATIC`
+@*/
+PetscErrorCode SATaskQuadraticGetEigenvalueRange(SATask task, PetscReal *lmin, PetscReal *lmax)
+{
+  SATask_Quadratic *q = (SATask_Quadratic *)task->data;
+  PetscBool         match;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscStrcmp(task->type_name, SATASKQUADRATIC, &match));
+  PetscCheck(match, task->comm, PETSC_ERR_ARG_WRONG, "Task is %s, not quadratic", task->type_name);
+  *lmin = q->lmin;
+  *lmax = q->lmax;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SATaskCreate_Quadratic(SATask task)
+{
+  SATask_Quadratic *q;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscNew(&q));
+  q->n                       = 100;
+  q->lmin                    = 0.01;
+  q->lmax                    = 1.0;
+  q->k                       = 4;
+  q->init_distance           = 1.0;
+  task->data                 = q;
+  task->ops.setfromoptions   = SATaskSetFromOptions_Quadratic;
+  task->ops.setup            = SATaskSetUp_Quadratic;
+  task->ops.createparameters = SATaskCreateParameters_Quadratic;
+  task->ops.initialguess     = SATaskInitialGuess_Quadratic;
+  task->ops.lossgradient     = SATaskLossGradient_Quadratic;
+  task->ops.hessianmult      = SATaskHessianMult_Quadratic;
+  task->ops.evaluate         = SATaskEvaluate_Quadratic;
+  task->ops.view             = SATaskView_Quadratic;
+  task->ops.destroy          = SATaskDestroy_Quadratic;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

@@ -1,0 +1,451 @@
+/*
+  task.c - SATask interface: dispatch, logging, validation and the type registry.
+*/
+#include <stabaudit/private/sataskimpl.h>
+#include <stabaudit/sadeck.h>
+
+PetscFunctionList SATaskList = NULL;
+PetscClassId      SATASK_CLASSID;
+PetscLogEvent     SATASK_LossGradient, SATASK_HessianMult, SATASK_Evaluate;
+static PetscBool  SATaskRegisterAllCalled = PETSC_FALSE;
+
+/*@C
+  SATaskInitializePackage - Registers the SATask class, its log events and its types
+
+  Not Collective
+
+  Level: developer
+
+.seealso: `SAInitialize()`
+@*/
+PetscErrorCode SATaskInitializePackage(void)
+{
+  PetscFunctionBeginUser;
+  if (SATaskRegisterAllCalled) PetscFunctionReturn(PETSC_SUCCESS);
+  SATaskRegisterAllCalled = PETSC_TRUE;
+  PetscCall(PetscClassIdRegister("SATask", &SATASK_CLASSID));
+  PetscCall(PetscLogEventRegister("SATaskLossGrad", SATASK_CLASSID, &SATASK_LossGradient));
+  PetscCall(PetscLogEventRegister("SATaskHessMult", SATASK_CLASSID, &SATASK_HessianMult));
+  PetscCall(PetscLogEventRegister("SATaskEvaluate", SATASK_CLASSID, &SATASK_Evaluate));
+  PetscCall(SATaskRegister(SATASKQUADRATIC, SATaskCreate_Quadratic));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SATaskFinalizePackage - Frees the SATask registry
+
+  Not Collective
+
+  Level: developer
+
+.seealso: `SATaskInitializePackage()`
+@*/
+PetscErrorCode SATaskFinalizePackage(void)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscFunctionListDestroy(&SATaskList));
+  SATaskRegisterAllCalled = PETSC_FALSE;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SATaskRegister - Adds a task type
+
+  Not Collective
+
+  Input Parameters:
++ name   - the type name
+- create - the function that fills the ops table
+
+  Level: advanced
+
+.seealso: `SATaskSetType()`
+@*/
+PetscErrorCode SATaskRegister(const char name[], PetscErrorCode (*create)(SATask))
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscFunctionListAdd(&SATaskList, name, create));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SATaskCreate - Creates a task on a member's group communicator
+
+  Collective
+
+  Input Parameter:
+. comm - the group communicator
+
+  Output Parameter:
+. task - the task
+
+  Level: beginner
+
+.seealso: `SATaskSetType()`, `SATaskDestroy()`
+@*/
+PetscErrorCode SATaskCreate(MPI_Comm comm, SATask *task)
+{
+  SATask t;
+
+  PetscFunctionBeginUser;
+  PetscAssertPointer(task, 2);
+  PetscCall(SATaskInitializePackage());
+  PetscCall(PetscNew(&t));
+  t->comm  = comm;
+  t->noise = 0.0;
+  *task    = t;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SATaskSetType - Chooses the workload
+
+  Collective
+
+  Input Parameters:
++ task - the task
+- type - e.g. `SATASKQUADRATIC`
+
+  Options Database Key:
+. -task_type <quadratic> - the workload
+
+  Level: beginner
+
+.seealso: `SATaskSetFromOptions()`
+@*/
+PetscErrorCode SATaskSetType(SATask task, SATaskType type)
+{
+  PetscErrorCode (*create)(SATask);
+  PetscBool match;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscStrcmp(task->type_name, type, &match));
+  if (match) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(PetscFunctionListFind(SATaskList, type, &create));
+  PetscCheck(create, task->comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "Unknown SATask type: %s", type);
+  if (task->ops.destroy) PetscCall((*task->ops.destroy)(task));
+  PetscCall(PetscMemzero(&task->ops, sizeof(task->ops)));
+  PetscCall(PetscStrncpy(task->type_name, type, sizeof(task->type_name)));
+  task->setupcalled = PETSC_FALSE;
+  PetscCall((*create)(task));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SATaskGetType - Returns the workload type
+
+  Not Collective
+
+  Input Parameter:
+. task - the task
+
+  Output Parameter:
+. type - the type name
+
+  Level: beginner
+
+.seealso: `SATaskSetType()`
+@*/
+PetscErrorCode SATaskGetType(SATask task, SATaskType *type)
+{
+  PetscFunctionBeginUser;
+  *type = task->type_name;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SATaskSetFromOptions - Reads the task section of the deck (`task: {type: ..., <type>: {...}}`)
+
+  Collective
+
+  Input Parameter:
+. task - the task
+
+  Options Database Keys:
++ -task_type <quadratic> - the workload
+- -task_noise <sigma>    - level of the task's stochasticity (gradient noise for quadratic)
+
+  Level: beginner
+
+.seealso: `SATaskSetType()`
+@*/
+PetscErrorCode SATaskSetFromOptions(SATask task)
+{
+  const char *types[8];
+  PetscInt    n = 0, idx = 0;
+
+  PetscFunctionBeginUser;
+  /* the registry in registration order; PetscFunctionList does not expose iteration, so list the known types */
+  types[n++] = SATASKQUADRATIC;
+  for (PetscInt i = 0; i < n; i++) {
+    PetscErrorCode (*f)(SATask);
+    PetscCall(PetscFunctionListFind(SATaskList, types[i], &f));
+    PetscCheck(f, task->comm, PETSC_ERR_PLIB, "Task type %s is not registered", types[i]);
+  }
+  if (task->type_name[0])
+    for (PetscInt i = 0; i < n; i++)
+      if (!strcmp(task->type_name, types[i])) idx = i;
+  PetscCall(SADeckGetEnum("task_", "type", types, n, &idx, NULL));
+  PetscCall(SATaskSetType(task, types[idx]));
+  PetscCall(SADeckGetReal("task_", "noise", task->noise, 0.0, PETSC_MAX_REAL, &task->noise, NULL));
+  if (task->ops.setfromoptions) PetscCall((*task->ops.setfromoptions)(task));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SATaskSetSeeds - Sets the keys of the task's streams
+
+  Logically Collective
+
+  Input Parameters:
++ task          - the task
+. campaign_seed - keys the problem instance (shared by all members)
+- member_seed   - keys initialisation and batches of this member (shared with its twin)
+
+  Level: intermediate
+
+.seealso: `SAStreamCreate()`
+@*/
+PetscErrorCode SATaskSetSeeds(SATask task, PetscInt64 campaign_seed, PetscInt64 member_seed)
+{
+  PetscFunctionBeginUser;
+  task->campaign_seed = campaign_seed;
+  task->member_seed   = member_seed;
+  task->setupcalled   = PETSC_FALSE;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SATaskSetNoise - Sets the level of the task's own stochasticity (a controlled-stochasticity axis)
+
+  Logically Collective
+
+  Input Parameters:
++ task  - the task
+- noise - the level (quadratic: standard deviation of the gradient noise per coordinate)
+
+  Options Database Key:
+. -task_noise <sigma> - the level
+
+  Level: intermediate
+
+.seealso: `SATaskGetNoise()`
+@*/
+PetscErrorCode SATaskSetNoise(SATask task, PetscReal noise)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(noise >= 0, task->comm, PETSC_ERR_ARG_OUTOFRANGE, "Task noise must be >= 0, got %g", (double)noise);
+  task->noise = noise;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SATaskGetNoise - Returns the level of the task's stochasticity
+
+  Not Collective
+
+  Input Parameter:
+. task - the task
+
+  Output Parameter:
+. noise - the level
+
+  Level: intermediate
+
+.seealso: `SATaskSetNoise()`
+@*/
+PetscErrorCode SATaskGetNoise(SATask task, PetscReal *noise)
+{
+  PetscFunctionBeginUser;
+  *noise = task->noise;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SATaskSetUp - Builds the problem instance (data, analytic operator) for the set seeds
+
+  Collective
+
+  Input Parameter:
+. task - the task
+
+  Level: intermediate
+
+.seealso: `SATaskSetFromOptions()`
+@*/
+PetscErrorCode SATaskSetUp(SATask task)
+{
+  PetscFunctionBeginUser;
+  if (task->setupcalled) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCheck(task->ops.setup, task->comm, PETSC_ERR_ORDER, "Call SATaskSetType() or SATaskSetFromOptions() first");
+  PetscCall((*task->ops.setup)(task));
+  task->setupcalled = PETSC_TRUE;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SATaskCreateParameters - Creates theta (all trainable parameters, one Vec on the group communicator)
+
+  Collective
+
+  Input Parameter:
+. task - the task
+
+  Output Parameter:
+. theta - the parameter vector, sharded over the group
+
+  Level: intermediate
+
+.seealso: `SATaskInitialGuess()`
+@*/
+PetscErrorCode SATaskCreateParameters(SATask task, Vec *theta)
+{
+  PetscFunctionBeginUser;
+  PetscCall(SATaskSetUp(task));
+  PetscCall((*task->ops.createparameters)(task, theta));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SATaskInitialGuess - Fills theta_0 of the member (from its init stream)
+
+  Collective
+
+  Input Parameters:
++ task  - the task
+- theta - the parameter vector
+
+  Level: intermediate
+
+.seealso: `SATaskCreateParameters()`
+@*/
+PetscErrorCode SATaskInitialGuess(SATask task, Vec theta)
+{
+  PetscFunctionBeginUser;
+  PetscCall(SATaskSetUp(task));
+  PetscCall((*task->ops.initialguess)(task, theta));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SATaskLossGradient - Loss and gradient on a frozen batch
+
+  Collective
+
+  Input Parameters:
++ task  - the task
+. theta - the parameters
+- batch - the batch (step and noise scale)
+
+  Output Parameters:
++ loss - the loss of the batch (may be Inf/NaN: divergence is data)
+- grad - the gradient, layout of theta
+
+  Level: intermediate
+
+.seealso: `SATaskHessianMult()`, `SATaskEvaluate()`
+@*/
+PetscErrorCode SATaskLossGradient(SATask task, Vec theta, const SABatch *batch, PetscReal *loss, Vec grad)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(SATASK_LossGradient, 0, 0, 0, 0));
+  PetscCall((*task->ops.lossgradient)(task, theta, batch, loss, grad));
+  PetscCall(PetscLogEventEnd(SATASK_LossGradient, 0, 0, 0, 0));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SATaskHessianMult - Exact Hessian-vector product of the batch loss at theta
+
+  Collective
+
+  Input Parameters:
++ task  - the task
+. theta - the parameters
+. batch - the batch
+- v     - the direction
+
+  Output Parameter:
+. Hv - the product
+
+  Level: intermediate
+
+.seealso: `SATaskLossGradient()`
+@*/
+PetscErrorCode SATaskHessianMult(SATask task, Vec theta, const SABatch *batch, Vec v, Vec Hv)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(task->ops.hessianmult, task->comm, PETSC_ERR_SUP, "Task %s has no Hessian-vector product", task->type_name);
+  PetscCall(PetscLogEventBegin(SATASK_HessianMult, 0, 0, 0, 0));
+  PetscCall((*task->ops.hessianmult)(task, theta, batch, v, Hv));
+  PetscCall(PetscLogEventEnd(SATASK_HessianMult, 0, 0, 0, 0));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SATaskEvaluate - Clean (noise-free / held-out) loss and performance of theta
+
+  Collective
+
+  Input Parameters:
++ task  - the task
+- theta - the parameters
+
+  Output Parameters:
++ loss - the loss
+- perf - performance, higher is better, in [0,1]
+
+  Level: intermediate
+
+.seealso: `SATaskLossGradient()`
+@*/
+PetscErrorCode SATaskEvaluate(SATask task, Vec theta, PetscReal *loss, PetscReal *perf)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(SATASK_Evaluate, 0, 0, 0, 0));
+  PetscCall((*task->ops.evaluate)(task, theta, loss, perf));
+  PetscCall(PetscLogEventEnd(SATASK_Evaluate, 0, 0, 0, 0));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SATaskView - Prints the task
+
+  Collective
+
+  Input Parameters:
++ task   - the task
+- viewer - an ASCII viewer
+
+  Level: beginner
+
+.seealso: `SATaskCreate()`
+@*/
+PetscErrorCode SATaskView(SATask task, PetscViewer viewer)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscViewerASCIIPrintf(viewer, "SATask %s, noise %g\n", task->type_name, (double)task->noise));
+  if (task->ops.view) PetscCall((*task->ops.view)(task, viewer));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SATaskDestroy - Destroys a task
+
+  Collective
+
+  Input Parameter:
+. task - the task (set to NULL)
+
+  Level: beginner
+
+.seealso: `SATaskCreate()`
+@*/
+PetscErrorCode SATaskDestroy(SATask *task)
+{
+  PetscFunctionBeginUser;
+  if (!*task) PetscFunctionReturn(PETSC_SUCCESS);
+  if ((*task)->ops.destroy) PetscCall((*(*task)->ops.destroy)(*task));
+  PetscCall(PetscFree(*task));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
