@@ -171,7 +171,7 @@ PetscErrorCode SACampaignSetFromOptions(SACampaign c)
   for (PetscInt a = 0; SASweepAxes[a].name; a++) {
     PetscReal vals[SA_MAX_VALUES];
 
-    n = SA_MAX_VALUES;
+    n = 0;
     PetscCall(SADeckGetRealArray("sweep_", SASweepAxes[a].name, SASweepAxes[a].lo, SASweepAxes[a].hi, &n, vals, &set));
     if (!set) continue;
     PetscCheck(n > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "key sweep_%s: the list is empty", SASweepAxes[a].name);

@@ -261,6 +261,7 @@ static PetscErrorCode SAEnsemblePrepareRoot(SAEnsemble e, char **prior)
     char pid[32] = "?";
     ssize_t n    = pread(e->lockfd, pid, sizeof(pid) - 1, 0);
     if (n > 0) pid[n] = 0;
+    pid[strcspn(pid, "\n")] = 0;
     close(e->lockfd);
     e->lockfd = -1;
     SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "campaign directory %s is in use by another stabaudit run (pid %s); wait for it or use another -o directory", e->dir, pid);
@@ -597,12 +598,15 @@ PetscErrorCode SAEnsembleRun(SAEnsemble e)
     }
   PetscCall(PetscPrintf(e->world, "stabaudit: %" PetscInt_FMT " members, %" PetscInt_FMT " finished earlier, %" PetscInt_FMT " to run on %" PetscInt_FMT " group(s) of %" PetscInt_FMT " rank(s); directory %s\n", M, e->idx.nfound, n, e->ngroups, e->group_size, e->dir));
 
-  /* the shared counter and status board */
+  /* the shared counter and status board (MPI_Win_allocate: Open MPI 4.1 refuses MPI_Win_create on one rank) */
+  PetscCallMPI(MPI_Win_allocate(e->wrank ? 0 : (MPI_Aint)sizeof(int) * (M + 1), sizeof(int), MPI_INFO_NULL, e->world, &e->winbuf, &e->win));
   if (!e->wrank) {
-    PetscCall(PetscCalloc1(M + 1, &e->winbuf));
+    PetscCallMPI(MPI_Win_lock(MPI_LOCK_EXCLUSIVE, 0, 0, e->win));
+    e->winbuf[0] = 0;
     for (PetscInt m = 0; m < M; m++) e->winbuf[1 + m] = e->idx.file[m] >= 0 ? 2 : 0;
+    PetscCallMPI(MPI_Win_unlock(0, e->win));
   }
-  PetscCallMPI(MPI_Win_create(e->winbuf, e->wrank ? 0 : (MPI_Aint)sizeof(int) * (M + 1), sizeof(int), MPI_INFO_NULL, e->world, &e->win));
+  PetscCallMPI(MPI_Barrier(e->world));
   e->nprinted = 0;
   while (1) {
     if (!e->grank) {
@@ -618,7 +622,7 @@ PetscErrorCode SAEnsembleRun(SAEnsemble e)
   PetscCall(SAEnsemblePoll(e, PETSC_TRUE));
   PetscCallMPI(MPI_Barrier(e->world));
   PetscCallMPI(MPI_Win_free(&e->win));
-  PetscCall(PetscFree(e->winbuf));
+  e->winbuf = NULL;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
