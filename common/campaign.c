@@ -31,7 +31,7 @@ static PetscErrorCode SAAxisApplyMomentum(SASolver s, PetscReal v)
   PetscFunctionBeginUser;
   PetscCall(SASolverGetOptimizer(s, &opt));
   PetscCall(SAOptimizerGetType(opt, &type));
-  PetscCheck(!strcmp(type, SAOPTIMIZERMOMENTUM), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "sweep axis 'momentum' needs optimizer: {type: momentum}, the optimizer is %s", type);
+  if (strcmp(type, SAOPTIMIZERMOMENTUM)) PetscCall(SADeckFail("sweep_momentum", "sweeping momentum needs optimizer: {type: momentum}, the optimizer is %s", type));
   PetscCall(SAOptimizerSetMomentum(opt, v));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -153,12 +153,12 @@ PetscErrorCode SACampaignSetFromOptions(SACampaign c)
   c->seeds[0] = 1;
   PetscCall(SADeckGetIntArray("campaign_", "seeds", 0, PETSC_MAX_INT, &c->nseeds, c->seeds, NULL));
   PetscCall(SADeckSetRole(SA_KEY_RESULT));
-  PetscCheck(c->nseeds > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "key campaign_seeds: need at least one seed");
+  if (c->nseeds <= 0) PetscCall(SADeckFail("campaign_seeds", "need at least one seed"));
   for (PetscInt i = 0; i < c->nseeds; i++)
-    for (PetscInt j = 0; j < i; j++) PetscCheck(c->seeds[i] != c->seeds[j], PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "key campaign_seeds: seed %" PetscInt_FMT " repeats", c->seeds[i]);
+    for (PetscInt j = 0; j < i; j++) if (c->seeds[i] == c->seeds[j]) PetscCall(SADeckFail("campaign_seeds", "seed %" PetscInt_FMT " repeats; seeds must be distinct", c->seeds[i]));
   PetscCall(SADeckGetInt("campaign_", "steps", 100, 1, 100000000, &c->nsteps, NULL));
   PetscCall(SADeckGetInt("campaign_", "record_every", 1, 1, c->nsteps, &c->record_every, NULL));
-  PetscCheck(c->nsteps % c->record_every == 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "key campaign_record_every (%" PetscInt_FMT ") must divide campaign_steps (%" PetscInt_FMT ")", c->record_every, c->nsteps);
+  if (c->nsteps % c->record_every) PetscCall(SADeckFail("campaign_record_every", "%" PetscInt_FMT " must divide campaign_steps (%" PetscInt_FMT ")", c->record_every, c->nsteps));
   c->nrec = c->nsteps / c->record_every + 1;
   PetscCall(SADeckGetReal("campaign_", "explode", 1e10, 1.0 + PETSC_SMALL, PETSC_MAX_REAL, &c->explode, NULL));
   PetscCall(SADeckSetRole(SA_KEY_CONTROL));
@@ -174,7 +174,11 @@ PetscErrorCode SACampaignSetFromOptions(SACampaign c)
     n = 0;
     PetscCall(SADeckGetRealArray("sweep_", SASweepAxes[a].name, SASweepAxes[a].lo, SASweepAxes[a].hi, &n, vals, &set));
     if (!set) continue;
-    PetscCheck(n > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "key sweep_%s: the list is empty", SASweepAxes[a].name);
+    if (n <= 0) {
+      char key[64];
+      PetscCall(PetscSNPrintf(key, sizeof(key), "sweep_%s", SASweepAxes[a].name));
+      PetscCall(SADeckFail(key, "the list of values is empty"));
+    }
     c->axis[c->naxes]    = a;
     c->nvalues[c->naxes] = n;
     PetscCall(PetscArraycpy(c->values[c->naxes], vals, n));
@@ -195,7 +199,7 @@ PetscErrorCode SACampaignSetFromOptions(SACampaign c)
   /* perturbation blocks */
   PetscCall(SADeckGetNameArray("", "perturbations", &n, &names, NULL));
   PetscCall(SADeckSetRole(SA_KEY_RESULT));
-  PetscCheck(n <= SA_MAX_PERTS, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "key perturbations: at most %d blocks", SA_MAX_PERTS);
+  if (n > SA_MAX_PERTS) PetscCall(SADeckFail("perturbations", "at most %d blocks", SA_MAX_PERTS));
   for (PetscInt i = 0; i < c->nperts; i++) {
     PetscCall(PetscFree(c->pertnames[i]));
     PetscCall(PetscFree(c->pertmags[i]));
@@ -223,7 +227,11 @@ PetscErrorCode SACampaignSetFromOptions(SACampaign c)
       PetscCall(PetscMalloc1(c->pertnmag[i], &c->pertmags[i]));
       PetscCall(PetscArraycpy(c->pertmags[i], mags, c->pertnmag[i]));
     }
-    PetscCheck(c->pertonset[i] < c->nsteps, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "perturbation block '%s': key 'onset' (%" PetscInt_FMT ") must be < campaign_steps (%" PetscInt_FMT ")", names[i], c->pertonset[i], c->nsteps);
+    if (c->pertonset[i] >= c->nsteps) {
+      char key[96];
+      PetscCall(PetscSNPrintf(key, sizeof(key), "%s_onset", names[i]));
+      PetscCall(SADeckFail(key, "onset %" PetscInt_FMT " must be < campaign_steps (%" PetscInt_FMT ")", c->pertonset[i], c->nsteps));
+    }
     PetscCall(SAPerturbDestroy(&p));
   }
   PetscCall(PetscStrArrayDestroy(&names));

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <ctype.h>
 #include <stdlib.h>
+#include <stdarg.h>
 
 #define SA_DECK_VALUE_LEN 1024
 
@@ -58,15 +59,17 @@ PetscErrorCode SADeckGetFileName(const char **file)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* the origin of a key for messages: the deck file or the command line */
+/* the origin of a key for messages: the deck file, unless the command line set (and so overrode) it */
 static const char *SADeckOrigin(const char name[])
 {
-  PetscBool has = PETSC_FALSE;
-  char      opt[192];
+  PetscBool has = PETSC_FALSE, hasg = PETSC_FALSE;
+  char      opt[192], vdeck[SA_DECK_VALUE_LEN] = "", vnow[SA_DECK_VALUE_LEN] = "";
 
   if (SADeckOptions) {
     PetscSNPrintf(opt, sizeof(opt), "-%s", name);
-    PetscOptionsHasName(SADeckOptions, NULL, opt, &has);
+    PetscOptionsGetString(SADeckOptions, NULL, opt, vdeck, sizeof(vdeck), &has);
+    PetscOptionsGetString(NULL, NULL, opt, vnow, sizeof(vnow), &hasg);
+    if (has && hasg && strcmp(vdeck, vnow)) has = PETSC_FALSE;
   }
   return has ? SADeckFile : "the command line";
 }
@@ -880,4 +883,33 @@ PetscErrorCode SADeckError(PetscErrorCode ierr, const char **msg)
   PetscCall(PetscErrorMessage(ierr, &text, &specific));
   *msg = specific && specific[0] ? specific : text;
   PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SADeckFail - Raises a deck error (`PETSC_ERR_USER_INPUT`) about a key, naming where the key came from
+
+  Not Collective
+
+  Input Parameters:
++ key - the option name without the dash, e.g. "campaign_record_every"
+- fmt - printf-style explanation, followed by its arguments
+
+  Notes:
+  Always returns an error; use as `if (!ok) PetscCall(SADeckFail("key", "must be ...", ...));`.
+
+  Level: developer
+
+.seealso: `SADeckGetInt()`, `SADeckCheckUnused()`
+@*/
+PetscErrorCode SADeckFail(const char key[], const char fmt[], ...)
+{
+  char    msg[1024];
+  size_t  len;
+  va_list ap;
+
+  PetscFunctionBeginUser;
+  va_start(ap, fmt);
+  PetscCall(PetscVSNPrintf(msg, sizeof(msg), fmt, &len, ap));
+  va_end(ap);
+  SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s%s%s: key '%s' (option -%s): %s", SADeckOrigin(key) == SADeckFile ? "deck '" : "", SADeckOrigin(key), SADeckOrigin(key) == SADeckFile ? "'" : "", key, key, msg);
 }

@@ -199,7 +199,7 @@ PetscErrorCode SAEnsembleSetFromOptions(SAEnsemble e)
   PetscCall(SADeckGetInt("", "group_size", e->group_size, 1, e->wsize, &e->group_size, NULL));
   PetscCall(SADeckGetBool("campaign_", "keep_checkpoints", e->keep, &e->keep, NULL));
   PetscCall(SADeckSetRole(SA_KEY_RESULT));
-  PetscCheck(e->wsize % e->group_size == 0, e->world, PETSC_ERR_USER_INPUT, "key group_size (%" PetscInt_FMT ") must divide the number of MPI ranks (%d)", e->group_size, (int)e->wsize);
+  if (e->wsize % e->group_size) PetscCall(SADeckFail("group_size", "%" PetscInt_FMT " must divide the number of MPI ranks (%d)", e->group_size, (int)e->wsize));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

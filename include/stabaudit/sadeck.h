@@ -30,3 +30,4 @@ PETSC_EXTERN PetscErrorCode SADeckCheckUnused(MPI_Comm);
 PETSC_EXTERN PetscErrorCode SADeckGetResolved(char **);
 PETSC_EXTERN PetscErrorCode SADeckCompareResolved(const char[], const char[], const char[]);
 PETSC_EXTERN PetscErrorCode SADeckError(PetscErrorCode, const char **);
+PETSC_EXTERN PetscErrorCode SADeckFail(const char[], const char[], ...) PETSC_ATTRIBUTE_FORMAT(2, 3);

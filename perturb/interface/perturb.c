@@ -237,20 +237,24 @@ PetscErrorCode SAPerturbSetFromOptions(SAPerturb p)
   PetscReal mags[SA_MAX_MAGNITUDES_PER_BLOCK];
   PetscBool set;
   const char *name;
+  char        key_kind[96], key_duration[96], key_mags[96];
 
   PetscFunctionBeginUser;
   PetscCall(SAPerturbGetName(p, &name));
+  PetscCall(PetscSNPrintf(key_kind, sizeof(key_kind), "%skind", p->prefix));
+  PetscCall(PetscSNPrintf(key_duration, sizeof(key_duration), "%sduration", p->prefix));
+  PetscCall(PetscSNPrintf(key_mags, sizeof(key_mags), "%smagnitudes", p->prefix));
   for (PetscInt i = 0; i < SAPerturbNKinds; i++)
     if (!strcmp(p->type_name, SAPerturbKinds[i])) idx = i;
   {
     PetscInt k = idx < 0 ? 0 : idx;
     PetscCall(SADeckGetEnum(p->prefix, "kind", SAPerturbKinds, SAPerturbNKinds, &k, &set));
-    PetscCheck(set || idx >= 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "perturbation block '%s' has no 'kind'; allowed kinds: lr_scale, lr_spike, noise_scale, weight_kick, loss_scale", name);
+    if (!set && idx < 0) PetscCall(SADeckFail(key_kind, "perturbation block '%s' has no 'kind'; allowed kinds: lr_scale, lr_spike, noise_scale, weight_kick, loss_scale", name));
     PetscCall(SAPerturbSetType(p, SAPerturbKinds[k]));
   }
   PetscCall(SADeckGetInt(p->prefix, "onset", p->onset, 0, PETSC_MAX_INT, &p->onset, NULL));
   PetscCall(SADeckGetInt(p->prefix, "duration", p->duration, -1, PETSC_MAX_INT, &p->duration, NULL));
-  PetscCheck(p->duration != 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "perturbation block '%s': key 'duration' must be -1 (persistent) or >= 1, got 0", name);
+  if (p->duration == 0) PetscCall(SADeckFail(key_duration, "must be -1 (persistent) or >= 1 (steps), got 0"));
   PetscCall(SADeckGetEnum(p->prefix, "shape", SAPerturbShapes, 3, &shape, NULL));
   p->shape = (SAPerturbShape)shape;
   if (p->tau <= 0) p->tau = p->duration > 0 ? PetscMax(1.0, p->duration / 3.0) : 10.0;
@@ -259,7 +263,7 @@ PetscErrorCode SAPerturbSetFromOptions(SAPerturb p)
   n = 0;
   PetscCall(SADeckGetRealArray(p->prefix, "magnitudes", p->mag_lo, p->mag_hi, &n, mags, &set));
   PetscCall(SADeckSetRole(SA_KEY_RESULT));
-  PetscCheck(set && n > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "perturbation block '%s' (kind %s) needs 'magnitudes', a list of values in [%g, %g]", name, p->type_name, (double)p->mag_lo, (double)p->mag_hi);
+  if (!set || n <= 0) PetscCall(SADeckFail(key_mags, "perturbation block '%s' (kind %s) needs 'magnitudes', a list of values in [%g, %g]", name, p->type_name, (double)p->mag_lo, (double)p->mag_hi));
   PetscCall(PetscFree(p->mags));
   PetscCall(PetscMalloc1(n, &p->mags));
   PetscCall(PetscArraycpy(p->mags, mags, n));
@@ -597,9 +601,13 @@ PetscErrorCode SAPerturbApplyOptimizer(SAPerturb p, PetscInt step, SAOptimizer o
 PetscErrorCode SAPerturbView(SAPerturb p, PetscViewer viewer)
 {
   const char *name;
+  char        key_kind[96], key_duration[96], key_mags[96];
 
   PetscFunctionBeginUser;
   PetscCall(SAPerturbGetName(p, &name));
+  PetscCall(PetscSNPrintf(key_kind, sizeof(key_kind), "%skind", p->prefix));
+  PetscCall(PetscSNPrintf(key_duration, sizeof(key_duration), "%sduration", p->prefix));
+  PetscCall(PetscSNPrintf(key_mags, sizeof(key_mags), "%smagnitudes", p->prefix));
   PetscCall(PetscViewerASCIIPrintf(viewer, "SAPerturb %s: kind %s (%s), magnitude %g, onset %" PetscInt_FMT ", duration %" PetscInt_FMT ", shape %s\n", name, p->type_name,
                                    SADimensions[p->dimension], (double)p->magnitude, p->onset, p->duration, SAPerturbShapes[p->shape]));
   if (p->ops.view) PetscCall((*p->ops.view)(p, viewer));

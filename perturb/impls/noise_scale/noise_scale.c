@@ -7,6 +7,7 @@
   Magnitudes in [0, 1e6].
 */
 #include <stabaudit/private/saperturbimpl.h>
+#include <stabaudit/sadeck.h>
 
 static PetscErrorCode SAPerturbBatch_NoiseScale(SAPerturb p, PetscInt step, PetscReal env, SABatch *b)
 {
@@ -23,7 +24,11 @@ static PetscErrorCode SAPerturbCheckTask_NoiseScale(SAPerturb p, SATask task)
   PetscFunctionBeginUser;
   PetscCall(SATaskGetNoise(task, &noise));
   PetscCall(SAPerturbGetName(p, &name));
-  PetscCheck(noise > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "perturbation block '%s' (kind noise_scale) scales the task's noise, but task_noise is 0 in this configuration: set task: {noise: <sigma > 0>} or choose another kind", name);
+  if (!(noise > 0)) {
+    char key[96];
+    PetscCall(PetscSNPrintf(key, sizeof(key), "%skind", p->prefix));
+    PetscCall(SADeckFail(key, "kind noise_scale of block '%s' scales the task's noise, but task_noise is 0 in this configuration: set task: {noise: <sigma > 0>} or choose another kind", name));
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

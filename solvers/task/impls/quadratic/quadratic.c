@@ -57,11 +57,11 @@ static PetscErrorCode SATaskReadSpectrum_Quadratic(SATask task)
     }
     q->filevals[n++] = (PetscReal)x;
   }
-  PetscCheck(feof(fp), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "spectrum file '%s' (key task_quadratic_spectrum_file): entry %" PetscInt_FMT " is not a number", q->file, n + 1);
+  if (!feof(fp)) PetscCall(SADeckFail("task_quadratic_spectrum_file", "spectrum file '%s': entry %" PetscInt_FMT " is not a number", q->file, n + 1));
   fclose(fp);
-  PetscCheck(n > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "spectrum file '%s' (key task_quadratic_spectrum_file) holds no eigenvalues", q->file);
+  if (n <= 0) PetscCall(SADeckFail("task_quadratic_spectrum_file", "spectrum file '%s' holds no eigenvalues", q->file));
   for (PetscInt i = 0; i < n; i++)
-    PetscCheck(q->filevals[i] > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "spectrum file '%s': eigenvalue %" PetscInt_FMT " is %g; all must be > 0", q->file, i + 1, (double)q->filevals[i]);
+    if (!(q->filevals[i] > 0)) PetscCall(SADeckFail("task_quadratic_spectrum_file", "spectrum file '%s': eigenvalue %" PetscInt_FMT " is %g; all must be > 0", q->file, i + 1, (double)q->filevals[i]));
   q->n    = n;
   q->lmin = q->lmax = q->filevals[0];
   for (PetscInt i = 1; i < n; i++) {
@@ -84,10 +84,10 @@ static PetscErrorCode SATaskSetFromOptions_Quadratic(SATask task)
   PetscCall(SADeckGetInt("task_quadratic_", "reflectors", q->k, 0, SA_QUAD_MAXREFL, &q->k, NULL));
   PetscCall(SADeckGetReal("task_quadratic_", "init_distance", q->init_distance, 0.0, PETSC_MAX_REAL, &q->init_distance, NULL));
   if (q->spectrum == 2) {
-    PetscCheck(q->file[0], PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "key task_quadratic_spectrum is 'file' but task_quadratic_spectrum_file is not set");
+    if (!q->file[0]) PetscCall(SADeckFail("task_quadratic_spectrum", "is 'file' but task_quadratic_spectrum_file is not set"));
     PetscCall(SATaskReadSpectrum_Quadratic(task));
   } else {
-    PetscCheck(q->lmin <= q->lmax, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "keys task_quadratic_lambda_min (%g) and lambda_max (%g): need lambda_min <= lambda_max", (double)q->lmin, (double)q->lmax);
+    if (q->lmin > q->lmax) PetscCall(SADeckFail("task_quadratic_lambda_min", "%g must be <= task_quadratic_lambda_max (%g)", (double)q->lmin, (double)q->lmax));
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
