@@ -1,10 +1,13 @@
-static char help[] = "stabaudit - controlled perturbation audits of neural-network training stability\n\n"
-                     "usage:\n"
-                     "  stabaudit run  DECK.yaml [-o DIR] [-group_size N] [deck keys as options]  run or resume a campaign\n"
-                     "  stabaudit plan DECK.yaml [deck keys as options]                           print the member table summary\n"
-                     "  stabaudit version                                                         print versions of stabaudit and its libraries\n\n"
-                     "Every deck key is also an option (nested maps joined by '_': task: {quadratic: {dim: 64}} is -task_quadratic_dim 64);\n"
-                     "the command line overrides the deck. Run with -options_left to see unused options.\n";
+static char help[] =
+  "stabaudit - controlled perturbation audits of neural-network training stability\n\n"
+  "usage:\n"
+  "  stabaudit run  DECK.yaml [-o DIR] [-group_size N] [deck keys as options]  run or resume a campaign\n"
+  "  stabaudit plan DECK.yaml [deck keys as options]                           print the member table summary\n"
+  "  stabaudit version                                                         print versions of stabaudit and its "
+  "libraries\n\n"
+  "Every deck key is also an option (nested maps joined by '_': task: {quadratic: {dim: 64}} is -task_quadratic_dim "
+  "64);\n"
+  "the command line overrides the deck. Run with -options_left to see unused options.\n";
 
 /*
   Examples:
@@ -18,7 +21,8 @@ static char help[] = "stabaudit - controlled perturbation audits of neural-netwo
 #include <time.h>
 #include <string.h>
 
-static PetscErrorCode SAErrorHandler(MPI_Comm comm, int line, const char *fun, const char *file, PetscErrorCode n, PetscErrorType p, const char *mess, void *ctx)
+static PetscErrorCode SAErrorHandler(MPI_Comm comm, int line, const char *fun, const char *file, PetscErrorCode n,
+                                     PetscErrorType p, const char *mess, void *ctx)
 {
   if (n == PETSC_ERR_USER_INPUT) return n; /* a bad deck: reported once, cleanly, by main() */
   return PetscTraceBackErrorHandler(comm, line, fun, file, n, p, mess, ctx);
@@ -46,7 +50,7 @@ static PetscErrorCode CommandRun(const char deck[], int argc, char **argv)
   PetscCall(LoadCampaign(deck, argc, argv, &c));
   PetscCall(SAEnsembleCreate(PETSC_COMM_WORLD, &e));
   PetscCall(SAEnsembleSetFromOptions(e));
-  PetscCall(PetscSNPrintf(def, sizeof(def), "runs/%.*s", (int)strcspn(base, "."), base));
+  PetscCall(PetscSNPrintf(def, sizeof(def), "runs/%.*s", (int) strcspn(base, "."), base));
   PetscCall(SADeckSetRole(SA_KEY_CONTROL));
   PetscCall(SADeckGetString("", "o", def, dir, sizeof(dir), NULL));
   PetscCall(SADeckSetRole(SA_KEY_RESULT));
@@ -112,7 +116,9 @@ int main(int argc, char **argv)
   } else {
     ierr = PETSC_ERR_USER_INPUT;
     PetscCall(PetscPrintf(PETSC_COMM_WORLD, "%s", help));
-    PetscCall(PetscPrintf(PETSC_COMM_WORLD, "\nstabaudit: error: expected a command (run, plan, version) and for run/plan a deck, got '%s'\n", cmd));
+    PetscCall(PetscPrintf(
+      PETSC_COMM_WORLD,
+      "\nstabaudit: error: expected a command (run, plan, version) and for run/plan a deck, got '%s'\n", cmd));
     PetscCall(SAFinalize());
     PetscCall(SlepcFinalize());
     return 2;
@@ -127,7 +133,7 @@ int main(int argc, char **argv)
     PetscCall(SlepcFinalize());
     return 2;
   }
-  if (ierr) PetscCallMPI(MPI_Abort(PETSC_COMM_WORLD, (int)ierr));
+  if (ierr) PetscCallMPI(MPI_Abort(PETSC_COMM_WORLD, (int) ierr));
   PetscCall(SAFinalize());
   PetscCall(SlepcFinalize());
   return 0;

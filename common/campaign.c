@@ -31,7 +31,9 @@ static PetscErrorCode SAAxisApplyMomentum(SASolver s, PetscReal v)
   PetscFunctionBeginUser;
   PetscCall(SASolverGetOptimizer(s, &opt));
   PetscCall(SAOptimizerGetType(opt, &type));
-  if (strcmp(type, SAOPTIMIZERMOMENTUM)) PetscCall(SADeckFail("sweep_momentum", "sweeping momentum needs optimizer: {type: momentum}, the optimizer is %s", type));
+  if (strcmp(type, SAOPTIMIZERMOMENTUM))
+    PetscCall(
+      SADeckFail("sweep_momentum", "sweeping momentum needs optimizer: {type: momentum}, the optimizer is %s", type));
   PetscCall(SAOptimizerSetMomentum(opt, v));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -47,11 +49,11 @@ static PetscErrorCode SAAxisApplyNoise(SASolver s, PetscReal v)
 }
 
 const SASweepAxis SASweepAxes[] = {
-  {"lr",       "learning rate (optimizer_lr)",                               PETSC_MACHINE_EPSILON, 1e6,                         SAAxisApplyLR      },
-  {"momentum", "momentum coefficient (optimizer_momentum)",                  0.0,                   1.0 - PETSC_MACHINE_EPSILON, SAAxisApplyMomentum},
-  {"noise",    "stochasticity level of the task (task_noise), a controlled-stochasticity axis", 0.0, 1e6,                 SAAxisApplyNoise   },
-  {NULL,       NULL,                                                         0,                     0,                           NULL               }
-};
+  {"lr", "learning rate (optimizer_lr)", PETSC_MACHINE_EPSILON, 1e6, SAAxisApplyLR},
+  {"momentum", "momentum coefficient (optimizer_momentum)", 0.0, 1.0 - PETSC_MACHINE_EPSILON, SAAxisApplyMomentum},
+  {"noise", "stochasticity level of the task (task_noise), a controlled-stochasticity axis", 0.0, 1e6,
+   SAAxisApplyNoise},
+  {NULL, NULL, 0, 0, NULL}};
 
 /*@C
   SACampaignCreate - Creates an empty campaign
@@ -77,7 +79,8 @@ PetscErrorCode SACampaignCreate(MPI_Comm comm, SACampaign *c)
 }
 
 /* builds a member's objects on comm for configuration cfg (NULL values = base deck) */
-static PetscErrorCode SACampaignBuild(SACampaign c, MPI_Comm comm, const PetscReal *cfg, PetscInt seed, PetscInt pert, PetscReal mag, SASolver *s)
+static PetscErrorCode SACampaignBuild(SACampaign c, MPI_Comm comm, const PetscReal *cfg, PetscInt seed, PetscInt pert,
+                                      PetscReal mag, SASolver *s)
 {
   SATask      task;
   SAOptimizer opt;
@@ -155,14 +158,19 @@ PetscErrorCode SACampaignSetFromOptions(SACampaign c)
   PetscCall(SADeckSetRole(SA_KEY_RESULT));
   if (c->nseeds <= 0) PetscCall(SADeckFail("campaign_seeds", "need at least one seed"));
   for (PetscInt i = 0; i < c->nseeds; i++)
-    for (PetscInt j = 0; j < i; j++) if (c->seeds[i] == c->seeds[j]) PetscCall(SADeckFail("campaign_seeds", "seed %" PetscInt_FMT " repeats; seeds must be distinct", c->seeds[i]));
+    for (PetscInt j = 0; j < i; j++)
+      if (c->seeds[i] == c->seeds[j])
+        PetscCall(SADeckFail("campaign_seeds", "seed %" PetscInt_FMT " repeats; seeds must be distinct", c->seeds[i]));
   PetscCall(SADeckGetInt("campaign_", "steps", 100, 1, 100000000, &c->nsteps, NULL));
   PetscCall(SADeckGetInt("campaign_", "record_every", 1, 1, c->nsteps, &c->record_every, NULL));
-  if (c->nsteps % c->record_every) PetscCall(SADeckFail("campaign_record_every", "%" PetscInt_FMT " must divide campaign_steps (%" PetscInt_FMT ")", c->record_every, c->nsteps));
+  if (c->nsteps % c->record_every)
+    PetscCall(SADeckFail("campaign_record_every", "%" PetscInt_FMT " must divide campaign_steps (%" PetscInt_FMT ")",
+                         c->record_every, c->nsteps));
   c->nrec = c->nsteps / c->record_every + 1;
   PetscCall(SADeckGetReal("campaign_", "explode", 1e10, 1.0 + PETSC_SMALL, PETSC_MAX_REAL, &c->explode, NULL));
   PetscCall(SADeckSetRole(SA_KEY_CONTROL));
-  PetscCall(SADeckGetInt("campaign_", "checkpoint_every", PetscMax(1, c->nsteps / 10), 1, PETSC_MAX_INT, &c->checkpoint_every, NULL));
+  PetscCall(SADeckGetInt("campaign_", "checkpoint_every", PetscMax(1, c->nsteps / 10), 1, PETSC_MAX_INT,
+                         &c->checkpoint_every, NULL));
   PetscCall(SADeckGetBool("campaign_", "branch", PETSC_TRUE, &c->branch, NULL));
 
   /* sweep axes, in the order of SASweepAxes */
@@ -230,7 +238,8 @@ PetscErrorCode SACampaignSetFromOptions(SACampaign c)
     if (c->pertonset[i] >= c->nsteps) {
       char key[96];
       PetscCall(PetscSNPrintf(key, sizeof(key), "%s_onset", names[i]));
-      PetscCall(SADeckFail(key, "onset %" PetscInt_FMT " must be < campaign_steps (%" PetscInt_FMT ")", c->pertonset[i], c->nsteps));
+      PetscCall(SADeckFail(key, "onset %" PetscInt_FMT " must be < campaign_steps (%" PetscInt_FMT ")", c->pertonset[i],
+                           c->nsteps));
     }
     PetscCall(SAPerturbDestroy(&p));
   }
@@ -248,8 +257,8 @@ PetscErrorCode SACampaignSetFromOptions(SACampaign c)
     }
   }
   {
-    SATask      task;
-    SATaskType  type;
+    SATask     task;
+    SATaskType type;
 
     PetscCall(SATaskCreate(PETSC_COMM_SELF, &task));
     PetscCall(SATaskSetFromOptions(task));
@@ -285,7 +294,8 @@ PetscErrorCode SACampaignGetConfigLabel(SACampaign c, PetscInt k, char buf[], si
   for (PetscInt a = 0; a < c->naxes; a++) {
     char item[96];
 
-    PetscCall(PetscSNPrintf(item, sizeof(item), "%s%s=%.17g", a ? "," : "", SASweepAxes[c->axis[a]].name, (double)c->configvals[k * c->naxes + a]));
+    PetscCall(PetscSNPrintf(item, sizeof(item), "%s%s=%.17g", a ? "," : "", SASweepAxes[c->axis[a]].name,
+                            (double) c->configvals[k * c->naxes + a]));
     PetscCall(PetscStrlcat(buf, item, len));
   }
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -341,7 +351,8 @@ PetscErrorCode SACampaignExpand(SACampaign c, const char prior[])
           nat[n].pert      = p;
           nat[n].magnitude = mags[m];
           nat[n].twin      = tw; /* natural index for now */
-          PetscCall(PetscSNPrintf(nat[n].key, sizeof(nat[n].key), "c[%s]|s%" PetscInt_FMT "|%s|m%.17g", label, c->seeds[si], c->pertnames[p], (double)mags[m]));
+          PetscCall(PetscSNPrintf(nat[n].key, sizeof(nat[n].key), "c[%s]|s%" PetscInt_FMT "|%s|m%.17g", label,
+                                  c->seeds[si], c->pertnames[p], (double) mags[m]));
           n++;
         }
       }
@@ -349,7 +360,7 @@ PetscErrorCode SACampaignExpand(SACampaign c, const char prior[])
   }
   /* prior table: "<id> <key>" lines */
   if (prior) {
-    const char *s = prior;
+    const char *s   = prior;
     PetscInt    cap = 0;
 
     for (const char *q = prior; *q; q++) cap += (*q == '\n');
@@ -361,7 +372,7 @@ PetscErrorCode SACampaignExpand(SACampaign c, const char prior[])
       char        key[256];
 
       if (*s != '#' && sscanf(s, "%ld %255s", &id, key) == 2) {
-        pids[nprior] = (PetscInt)id;
+        pids[nprior] = (PetscInt) id;
         PetscCall(PetscStrallocpy(key, &pkeys[nprior]));
         nprior++;
       }
@@ -371,10 +382,15 @@ PetscErrorCode SACampaignExpand(SACampaign c, const char prior[])
   for (PetscInt i = 0; i < nprior; i++) next = PetscMax(next, pids[i] + 1);
   for (PetscInt i = 0; i < nprior; i++) {
     PetscBool found = PETSC_FALSE;
-    for (PetscInt j = 0; j < n && !found; j++) found = (PetscBool)!strcmp(pkeys[i], nat[j].key);
-    PetscCheck(found, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "the campaign directory holds member %" PetscInt_FMT " (%s) that this deck no longer produces; decks may add seeds, magnitudes, sweep values and perturbation blocks, not remove them. Use a new -o directory", pids[i], pkeys[i]);
+    for (PetscInt j = 0; j < n && !found; j++) found = (PetscBool) !strcmp(pkeys[i], nat[j].key);
+    PetscCheck(found, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+               "the campaign directory holds member %" PetscInt_FMT
+               " (%s) that this deck no longer produces; decks may add seeds, magnitudes, sweep values and "
+               "perturbation blocks, not remove them. Use a new -o directory",
+               pids[i], pkeys[i]);
   }
-  PetscCheck(next <= n, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "member table has ids up to %" PetscInt_FMT " but the deck gives %" PetscInt_FMT " members", next - 1, n);
+  PetscCheck(next <= n, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
+             "member table has ids up to %" PetscInt_FMT " but the deck gives %" PetscInt_FMT " members", next - 1, n);
   {
     PetscInt *idof;
 
@@ -457,7 +473,8 @@ PetscErrorCode SACampaignCreateSolver(SACampaign c, PetscInt id, MPI_Comm comm, 
   SAMember *m = &c->members[id];
 
   PetscFunctionBeginUser;
-  PetscCall(SACampaignBuild(c, comm, c->naxes ? &c->configvals[m->config * c->naxes] : NULL, m->seed, m->pert, m->magnitude, s));
+  PetscCall(SACampaignBuild(c, comm, c->naxes ? &c->configvals[m->config * c->naxes] : NULL, m->seed, m->pert,
+                            m->magnitude, s));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -488,10 +505,15 @@ PetscErrorCode SACampaignView(SACampaign c, PetscViewer viewer)
     if (m->pert < 0) ntwins++;
     branched += (m->pert >= 0 && c->branch) ? c->nsteps - c->pertonset[m->pert] : c->nsteps;
   }
-  PetscCall(PetscViewerASCIIPrintf(viewer, "campaign '%s': workload %s, %" PetscInt_FMT " steps per member, recorded every %" PetscInt_FMT "\n", c->title, c->tasktype, c->nsteps, c->record_every));
-  PetscCall(PetscViewerASCIIPrintf(viewer, "  %" PetscInt_FMT " members: %" PetscInt_FMT " unperturbed twins + %" PetscInt_FMT " perturbed; %" PetscInt_FMT " configurations x %" PetscInt_FMT " seeds\n", c->nmembers, ntwins,
-                                   c->nmembers - ntwins, c->nconfigs, c->nseeds));
-  PetscCall(PetscViewerASCIIPrintf(viewer, "  total steps %" PetscInt64_FMT " (%" PetscInt64_FMT " with twin branching)\n", total, branched));
+  PetscCall(PetscViewerASCIIPrintf(
+    viewer, "campaign '%s': workload %s, %" PetscInt_FMT " steps per member, recorded every %" PetscInt_FMT "\n",
+    c->title, c->tasktype, c->nsteps, c->record_every));
+  PetscCall(PetscViewerASCIIPrintf(viewer,
+                                   "  %" PetscInt_FMT " members: %" PetscInt_FMT " unperturbed twins + %" PetscInt_FMT
+                                   " perturbed; %" PetscInt_FMT " configurations x %" PetscInt_FMT " seeds\n",
+                                   c->nmembers, ntwins, c->nmembers - ntwins, c->nconfigs, c->nseeds));
+  PetscCall(PetscViewerASCIIPrintf(
+    viewer, "  total steps %" PetscInt64_FMT " (%" PetscInt64_FMT " with twin branching)\n", total, branched));
   PetscCall(PetscViewerASCIIPrintf(viewer, "  %-24s %8s\n", "configuration", "members"));
   for (PetscInt k = 0; k < c->nconfigs; k++) {
     char     label[200];
@@ -501,8 +523,10 @@ PetscErrorCode SACampaignView(SACampaign c, PetscViewer viewer)
     for (PetscInt i = 0; i < c->nmembers; i++) cnt += (c->members[i].config == k);
     PetscCall(PetscViewerASCIIPrintf(viewer, "  %-24s %8" PetscInt_FMT "\n", label, cnt));
   }
-  PetscCall(PetscViewerASCIIPrintf(viewer, "  %-16s %-16s %-14s %12s %6s %8s %8s\n", "dimension", "kind", "block", "magnitude", "onset", "duration", "members"));
-  PetscCall(PetscViewerASCIIPrintf(viewer, "  %-16s %-16s %-14s %12s %6s %8s %8" PetscInt_FMT "\n", "none", "twin", "-", "-", "-", "-", ntwins));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "  %-16s %-16s %-14s %12s %6s %8s %8s\n", "dimension", "kind", "block",
+                                   "magnitude", "onset", "duration", "members"));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "  %-16s %-16s %-14s %12s %6s %8s %8" PetscInt_FMT "\n", "none", "twin", "-",
+                                   "-", "-", "-", ntwins));
   for (PetscInt p = 0; p < c->nperts; p++) {
     PetscReal seen[SA_MAX_MAGNITUDES_PER_BLOCK];
     PetscInt  nseen = 0;
@@ -513,12 +537,15 @@ PetscErrorCode SACampaignView(SACampaign c, PetscViewer viewer)
       PetscInt  cnt = 0;
 
       if (m->pert != p) continue;
-      for (PetscInt j = 0; j < nseen; j++) dup = (PetscBool)(dup || seen[j] == m->magnitude);
+      for (PetscInt j = 0; j < nseen; j++) dup = (PetscBool) (dup || seen[j] == m->magnitude);
       if (dup) continue;
       seen[nseen++] = m->magnitude;
-      for (PetscInt j = 0; j < c->nmembers; j++) cnt += (c->members[j].pert == p && c->members[j].magnitude == m->magnitude);
-      PetscCall(PetscViewerASCIIPrintf(viewer, "  %-16s %-16s %-14s %12g %6" PetscInt_FMT " %8" PetscInt_FMT " %8" PetscInt_FMT "\n", SADimensions[c->pertdim[p]], c->pertkind[p], c->pertnames[p],
-                                       (double)m->magnitude, c->pertonset[p], c->pertduration[p], cnt));
+      for (PetscInt j = 0; j < c->nmembers; j++)
+        cnt += (c->members[j].pert == p && c->members[j].magnitude == m->magnitude);
+      PetscCall(PetscViewerASCIIPrintf(
+        viewer, "  %-16s %-16s %-14s %12g %6" PetscInt_FMT " %8" PetscInt_FMT " %8" PetscInt_FMT "\n",
+        SADimensions[c->pertdim[p]], c->pertkind[p], c->pertnames[p], (double) m->magnitude, c->pertonset[p],
+        c->pertduration[p], cnt));
     }
   }
   PetscFunctionReturn(PETSC_SUCCESS);

@@ -32,13 +32,15 @@ static char         SADeckFile[PETSC_MAX_PATH_LEN] = "";
 static PetscOptions SADeckOptions                  = NULL; /* what the file itself holds */
 static SADeckKey   *SADeckKeys                     = NULL;
 static PetscInt     SADeckNKeys = 0, SADeckMaxKeys = 0;
-static SAKeyRole    SADeckRole                     = SA_KEY_RESULT;
+static SAKeyRole    SADeckRole = SA_KEY_RESULT;
 
 /* options PETSc (not stabaudit) reads; they are never reported as unknown */
-static const char *const SADeckPetscPrefixes[] = {"log_",     "malloc",  "info",         "options_", "help",   "version",
-                                                  "on_error", "fp_trap", "check_",       "viewer_",  "petsc",  "no_signal",
-                                                  "error_",   "debugger", "start_in_debugger", "memory_", "objects_", "mpi_",
-                                                  "saws",     "use_gpu_aware_mpi",     "skip_petscrc", "device_", NULL};
+static const char *const SADeckPetscPrefixes[] = {
+  "log_",         "malloc",    "info",    "options_", "help",
+  "version",      "on_error",  "fp_trap", "check_",   "viewer_",
+  "petsc",        "no_signal", "error_",  "debugger", "start_in_debugger",
+  "memory_",      "objects_",  "mpi_",    "saws",     "use_gpu_aware_mpi",
+  "skip_petscrc", "device_",   NULL};
 
 /*@C
   SADeckGetFileName - Returns the name of the deck loaded by `SADeckLoad()` ("" if none)
@@ -62,7 +64,7 @@ PetscErrorCode SADeckGetFileName(const char **file)
 /* the origin of a key for messages: the deck file, unless the command line set (and so overrode) it */
 static const char *SADeckOrigin(const char name[])
 {
-  PetscBool has = PETSC_FALSE, hasg = PETSC_FALSE;
+  PetscBool has = PETSC_FALSE, hasg            = PETSC_FALSE;
   char      opt[192], vdeck[SA_DECK_VALUE_LEN] = "", vnow[SA_DECK_VALUE_LEN] = "";
 
   if (SADeckOptions) {
@@ -92,7 +94,7 @@ static PetscErrorCode SADeckCheckSyntax(const char file[])
     if (!yaml_parser_parse(&parser, &event)) {
       ok = 0;
       PetscCall(PetscSNPrintf(msg, sizeof(msg), "deck '%s', line %d, column %d: YAML syntax error: %s%s%s", file,
-                              (int)parser.problem_mark.line + 1, (int)parser.problem_mark.column + 1,
+                              (int) parser.problem_mark.line + 1, (int) parser.problem_mark.column + 1,
                               parser.problem ? parser.problem : "unknown problem", parser.context ? " " : "",
                               parser.context ? parser.context : ""));
       break;
@@ -146,7 +148,8 @@ PetscErrorCode SADeckLoad(MPI_Comm comm, const char file[], int argc, char **arg
 
     PetscCall(PetscErrorMessage(ierr, &text, &specific));
     SETERRQ(comm, PETSC_ERR_USER_INPUT,
-            "deck '%s': unsupported structure: %s. Scalars, scalar lists and nested maps are allowed; repeated blocks are named, e.g. 'perturbations: [spike, kick]' with 'spike: {kind: lr_spike, ...}'",
+            "deck '%s': unsupported structure: %s. Scalars, scalar lists and nested maps are allowed; repeated blocks "
+            "are named, e.g. 'perturbations: [spike, kick]' with 'spike: {kind: lr_spike, ...}'",
             file, specific ? specific : text);
   }
   PetscCall(PetscOptionsLeftGet(SADeckOptions, &n, &names, &values));
@@ -203,7 +206,7 @@ PetscErrorCode SADeckSetRole(SAKeyRole role)
 
 static PetscErrorCode SADeckRecord(const char sec[], const char key[], const char value[])
 {
-  char      name[160];
+  char       name[160];
   SADeckKey *k = NULL;
 
   PetscFunctionBeginUser;
@@ -236,14 +239,14 @@ static PetscErrorCode SADeckRaw(const char sec[], const char key[], char buf[], 
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-#define SADeckBad(sec, key, got, ...) \
-  do { \
-    char sa_what_[512], sa_name_[160]; \
-    PetscCall(PetscSNPrintf(sa_what_, sizeof(sa_what_), __VA_ARGS__)); \
-    PetscCall(PetscSNPrintf(sa_name_, sizeof(sa_name_), "%s%s", sec, key)); \
+#define SADeckBad(sec, key, got, ...)                                                                      \
+  do {                                                                                                     \
+    char sa_what_[512], sa_name_[160];                                                                     \
+    PetscCall(PetscSNPrintf(sa_what_, sizeof(sa_what_), __VA_ARGS__));                                     \
+    PetscCall(PetscSNPrintf(sa_name_, sizeof(sa_name_), "%s%s", sec, key));                                \
     SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s%s%s: key '%s' (option -%s): expected %s, got '%s'", \
-            SADeckOrigin(sa_name_) == SADeckFile ? "deck '" : "", SADeckOrigin(sa_name_), \
-            SADeckOrigin(sa_name_) == SADeckFile ? "'" : "", sa_name_, sa_name_, sa_what_, got); \
+            SADeckOrigin(sa_name_) == SADeckFile ? "deck '" : "", SADeckOrigin(sa_name_),                  \
+            SADeckOrigin(sa_name_) == SADeckFile ? "'" : "", sa_name_, sa_name_, sa_what_, got);           \
   } while (0)
 
 static PetscBool SADeckParseInt(const char *s, PetscInt *v)
@@ -251,13 +254,13 @@ static PetscBool SADeckParseInt(const char *s, PetscInt *v)
   char     *end;
   long long x;
 
-  while (isspace((unsigned char)*s)) s++;
+  while (isspace((unsigned char) *s)) s++;
   if (!*s) return PETSC_FALSE;
   errno = 0;
   x     = strtoll(s, &end, 10);
-  while (isspace((unsigned char)*end)) end++;
+  while (isspace((unsigned char) *end)) end++;
   if (errno || *end || x > PETSC_MAX_INT || x < PETSC_MIN_INT) return PETSC_FALSE;
-  *v = (PetscInt)x;
+  *v = (PetscInt) x;
   return PETSC_TRUE;
 }
 
@@ -266,13 +269,13 @@ static PetscBool SADeckParseReal(const char *s, PetscReal *v)
   char  *end;
   double x;
 
-  while (isspace((unsigned char)*s)) s++;
+  while (isspace((unsigned char) *s)) s++;
   if (!*s) return PETSC_FALSE;
   errno = 0;
   x     = strtod(s, &end);
-  while (isspace((unsigned char)*end)) end++;
+  while (isspace((unsigned char) *end)) end++;
   if (errno || *end || x != x) return PETSC_FALSE;
-  *v = (PetscReal)x;
+  *v = (PetscReal) x;
   return PETSC_TRUE;
 }
 
@@ -309,7 +312,8 @@ PetscErrorCode SADeckGetInt(const char sec[], const char key[], PetscInt def, Pe
   PetscFunctionBeginUser;
   PetscCall(SADeckRaw(sec, key, buf, sizeof(buf), &flg));
   *v = def;
-  if (flg && !SADeckParseInt(buf, v)) SADeckBad(sec, key, buf, "an integer in [%" PetscInt_FMT ", %" PetscInt_FMT "]", lo, hi);
+  if (flg && !SADeckParseInt(buf, v))
+    SADeckBad(sec, key, buf, "an integer in [%" PetscInt_FMT ", %" PetscInt_FMT "]", lo, hi);
   if (*v < lo || *v > hi) SADeckBad(sec, key, buf, "an integer in [%" PetscInt_FMT ", %" PetscInt_FMT "]", lo, hi);
   PetscCall(PetscSNPrintf(res, sizeof(res), "%" PetscInt_FMT, *v));
   PetscCall(SADeckRecord(sec, key, res));
@@ -337,8 +341,8 @@ PetscErrorCode SADeckGetInt(const char sec[], const char key[], PetscInt def, Pe
 
 .seealso: `SADeckGetInt()`
 @*/
-PetscErrorCode SADeckGetReal(const char sec[], const char key[], PetscReal def, PetscReal lo, PetscReal hi, PetscReal *v,
-                             PetscBool *set)
+PetscErrorCode SADeckGetReal(const char sec[], const char key[], PetscReal def, PetscReal lo, PetscReal hi,
+                             PetscReal *v, PetscBool *set)
 {
   char      buf[SA_DECK_VALUE_LEN], res[64];
   PetscBool flg;
@@ -346,9 +350,9 @@ PetscErrorCode SADeckGetReal(const char sec[], const char key[], PetscReal def, 
   PetscFunctionBeginUser;
   PetscCall(SADeckRaw(sec, key, buf, sizeof(buf), &flg));
   *v = def;
-  if (flg && !SADeckParseReal(buf, v)) SADeckBad(sec, key, buf, "a real number in [%g, %g]", (double)lo, (double)hi);
-  if (!(*v >= lo && *v <= hi)) SADeckBad(sec, key, buf, "a real number in [%g, %g]", (double)lo, (double)hi);
-  PetscCall(PetscSNPrintf(res, sizeof(res), "%.17g", (double)*v));
+  if (flg && !SADeckParseReal(buf, v)) SADeckBad(sec, key, buf, "a real number in [%g, %g]", (double) lo, (double) hi);
+  if (!(*v >= lo && *v <= hi)) SADeckBad(sec, key, buf, "a real number in [%g, %g]", (double) lo, (double) hi);
+  PetscCall(PetscSNPrintf(res, sizeof(res), "%.17g", (double) *v));
   PetscCall(SADeckRecord(sec, key, res));
   if (set) *set = flg;
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -381,8 +385,10 @@ PetscErrorCode SADeckGetBool(const char sec[], const char key[], PetscBool def, 
   PetscCall(SADeckRaw(sec, key, buf, sizeof(buf), &flg));
   *v = def;
   if (flg) {
-    if (!strcasecmp(buf, "true") || !strcasecmp(buf, "yes") || !strcasecmp(buf, "on") || !strcmp(buf, "1") || !buf[0]) *v = PETSC_TRUE;
-    else if (!strcasecmp(buf, "false") || !strcasecmp(buf, "no") || !strcasecmp(buf, "off") || !strcmp(buf, "0")) *v = PETSC_FALSE;
+    if (!strcasecmp(buf, "true") || !strcasecmp(buf, "yes") || !strcasecmp(buf, "on") || !strcmp(buf, "1") || !buf[0])
+      *v = PETSC_TRUE;
+    else if (!strcasecmp(buf, "false") || !strcasecmp(buf, "no") || !strcasecmp(buf, "off") || !strcmp(buf, "0"))
+      *v = PETSC_FALSE;
     else SADeckBad(sec, key, buf, "a boolean (true, false)");
   }
   PetscCall(SADeckRecord(sec, key, *v ? "true" : "false"));
@@ -472,7 +478,8 @@ PetscErrorCode SADeckGetString(const char sec[], const char key[], const char de
 }
 
 /* splits a comma list in place; returns the number of items */
-static PetscErrorCode SADeckSplit(char buf[], PetscInt max, char *items[], PetscInt *n, const char sec[], const char key[])
+static PetscErrorCode SADeckSplit(char buf[], PetscInt max, char *items[], PetscInt *n, const char sec[],
+                                  const char key[])
 {
   char *s = buf, *c;
 
@@ -482,7 +489,7 @@ static PetscErrorCode SADeckSplit(char buf[], PetscInt max, char *items[], Petsc
   while (s) {
     c = strchr(s, ',');
     if (c) *c = 0;
-    while (isspace((unsigned char)*s)) s++;
+    while (isspace((unsigned char) *s)) s++;
     if (*n >= max) SADeckBad(sec, key, "(too long)", "a list of at most %" PetscInt_FMT " items", max);
     items[(*n)++] = s;
     s             = c ? c + 1 : NULL;
@@ -511,8 +518,8 @@ static PetscErrorCode SADeckSplit(char buf[], PetscInt max, char *items[], Petsc
 
 .seealso: `SADeckGetIntArray()`
 @*/
-PetscErrorCode SADeckGetRealArray(const char sec[], const char key[], PetscReal lo, PetscReal hi, PetscInt *n, PetscReal v[],
-                                  PetscBool *set)
+PetscErrorCode SADeckGetRealArray(const char sec[], const char key[], PetscReal lo, PetscReal hi, PetscInt *n,
+                                  PetscReal v[], PetscBool *set)
 {
   char      buf[SA_DECK_VALUE_LEN], copy[SA_DECK_VALUE_LEN], res[SA_DECK_VALUE_LEN] = "[", *items[256];
   PetscBool flg;
@@ -525,13 +532,13 @@ PetscErrorCode SADeckGetRealArray(const char sec[], const char key[], PetscReal 
     PetscCall(SADeckSplit(copy, max, items, &m, sec, key));
     for (PetscInt i = 0; i < m; i++)
       if (!SADeckParseReal(items[i], &v[i]) || !(v[i] >= lo && v[i] <= hi))
-        SADeckBad(sec, key, buf, "a list of real numbers in [%g, %g]", (double)lo, (double)hi);
+        SADeckBad(sec, key, buf, "a list of real numbers in [%g, %g]", (double) lo, (double) hi);
     *n = m;
   }
   for (PetscInt i = 0; i < *n; i++) {
     char item[64];
 
-    PetscCall(PetscSNPrintf(item, sizeof(item), "%s%.17g", i ? ", " : "", (double)v[i]));
+    PetscCall(PetscSNPrintf(item, sizeof(item), "%s%.17g", i ? ", " : "", (double) v[i]));
     PetscCall(PetscStrlcat(res, item, sizeof(res)));
   }
   PetscCall(PetscStrlcat(res, "]", sizeof(res)));
@@ -561,8 +568,8 @@ PetscErrorCode SADeckGetRealArray(const char sec[], const char key[], PetscReal 
 
 .seealso: `SADeckGetRealArray()`
 @*/
-PetscErrorCode SADeckGetIntArray(const char sec[], const char key[], PetscInt lo, PetscInt hi, PetscInt *n, PetscInt v[],
-                                 PetscBool *set)
+PetscErrorCode SADeckGetIntArray(const char sec[], const char key[], PetscInt lo, PetscInt hi, PetscInt *n,
+                                 PetscInt v[], PetscBool *set)
 {
   char      buf[SA_DECK_VALUE_LEN], copy[SA_DECK_VALUE_LEN], res[SA_DECK_VALUE_LEN] = "[", *items[256];
   PetscBool flg;
@@ -623,11 +630,12 @@ PetscErrorCode SADeckGetNameArray(const char sec[], const char key[], PetscInt *
   PetscCall(PetscMalloc1(m + 1, names));
   for (PetscInt i = 0; i < m; i++) {
     const char *s  = items[i];
-    PetscBool   ok = (PetscBool)(islower((unsigned char)s[0]) != 0);
+    PetscBool   ok = (PetscBool) (islower((unsigned char) s[0]) != 0);
 
     for (const char *c = s; *c; c++)
-      if (!(islower((unsigned char)*c) || isdigit((unsigned char)*c) || *c == '_')) ok = PETSC_FALSE;
-    if (!ok) SADeckBad(sec, key, buf, "a list of names made of lowercase letters, digits and '_', starting with a letter");
+      if (!(islower((unsigned char) *c) || isdigit((unsigned char) *c) || *c == '_')) ok = PETSC_FALSE;
+    if (!ok)
+      SADeckBad(sec, key, buf, "a list of names made of lowercase letters, digits and '_', starting with a letter");
     for (PetscInt j = 0; j < i; j++)
       if (!strcmp(s, (*names)[j])) SADeckBad(sec, key, buf, "a list of distinct names ('%s' repeats)", s);
     PetscCall(PetscStrallocpy(s, &(*names)[i]));
@@ -667,8 +675,9 @@ PetscErrorCode SADeckCheckFile(const char sec[], const char key[], const char pa
 
     PetscCall(PetscSNPrintf(name, sizeof(name), "%s%s", sec, key));
     SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s%s%s: key '%s': data file '%s' cannot be read (%s)%s%s",
-            SADeckOrigin(name) == SADeckFile ? "deck '" : "", SADeckOrigin(name), SADeckOrigin(name) == SADeckFile ? "'" : "",
-            name, path, strerror(errno), howto ? "; " : "", howto ? howto : "");
+            SADeckOrigin(name) == SADeckFile ? "deck '" : "", SADeckOrigin(name),
+            SADeckOrigin(name) == SADeckFile ? "'" : "", name, path, strerror(errno), howto ? "; " : "",
+            howto ? howto : "");
   }
   fclose(fp);
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -699,16 +708,16 @@ static PetscBool SADeckIsPetscOption(const char name[])
 @*/
 PetscErrorCode SADeckCheckUnused(MPI_Comm comm)
 {
-  PetscInt   n;
-  char     **names, **values;
-  char       msg[2048] = "";
-  PetscInt   nbad      = 0;
+  PetscInt n;
+  char   **names, **values;
+  char     msg[2048] = "";
+  PetscInt nbad      = 0;
 
   PetscFunctionBeginUser;
   PetscCall(PetscOptionsLeftGet(NULL, &n, &names, &values));
   for (PetscInt i = 0; i < n; i++) {
-    const char *best = NULL;
-    size_t      blen = 0;
+    const char *best          = NULL;
+    size_t      blen          = 0;
     char        allowed[1024] = "";
 
     if (SADeckIsPetscOption(names[i])) continue;
@@ -724,7 +733,8 @@ PetscErrorCode SADeckCheckUnused(MPI_Comm comm)
         if (strcmp(SADeckKeys[j].section, best)) continue;
         PetscCall(PetscStrncpy(item, SADeckKeys[j].key, sizeof(item)));
       } else { /* top level: the first word of every recorded key */
-        PetscCall(PetscSNPrintf(item, sizeof(item), "%.*s", (int)strcspn(SADeckKeys[j].name, "_"), SADeckKeys[j].name));
+        PetscCall(
+          PetscSNPrintf(item, sizeof(item), "%.*s", (int) strcspn(SADeckKeys[j].name, "_"), SADeckKeys[j].name));
       }
       PetscCall(PetscSNPrintf(probe, sizeof(probe), " %s,", item));
       if (strstr(allowed, probe)) continue;
@@ -732,10 +742,10 @@ PetscErrorCode SADeckCheckUnused(MPI_Comm comm)
     }
     if (allowed[0]) allowed[strlen(allowed) - 1] = 0;
     if (best) {
-      PetscCall(PetscSNPrintf(msg, sizeof(msg), "%s%s%s: unknown key '%s' in section '%.*s' (option -%s); allowed keys there:%s",
-                              SADeckOrigin(names[i]) == SADeckFile ? "deck '" : "", SADeckOrigin(names[i]),
-                              SADeckOrigin(names[i]) == SADeckFile ? "'" : "", names[i] + blen, (int)blen - 1, best,
-                              names[i], allowed));
+      PetscCall(PetscSNPrintf(
+        msg, sizeof(msg), "%s%s%s: unknown key '%s' in section '%.*s' (option -%s); allowed keys there:%s",
+        SADeckOrigin(names[i]) == SADeckFile ? "deck '" : "", SADeckOrigin(names[i]),
+        SADeckOrigin(names[i]) == SADeckFile ? "'" : "", names[i] + blen, (int) blen - 1, best, names[i], allowed));
     } else {
       PetscCall(PetscSNPrintf(msg, sizeof(msg), "%s%s%s: unknown key '%s' (option -%s); allowed top-level keys:%s",
                               SADeckOrigin(names[i]) == SADeckFile ? "deck '" : "", SADeckOrigin(names[i]),
@@ -789,7 +799,8 @@ PetscErrorCode SADeckGetResolved(char **text)
 }
 
 /* finds "name: value  # role" in a resolved deck; returns value and role */
-static PetscBool SADeckFindLine(const char text[], const char name[], char value[], size_t len, char role[], size_t rlen)
+static PetscBool SADeckFindLine(const char text[], const char name[], char value[], size_t len, char role[],
+                                size_t rlen)
 {
   const char *p   = text;
   size_t      nl_ = strlen(name);
@@ -800,10 +811,10 @@ static PetscBool SADeckFindLine(const char text[], const char name[], char value
       size_t      n;
 
       if (!h || (e && h > e)) return PETSC_FALSE;
-      n = (size_t)(h - v) < len - 1 ? (size_t)(h - v) : len - 1;
+      n = (size_t) (h - v) < len - 1 ? (size_t) (h - v) : len - 1;
       memcpy(value, v, n);
       value[n] = 0;
-      n        = e ? (size_t)(e - h - 4) : strlen(h + 4);
+      n        = e ? (size_t) (e - h - 4) : strlen(h + 4);
       if (n > rlen - 1) n = rlen - 1;
       memcpy(role, h + 4, n);
       role[n] = 0;
@@ -843,14 +854,16 @@ PetscErrorCode SADeckCompareResolved(const char old[], const char now[], const c
     char        name[160], v0[SA_DECK_VALUE_LEN], r0[32], v1[SA_DECK_VALUE_LEN], r1[32];
     const char *colon = strchr(p, ':'), *e = strchr(p, '\n');
 
-    if (*p != '#' && colon && (!e || colon < e) && (size_t)(colon - p) < sizeof(name)) {
-      memcpy(name, p, (size_t)(colon - p));
+    if (*p != '#' && colon && (!e || colon < e) && (size_t) (colon - p) < sizeof(name)) {
+      memcpy(name, p, (size_t) (colon - p));
       name[colon - p] = 0;
       if (SADeckFindLine(old, name, v0, sizeof(v0), r0, sizeof(r0)) && !strcmp(r0, "result")) {
         PetscBool now_has = SADeckFindLine(now, name, v1, sizeof(v1), r1, sizeof(r1));
 
         PetscCheck(now_has && !strcmp(v0, v1), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
-                   "campaign directory '%s' was made with a different deck: key '%s' was %s and is now %s; results would not be comparable. Use a new -o directory (only seeds, magnitudes, sweep values, perturbation blocks and run-control keys may change)",
+                   "campaign directory '%s' was made with a different deck: key '%s' was %s and is now %s; results "
+                   "would not be comparable. Use a new -o directory (only seeds, magnitudes, sweep values, "
+                   "perturbation blocks and run-control keys may change)",
                    dir, name, v0, now_has ? v1 : "absent");
       }
     }
@@ -911,5 +924,7 @@ PetscErrorCode SADeckFail(const char key[], const char fmt[], ...)
   va_start(ap, fmt);
   PetscCall(PetscVSNPrintf(msg, sizeof(msg), fmt, &len, ap));
   va_end(ap);
-  SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s%s%s: key '%s' (option -%s): %s", SADeckOrigin(key) == SADeckFile ? "deck '" : "", SADeckOrigin(key), SADeckOrigin(key) == SADeckFile ? "'" : "", key, key, msg);
+  SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s%s%s: key '%s' (option -%s): %s",
+          SADeckOrigin(key) == SADeckFile ? "deck '" : "", SADeckOrigin(key),
+          SADeckOrigin(key) == SADeckFile ? "'" : "", key, key, msg);
 }

@@ -19,7 +19,7 @@ extern const char sa_git_sha[];
 extern const char sa_version[];
 
 const char *const SAConvergedReasons[] = {"diverged_loss_exploded", "diverged_nan", "iterating", "completed",
-                                          "SAConvergedReason", "SA_", NULL};
+                                          "SAConvergedReason",      "SA_",          NULL};
 
 PetscClassId  SA_CLASSID;
 PetscLogEvent SA_IOWrite, SA_IORead, SA_CheckpointWrite, SA_CheckpointRead;
@@ -45,7 +45,7 @@ PetscErrorCode SAConvergedReasonToString(SAConvergedReason reason, const char **
 {
   PetscFunctionBeginUser;
   PetscCheck(reason >= -2 && reason <= 1, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Unknown SAConvergedReason %d",
-             (int)reason);
+             (int) reason);
   *str = SAConvergedReasons[reason + 2];
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -199,7 +199,7 @@ PetscErrorCode SAFileSync(const char path[])
   PetscFunctionBeginUser;
   fd = open(path, O_RDONLY);
   PetscCheck(fd >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot open %s to sync it: %s", path, strerror(errno));
-  (void)fsync(fd);
+  (void) fsync(fd);
   close(fd);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -224,10 +224,10 @@ PetscErrorCode SAFileSync(const char path[])
 @*/
 PetscErrorCode SAFileWriteAtomic(const char path[], const char data[], size_t len)
 {
-  char    tmp[PETSC_MAX_PATH_LEN];
-  FILE   *fp;
-  size_t  n;
-  int     err;
+  char   tmp[PETSC_MAX_PATH_LEN];
+  FILE  *fp;
+  size_t n;
+  int    err;
 
   PetscFunctionBeginUser;
   PetscCall(PetscSNPrintf(tmp, sizeof(tmp), "%s.tmp", path));

@@ -37,29 +37,30 @@ typedef struct {
 } SAProgressMsg;
 
 struct _p_SAEnsemble {
-  MPI_Comm       world;        /* all ranks */
-  MPI_Comm       group;        /* this rank's group */
-  PetscMPIInt    wrank, wsize; /* rank and size in world */
-  PetscMPIInt    grank;        /* rank in the group */
-  PetscInt       group_size;   /* ranks per group */
-  PetscInt       ngroups;      /* number of groups */
-  PetscInt       mygroup;      /* this rank's group */
-  SACampaign     c;            /* the expanded campaign */
-  char           dir[PETSC_MAX_PATH_LEN]; /* campaign directory */
-  char           history[4096]; /* ISO-8601 time and command line */
-  PetscBool      keep;         /* keep branch checkpoints after completion */
-  PetscInt       session;      /* number of this run on the directory */
-  int            lockfd;       /* fcntl lock on DIR/lock (rank 0) */
-  SAShardIndex   idx;          /* finished members at the start */
-  PetscInt       nsched;       /* members to run in this session */
-  PetscInt      *order;        /* their ids in scheduling order */
-  PetscInt      *nonsets;      /* per member: branch points it must write (twins) */
-  PetscInt     (*onsets)[SA_MAX_ONSETS]; /* the branch steps */
-  MPI_Win        win;          /* [counter, status[M]] on world rank 0 */
-  int           *winbuf;       /* its memory (rank 0) */
-  PetscInt       nprinted;     /* progress lines printed (world rank 0) */
-  PetscLogDouble t0;           /* session start */
-  PetscInt       nrun;         /* members run by this group in this session */
+  MPI_Comm     world;                   /* all ranks */
+  MPI_Comm     group;                   /* this rank's group */
+  PetscMPIInt  wrank, wsize;            /* rank and size in world */
+  PetscMPIInt  grank;                   /* rank in the group */
+  PetscInt     group_size;              /* ranks per group */
+  PetscInt     ngroups;                 /* number of groups */
+  PetscInt     mygroup;                 /* this rank's group */
+  SACampaign   c;                       /* the expanded campaign */
+  char         dir[PETSC_MAX_PATH_LEN]; /* campaign directory */
+  char         history[4096];           /* ISO-8601 time and command line */
+  PetscBool    keep;                    /* keep branch checkpoints after completion */
+  PetscInt     session;                 /* number of this run on the directory */
+  int          lockfd;                  /* fcntl lock on DIR/lock (rank 0) */
+  SAShardIndex idx;                     /* finished members at the start */
+  PetscInt     nsched;                  /* members to run in this session */
+  PetscInt    *order;                   /* their ids in scheduling order */
+  PetscInt    *nonsets;                 /* per member: branch points it must write (twins) */
+  PetscInt (*onsets)[SA_MAX_ONSETS];    /* the branch steps */
+  MPI_Win        win;                   /* [counter, status[M]] on world rank 0 */
+  int           *winbuf;                /* its memory (rank 0) */
+  PetscInt       nprinted;              /* progress lines printed (world rank 0) */
+  PetscLogDouble t0;                    /* session start */
+  PetscInt       nrun;                  /* members run by this group in this session */
+  PetscInt64     nstepsrun;             /* optimizer steps taken by this group in this session (leader) */
 };
 
 static PetscLogEvent SAENSEMBLE_Member;
@@ -199,7 +200,9 @@ PetscErrorCode SAEnsembleSetFromOptions(SAEnsemble e)
   PetscCall(SADeckGetInt("", "group_size", e->group_size, 1, e->wsize, &e->group_size, NULL));
   PetscCall(SADeckGetBool("campaign_", "keep_checkpoints", e->keep, &e->keep, NULL));
   PetscCall(SADeckSetRole(SA_KEY_RESULT));
-  if (e->wsize % e->group_size) PetscCall(SADeckFail("group_size", "%" PetscInt_FMT " must divide the number of MPI ranks (%d)", e->group_size, (int)e->wsize));
+  if (e->wsize % e->group_size)
+    PetscCall(SADeckFail("group_size", "%" PetscInt_FMT " must divide the number of MPI ranks (%d)", e->group_size,
+                         (int) e->wsize));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -216,7 +219,8 @@ static PetscErrorCode SAReadFile(const char path[], char **text, PetscBool *foun
   len = ftell(fp);
   fseek(fp, 0, SEEK_SET);
   PetscCall(PetscCalloc1(len + 1, text));
-  PetscCheck(fread(*text, 1, (size_t)len, fp) == (size_t)len, PETSC_COMM_SELF, PETSC_ERR_FILE_READ, "Cannot read %s", path);
+  PetscCheck(fread(*text, 1, (size_t) len, fp) == (size_t) len, PETSC_COMM_SELF, PETSC_ERR_FILE_READ, "Cannot read %s",
+             path);
   fclose(fp);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -231,19 +235,21 @@ static PetscErrorCode SAMakeDirs(const char path[])
   for (char *p = buf + 1; *p; p++) {
     if (*p != '/') continue;
     *p = 0;
-    PetscCheck(!mkdir(buf, 0755) || errno == EEXIST, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "cannot create directory %s: %s", buf, strerror(errno));
+    PetscCheck(!mkdir(buf, 0755) || errno == EEXIST, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+               "cannot create directory %s: %s", buf, strerror(errno));
     *p = '/';
   }
-  PetscCheck(!mkdir(buf, 0755) || errno == EEXIST, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "cannot create campaign directory %s: %s", buf, strerror(errno));
+  PetscCheck(!mkdir(buf, 0755) || errno == EEXIST, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+             "cannot create campaign directory %s: %s", buf, strerror(errno));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 /* rank 0's part of the directory preparation; errors are returned, not raised */
 static PetscErrorCode SAEnsemblePrepareRoot(SAEnsemble e, char **prior)
 {
-  char        path[PETSC_MAX_PATH_LEN], *old = NULL, *now = NULL;
-  const char *sub[] = {"", "/shards", "/checkpoints", "/logs"};
-  PetscBool   found;
+  char         path[PETSC_MAX_PATH_LEN], *old = NULL, *now = NULL;
+  const char  *sub[] = {"", "/shards", "/checkpoints", "/logs"};
+  PetscBool    found;
   struct flock fl;
 
   PetscFunctionBeginUser;
@@ -258,18 +264,22 @@ static PetscErrorCode SAEnsemblePrepareRoot(SAEnsemble e, char **prior)
   fl.l_type   = F_WRLCK;
   fl.l_whence = SEEK_SET;
   if (fcntl(e->lockfd, F_SETLK, &fl)) {
-    char pid[32] = "?";
-    ssize_t n    = pread(e->lockfd, pid, sizeof(pid) - 1, 0);
+    char    pid[32] = "?";
+    ssize_t n       = pread(e->lockfd, pid, sizeof(pid) - 1, 0);
     if (n > 0) pid[n] = 0;
     pid[strcspn(pid, "\n")] = 0;
     close(e->lockfd);
     e->lockfd = -1;
-    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "campaign directory %s is in use by another stabaudit run (pid %s); wait for it or use another -o directory", e->dir, pid);
+    SETERRQ(
+      PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+      "campaign directory %s is in use by another stabaudit run (pid %s); wait for it or use another -o directory",
+      e->dir, pid);
   }
   {
     char pid[32];
-    PetscCall(PetscSNPrintf(pid, sizeof(pid), "%d\n", (int)getpid()));
-    if (ftruncate(e->lockfd, 0) || pwrite(e->lockfd, pid, strlen(pid), 0) < 0) PetscCall(PetscInfo(NULL, "cannot write the pid into the lock file\n"));
+    PetscCall(PetscSNPrintf(pid, sizeof(pid), "%d\n", (int) getpid()));
+    if (ftruncate(e->lockfd, 0) || pwrite(e->lockfd, pid, strlen(pid), 0) < 0)
+      PetscCall(PetscInfo(NULL, "cannot write the pid into the lock file\n"));
   }
   PetscCall(PetscSNPrintf(path, sizeof(path), "%s/deck.yaml", e->dir));
   PetscCall(SAReadFile(path, &old, &found));
@@ -301,9 +311,9 @@ static PetscErrorCode SAEnsemblePrepareRoot(SAEnsemble e, char **prior)
 @*/
 PetscErrorCode SAEnsemblePrepareDirectory(SAEnsemble e)
 {
-  PetscErrorCode ierr = PETSC_SUCCESS;
+  PetscErrorCode ierr      = PETSC_SUCCESS;
   char           msg[1024] = "", *prior = NULL, *text;
-  PetscInt       len       = 0;
+  PetscInt       len = 0;
 
   PetscFunctionBeginUser;
   if (!e->wrank) {
@@ -315,14 +325,14 @@ PetscErrorCode SAEnsemblePrepareDirectory(SAEnsemble e)
       PetscCall(SADeckError(ierr, &m));
       PetscCall(PetscStrncpy(msg, m, sizeof(msg)));
     }
-    len = prior ? (PetscInt)strlen(prior) + 1 : 0;
+    len = prior ? (PetscInt) strlen(prior) + 1 : 0;
   }
   PetscCallMPI(MPI_Bcast(&ierr, 1, MPI_INT, 0, e->world));
   PetscCallMPI(MPI_Bcast(msg, sizeof(msg), MPI_CHAR, 0, e->world));
   PetscCheck(!ierr, e->world, PETSC_ERR_USER_INPUT, "%s", msg);
   PetscCallMPI(MPI_Bcast(&len, 1, MPIU_INT, 0, e->world));
   if (len && e->wrank) PetscCall(PetscMalloc1(len, &prior));
-  if (len) PetscCallMPI(MPI_Bcast(prior, (PetscMPIInt)len, MPI_CHAR, 0, e->world));
+  if (len) PetscCallMPI(MPI_Bcast(prior, (PetscMPIInt) len, MPI_CHAR, 0, e->world));
   PetscCall(SACampaignExpand(e->c, prior));
   PetscCall(PetscFree(prior));
   if (!e->wrank) {
@@ -373,10 +383,13 @@ static PetscErrorCode SAEnsemblePrintProgress(SAEnsemble e, const SAProgressMsg 
   PetscCall(PetscTime(&now));
   el = now - e->t0;
   e->nprinted++;
-  PetscCall(SAConvergedReasonToString((SAConvergedReason)p->reason, &reason));
+  PetscCall(SAConvergedReasonToString((SAConvergedReason) p->reason, &reason));
   if (p->from > 0) PetscCall(PetscSNPrintf(from, sizeof(from), " (from %d)", p->from));
-  PetscCall(PetscPrintf(PETSC_COMM_SELF, "[%4" PetscInt_FMT "/%" PetscInt_FMT "] member %5d group %3d steps %6d%-14s %-22s %8.2f s   elapsed %7.1f s  ETA %7.1f s\n", e->nprinted, e->nsched, p->member, p->group,
-                        p->steps, from, reason, p->seconds, (double)el, (double)(el / e->nprinted * (e->nsched - e->nprinted))));
+  PetscCall(PetscPrintf(PETSC_COMM_SELF,
+                        "[%4" PetscInt_FMT "/%" PetscInt_FMT
+                        "] member %5d group %3d steps %6d%-14s %-22s %8.2f s   elapsed %7.1f s  ETA %7.1f s\n",
+                        e->nprinted, e->nsched, p->member, p->group, p->steps, from, reason, p->seconds, (double) el,
+                        (double) (el / e->nprinted * (e->nsched - e->nprinted))));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -437,7 +450,10 @@ static PetscErrorCode SAEnsembleReadCheckpoint(SAEnsemble e, SASolver s, const c
   PetscCall(SAOptimizerGetState(opt, &ns, &state, &names));
   PetscCall(SASolverGetRecords(s, &nrec, &nobs, &rec));
   PetscCall(SACheckpointRead(e->group, path, &info, theta, ns, state, names));
-  PetscCheck(info.nrec == nrec && info.nobs == nobs, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "Checkpoint %s holds %" PetscInt_FMT "x%" PetscInt_FMT " records, the campaign has %" PetscInt_FMT "x%" PetscInt_FMT, path, info.nrec, info.nobs, nrec, nobs);
+  PetscCheck(info.nrec == nrec && info.nobs == nobs, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
+             "Checkpoint %s holds %" PetscInt_FMT "x%" PetscInt_FMT " records, the campaign has %" PetscInt_FMT
+             "x%" PetscInt_FMT,
+             path, info.nrec, info.nobs, nrec, nobs);
   PetscCall(SASolverSetState(s, info.step, info.reason, info.diverged_step, info.rec));
   PetscCall(PetscFree(info.rec));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -467,9 +483,10 @@ static PetscErrorCode SAEnsembleRunMember(SAEnsemble e, PetscInt m)
     PetscCall(SAEnsembleReadCheckpoint(e, s, inflight));
   } else if (mb->pert >= 0 && c->branch) {
     PetscInt onset = c->pertonset[mb->pert];
-    int      wait  = 1, st = 0;
+    int      wait = 1, st = 0;
 
-    PetscCall(PetscSNPrintf(path, sizeof(path), "%s/checkpoints/b%06" PetscInt_FMT "_s%08" PetscInt_FMT ".h5", e->dir, mb->twin, onset));
+    PetscCall(PetscSNPrintf(path, sizeof(path), "%s/checkpoints/b%06" PetscInt_FMT "_s%08" PetscInt_FMT ".h5", e->dir,
+                            mb->twin, onset));
     while (wait) { /* the twin writes the branch point or finishes; the leader decides for the group */
       if (!e->grank) {
         if (access(path, R_OK) == 0) wait = 0;
@@ -481,7 +498,7 @@ static PetscErrorCode SAEnsembleRunMember(SAEnsemble e, PetscInt m)
       PetscCallMPI(MPI_Bcast(&wait, 1, MPI_INT, 0, e->group));
       if (wait == 1) {
         PetscCall(SAEnsemblePoll(e, PETSC_FALSE));
-        (void)usleep(2000);
+        (void) usleep(2000);
       }
     }
     if (wait == 0) PetscCall(SAEnsembleReadCheckpoint(e, s, path));
@@ -492,7 +509,8 @@ static PetscErrorCode SAEnsembleRunMember(SAEnsemble e, PetscInt m)
     PetscCall(SASolverGetStep(s, &step));
     for (PetscInt k = 0; k < e->nonsets[m]; k++)
       if (e->onsets[m][k] == step) {
-        PetscCall(PetscSNPrintf(path, sizeof(path), "%s/checkpoints/b%06" PetscInt_FMT "_s%08" PetscInt_FMT ".h5", e->dir, m, step));
+        PetscCall(PetscSNPrintf(path, sizeof(path), "%s/checkpoints/b%06" PetscInt_FMT "_s%08" PetscInt_FMT ".h5",
+                                e->dir, m, step));
         PetscCall(SAEnsembleGroupExists(e, path, &flg));
         if (!flg) PetscCall(SAEnsembleWriteCheckpoint(e, s, m, path));
       }
@@ -503,7 +521,8 @@ static PetscErrorCode SAEnsembleRunMember(SAEnsemble e, PetscInt m)
   }
   /* a twin that diverged before some onsets leaves its final state there: the perturbed members share its fate */
   for (PetscInt k = 0; k < e->nonsets[m]; k++) {
-    PetscCall(PetscSNPrintf(path, sizeof(path), "%s/checkpoints/b%06" PetscInt_FMT "_s%08" PetscInt_FMT ".h5", e->dir, m, e->onsets[m][k]));
+    PetscCall(PetscSNPrintf(path, sizeof(path), "%s/checkpoints/b%06" PetscInt_FMT "_s%08" PetscInt_FMT ".h5", e->dir,
+                            m, e->onsets[m][k]));
     PetscCall(SAEnsembleGroupExists(e, path, &flg));
     if (!flg) PetscCall(SAEnsembleWriteCheckpoint(e, s, m, path));
   }
@@ -517,15 +536,17 @@ static PetscErrorCode SAEnsembleRunMember(SAEnsemble e, PetscInt m)
   r.nobs    = nobs;
   r.seconds = t1 - t0;
   if (!e->grank) {
-    SAProgressMsg p = {(int)m, (int)e->mygroup, (int)(r.diverged_step >= 0 ? r.diverged_step : c->nsteps), (int)start, (int)r.reason, r.seconds};
+    SAProgressMsg p = {(int) m,     (int) e->mygroup, (int) (r.diverged_step >= 0 ? r.diverged_step : c->nsteps),
+                       (int) start, (int) r.reason,   r.seconds};
 
     PetscCall(SAShardAppend(e->dir, e->session, e->mygroup, &r));
-    (void)unlink(inflight);
+    (void) unlink(inflight);
     PetscCall(SAEnsembleStatus(e, m, 2, NULL));
     if (e->wrank) PetscCallMPI(MPI_Send(&p, sizeof(p), MPI_BYTE, 0, SA_TAG_PROGRESS, e->world));
     else PetscCall(SAEnsemblePrintProgress(e, &p));
   }
   e->nrun++;
+  if (!e->grank) e->nstepsrun += step - start;
   PetscCall(SASolverDestroy(&s));
   PetscCall(PetscLogEventEnd(SAENSEMBLE_Member, 0, 0, 0, 0));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -557,7 +578,7 @@ PetscErrorCode SAEnsembleRun(SAEnsemble e)
   PetscCall(PetscTime(&e->t0));
   e->ngroups = e->wsize / e->group_size;
   e->mygroup = e->wrank / e->group_size;
-  if (e->group == MPI_COMM_NULL) PetscCallMPI(MPI_Comm_split(e->world, (int)e->mygroup, e->wrank, &e->group));
+  if (e->group == MPI_COMM_NULL) PetscCallMPI(MPI_Comm_split(e->world, (int) e->mygroup, e->wrank, &e->group));
   PetscCallMPI(MPI_Comm_rank(e->group, &e->grank));
   PetscCall(SAShardIndexDestroy(&e->idx));
   PetscCall(SAShardScan(e->world, e->dir, M, c->nrec, SA_OBS_COUNT, &e->idx));
@@ -587,19 +608,23 @@ PetscErrorCode SAEnsembleRun(SAEnsemble e)
   e->nsched = n;
   if (c->branch)
     for (PetscInt i = 0; i < n; i++) {
-      SAMember *mb = &c->members[e->order[i]];
-      PetscInt  tw = mb->twin, on;
+      SAMember *mb   = &c->members[e->order[i]];
+      PetscInt  tw   = mb->twin, on;
       PetscBool have = PETSC_FALSE;
 
       if (mb->pert < 0 || e->idx.file[tw] >= 0) continue;
       on = c->pertonset[mb->pert];
-      for (PetscInt j = 0; j < e->nonsets[tw]; j++) have = (PetscBool)(have || e->onsets[tw][j] == on);
+      for (PetscInt j = 0; j < e->nonsets[tw]; j++) have = (PetscBool) (have || e->onsets[tw][j] == on);
       if (!have && e->nonsets[tw] < SA_MAX_ONSETS) e->onsets[tw][e->nonsets[tw]++] = on;
     }
-  PetscCall(PetscPrintf(e->world, "stabaudit: %" PetscInt_FMT " members, %" PetscInt_FMT " finished earlier, %" PetscInt_FMT " to run on %" PetscInt_FMT " group(s) of %" PetscInt_FMT " rank(s); directory %s\n", M, e->idx.nfound, n, e->ngroups, e->group_size, e->dir));
+  PetscCall(PetscPrintf(e->world,
+                        "stabaudit: %" PetscInt_FMT " members, %" PetscInt_FMT " finished earlier, %" PetscInt_FMT
+                        " to run on %" PetscInt_FMT " group(s) of %" PetscInt_FMT " rank(s); directory %s\n",
+                        M, e->idx.nfound, n, e->ngroups, e->group_size, e->dir));
 
   /* the shared counter and status board (MPI_Win_allocate: Open MPI 4.1 refuses MPI_Win_create on one rank) */
-  PetscCallMPI(MPI_Win_allocate(e->wrank ? 0 : (MPI_Aint)sizeof(int) * (M + 1), sizeof(int), MPI_INFO_NULL, e->world, &e->winbuf, &e->win));
+  PetscCallMPI(MPI_Win_allocate(e->wrank ? 0 : (MPI_Aint) sizeof(int) * (M + 1), sizeof(int), MPI_INFO_NULL, e->world,
+                                &e->winbuf, &e->win));
   if (!e->wrank) {
     PetscCallMPI(MPI_Win_lock(MPI_LOCK_EXCLUSIVE, 0, 0, e->win));
     e->winbuf[0] = 0;
@@ -621,6 +646,17 @@ PetscErrorCode SAEnsembleRun(SAEnsemble e)
   }
   PetscCall(SAEnsemblePoll(e, PETSC_TRUE));
   PetscCallMPI(MPI_Barrier(e->world));
+  {
+    PetscInt64     steps = 0;
+    PetscLogDouble t1;
+
+    PetscCallMPI(MPI_Reduce(&e->nstepsrun, &steps, 1, MPIU_INT64, MPI_SUM, 0, e->world));
+    PetscCall(PetscTime(&t1));
+    PetscCall(PetscPrintf(e->world,
+                          "stabaudit: trained %" PetscInt_FMT " members, %" PetscInt64_FMT
+                          " member-steps in %.3f s (%.1f member-steps/s)\n",
+                          n, steps, (double) (t1 - e->t0), (double) (steps / PetscMax(t1 - e->t0, 1e-9))));
+  }
   PetscCallMPI(MPI_Win_free(&e->win));
   e->winbuf = NULL;
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -651,8 +687,9 @@ PetscErrorCode SAEnsembleWriteResults(SAEnsemble e)
     for (PetscInt m = 0; m < c->nmembers; m++) {
       if (c->members[m].pert < 0) continue;
       char path[PETSC_MAX_PATH_LEN];
-      PetscCall(PetscSNPrintf(path, sizeof(path), "%s/checkpoints/b%06" PetscInt_FMT "_s%08" PetscInt_FMT ".h5", e->dir, c->members[m].twin, c->pertonset[c->members[m].pert]));
-      (void)unlink(path);
+      PetscCall(PetscSNPrintf(path, sizeof(path), "%s/checkpoints/b%06" PetscInt_FMT "_s%08" PetscInt_FMT ".h5", e->dir,
+                              c->members[m].twin, c->pertonset[c->members[m].pert]));
+      (void) unlink(path);
     }
   }
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -673,7 +710,7 @@ PetscErrorCode SAEnsembleWriteResults(SAEnsemble e)
 @*/
 PetscErrorCode SAEnsembleSummary(SAEnsemble e)
 {
-  SACampaign c = e->c;
+  SACampaign c       = e->c;
   PetscInt   ngroups = 1 + c->nperts * SA_MAX_MAGNITUDES_PER_BLOCK;
   PetscInt  *cnt, *div;
   PetscReal *sum;
@@ -696,13 +733,19 @@ PetscErrorCode SAEnsembleSummary(SAEnsemble e)
     PetscCall(SAMemberResultDestroy(&r));
   }
   PetscCall(PetscPrintf(PETSC_COMM_SELF, "\nresults: %s/results.nc\n", e->dir));
-  PetscCall(PetscPrintf(PETSC_COMM_SELF, "%-16s %-16s %-16s %12s %8s %9s %12s\n", "dimension", "kind", "block", "magnitude", "members", "diverged", "final perf"));
+  PetscCall(PetscPrintf(PETSC_COMM_SELF, "%-16s %-16s %-16s %12s %8s %9s %12s\n", "dimension", "kind", "block",
+                        "magnitude", "members", "diverged", "final perf"));
   for (PetscInt g = 0; g < ngroups; g++) {
     PetscInt p = (g - 1) / SA_MAX_MAGNITUDES_PER_BLOCK, j = (g - 1) % SA_MAX_MAGNITUDES_PER_BLOCK;
 
     if (!cnt[g]) continue;
-    if (!g) PetscCall(PetscPrintf(PETSC_COMM_SELF, "%-16s %-16s %-16s %12s %8" PetscInt_FMT " %9" PetscInt_FMT " %12.4f\n", "none", "none (twin)", "-", "-", cnt[g], div[g], (double)(sum[g] / cnt[g])));
-    else PetscCall(PetscPrintf(PETSC_COMM_SELF, "%-16s %-16s %-16s %12g %8" PetscInt_FMT " %9" PetscInt_FMT " %12.4f\n", SADimensions[c->pertdim[p]], c->pertkind[p], c->pertnames[p], (double)c->pertmags[p][j], cnt[g], div[g], (double)(sum[g] / cnt[g])));
+    if (!g)
+      PetscCall(PetscPrintf(PETSC_COMM_SELF, "%-16s %-16s %-16s %12s %8" PetscInt_FMT " %9" PetscInt_FMT " %12.4f\n",
+                            "none", "none (twin)", "-", "-", cnt[g], div[g], (double) (sum[g] / cnt[g])));
+    else
+      PetscCall(PetscPrintf(PETSC_COMM_SELF, "%-16s %-16s %-16s %12g %8" PetscInt_FMT " %9" PetscInt_FMT " %12.4f\n",
+                            SADimensions[c->pertdim[p]], c->pertkind[p], c->pertnames[p], (double) c->pertmags[p][j],
+                            cnt[g], div[g], (double) (sum[g] / cnt[g])));
   }
   PetscCall(PetscFree3(cnt, div, sum));
   PetscFunctionReturn(PETSC_SUCCESS);

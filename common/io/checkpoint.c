@@ -33,14 +33,15 @@ static const char *const SACkptIntNames[] = {"member", "step", "reason", "diverg
 
 .seealso: `SACheckpointRead()`
 @*/
-PetscErrorCode SACheckpointWrite(MPI_Comm comm, const char path[], const SACheckpointInfo *info, Vec theta, PetscInt nstate, Vec state[], const char *const names[])
+PetscErrorCode SACheckpointWrite(MPI_Comm comm, const char path[], const SACheckpointInfo *info, Vec theta,
+                                 PetscInt nstate, Vec state[], const char *const names[])
 {
-  PetscViewer  v;
-  char         tmp[PETSC_MAX_PATH_LEN];
-  PetscMPIInt  rank;
-  PetscInt     ver = SA_CHECKPOINT_FORMAT_VERSION, ints[6], n = info->nrec * info->nobs;
-  const char  *sha, *thetaname;
-  Vec          rv;
+  PetscViewer v;
+  char        tmp[PETSC_MAX_PATH_LEN];
+  PetscMPIInt rank;
+  PetscInt    ver = SA_CHECKPOINT_FORMAT_VERSION, ints[6], n = info->nrec * info->nobs;
+  const char *sha, *thetaname;
+  Vec         rv;
 
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(SA_CheckpointWrite, 0, 0, 0, 0));
@@ -52,20 +53,21 @@ PetscErrorCode SACheckpointWrite(MPI_Comm comm, const char path[], const SACheck
   PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "sa_git_sha", PETSC_STRING, sha));
   ints[0] = info->member;
   ints[1] = info->step;
-  ints[2] = (PetscInt)info->reason;
+  ints[2] = (PetscInt) info->reason;
   ints[3] = info->diverged_step;
   ints[4] = info->nrec;
   ints[5] = info->nobs;
-  for (PetscInt i = 0; i < 6; i++) PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, SACkptIntNames[i], PETSC_INT, &ints[i]));
-  PetscCall(PetscObjectGetName((PetscObject)theta, &thetaname));
-  PetscCall(PetscObjectSetName((PetscObject)theta, "theta"));
+  for (PetscInt i = 0; i < 6; i++)
+    PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, SACkptIntNames[i], PETSC_INT, &ints[i]));
+  PetscCall(PetscObjectGetName((PetscObject) theta, &thetaname));
+  PetscCall(PetscObjectSetName((PetscObject) theta, "theta"));
   PetscCall(VecView(theta, v));
   for (PetscInt i = 0; i < nstate; i++) {
-    PetscCall(PetscObjectSetName((PetscObject)state[i], names[i]));
+    PetscCall(PetscObjectSetName((PetscObject) state[i], names[i]));
     PetscCall(VecView(state[i], v));
   }
   PetscCall(VecCreateMPI(comm, rank ? 0 : n, n, &rv));
-  PetscCall(PetscObjectSetName((PetscObject)rv, "records"));
+  PetscCall(PetscObjectSetName((PetscObject) rv, "records"));
   if (!rank) {
     PetscScalar *a;
     PetscCall(VecGetArray(rv, &a));
@@ -77,7 +79,8 @@ PetscErrorCode SACheckpointWrite(MPI_Comm comm, const char path[], const SACheck
   PetscCall(PetscViewerDestroy(&v));
   if (!rank) {
     PetscCall(SAFileSync(tmp));
-    PetscCheck(!rename(tmp, path), PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot rename %s to %s: %s", tmp, path, strerror(errno));
+    PetscCheck(!rename(tmp, path), PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot rename %s to %s: %s", tmp, path,
+               strerror(errno));
   }
   PetscCallMPI(MPI_Barrier(comm));
   PetscCall(PetscLogEventEnd(SA_CheckpointWrite, 0, 0, 0, 0));
@@ -107,7 +110,8 @@ PetscErrorCode SACheckpointWrite(MPI_Comm comm, const char path[], const SACheck
 
 .seealso: `SACheckpointWrite()`
 @*/
-PetscErrorCode SACheckpointRead(MPI_Comm comm, const char path[], SACheckpointInfo *info, Vec theta, PetscInt nstate, Vec state[], const char *const names[])
+PetscErrorCode SACheckpointRead(MPI_Comm comm, const char path[], SACheckpointInfo *info, Vec theta, PetscInt nstate,
+                                Vec state[], const char *const names[])
 {
   PetscViewer v;
   PetscInt    ver = -1, ints[6], n;
@@ -117,23 +121,26 @@ PetscErrorCode SACheckpointRead(MPI_Comm comm, const char path[], SACheckpointIn
   PetscCall(PetscLogEventBegin(SA_CheckpointRead, 0, 0, 0, 0));
   PetscCall(PetscViewerHDF5Open(comm, path, FILE_MODE_READ, &v));
   PetscCall(PetscViewerHDF5ReadAttribute(v, NULL, "sa_format_version", PETSC_INT, NULL, &ver));
-  PetscCheck(ver == SA_CHECKPOINT_FORMAT_VERSION, comm, PETSC_ERR_FILE_UNEXPECTED, "Checkpoint %s has format version %" PetscInt_FMT ", this stabaudit reads version %d", path, ver, SA_CHECKPOINT_FORMAT_VERSION);
-  for (PetscInt i = 0; i < 6; i++) PetscCall(PetscViewerHDF5ReadAttribute(v, NULL, SACkptIntNames[i], PETSC_INT, NULL, &ints[i]));
+  PetscCheck(ver == SA_CHECKPOINT_FORMAT_VERSION, comm, PETSC_ERR_FILE_UNEXPECTED,
+             "Checkpoint %s has format version %" PetscInt_FMT ", this stabaudit reads version %d", path, ver,
+             SA_CHECKPOINT_FORMAT_VERSION);
+  for (PetscInt i = 0; i < 6; i++)
+    PetscCall(PetscViewerHDF5ReadAttribute(v, NULL, SACkptIntNames[i], PETSC_INT, NULL, &ints[i]));
   info->member        = ints[0];
   info->step          = ints[1];
-  info->reason        = (SAConvergedReason)ints[2];
+  info->reason        = (SAConvergedReason) ints[2];
   info->diverged_step = ints[3];
   info->nrec          = ints[4];
   info->nobs          = ints[5];
-  PetscCall(PetscObjectSetName((PetscObject)theta, "theta"));
+  PetscCall(PetscObjectSetName((PetscObject) theta, "theta"));
   PetscCall(VecLoad(theta, v));
   for (PetscInt i = 0; i < nstate; i++) {
-    PetscCall(PetscObjectSetName((PetscObject)state[i], names[i]));
+    PetscCall(PetscObjectSetName((PetscObject) state[i], names[i]));
     PetscCall(VecLoad(state[i], v));
   }
   n = info->nrec * info->nobs;
   PetscCall(VecCreateMPI(comm, PETSC_DECIDE, n, &rv));
-  PetscCall(PetscObjectSetName((PetscObject)rv, "records"));
+  PetscCall(PetscObjectSetName((PetscObject) rv, "records"));
   PetscCall(VecLoad(rv, v));
   PetscCall(PetscMalloc1(n, &info->rec));
   {

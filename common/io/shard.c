@@ -45,9 +45,9 @@ typedef struct {
 @*/
 PetscErrorCode SAShardAppend(const char dir[], PetscInt session, PetscInt group, const SAMemberResult *r)
 {
-  char          path[PETSC_MAX_PATH_LEN];
-  size_t        n   = (size_t)r->nrec * (size_t)r->nobs, plen = 5 * sizeof(int64_t) + 2 * sizeof(double) + n * sizeof(double);
-  char         *buf;
+  char   path[PETSC_MAX_PATH_LEN];
+  size_t n = (size_t) r->nrec * (size_t) r->nobs, plen = 5 * sizeof(int64_t) + 2 * sizeof(double) + n * sizeof(double);
+  char  *buf;
   SAShardHeader h;
   int64_t       iv[3];
   double        dv[2];
@@ -57,7 +57,8 @@ PetscErrorCode SAShardAppend(const char dir[], PetscInt session, PetscInt group,
 
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(SA_IOWrite, 0, 0, 0, 0));
-  PetscCall(PetscSNPrintf(path, sizeof(path), "%s/shards/s%04" PetscInt_FMT "_g%05" PetscInt_FMT ".sa", dir, session, group));
+  PetscCall(
+    PetscSNPrintf(path, sizeof(path), "%s/shards/s%04" PetscInt_FMT "_g%05" PetscInt_FMT ".sa", dir, session, group));
   PetscCall(PetscMalloc1(sizeof(h) + plen, &buf));
   memcpy(h.magic, SAShardMagic, 8);
   h.len = plen;
@@ -79,12 +80,13 @@ PetscErrorCode SAShardAppend(const char dir[], PetscInt session, PetscInt group,
     p += sizeof(sz);
     if (n) memcpy(p, r->rec, n * sizeof(double));
   }
-  h.crc = (uint32_t)crc32(0L, (const Bytef *)(buf + sizeof(h)), (uInt)plen);
+  h.crc = (uint32_t) crc32(0L, (const Bytef *) (buf + sizeof(h)), (uInt) plen);
   memcpy(buf, &h, sizeof(h));
   fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0644);
   PetscCheck(fd >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot open shard %s: %s", path, strerror(errno));
   w = write(fd, buf, sizeof(h) + plen);
-  PetscCheck(w == (ssize_t)(sizeof(h) + plen), PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot append to shard %s: %s", path, strerror(errno));
+  PetscCheck(w == (ssize_t) (sizeof(h) + plen), PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot append to shard %s: %s",
+             path, strerror(errno));
   PetscCheck(!fsync(fd), PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot sync shard %s: %s", path, strerror(errno));
   close(fd);
   PetscCall(PetscFree(buf));
@@ -103,38 +105,40 @@ static PetscErrorCode SAShardReadAt(FILE *fp, long offset, SAMemberResult *r, Pe
   PetscFunctionBeginUser;
   *ok = PETSC_FALSE;
   if (fseek(fp, offset, SEEK_SET)) PetscFunctionReturn(PETSC_SUCCESS);
-  if (fread(&h, sizeof(h), 1, fp) != 1 || memcmp(h.magic, SAShardMagic, 8) || h.len < 5 * sizeof(int64_t) + 2 * sizeof(double) || h.len > ((uint64_t)1 << 36)) PetscFunctionReturn(PETSC_SUCCESS);
+  if (fread(&h, sizeof(h), 1, fp) != 1 || memcmp(h.magic, SAShardMagic, 8) ||
+      h.len < 5 * sizeof(int64_t) + 2 * sizeof(double) || h.len > ((uint64_t) 1 << 36))
+    PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(PetscMalloc1(h.len, &buf));
-  if (fread(buf, 1, h.len, fp) != h.len || (uint32_t)crc32(0L, (const Bytef *)buf, (uInt)h.len) != h.crc) {
+  if (fread(buf, 1, h.len, fp) != h.len || (uint32_t) crc32(0L, (const Bytef *) buf, (uInt) h.len) != h.crc) {
     PetscCall(PetscFree(buf));
     PetscFunctionReturn(PETSC_SUCCESS);
   }
   memcpy(iv, buf, sizeof(iv));
   memcpy(dv, buf + sizeof(iv), sizeof(dv));
   memcpy(sz, buf + sizeof(iv) + sizeof(dv), sizeof(sz));
-  if ((uint64_t)(5 * sizeof(int64_t) + 2 * sizeof(double)) + (uint64_t)(sz[0] * sz[1]) * sizeof(double) != h.len) {
+  if ((uint64_t) (5 * sizeof(int64_t) + 2 * sizeof(double)) + (uint64_t) (sz[0] * sz[1]) * sizeof(double) != h.len) {
     PetscCall(PetscFree(buf));
     PetscFunctionReturn(PETSC_SUCCESS);
   }
-  r->member            = (PetscInt)iv[0];
-  r->reason            = (SAConvergedReason)iv[1];
-  r->diverged_step     = (PetscInt)iv[2];
+  r->member            = (PetscInt) iv[0];
+  r->reason            = (SAConvergedReason) iv[1];
+  r->diverged_step     = (PetscInt) iv[2];
   r->final_performance = dv[0];
   r->seconds           = dv[1];
-  r->nrec              = (PetscInt)sz[0];
-  r->nobs              = (PetscInt)sz[1];
+  r->nrec              = (PetscInt) sz[0];
+  r->nobs              = (PetscInt) sz[1];
   r->rec               = NULL;
   if (sz[0] * sz[1] > 0) {
     PetscCall(PetscMalloc1(sz[0] * sz[1], &r->rec));
-    memcpy(r->rec, buf + 5 * sizeof(int64_t) + 2 * sizeof(double), (size_t)(sz[0] * sz[1]) * sizeof(double));
+    memcpy(r->rec, buf + 5 * sizeof(int64_t) + 2 * sizeof(double), (size_t) (sz[0] * sz[1]) * sizeof(double));
   }
   PetscCall(PetscFree(buf));
   *ok   = PETSC_TRUE;
-  *next = offset + (long)sizeof(h) + (long)h.len;
+  *next = offset + (long) sizeof(h) + (long) h.len;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static int SAShardNameCmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int SAShardNameCmp(const void *a, const void *b) { return strcmp(*(char *const *) a, *(char *const *) b); }
 
 /*@C
   SAShardScan - Finds every complete member record in DIR/shards/
@@ -158,7 +162,8 @@ static int SAShardNameCmp(const void *a, const void *b) { return strcmp(*(char *
 
 .seealso: `SAShardAppend()`, `SAShardRead()`
 @*/
-PetscErrorCode SAShardScan(MPI_Comm comm, const char dir[], PetscInt nmembers, PetscInt nrec, PetscInt nobs, SAShardIndex *idx)
+PetscErrorCode SAShardScan(MPI_Comm comm, const char dir[], PetscInt nmembers, PetscInt nrec, PetscInt nobs,
+                           SAShardIndex *idx)
 {
   PetscMPIInt rank;
   char        sdir[PETSC_MAX_PATH_LEN], *names = NULL;
@@ -189,24 +194,28 @@ PetscErrorCode SAShardScan(MPI_Comm comm, const char dir[], PetscInt nmembers, P
       PetscCall(PetscStrallocpy(e->d_name, &list[nf++]));
     }
     if (d) closedir(d);
-    if (nf) qsort(list, (size_t)nf, sizeof(char *), SAShardNameCmp);
+    if (nf) qsort(list, (size_t) nf, sizeof(char *), SAShardNameCmp);
     PetscCall(PetscCalloc1((nf ? nf : 1) * PETSC_MAX_PATH_LEN, &names));
     for (PetscInt f = 0; f < nf; f++) {
       FILE          *fp;
       long           off = 0, next = 0;
-      PetscBool      ok  = PETSC_TRUE;
+      PetscBool      ok = PETSC_TRUE;
       SAMemberResult r;
       int            sess = 0;
 
       PetscCall(PetscSNPrintf(names + f * PETSC_MAX_PATH_LEN, PETSC_MAX_PATH_LEN, "%s/%s", sdir, list[f]));
-      if (sscanf(list[f], "s%d_", &sess) == 1) idx->maxsession = PetscMax(idx->maxsession, (PetscInt)sess);
+      if (sscanf(list[f], "s%d_", &sess) == 1) idx->maxsession = PetscMax(idx->maxsession, (PetscInt) sess);
       fp = fopen(names + f * PETSC_MAX_PATH_LEN, "rb");
-      PetscCheck(fp, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot read shard %s: %s", names + f * PETSC_MAX_PATH_LEN, strerror(errno));
+      PetscCheck(fp, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot read shard %s: %s", names + f * PETSC_MAX_PATH_LEN,
+                 strerror(errno));
       while (ok) {
         PetscCall(SAShardReadAt(fp, off, &r, &ok, &next));
         if (!ok) break;
-        PetscCheck(r.member >= 0 && r.member < nmembers && r.nrec == nrec && r.nobs == nobs, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
-                   "Shard %s holds member %" PetscInt_FMT " with %" PetscInt_FMT "x%" PetscInt_FMT " records; this campaign has %" PetscInt_FMT " members with %" PetscInt_FMT "x%" PetscInt_FMT ": the directory belongs to another deck",
+        PetscCheck(r.member >= 0 && r.member < nmembers && r.nrec == nrec && r.nobs == nobs, PETSC_COMM_SELF,
+                   PETSC_ERR_FILE_UNEXPECTED,
+                   "Shard %s holds member %" PetscInt_FMT " with %" PetscInt_FMT "x%" PetscInt_FMT
+                   " records; this campaign has %" PetscInt_FMT " members with %" PetscInt_FMT "x%" PetscInt_FMT
+                   ": the directory belongs to another deck",
                    names + f * PETSC_MAX_PATH_LEN, r.member, r.nrec, r.nobs, nmembers, nrec, nobs);
         if (idx->file[r.member] < 0) {
           idx->file[r.member]   = f;
@@ -223,9 +232,9 @@ PetscErrorCode SAShardScan(MPI_Comm comm, const char dir[], PetscInt nmembers, P
   }
   PetscCallMPI(MPI_Bcast(&nf, 1, MPIU_INT, 0, comm));
   if (rank) PetscCall(PetscCalloc1((nf ? nf : 1) * PETSC_MAX_PATH_LEN, &names));
-  PetscCallMPI(MPI_Bcast(names, (PetscMPIInt)(nf * PETSC_MAX_PATH_LEN), MPI_CHAR, 0, comm));
-  PetscCallMPI(MPI_Bcast(idx->file, (PetscMPIInt)nmembers, MPIU_INT, 0, comm));
-  PetscCallMPI(MPI_Bcast(idx->offset, (PetscMPIInt)nmembers, MPIU_INT64, 0, comm));
+  PetscCallMPI(MPI_Bcast(names, (PetscMPIInt) (nf * PETSC_MAX_PATH_LEN), MPI_CHAR, 0, comm));
+  PetscCallMPI(MPI_Bcast(idx->file, (PetscMPIInt) nmembers, MPIU_INT, 0, comm));
+  PetscCallMPI(MPI_Bcast(idx->offset, (PetscMPIInt) nmembers, MPIU_INT64, 0, comm));
   PetscCallMPI(MPI_Bcast(&idx->nfound, 1, MPIU_INT, 0, comm));
   PetscCallMPI(MPI_Bcast(&idx->maxsession, 1, MPIU_INT, 0, comm));
   idx->nfiles = nf;
@@ -260,12 +269,15 @@ PetscErrorCode SAShardRead(const SAShardIndex *idx, PetscInt m, SAMemberResult *
   long      next;
 
   PetscFunctionBeginUser;
-  PetscCheck(m >= 0 && m < idx->nmembers && idx->file[m] >= 0, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "Member %" PetscInt_FMT " has no record", m);
+  PetscCheck(m >= 0 && m < idx->nmembers && idx->file[m] >= 0, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG,
+             "Member %" PetscInt_FMT " has no record", m);
   fp = fopen(idx->files[idx->file[m]], "rb");
-  PetscCheck(fp, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot read shard %s: %s", idx->files[idx->file[m]], strerror(errno));
-  PetscCall(SAShardReadAt(fp, (long)idx->offset[m], r, &ok, &next));
+  PetscCheck(fp, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot read shard %s: %s", idx->files[idx->file[m]],
+             strerror(errno));
+  PetscCall(SAShardReadAt(fp, (long) idx->offset[m], r, &ok, &next));
   fclose(fp);
-  PetscCheck(ok && r->member == m, PETSC_COMM_SELF, PETSC_ERR_FILE_READ, "Shard %s changed under us (member %" PetscInt_FMT ")", idx->files[idx->file[m]], m);
+  PetscCheck(ok && r->member == m, PETSC_COMM_SELF, PETSC_ERR_FILE_READ,
+             "Shard %s changed under us (member %" PetscInt_FMT ")", idx->files[idx->file[m]], m);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

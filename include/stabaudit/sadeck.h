@@ -8,22 +8,27 @@
 
 /* how a key takes part in a campaign (used to decide whether a directory can be resumed/extended) */
 typedef enum {
-  SA_KEY_RESULT    = 0, /* changes results: must not change between runs on one directory */
+  SA_KEY_RESULT     = 0, /* changes results: must not change between runs on one directory */
   SA_KEY_EXTENSIBLE = 1, /* a list that may grow (seeds, magnitudes, sweep values, perturbations) */
-  SA_KEY_CONTROL   = 2  /* run control (output directory, checkpoint interval, group size): free */
+  SA_KEY_CONTROL    = 2  /* run control (output directory, checkpoint interval, group size): free */
 } SAKeyRole;
 
 PETSC_EXTERN PetscErrorCode SADeckLoad(MPI_Comm, const char[], int, char **);
 PETSC_EXTERN PetscErrorCode SADeckGetFileName(const char **);
 PETSC_EXTERN PetscErrorCode SADeckReset(void);
 PETSC_EXTERN PetscErrorCode SADeckSetRole(SAKeyRole);
-PETSC_EXTERN PetscErrorCode SADeckGetInt(const char[], const char[], PetscInt, PetscInt, PetscInt, PetscInt *, PetscBool *);
-PETSC_EXTERN PetscErrorCode SADeckGetReal(const char[], const char[], PetscReal, PetscReal, PetscReal, PetscReal *, PetscBool *);
+PETSC_EXTERN PetscErrorCode SADeckGetInt(const char[], const char[], PetscInt, PetscInt, PetscInt, PetscInt *,
+                                         PetscBool *);
+PETSC_EXTERN PetscErrorCode SADeckGetReal(const char[], const char[], PetscReal, PetscReal, PetscReal, PetscReal *,
+                                          PetscBool *);
 PETSC_EXTERN PetscErrorCode SADeckGetBool(const char[], const char[], PetscBool, PetscBool *, PetscBool *);
-PETSC_EXTERN PetscErrorCode SADeckGetEnum(const char[], const char[], const char *const[], PetscInt, PetscInt *, PetscBool *);
+PETSC_EXTERN PetscErrorCode SADeckGetEnum(const char[], const char[], const char *const[], PetscInt, PetscInt *,
+                                          PetscBool *);
 PETSC_EXTERN PetscErrorCode SADeckGetString(const char[], const char[], const char[], char[], size_t, PetscBool *);
-PETSC_EXTERN PetscErrorCode SADeckGetRealArray(const char[], const char[], PetscReal, PetscReal, PetscInt *, PetscReal[], PetscBool *);
-PETSC_EXTERN PetscErrorCode SADeckGetIntArray(const char[], const char[], PetscInt, PetscInt, PetscInt *, PetscInt[], PetscBool *);
+PETSC_EXTERN PetscErrorCode SADeckGetRealArray(const char[], const char[], PetscReal, PetscReal, PetscInt *,
+                                               PetscReal[], PetscBool *);
+PETSC_EXTERN PetscErrorCode SADeckGetIntArray(const char[], const char[], PetscInt, PetscInt, PetscInt *, PetscInt[],
+                                              PetscBool *);
 PETSC_EXTERN PetscErrorCode SADeckGetNameArray(const char[], const char[], PetscInt *, char ***, PetscBool *);
 PETSC_EXTERN PetscErrorCode SADeckCheckFile(const char[], const char[], const char[], const char[]);
 PETSC_EXTERN PetscErrorCode SADeckCheckUnused(MPI_Comm);

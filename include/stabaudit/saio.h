@@ -52,13 +52,13 @@ typedef struct {
   Level: developer
 S*/
 typedef struct {
-  PetscInt   nfiles;   /* shard files */
-  char     **files;    /* their paths */
-  PetscInt   nmembers; /* size of the tables below */
-  PetscInt  *file;     /* file index of member m, -1 if not finished */
-  PetscInt64 *offset;  /* byte offset of its record */
-  PetscInt   nfound;   /* finished members */
-  PetscInt   maxsession; /* largest session number seen in file names */
+  PetscInt    nfiles;     /* shard files */
+  char      **files;      /* their paths */
+  PetscInt    nmembers;   /* size of the tables below */
+  PetscInt   *file;       /* file index of member m, -1 if not finished */
+  PetscInt64 *offset;     /* byte offset of its record */
+  PetscInt    nfound;     /* finished members */
+  PetscInt    maxsession; /* largest session number seen in file names */
 } SAShardIndex;
 
 /*S
@@ -81,7 +81,9 @@ PETSC_EXTERN PetscErrorCode SAShardRead(const SAShardIndex *, PetscInt, SAMember
 PETSC_EXTERN PetscErrorCode SAShardIndexDestroy(SAShardIndex *);
 PETSC_EXTERN PetscErrorCode SAMemberResultDestroy(SAMemberResult *);
 
-PETSC_EXTERN PetscErrorCode SACheckpointWrite(MPI_Comm, const char[], const SACheckpointInfo *, Vec, PetscInt, Vec[], const char *const[]);
-PETSC_EXTERN PetscErrorCode SACheckpointRead(MPI_Comm, const char[], SACheckpointInfo *, Vec, PetscInt, Vec[], const char *const[]);
+PETSC_EXTERN PetscErrorCode SACheckpointWrite(MPI_Comm, const char[], const SACheckpointInfo *, Vec, PetscInt, Vec[],
+                                              const char *const[]);
+PETSC_EXTERN PetscErrorCode SACheckpointRead(MPI_Comm, const char[], SACheckpointInfo *, Vec, PetscInt, Vec[],
+                                             const char *const[]);
 
 PETSC_EXTERN PetscErrorCode SAResultsWrite(MPI_Comm, const char[], SACampaign, const SAShardIndex *, const char[]);

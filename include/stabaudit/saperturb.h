@@ -35,11 +35,7 @@ typedef enum {
 PETSC_EXTERN const char *const SADimensions[];
 
 /* time envelope of a perturbation inside its window */
-typedef enum {
-  SA_SHAPE_STEP = 0,
-  SA_SHAPE_RAMP = 1,
-  SA_SHAPE_EXP  = 2
-} SAPerturbShape;
+typedef enum { SA_SHAPE_STEP = 0, SA_SHAPE_RAMP = 1, SA_SHAPE_EXP = 2 } SAPerturbShape;
 PETSC_EXTERN const char *const SAPerturbShapes[];
 
 #define SA_MAX_MAGNITUDES_PER_BLOCK 256

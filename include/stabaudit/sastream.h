@@ -37,9 +37,11 @@ PETSC_EXTERN PetscErrorCode SAStreamUniform(const SAStream *, PetscInt64, PetscI
 PETSC_EXTERN PetscErrorCode SAStreamNormal(const SAStream *, PetscInt64, PetscInt64, PetscReal *);
 PETSC_EXTERN PetscErrorCode SAStreamUniformArray(const SAStream *, PetscInt64, PetscInt64, PetscInt, PetscReal[]);
 PETSC_EXTERN PetscErrorCode SAStreamNormalArray(const SAStream *, PetscInt64, PetscInt64, PetscInt, PetscReal[]);
-PETSC_EXTERN PetscErrorCode SAStreamInteger(const SAStream *, PetscInt64, PetscInt64, PetscInt64, PetscInt64, PetscInt64 *);
+PETSC_EXTERN PetscErrorCode SAStreamInteger(const SAStream *, PetscInt64, PetscInt64, PetscInt64, PetscInt64,
+                                            PetscInt64 *);
 PETSC_EXTERN PetscErrorCode SAStreamBernoulli(const SAStream *, PetscInt64, PetscInt64, PetscReal, PetscBool *);
-PETSC_EXTERN PetscErrorCode SAStreamCategorical(const SAStream *, PetscInt64, PetscInt64, PetscInt, const PetscReal[], PetscInt *);
+PETSC_EXTERN PetscErrorCode SAStreamCategorical(const SAStream *, PetscInt64, PetscInt64, PetscInt, const PetscReal[],
+                                                PetscInt *);
 PETSC_EXTERN PetscErrorCode SAStreamPermutation(const SAStream *, PetscInt64, PetscInt, PetscInt[]);
 PETSC_EXTERN PetscErrorCode SAStreamVecNormal(const SAStream *, PetscInt64, Vec);
 PETSC_EXTERN PetscErrorCode SAStreamHashString(const char[], PetscInt64 *);

@@ -9,10 +9,11 @@
 #include <hdf5.h>
 
 #if PETSC_VERSION_LT(3, 19, 0)
-  #define PETSC_SUCCESS ((PetscErrorCode)0)
+#  define PETSC_SUCCESS ((PetscErrorCode) 0)
 #endif
 #if PETSC_VERSION_LT(3, 20, 0)
-  #define PetscAssertPointer(h, arg) PetscCheck((h) != NULL, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "Null pointer: argument %d", (int)(arg))
+#  define PetscAssertPointer(h, arg) \
+    PetscCheck((h) != NULL, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "Null pointer: argument %d", (int) (arg))
 #endif
 #if PETSC_VERSION_LT(3, 24, 0)
 typedef void (*SAMatOpFn)(void); /* MatShellSetOperation() cast target up to 3.23 */
@@ -33,14 +34,14 @@ typedef PetscErrorCodeFn *SAMatOpFn; /* 3.24 changed it (doc/changes/324.md) */
 
 .seealso: `SACallH5()`, `SACallH5Return()`
 M*/
-#define SACallNC(func, args) \
-  do { \
-    int sa_nc_status_; \
-    PetscStackPushExternal(#func); \
-    sa_nc_status_ = func args; \
-    PetscStackPop; \
+#define SACallNC(func, args)                                                                                    \
+  do {                                                                                                          \
+    int sa_nc_status_;                                                                                          \
+    PetscStackPushExternal(#func);                                                                              \
+    sa_nc_status_ = func args;                                                                                  \
+    PetscStackPop;                                                                                              \
     PetscCheck(sa_nc_status_ == NC_NOERR, PETSC_COMM_SELF, PETSC_ERR_LIB, "%s() failed: %s (netCDF %s)", #func, \
-               nc_strerror(sa_nc_status_), nc_inq_libvers()); \
+               nc_strerror(sa_nc_status_), nc_inq_libvers());                                                   \
   } while (0)
 
 /*MC
@@ -50,14 +51,14 @@ M*/
 
 .seealso: `SACallNC()`, `SACallH5Return()`
 M*/
-#define SACallH5(func, args) \
-  do { \
-    herr_t sa_h5_status_; \
-    PetscStackPushExternal(#func); \
-    sa_h5_status_ = func args; \
-    PetscStackPop; \
-    PetscCheck(sa_h5_status_ >= 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "%s() failed (HDF5 %d.%d.%d)", #func, H5_VERS_MAJOR, \
-               H5_VERS_MINOR, H5_VERS_RELEASE); \
+#define SACallH5(func, args)                                                                             \
+  do {                                                                                                   \
+    herr_t sa_h5_status_;                                                                                \
+    PetscStackPushExternal(#func);                                                                       \
+    sa_h5_status_ = func args;                                                                           \
+    PetscStackPop;                                                                                       \
+    PetscCheck(sa_h5_status_ >= 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "%s() failed (HDF5 %d.%d.%d)", #func, \
+               H5_VERS_MAJOR, H5_VERS_MINOR, H5_VERS_RELEASE);                                           \
   } while (0)
 
 /*MC
@@ -67,13 +68,13 @@ M*/
 
 .seealso: `SACallNC()`, `SACallH5()`
 M*/
-#define SACallH5Return(id, func, args) \
-  do { \
-    PetscStackPushExternal(#func); \
-    (id) = func args; \
-    PetscStackPop; \
+#define SACallH5Return(id, func, args)                                                                         \
+  do {                                                                                                         \
+    PetscStackPushExternal(#func);                                                                             \
+    (id) = func args;                                                                                          \
+    PetscStackPop;                                                                                             \
     PetscCheck((id) >= 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "%s() failed (HDF5 %d.%d.%d)", #func, H5_VERS_MAJOR, \
-               H5_VERS_MINOR, H5_VERS_RELEASE); \
+               H5_VERS_MINOR, H5_VERS_RELEASE);                                                                \
   } while (0)
 
 /* Outcome of a training run: numerical failure is data, not an error (STYLE.md B.1) */
@@ -94,5 +95,5 @@ PETSC_EXTERN PetscErrorCode SAGetGitSha(const char **);
 PETSC_EXTERN PetscErrorCode SAFileWriteAtomic(const char[], const char[], size_t);
 PETSC_EXTERN PetscErrorCode SAFileSync(const char[]);
 
-PETSC_EXTERN PetscClassId SA_CLASSID;
+PETSC_EXTERN PetscClassId  SA_CLASSID;
 PETSC_EXTERN PetscLogEvent SA_IOWrite, SA_IORead, SA_CheckpointWrite, SA_CheckpointRead;

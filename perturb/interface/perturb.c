@@ -5,7 +5,8 @@
 #include <stabaudit/private/saperturbimpl.h>
 #include <stabaudit/sadeck.h>
 
-const char *const SADimensions[]    = {"none", "optimization", "environment", "parametric", "learning_signal", "SADimension", "SA_DIM_", NULL};
+const char *const SADimensions[]    = {"none",        "optimization", "environment", "parametric", "learning_signal",
+                                       "SADimension", "SA_DIM_",      NULL};
 const char *const SAPerturbShapes[] = {"step", "ramp", "exp", "SAPerturbShape", "SA_SHAPE_", NULL};
 
 PetscFunctionList   SAPerturbList = NULL;
@@ -233,9 +234,9 @@ PetscErrorCode SAPerturbGetName(SAPerturb p, const char **name)
 @*/
 PetscErrorCode SAPerturbSetFromOptions(SAPerturb p)
 {
-  PetscInt  idx = -1, n = SA_MAX_MAGNITUDES_PER_BLOCK, shape = (PetscInt)p->shape;
-  PetscReal mags[SA_MAX_MAGNITUDES_PER_BLOCK];
-  PetscBool set;
+  PetscInt    idx = -1, n = SA_MAX_MAGNITUDES_PER_BLOCK, shape = (PetscInt) p->shape;
+  PetscReal   mags[SA_MAX_MAGNITUDES_PER_BLOCK];
+  PetscBool   set;
   const char *name;
   char        key_kind[96], key_duration[96], key_mags[96];
 
@@ -249,21 +250,27 @@ PetscErrorCode SAPerturbSetFromOptions(SAPerturb p)
   {
     PetscInt k = idx < 0 ? 0 : idx;
     PetscCall(SADeckGetEnum(p->prefix, "kind", SAPerturbKinds, SAPerturbNKinds, &k, &set));
-    if (!set && idx < 0) PetscCall(SADeckFail(key_kind, "perturbation block '%s' has no 'kind'; allowed kinds: lr_scale, lr_spike, noise_scale, weight_kick, loss_scale", name));
+    if (!set && idx < 0)
+      PetscCall(SADeckFail(key_kind,
+                           "perturbation block '%s' has no 'kind'; allowed kinds: lr_scale, lr_spike, noise_scale, "
+                           "weight_kick, loss_scale",
+                           name));
     PetscCall(SAPerturbSetType(p, SAPerturbKinds[k]));
   }
   PetscCall(SADeckGetInt(p->prefix, "onset", p->onset, 0, PETSC_MAX_INT, &p->onset, NULL));
   PetscCall(SADeckGetInt(p->prefix, "duration", p->duration, -1, PETSC_MAX_INT, &p->duration, NULL));
   if (p->duration == 0) PetscCall(SADeckFail(key_duration, "must be -1 (persistent) or >= 1 (steps), got 0"));
   PetscCall(SADeckGetEnum(p->prefix, "shape", SAPerturbShapes, 3, &shape, NULL));
-  p->shape = (SAPerturbShape)shape;
+  p->shape = (SAPerturbShape) shape;
   if (p->tau <= 0) p->tau = p->duration > 0 ? PetscMax(1.0, p->duration / 3.0) : 10.0;
   PetscCall(SADeckGetReal(p->prefix, "tau", p->tau, PETSC_SMALL, PETSC_MAX_REAL, &p->tau, NULL));
   PetscCall(SADeckSetRole(SA_KEY_EXTENSIBLE));
   n = 0;
   PetscCall(SADeckGetRealArray(p->prefix, "magnitudes", p->mag_lo, p->mag_hi, &n, mags, &set));
   PetscCall(SADeckSetRole(SA_KEY_RESULT));
-  if (!set || n <= 0) PetscCall(SADeckFail(key_mags, "perturbation block '%s' (kind %s) needs 'magnitudes', a list of values in [%g, %g]", name, p->type_name, (double)p->mag_lo, (double)p->mag_hi));
+  if (!set || n <= 0)
+    PetscCall(SADeckFail(key_mags, "perturbation block '%s' (kind %s) needs 'magnitudes', a list of values in [%g, %g]",
+                         name, p->type_name, (double) p->mag_lo, (double) p->mag_hi));
   PetscCall(PetscFree(p->mags));
   PetscCall(PetscMalloc1(n, &p->mags));
   PetscCall(PetscArraycpy(p->mags, mags, n));
@@ -309,7 +316,8 @@ PetscErrorCode SAPerturbCheckTask(SAPerturb p, SATask task)
 PetscErrorCode SAPerturbSetMagnitude(SAPerturb p, PetscReal m)
 {
   PetscFunctionBeginUser;
-  PetscCheck(m >= p->mag_lo && m <= p->mag_hi, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "Magnitude %g of %s out of [%g, %g]", (double)m, p->type_name, (double)p->mag_lo, (double)p->mag_hi);
+  PetscCheck(m >= p->mag_lo && m <= p->mag_hi, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "Magnitude %g of %s out of [%g, %g]",
+             (double) m, p->type_name, (double) p->mag_lo, (double) p->mag_hi);
   p->magnitude = m;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -378,7 +386,8 @@ PetscErrorCode SAPerturbGetMagnitudes(SAPerturb p, PetscInt *n, const PetscReal 
 PetscErrorCode SAPerturbSetWindow(SAPerturb p, PetscInt onset, PetscInt duration, SAPerturbShape shape)
 {
   PetscFunctionBeginUser;
-  PetscCheck(onset >= 0 && (duration == -1 || duration >= 1), p->comm, PETSC_ERR_ARG_OUTOFRANGE, "Bad window: onset %" PetscInt_FMT ", duration %" PetscInt_FMT, onset, duration);
+  PetscCheck(onset >= 0 && (duration == -1 || duration >= 1), p->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "Bad window: onset %" PetscInt_FMT ", duration %" PetscInt_FMT, onset, duration);
   p->onset    = onset;
   p->duration = duration;
   p->shape    = shape;
@@ -483,21 +492,21 @@ PetscErrorCode SAPerturbGetEnvelope(SAPerturb p, PetscInt step, PetscReal *env)
   if (k < 0 || (p->duration > 0 && k >= p->duration)) PetscFunctionReturn(PETSC_SUCCESS);
   switch (p->shape) {
   case SA_SHAPE_STEP: *env = 1.0; break;
-  case SA_SHAPE_RAMP: *env = PetscMin(1.0, (k + 1.0) / (p->duration > 0 ? (PetscReal)p->duration : p->tau)); break;
+  case SA_SHAPE_RAMP: *env = PetscMin(1.0, (k + 1.0) / (p->duration > 0 ? (PetscReal) p->duration : p->tau)); break;
   case SA_SHAPE_EXP: *env = PetscExpReal(-k / p->tau); break;
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-#define SAPerturbDispatch(p, step, op, ...) \
-  do { \
-    PetscReal sa_env_; \
-    if (!(p)->ops.op) PetscFunctionReturn(PETSC_SUCCESS); \
-    PetscCall(SAPerturbGetEnvelope(p, step, &sa_env_)); \
-    if (sa_env_ == 0.0) PetscFunctionReturn(PETSC_SUCCESS); \
+#define SAPerturbDispatch(p, step, op, ...)                     \
+  do {                                                          \
+    PetscReal sa_env_;                                          \
+    if (!(p)->ops.op) PetscFunctionReturn(PETSC_SUCCESS);       \
+    PetscCall(SAPerturbGetEnvelope(p, step, &sa_env_));         \
+    if (sa_env_ == 0.0) PetscFunctionReturn(PETSC_SUCCESS);     \
     PetscCall(PetscLogEventBegin(SAPERTURB_Apply, 0, 0, 0, 0)); \
-    PetscCall((*(p)->ops.op)(p, step, sa_env_, __VA_ARGS__)); \
-    PetscCall(PetscLogEventEnd(SAPERTURB_Apply, 0, 0, 0, 0)); \
+    PetscCall((*(p)->ops.op)(p, step, sa_env_, __VA_ARGS__));   \
+    PetscCall(PetscLogEventEnd(SAPERTURB_Apply, 0, 0, 0, 0));   \
   } while (0)
 
 /*@C
@@ -608,8 +617,10 @@ PetscErrorCode SAPerturbView(SAPerturb p, PetscViewer viewer)
   PetscCall(PetscSNPrintf(key_kind, sizeof(key_kind), "%skind", p->prefix));
   PetscCall(PetscSNPrintf(key_duration, sizeof(key_duration), "%sduration", p->prefix));
   PetscCall(PetscSNPrintf(key_mags, sizeof(key_mags), "%smagnitudes", p->prefix));
-  PetscCall(PetscViewerASCIIPrintf(viewer, "SAPerturb %s: kind %s (%s), magnitude %g, onset %" PetscInt_FMT ", duration %" PetscInt_FMT ", shape %s\n", name, p->type_name,
-                                   SADimensions[p->dimension], (double)p->magnitude, p->onset, p->duration, SAPerturbShapes[p->shape]));
+  PetscCall(PetscViewerASCIIPrintf(
+    viewer, "SAPerturb %s: kind %s (%s), magnitude %g, onset %" PetscInt_FMT ", duration %" PetscInt_FMT ", shape %s\n",
+    name, p->type_name, SADimensions[p->dimension], (double) p->magnitude, p->onset, p->duration,
+    SAPerturbShapes[p->shape]));
   if (p->ops.view) PetscCall((*p->ops.view)(p, viewer));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -6,8 +6,8 @@
     2. environment hook      batch description                   (SAPerturbApplyBatch)
     3. loss and gradient     on the batch                        (SATaskLossGradient)
     4. learning-signal hook  gradient                            (SAPerturbApplySignal)
-    5. divergence check      loss NaN/Inf, or loss > explode * loss(theta_0): the run ends, the
-                             reason is recorded (a result, never an error)
+    5. divergence check      loss NaN/Inf, or loss > explode * loss(theta_0) (explode * 1 if that is 0): the run ends,
+  the reason is recorded (a result, never an error)
     6. optimization hook     hyper-parameters / optimizer state  (SAPerturbApplyOptimizer)
     7. update                theta <- F(theta, g)                (SAOptimizerUpdate)
   Steps t with t % record_every == 0 are recorded: loss, performance (SATaskEvaluate), gradient,
@@ -18,12 +18,12 @@
 #include <netcdf.h>
 
 const SAObservableInfo SAObservables[] = {
-  {"loss",        "training loss of the step's batch",                 "1"},
-  {"performance", "performance (higher is better, in [0,1])",          "1"},
-  {"grad_norm",   "2-norm of the loss gradient that drives the update", "1"},
-  {"update_norm", "2-norm of the parameter update of the step",        "1"},
-  {"theta_norm",  "2-norm of all trainable parameters",                "1"},
-  {"lr",          "learning rate in force at the step",                "1"},
+  {"loss", "training loss of the step's batch", "1"},
+  {"performance", "performance (higher is better, in [0,1])", "1"},
+  {"grad_norm", "2-norm of the loss gradient that drives the update", "1"},
+  {"update_norm", "2-norm of the parameter update of the step", "1"},
+  {"theta_norm", "2-norm of all trainable parameters", "1"},
+  {"lr", "learning rate in force at the step", "1"},
 };
 
 struct _p_SASolver {
@@ -224,7 +224,8 @@ PetscErrorCode SASolverSetSteps(SASolver s, PetscInt nsteps, PetscInt record_eve
 {
   PetscFunctionBeginUser;
   PetscCheck(nsteps >= 1 && record_every >= 1 && nsteps % record_every == 0, s->comm, PETSC_ERR_ARG_OUTOFRANGE,
-             "Need steps >= 1 and record_every dividing steps; got %" PetscInt_FMT " and %" PetscInt_FMT, nsteps, record_every);
+             "Need steps >= 1 and record_every dividing steps; got %" PetscInt_FMT " and %" PetscInt_FMT, nsteps,
+             record_every);
   s->nsteps       = nsteps;
   s->record_every = record_every;
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -246,7 +247,7 @@ PetscErrorCode SASolverSetSteps(SASolver s, PetscInt nsteps, PetscInt record_eve
 PetscErrorCode SASolverSetExplosionFactor(SASolver s, PetscReal factor)
 {
   PetscFunctionBeginUser;
-  PetscCheck(factor > 1, s->comm, PETSC_ERR_ARG_OUTOFRANGE, "Explosion factor must be > 1, got %g", (double)factor);
+  PetscCheck(factor > 1, s->comm, PETSC_ERR_ARG_OUTOFRANGE, "Explosion factor must be > 1, got %g", (double) factor);
   s->explode = factor;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -312,7 +313,8 @@ PetscErrorCode SASolverStep(SASolver s)
 
   PetscFunctionBeginUser;
   PetscCall(SASolverSetUp(s));
-  PetscCheck(s->reason == SA_CONVERGED_ITERATING, s->comm, PETSC_ERR_ORDER, "The run has ended (step %" PetscInt_FMT ")", t);
+  PetscCheck(s->reason == SA_CONVERGED_ITERATING, s->comm, PETSC_ERR_ORDER,
+             "The run has ended (step %" PetscInt_FMT ")", t);
   PetscCall(PetscLogEventBegin(SASOLVER_Step, 0, 0, 0, 0));
   if (s->pert) PetscCall(SAPerturbApplyParams(s->pert, t, s->theta));
   if (s->pert) PetscCall(SAPerturbApplyBatch(s->pert, t, &batch));
@@ -322,13 +324,13 @@ PetscErrorCode SASolverStep(SASolver s)
   PetscCallMPI(MPI_Bcast(lossbuf, 1, MPIU_REAL, 0, s->comm));
   loss = lossbuf[0];
   if (t % s->record_every == 0) {
-    row = t / s->record_every;
-    r   = &s->rec[row * SA_OBS_COUNT];
+    row            = t / s->record_every;
+    r              = &s->rec[row * SA_OBS_COUNT];
     r[SA_OBS_LOSS] = loss;
     PetscCall(VecNorm(s->grad, NORM_2, &r[SA_OBS_GRAD_NORM]));
     PetscCall(VecNorm(s->theta, NORM_2, &r[SA_OBS_THETA_NORM]));
   }
-  if (PetscIsInfOrNanReal(loss) || loss > s->explode * s->loss0) {
+  if (PetscIsInfOrNanReal(loss) || loss > s->explode * (s->loss0 > 0 ? s->loss0 : 1.0)) {
     s->reason        = PetscIsInfOrNanReal(loss) ? SA_DIVERGED_NAN : SA_DIVERGED_LOSS_EXPLODED;
     s->diverged_step = t;
     s->final_perf    = 0.0;
@@ -382,7 +384,7 @@ PetscErrorCode SASolverStep(SASolver s)
 PetscErrorCode SASolverIsDone(SASolver s, PetscBool *done)
 {
   PetscFunctionBeginUser;
-  *done = (PetscBool)(s->reason != SA_CONVERGED_ITERATING);
+  *done = (PetscBool) (s->reason != SA_CONVERGED_ITERATING);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -521,11 +523,13 @@ PetscErrorCode SASolverGetTheta(SASolver s, Vec *theta)
 
 .seealso: `SACheckpointRead()`
 @*/
-PetscErrorCode SASolverSetState(SASolver s, PetscInt step, SAConvergedReason reason, PetscInt diverged_step, const PetscReal rec[])
+PetscErrorCode SASolverSetState(SASolver s, PetscInt step, SAConvergedReason reason, PetscInt diverged_step,
+                                const PetscReal rec[])
 {
   PetscFunctionBeginUser;
   PetscCall(SASolverSetUp(s));
-  PetscCheck(step >= 0 && step <= s->nsteps + 1, s->comm, PETSC_ERR_ARG_OUTOFRANGE, "Checkpoint step %" PetscInt_FMT " out of range", step);
+  PetscCheck(step >= 0 && step <= s->nsteps + 1, s->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "Checkpoint step %" PetscInt_FMT " out of range", step);
   s->step          = step;
   s->reason        = reason;
   s->diverged_step = diverged_step;

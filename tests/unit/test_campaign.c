@@ -50,7 +50,8 @@ static PetscErrorCode CheckExpansion(void)
   PetscCall(SACampaignSetFromOptions(c));
   PetscCall(SACampaignExpand(c, NULL));
   /* 3 configurations x 2 seeds x (1 twin + 2 spike magnitudes + 1 kick magnitude) */
-  PetscCheck(c->nconfigs == 3 && c->nseeds == 2 && c->nmembers == 3 * 2 * 4, PETSC_COMM_SELF, PETSC_ERR_PLIB, "expected 24 members in 3 configs, got %" PetscInt_FMT " in %" PetscInt_FMT, c->nmembers, c->nconfigs);
+  PetscCheck(c->nconfigs == 3 && c->nseeds == 2 && c->nmembers == 3 * 2 * 4, PETSC_COMM_SELF, PETSC_ERR_PLIB,
+             "expected 24 members in 3 configs, got %" PetscInt_FMT " in %" PetscInt_FMT, c->nmembers, c->nconfigs);
   PetscCheck(c->nrec == 5, PETSC_COMM_SELF, PETSC_ERR_PLIB, "expected 5 recorded steps, got %" PetscInt_FMT, c->nrec);
   for (PetscInt i = 0; i < c->nmembers; i++) {
     SAMember *m = &c->members[i];
@@ -61,7 +62,8 @@ static PetscErrorCode CheckExpansion(void)
       PetscCheck(m->twin == -1, PETSC_COMM_SELF, PETSC_ERR_PLIB, "a twin has a twin");
     } else {
       SAMember *t = &c->members[m->twin];
-      PetscCheck(t->pert < 0 && t->config == m->config && t->seed == m->seed, PETSC_COMM_SELF, PETSC_ERR_PLIB, "member %" PetscInt_FMT ": wrong twin %" PetscInt_FMT, i, m->twin);
+      PetscCheck(t->pert < 0 && t->config == m->config && t->seed == m->seed, PETSC_COMM_SELF, PETSC_ERR_PLIB,
+                 "member %" PetscInt_FMT ": wrong twin %" PetscInt_FMT, i, m->twin);
     }
   }
   PetscCheck(ntw == 6, PETSC_COMM_SELF, PETSC_ERR_PLIB, "expected 6 twins, got %" PetscInt_FMT, ntw);
@@ -108,27 +110,34 @@ static PetscErrorCode CheckStableIds(void)
   PetscCall(SACampaignCreate(PETSC_COMM_WORLD, &c));
   PetscCall(SACampaignSetFromOptions(c));
   PetscCall(SACampaignExpand(c, table));
-  PetscCheck(c->nmembers == 4 * 3 * (1 + 3 + 1 + 1), PETSC_COMM_SELF, PETSC_ERR_PLIB, "expected 72 members, got %" PetscInt_FMT, c->nmembers);
+  PetscCheck(c->nmembers == 4 * 3 * (1 + 3 + 1 + 1), PETSC_COMM_SELF, PETSC_ERR_PLIB,
+             "expected 72 members, got %" PetscInt_FMT, c->nmembers);
   for (PetscInt i = 0; i < nold; i++) {
     SAMember *m = &c->members[i];
-    PetscCheck(!strcmp(m->key, old[i].key) && m->id == i, PETSC_COMM_SELF, PETSC_ERR_PLIB, "member %" PetscInt_FMT " was renumbered: %s became %s", i, old[i].key, m->key);
+    PetscCheck(!strcmp(m->key, old[i].key) && m->id == i, PETSC_COMM_SELF, PETSC_ERR_PLIB,
+               "member %" PetscInt_FMT " was renumbered: %s became %s", i, old[i].key, m->key);
     PetscCheck(m->twin == old[i].twin, PETSC_COMM_SELF, PETSC_ERR_PLIB, "member %" PetscInt_FMT " changed twin", i);
   }
   for (PetscInt i = nold; i < c->nmembers; i++) {
     SAMember *m = &c->members[i];
-    PetscCheck(m->id == i, PETSC_COMM_SELF, PETSC_ERR_PLIB, "new member %" PetscInt_FMT " has id %" PetscInt_FMT, i, m->id);
-    if (m->pert >= 0) PetscCheck(c->members[m->twin].pert < 0 && c->members[m->twin].seed == m->seed && c->members[m->twin].config == m->config, PETSC_COMM_SELF, PETSC_ERR_PLIB, "new member %" PetscInt_FMT ": wrong twin", i);
+    PetscCheck(m->id == i, PETSC_COMM_SELF, PETSC_ERR_PLIB, "new member %" PetscInt_FMT " has id %" PetscInt_FMT, i,
+               m->id);
+    if (m->pert >= 0)
+      PetscCheck(c->members[m->twin].pert < 0 && c->members[m->twin].seed == m->seed &&
+                   c->members[m->twin].config == m->config,
+                 PETSC_COMM_SELF, PETSC_ERR_PLIB, "new member %" PetscInt_FMT ": wrong twin", i);
   }
   PetscCall(SACampaignDestroy(&c));
 
   /* removing a member the directory already holds is refused */
-  PetscCall(LoadDeck("shrunk.yaml", "campaign: {seeds: [1], steps: 20, record_every: 5}\n"
-                                    "task: {type: quadratic, noise: 0.1, quadratic: {dim: 8}}\n"
-                                    "optimizer: {type: momentum, lr: 0.5, momentum: 0.5}\n"
-                                    "sweep: {lr: [0.1, 0.2, 0.4]}\n"
-                                    "perturbations: [spike, kick]\n"
-                                    "spike: {kind: lr_spike, magnitudes: [2, 5], onset: 5}\n"
-                                    "kick: {kind: weight_kick, magnitudes: [0.1], onset: 10}\n",
+  PetscCall(LoadDeck("shrunk.yaml",
+                     "campaign: {seeds: [1], steps: 20, record_every: 5}\n"
+                     "task: {type: quadratic, noise: 0.1, quadratic: {dim: 8}}\n"
+                     "optimizer: {type: momentum, lr: 0.5, momentum: 0.5}\n"
+                     "sweep: {lr: [0.1, 0.2, 0.4]}\n"
+                     "perturbations: [spike, kick]\n"
+                     "spike: {kind: lr_spike, magnitudes: [2, 5], onset: 5}\n"
+                     "kick: {kind: weight_kick, magnitudes: [0.1], onset: 10}\n",
                      path));
   PetscCall(SACampaignCreate(PETSC_COMM_WORLD, &c));
   PetscCall(SACampaignSetFromOptions(c));
@@ -137,7 +146,8 @@ static PetscErrorCode CheckStableIds(void)
     PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
     ierr = SACampaignExpand(c, table);
     PetscCall(PetscPopErrorHandler());
-    PetscCheck(ierr == PETSC_ERR_USER_INPUT, PETSC_COMM_SELF, PETSC_ERR_PLIB, "removing seeds from a directory's deck must fail");
+    PetscCheck(ierr == PETSC_ERR_USER_INPUT, PETSC_COMM_SELF, PETSC_ERR_PLIB,
+               "removing seeds from a directory's deck must fail");
   }
   PetscCall(SACampaignDestroy(&c));
   PetscCall(PetscFree(ext));
@@ -161,30 +171,39 @@ static PetscErrorCode CheckBad(const char name[], const char text[], const char 
     ierr = SACampaignCreate(PETSC_COMM_WORLD, &c);
     if (!ierr) ierr = SACampaignSetFromOptions(c);
     if (!ierr) ierr = SADeckCheckUnused(PETSC_COMM_WORLD);
-    (void)SACampaignDestroy(&c);
+    (void) SACampaignDestroy(&c);
   }
   PetscCall(PetscPopErrorHandler());
-  PetscCheck(ierr == PETSC_ERR_USER_INPUT, PETSC_COMM_SELF, PETSC_ERR_PLIB, "deck %s: expected a user-input error, got %d", name, (int)ierr);
+  PetscCheck(ierr == PETSC_ERR_USER_INPUT, PETSC_COMM_SELF, PETSC_ERR_PLIB,
+             "deck %s: expected a user-input error, got %d", name, (int) ierr);
   PetscCall(SADeckError(ierr, &msg));
-  PetscCheck(strstr(msg, must1) && strstr(msg, must2), PETSC_COMM_SELF, PETSC_ERR_PLIB, "deck %s: message '%s' lacks '%s' or '%s'", name, msg, must1, must2);
+  PetscCheck(strstr(msg, must1) && strstr(msg, must2), PETSC_COMM_SELF, PETSC_ERR_PLIB,
+             "deck %s: message '%s' lacks '%s' or '%s'", name, msg, must1, must2);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 static PetscErrorCode CheckBadDecks(void)
 {
   PetscFunctionBeginUser;
-  PetscCall(CheckBad("unknown.yaml", "campaign: {steps: 10}\ntask: {type: quadratic, quadratic: {dimm: 8}}\n", "unknown.yaml", "dimm"));
-  PetscCall(CheckBad("unknown2.yaml", "campaign: {steps: 10}\ntask: {type: quadratic, quadratic: {dimm: 8}}\n", "allowed keys", "lambda_max"));
+  PetscCall(CheckBad("unknown.yaml", "campaign: {steps: 10}\ntask: {type: quadratic, quadratic: {dimm: 8}}\n",
+                     "unknown.yaml", "dimm"));
+  PetscCall(CheckBad("unknown2.yaml", "campaign: {steps: 10}\ntask: {type: quadratic, quadratic: {dimm: 8}}\n",
+                     "allowed keys", "lambda_max"));
   PetscCall(CheckBad("type.yaml", "campaign: {steps: ten}\n", "campaign_steps", "integer"));
   PetscCall(CheckBad("range.yaml", "campaign: {steps: 10}\noptimizer: {lr: -1}\n", "optimizer_lr", "range.yaml"));
   PetscCall(CheckBad("enum.yaml", "optimizer: {type: adamm}\n", "sgd, momentum", "optimizer_type"));
   PetscCall(CheckBad("kind.yaml", "perturbations: [p]\np: {kind: nope, magnitudes: [1]}\n", "lr_spike", "p_kind"));
-  PetscCall(CheckBad("mag.yaml", "perturbations: [p]\np: {kind: weight_kick, magnitudes: [1000]}\n", "p_magnitudes", "real numbers in [0"));
-  PetscCall(CheckBad("file.yaml", "task: {quadratic: {spectrum: file, spectrum_file: /nonexistent/eig.txt}}\n", "/nonexistent/eig.txt", "task_quadratic_spectrum_file"));
+  PetscCall(CheckBad("mag.yaml", "perturbations: [p]\np: {kind: weight_kick, magnitudes: [1000]}\n", "p_magnitudes",
+                     "real numbers in [0"));
+  PetscCall(CheckBad("file.yaml", "task: {quadratic: {spectrum: file, spectrum_file: /nonexistent/eig.txt}}\n",
+                     "/nonexistent/eig.txt", "task_quadratic_spectrum_file"));
   PetscCall(CheckBad("syntax.yaml", "campaign: {steps: [1, 2\n", "syntax.yaml", "line"));
   PetscCall(CheckBad("listmaps.yaml", "perturbations:\n  - {kind: lr_spike, onset: 3}\n", "listmaps.yaml", "named"));
-  PetscCall(CheckBad("noise.yaml", "perturbations: [p]\np: {kind: noise_scale, magnitudes: [2]}\n", "noise_scale", "task_noise"));
-  PetscCall(CheckBad("onset.yaml", "campaign: {steps: 10}\nperturbations: [p]\np: {kind: lr_spike, magnitudes: [2], onset: 10}\n", "onset", "campaign_steps"));
+  PetscCall(CheckBad("noise.yaml", "perturbations: [p]\np: {kind: noise_scale, magnitudes: [2]}\n", "noise_scale",
+                     "task_noise"));
+  PetscCall(CheckBad("onset.yaml",
+                     "campaign: {steps: 10}\nperturbations: [p]\np: {kind: lr_spike, magnitudes: [2], onset: 10}\n",
+                     "onset", "campaign_steps"));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -215,7 +234,7 @@ int main(int argc, char **argv)
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
   } else CU_run_all_tests();
-  nfail = (int)CU_get_number_of_failures();
+  nfail = (int) CU_get_number_of_failures();
   CU_cleanup_registry();
   PetscCallMPI(MPI_Allreduce(&nfail, &nfail_all, 1, MPI_INT, MPI_SUM, PETSC_COMM_WORLD));
   PetscCall(PetscOptionsClear(NULL));

@@ -1174,9 +1174,9 @@ static PetscErrorCode CheckWeightKick(void)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* lr_spike from the block "spike" (magnitude 10, onset 5, default one-step pulse) on an sgd optimizer
-   with lr 0.1: SAPerturbApplyOptimizer multiplies h.lr by 1 + (10 - 1) * 1 = 10 at step 5 (one rounding:
-   4 eps) and leaves h bit-identical at every other step; the momentum is never touched. */
+/* lr_spike from the block "spike" (magnitude 10, onset 5, default one-step pulse) on a momentum
+   optimizer with lr 0.1, mu 0.5: SAPerturbApplyOptimizer multiplies h.lr by 1 + (10 - 1) * 1 = 10 at step 5 (one
+   rounding: 4 eps) and leaves h bit-identical at every other step; the momentum is never touched. */
 static PetscErrorCode CheckLRSpike(void)
 {
   const char *const kv[]   = {"-spike_kind", "lr_spike", "-spike_magnitudes", "10", "-spike_onset", "5", NULL};

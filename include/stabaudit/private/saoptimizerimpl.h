@@ -3,9 +3,9 @@
 
 struct _SAOptimizerOps {
   PetscErrorCode (*setfromoptions)(SAOptimizer);
-  PetscErrorCode (*setup)(SAOptimizer, Vec);                          /* creates the state vectors like theta */
-  PetscErrorCode (*update)(SAOptimizer, const SAHyper *, Vec, Vec);   /* theta <- F(theta, grad, state) */
-  PetscErrorCode (*reset)(SAOptimizer);                               /* zeroes the state */
+  PetscErrorCode (*setup)(SAOptimizer, Vec);                        /* creates the state vectors like theta */
+  PetscErrorCode (*update)(SAOptimizer, const SAHyper *, Vec, Vec); /* theta <- F(theta, grad, state) */
+  PetscErrorCode (*reset)(SAOptimizer);                             /* zeroes the state */
   PetscErrorCode (*view)(SAOptimizer, PetscViewer);
   PetscErrorCode (*destroy)(SAOptimizer);
 };
@@ -23,6 +23,6 @@ struct _p_SAOptimizer {
   void                  *data;          /* implementation context */
 };
 
-PETSC_INTERN PetscLogEvent SAOPTIMIZER_Update;
+PETSC_INTERN PetscLogEvent  SAOPTIMIZER_Update;
 PETSC_INTERN PetscErrorCode SAOptimizerCreate_SGD(SAOptimizer);
 PETSC_INTERN PetscErrorCode SAOptimizerCreate_Momentum(SAOptimizer);

@@ -4,11 +4,11 @@
 /* the hooks of the step pipeline; a kind fills the ones it acts on (amp = envelope * magnitude already folded
    in by the kind from p->magnitude and the envelope it receives) */
 struct _SAPerturbOps {
-  PetscErrorCode (*setfromoptions)(SAPerturb);                             /* kind-specific keys */
-  PetscErrorCode (*checktask)(SAPerturb, SATask);                          /* rejects workloads it makes no sense for */
-  PetscErrorCode (*params)(SAPerturb, PetscInt, PetscReal, Vec);           /* parametric: theta before the step */
-  PetscErrorCode (*batch)(SAPerturb, PetscInt, PetscReal, SABatch *);      /* environment: batch sampling */
-  PetscErrorCode (*signal)(SAPerturb, PetscInt, PetscReal, Vec);           /* learning signal: the loss gradient */
+  PetscErrorCode (*setfromoptions)(SAPerturb);                        /* kind-specific keys */
+  PetscErrorCode (*checktask)(SAPerturb, SATask);                     /* rejects workloads it makes no sense for */
+  PetscErrorCode (*params)(SAPerturb, PetscInt, PetscReal, Vec);      /* parametric: theta before the step */
+  PetscErrorCode (*batch)(SAPerturb, PetscInt, PetscReal, SABatch *); /* environment: batch sampling */
+  PetscErrorCode (*signal)(SAPerturb, PetscInt, PetscReal, Vec);      /* learning signal: the loss gradient */
   PetscErrorCode (*optimizer)(SAPerturb, PetscInt, PetscReal, SAOptimizer, SAHyper *); /* optimization */
   PetscErrorCode (*view)(SAPerturb, PetscViewer);
   PetscErrorCode (*destroy)(SAPerturb);
@@ -33,7 +33,7 @@ struct _p_SAPerturb {
   void                *data;          /* kind context */
 };
 
-PETSC_INTERN PetscLogEvent SAPERTURB_Apply;
+PETSC_INTERN PetscLogEvent  SAPERTURB_Apply;
 PETSC_INTERN PetscErrorCode SAPerturbCreate_LRScale(SAPerturb);
 PETSC_INTERN PetscErrorCode SAPerturbCreate_LRSpike(SAPerturb);
 PETSC_INTERN PetscErrorCode SAPerturbCreate_NoiseScale(SAPerturb);

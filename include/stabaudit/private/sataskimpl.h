@@ -2,13 +2,13 @@
 #include <stabaudit/satask.h>
 
 struct _SATaskOps {
-  PetscErrorCode (*setfromoptions)(SATask);                                      /* reads -task_<type>_* */
-  PetscErrorCode (*setup)(SATask);                                               /* builds the problem instance */
-  PetscErrorCode (*createparameters)(SATask, Vec *);                             /* theta with the group layout */
-  PetscErrorCode (*initialguess)(SATask, Vec);                                   /* theta_0 of the member */
+  PetscErrorCode (*setfromoptions)(SATask);                                       /* reads -task_<type>_* */
+  PetscErrorCode (*setup)(SATask);                                                /* builds the problem instance */
+  PetscErrorCode (*createparameters)(SATask, Vec *);                              /* theta with the group layout */
+  PetscErrorCode (*initialguess)(SATask, Vec);                                    /* theta_0 of the member */
   PetscErrorCode (*lossgradient)(SATask, Vec, const SABatch *, PetscReal *, Vec); /* loss and gradient on a batch */
-  PetscErrorCode (*hessianmult)(SATask, Vec, const SABatch *, Vec, Vec);         /* exact Hessian-vector product */
-  PetscErrorCode (*evaluate)(SATask, Vec, PetscReal *, PetscReal *);             /* clean loss and performance */
+  PetscErrorCode (*hessianmult)(SATask, Vec, const SABatch *, Vec, Vec);          /* exact Hessian-vector product */
+  PetscErrorCode (*evaluate)(SATask, Vec, PetscReal *, PetscReal *);              /* clean loss and performance */
   PetscErrorCode (*view)(SATask, PetscViewer);
   PetscErrorCode (*destroy)(SATask);
 };
@@ -24,5 +24,5 @@ struct _p_SATask {
   void             *data;          /* implementation context */
 };
 
-PETSC_INTERN PetscLogEvent SATASK_LossGradient, SATASK_HessianMult, SATASK_Evaluate;
+PETSC_INTERN PetscLogEvent  SATASK_LossGradient, SATASK_HessianMult, SATASK_Evaluate;
 PETSC_INTERN PetscErrorCode SATaskCreate_Quadratic(SATask);

@@ -27,7 +27,10 @@ static PetscErrorCode SAPerturbCheckTask_NoiseScale(SAPerturb p, SATask task)
   if (!(noise > 0)) {
     char key[96];
     PetscCall(PetscSNPrintf(key, sizeof(key), "%skind", p->prefix));
-    PetscCall(SADeckFail(key, "kind noise_scale of block '%s' scales the task's noise, but task_noise is 0 in this configuration: set task: {noise: <sigma > 0>} or choose another kind", name));
+    PetscCall(SADeckFail(key,
+                         "kind noise_scale of block '%s' scales the task's noise, but task_noise is 0 in this "
+                         "configuration: set task: {noise: <sigma > 0>} or choose another kind",
+                         name));
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -4,9 +4,9 @@
 #include <stabaudit/private/saoptimizerimpl.h>
 #include <stabaudit/sadeck.h>
 
-PetscFunctionList SAOptimizerList = NULL;
-PetscLogEvent     SAOPTIMIZER_Update;
-static PetscBool  SAOptimizerRegisterAllCalled = PETSC_FALSE;
+PetscFunctionList   SAOptimizerList = NULL;
+PetscLogEvent       SAOPTIMIZER_Update;
+static PetscBool    SAOptimizerRegisterAllCalled = PETSC_FALSE;
 static PetscClassId SAOPTIMIZER_CLASSID;
 
 /*@C
@@ -204,7 +204,7 @@ PetscErrorCode SAOptimizerSetFromOptions(SAOptimizer opt)
 PetscErrorCode SAOptimizerSetLearningRate(SAOptimizer opt, PetscReal lr)
 {
   PetscFunctionBeginUser;
-  PetscCheck(lr > 0, opt->comm, PETSC_ERR_ARG_OUTOFRANGE, "Learning rate must be > 0, got %g", (double)lr);
+  PetscCheck(lr > 0, opt->comm, PETSC_ERR_ARG_OUTOFRANGE, "Learning rate must be > 0, got %g", (double) lr);
   opt->lr = lr;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -250,7 +250,7 @@ PetscErrorCode SAOptimizerGetLearningRate(SAOptimizer opt, PetscReal *lr)
 PetscErrorCode SAOptimizerSetMomentum(SAOptimizer opt, PetscReal mu)
 {
   PetscFunctionBeginUser;
-  PetscCheck(mu >= 0 && mu < 1, opt->comm, PETSC_ERR_ARG_OUTOFRANGE, "Momentum must be in [0, 1), got %g", (double)mu);
+  PetscCheck(mu >= 0 && mu < 1, opt->comm, PETSC_ERR_ARG_OUTOFRANGE, "Momentum must be in [0, 1), got %g", (double) mu);
   opt->momentum = mu;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -294,7 +294,8 @@ PetscErrorCode SAOptimizerSetUp(SAOptimizer opt, Vec theta)
 {
   PetscFunctionBeginUser;
   if (opt->setupcalled) PetscFunctionReturn(PETSC_SUCCESS);
-  PetscCheck(opt->ops.update, opt->comm, PETSC_ERR_ORDER, "Call SAOptimizerSetType() or SAOptimizerSetFromOptions() first");
+  PetscCheck(opt->ops.update, opt->comm, PETSC_ERR_ORDER,
+             "Call SAOptimizerSetType() or SAOptimizerSetFromOptions() first");
   if (opt->ops.setup) PetscCall((*opt->ops.setup)(opt, theta));
   opt->setupcalled = PETSC_TRUE;
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -411,7 +412,8 @@ PetscErrorCode SAOptimizerReset(SAOptimizer opt)
 PetscErrorCode SAOptimizerView(SAOptimizer opt, PetscViewer viewer)
 {
   PetscFunctionBeginUser;
-  PetscCall(PetscViewerASCIIPrintf(viewer, "SAOptimizer %s, lr %g, momentum %g\n", opt->type_name, (double)opt->lr, (double)opt->momentum));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "SAOptimizer %s, lr %g, momentum %g\n", opt->type_name, (double) opt->lr,
+                                   (double) opt->momentum));
   if (opt->ops.view) PetscCall((*opt->ops.view)(opt, viewer));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

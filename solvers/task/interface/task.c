@@ -185,6 +185,7 @@ PetscErrorCode SATaskSetFromOptions(SATask task)
   if (task->type_name[0])
     for (PetscInt i = 0; i < n; i++)
       if (!strcmp(task->type_name, types[i])) idx = i;
+  task->setupcalled = PETSC_FALSE; /* new options give a new problem instance */
   PetscCall(SADeckGetEnum("task_", "type", types, n, &idx, NULL));
   PetscCall(SATaskSetType(task, types[idx]));
   PetscCall(SADeckGetReal("task_", "noise", task->noise, 0.0, PETSC_MAX_REAL, &task->noise, NULL));
@@ -234,7 +235,7 @@ PetscErrorCode SATaskSetSeeds(SATask task, PetscInt64 campaign_seed, PetscInt64 
 PetscErrorCode SATaskSetNoise(SATask task, PetscReal noise)
 {
   PetscFunctionBeginUser;
-  PetscCheck(noise >= 0, task->comm, PETSC_ERR_ARG_OUTOFRANGE, "Task noise must be >= 0, got %g", (double)noise);
+  PetscCheck(noise >= 0, task->comm, PETSC_ERR_ARG_OUTOFRANGE, "Task noise must be >= 0, got %g", (double) noise);
   task->noise = noise;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -375,7 +376,8 @@ PetscErrorCode SATaskLossGradient(SATask task, Vec theta, const SABatch *batch, 
 PetscErrorCode SATaskHessianMult(SATask task, Vec theta, const SABatch *batch, Vec v, Vec Hv)
 {
   PetscFunctionBeginUser;
-  PetscCheck(task->ops.hessianmult, task->comm, PETSC_ERR_SUP, "Task %s has no Hessian-vector product", task->type_name);
+  PetscCheck(task->ops.hessianmult, task->comm, PETSC_ERR_SUP, "Task %s has no Hessian-vector product",
+             task->type_name);
   PetscCall(PetscLogEventBegin(SATASK_HessianMult, 0, 0, 0, 0));
   PetscCall((*task->ops.hessianmult)(task, theta, batch, v, Hv));
   PetscCall(PetscLogEventEnd(SATASK_HessianMult, 0, 0, 0, 0));
@@ -424,7 +426,7 @@ PetscErrorCode SATaskEvaluate(SATask task, Vec theta, PetscReal *loss, PetscReal
 PetscErrorCode SATaskView(SATask task, PetscViewer viewer)
 {
   PetscFunctionBeginUser;
-  PetscCall(PetscViewerASCIIPrintf(viewer, "SATask %s, noise %g\n", task->type_name, (double)task->noise));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "SATask %s, noise %g\n", task->type_name, (double) task->noise));
   if (task->ops.view) PetscCall((*task->ops.view)(task, viewer));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

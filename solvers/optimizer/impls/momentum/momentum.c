@@ -17,10 +17,11 @@ typedef struct {
 
 static PetscErrorCode SAOptimizerSetFromOptions_Momentum(SAOptimizer opt)
 {
-  SAOptimizer_Momentum *m = (SAOptimizer_Momentum *)opt->data;
+  SAOptimizer_Momentum *m = (SAOptimizer_Momentum *) opt->data;
 
   PetscFunctionBeginUser;
-  PetscCall(SADeckGetReal("optimizer_", "momentum", opt->momentum, 0.0, 1.0 - PETSC_MACHINE_EPSILON, &opt->momentum, NULL));
+  PetscCall(
+    SADeckGetReal("optimizer_", "momentum", opt->momentum, 0.0, 1.0 - PETSC_MACHINE_EPSILON, &opt->momentum, NULL));
   PetscCall(SADeckGetBool("optimizer_momentum_", "nesterov", m->nesterov, &m->nesterov, NULL));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -37,7 +38,7 @@ static PetscErrorCode SAOptimizerSetUp_Momentum(SAOptimizer opt, Vec theta)
 
 static PetscErrorCode SAOptimizerUpdate_Momentum(SAOptimizer opt, const SAHyper *h, Vec theta, Vec grad)
 {
-  SAOptimizer_Momentum *m = (SAOptimizer_Momentum *)opt->data;
+  SAOptimizer_Momentum *m = (SAOptimizer_Momentum *) opt->data;
   Vec                   v = opt->state[0];
 
   PetscFunctionBeginUser;
@@ -49,7 +50,7 @@ static PetscErrorCode SAOptimizerUpdate_Momentum(SAOptimizer opt, const SAHyper 
 
 static PetscErrorCode SAOptimizerView_Momentum(SAOptimizer opt, PetscViewer viewer)
 {
-  SAOptimizer_Momentum *m = (SAOptimizer_Momentum *)opt->data;
+  SAOptimizer_Momentum *m = (SAOptimizer_Momentum *) opt->data;
 
   PetscFunctionBeginUser;
   PetscCall(PetscViewerASCIIPrintf(viewer, "  %s momentum\n", m->nesterov ? "Nesterov" : "heavy-ball"));
@@ -69,7 +70,7 @@ PetscErrorCode SAOptimizerCreate_Momentum(SAOptimizer opt)
 
   PetscFunctionBeginUser;
   PetscCall(PetscNew(&m));
-  opt->data               = m;
+  opt->data = m;
   if (opt->momentum == 0.0) opt->momentum = 0.9;
   opt->ops.setfromoptions = SAOptimizerSetFromOptions_Momentum;
   opt->ops.setup          = SAOptimizerSetUp_Momentum;

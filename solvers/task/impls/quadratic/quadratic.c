@@ -12,7 +12,8 @@
     z ~ N(0, I) from the member's init stream.
   - gradient A (theta - theta*) + noise * noise_scale * xi_t, xi_t ~ N(0, I) from the member's batch
     stream addressed by (step, coordinate): stochastic gradient descent with known noise.
-  - Hessian-vector product A v (exact); performance exp(-loss / loss(theta_0)) in [0, 1].
+  - Hessian-vector product A v (exact); performance exp(-loss / loss(theta_0)) in [0, 1]
+    (exp(-loss) when init_distance = 0 puts theta_0 at the minimiser).
   Gradient descent with lr > 2 / lambda_max diverges (|1 - lr lambda_max| > 1): the test oracle for
   divergence records.
 */
@@ -22,25 +23,25 @@
 #define SA_QUAD_MAXREFL 16
 
 typedef struct {
-  PetscInt  n;                      /* dimension (number of parameters) */
-  PetscReal lmin, lmax;             /* eigenvalue range */
-  PetscInt  spectrum;               /* 0 log, 1 linear, 2 file */
-  char      file[PETSC_MAX_PATH_LEN]; /* eigenvalue file (spectrum: file) */
-  PetscInt  k;                      /* number of Householder reflectors in Q */
-  PetscReal init_distance;          /* theta_0 - theta* = init_distance * N(0, I) */
-  PetscReal *filevals;              /* eigenvalues read from file, length n */
-  Vec        lambda;                /* eigenvalues, layout of theta */
-  Vec        u[SA_QUAD_MAXREFL];    /* unit reflector vectors */
-  Vec        star;                  /* the minimiser theta* */
-  Vec        w1, w2;                /* work vectors */
-  PetscReal  loss_ref;              /* loss of the member's theta_0 (performance scale) */
+  PetscInt   n;                        /* dimension (number of parameters) */
+  PetscReal  lmin, lmax;               /* eigenvalue range */
+  PetscInt   spectrum;                 /* 0 log, 1 linear, 2 file */
+  char       file[PETSC_MAX_PATH_LEN]; /* eigenvalue file (spectrum: file) */
+  PetscInt   k;                        /* number of Householder reflectors in Q */
+  PetscReal  init_distance;            /* theta_0 - theta* = init_distance * N(0, I) */
+  PetscReal *filevals;                 /* eigenvalues read from file, length n */
+  Vec        lambda;                   /* eigenvalues, layout of theta */
+  Vec        u[SA_QUAD_MAXREFL];       /* unit reflector vectors */
+  Vec        star;                     /* the minimiser theta* */
+  Vec        w1, w2;                   /* work vectors */
+  PetscReal  loss_ref;                 /* loss of the member's theta_0 (performance scale) */
 } SATask_Quadratic;
 
 static const char *const SAQuadSpectra[] = {"log", "linear", "file"};
 
 static PetscErrorCode SATaskReadSpectrum_Quadratic(SATask task)
 {
-  SATask_Quadratic *q = (SATask_Quadratic *)task->data;
+  SATask_Quadratic *q = (SATask_Quadratic *) task->data;
   FILE             *fp;
   double            x;
   PetscInt          n = 0, cap = 64;
@@ -55,13 +56,18 @@ static PetscErrorCode SATaskReadSpectrum_Quadratic(SATask task)
       cap *= 2;
       PetscCall(PetscRealloc(sizeof(PetscReal) * cap, &q->filevals));
     }
-    q->filevals[n++] = (PetscReal)x;
+    q->filevals[n++] = (PetscReal) x;
   }
-  if (!feof(fp)) PetscCall(SADeckFail("task_quadratic_spectrum_file", "spectrum file '%s': entry %" PetscInt_FMT " is not a number", q->file, n + 1));
+  if (!feof(fp))
+    PetscCall(SADeckFail("task_quadratic_spectrum_file", "spectrum file '%s': entry %" PetscInt_FMT " is not a number",
+                         q->file, n + 1));
   fclose(fp);
   if (n <= 0) PetscCall(SADeckFail("task_quadratic_spectrum_file", "spectrum file '%s' holds no eigenvalues", q->file));
   for (PetscInt i = 0; i < n; i++)
-    if (!(q->filevals[i] > 0)) PetscCall(SADeckFail("task_quadratic_spectrum_file", "spectrum file '%s': eigenvalue %" PetscInt_FMT " is %g; all must be > 0", q->file, i + 1, (double)q->filevals[i]));
+    if (!(q->filevals[i] > 0))
+      PetscCall(SADeckFail("task_quadratic_spectrum_file",
+                           "spectrum file '%s': eigenvalue %" PetscInt_FMT " is %g; all must be > 0", q->file, i + 1,
+                           (double) q->filevals[i]));
   q->n    = n;
   q->lmin = q->lmax = q->filevals[0];
   for (PetscInt i = 1; i < n; i++) {
@@ -73,7 +79,7 @@ static PetscErrorCode SATaskReadSpectrum_Quadratic(SATask task)
 
 static PetscErrorCode SATaskSetFromOptions_Quadratic(SATask task)
 {
-  SATask_Quadratic *q = (SATask_Quadratic *)task->data;
+  SATask_Quadratic *q = (SATask_Quadratic *) task->data;
 
   PetscFunctionBeginUser;
   PetscCall(SADeckGetInt("task_quadratic_", "dim", q->n, 1, 100000000, &q->n, NULL));
@@ -82,12 +88,16 @@ static PetscErrorCode SATaskSetFromOptions_Quadratic(SATask task)
   PetscCall(SADeckGetReal("task_quadratic_", "lambda_max", q->lmax, PETSC_SMALL, PETSC_MAX_REAL, &q->lmax, NULL));
   PetscCall(SADeckGetString("task_quadratic_", "spectrum_file", "", q->file, sizeof(q->file), NULL));
   PetscCall(SADeckGetInt("task_quadratic_", "reflectors", q->k, 0, SA_QUAD_MAXREFL, &q->k, NULL));
-  PetscCall(SADeckGetReal("task_quadratic_", "init_distance", q->init_distance, 0.0, PETSC_MAX_REAL, &q->init_distance, NULL));
+  PetscCall(
+    SADeckGetReal("task_quadratic_", "init_distance", q->init_distance, 0.0, PETSC_MAX_REAL, &q->init_distance, NULL));
   if (q->spectrum == 2) {
-    if (!q->file[0]) PetscCall(SADeckFail("task_quadratic_spectrum", "is 'file' but task_quadratic_spectrum_file is not set"));
+    if (!q->file[0])
+      PetscCall(SADeckFail("task_quadratic_spectrum", "is 'file' but task_quadratic_spectrum_file is not set"));
     PetscCall(SATaskReadSpectrum_Quadratic(task));
   } else {
-    if (q->lmin > q->lmax) PetscCall(SADeckFail("task_quadratic_lambda_min", "%g must be <= task_quadratic_lambda_max (%g)", (double)q->lmin, (double)q->lmax));
+    if (q->lmin > q->lmax)
+      PetscCall(SADeckFail("task_quadratic_lambda_min", "%g must be <= task_quadratic_lambda_max (%g)",
+                           (double) q->lmin, (double) q->lmax));
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -136,7 +146,7 @@ static PetscErrorCode SAQuadLossAd(SATask_Quadratic *q, Vec theta, PetscReal *lo
 
 static PetscErrorCode SATaskSetUp_Quadratic(SATask task)
 {
-  SATask_Quadratic *q = (SATask_Quadratic *)task->data;
+  SATask_Quadratic *q = (SATask_Quadratic *) task->data;
   SAStream          ts;
   PetscInt          rs, re;
   PetscScalar      *l;
@@ -150,7 +160,7 @@ static PetscErrorCode SATaskSetUp_Quadratic(SATask task)
   PetscCall(VecGetOwnershipRange(q->lambda, &rs, &re));
   PetscCall(VecGetArray(q->lambda, &l));
   for (PetscInt i = rs; i < re; i++) {
-    PetscReal t = q->n > 1 ? (PetscReal)i / (PetscReal)(q->n - 1) : 1.0;
+    PetscReal t = q->n > 1 ? (PetscReal) i / (PetscReal) (q->n - 1) : 1.0;
 
     if (q->spectrum == 2) l[i - rs] = q->filevals[i];
     else if (i == q->n - 1) l[i - rs] = q->lmax;
@@ -179,17 +189,17 @@ static PetscErrorCode SATaskSetUp_Quadratic(SATask task)
 
 static PetscErrorCode SATaskCreateParameters_Quadratic(SATask task, Vec *theta)
 {
-  SATask_Quadratic *q = (SATask_Quadratic *)task->data;
+  SATask_Quadratic *q = (SATask_Quadratic *) task->data;
 
   PetscFunctionBeginUser;
   PetscCall(VecDuplicate(q->lambda, theta));
-  PetscCall(PetscObjectSetName((PetscObject)*theta, "theta"));
+  PetscCall(PetscObjectSetName((PetscObject) *theta, "theta"));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 static PetscErrorCode SATaskInitialGuess_Quadratic(SATask task, Vec theta)
 {
-  SATask_Quadratic *q = (SATask_Quadratic *)task->data;
+  SATask_Quadratic *q = (SATask_Quadratic *) task->data;
   SAStream          is;
 
   PetscFunctionBeginUser;
@@ -199,9 +209,10 @@ static PetscErrorCode SATaskInitialGuess_Quadratic(SATask task, Vec theta)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode SATaskLossGradient_Quadratic(SATask task, Vec theta, const SABatch *batch, PetscReal *loss, Vec grad)
+static PetscErrorCode SATaskLossGradient_Quadratic(SATask task, Vec theta, const SABatch *batch, PetscReal *loss,
+                                                   Vec grad)
 {
-  SATask_Quadratic *q     = (SATask_Quadratic *)task->data;
+  SATask_Quadratic *q     = (SATask_Quadratic *) task->data;
   PetscReal         sigma = task->noise * batch->noise_scale;
 
   PetscFunctionBeginUser;
@@ -220,7 +231,7 @@ static PetscErrorCode SATaskLossGradient_Quadratic(SATask task, Vec theta, const
 
 static PetscErrorCode SATaskHessianMult_Quadratic(SATask task, Vec theta, const SABatch *batch, Vec v, Vec Hv)
 {
-  SATask_Quadratic *q = (SATask_Quadratic *)task->data;
+  SATask_Quadratic *q = (SATask_Quadratic *) task->data;
 
   PetscFunctionBeginUser;
   PetscCall(VecCopy(v, q->w1));
@@ -232,27 +243,28 @@ static PetscErrorCode SATaskHessianMult_Quadratic(SATask task, Vec theta, const 
 
 static PetscErrorCode SATaskEvaluate_Quadratic(SATask task, Vec theta, PetscReal *loss, PetscReal *perf)
 {
-  SATask_Quadratic *q = (SATask_Quadratic *)task->data;
+  SATask_Quadratic *q = (SATask_Quadratic *) task->data;
 
   PetscFunctionBeginUser;
   PetscCall(SAQuadLossAd(q, theta, loss));
-  *perf = PetscIsInfOrNanReal(*loss) ? 0.0 : PetscExpReal(-*loss / q->loss_ref);
+  *perf = PetscIsInfOrNanReal(*loss) ? 0.0 : PetscExpReal(-*loss / (q->loss_ref > 0 ? q->loss_ref : 1.0));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 static PetscErrorCode SATaskView_Quadratic(SATask task, PetscViewer viewer)
 {
-  SATask_Quadratic *q = (SATask_Quadratic *)task->data;
+  SATask_Quadratic *q = (SATask_Quadratic *) task->data;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscViewerASCIIPrintf(viewer, "  quadratic: dim %" PetscInt_FMT ", spectrum %s in [%g, %g], %" PetscInt_FMT " reflectors\n", q->n,
-                                   SAQuadSpectra[q->spectrum], (double)q->lmin, (double)q->lmax, q->k));
+  PetscCall(PetscViewerASCIIPrintf(
+    viewer, "  quadratic: dim %" PetscInt_FMT ", spectrum %s in [%g, %g], %" PetscInt_FMT " reflectors\n", q->n,
+    SAQuadSpectra[q->spectrum], (double) q->lmin, (double) q->lmax, q->k));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 static PetscErrorCode SATaskDestroy_Quadratic(SATask task)
 {
-  SATask_Quadratic *q = (SATask_Quadratic *)task->data;
+  SATask_Quadratic *q = (SATask_Quadratic *) task->data;
 
   PetscFunctionBeginUser;
   PetscCall(SATaskDestroyVecs_Quadratic(q));
@@ -279,7 +291,7 @@ static PetscErrorCode SATaskDestroy_Quadratic(SATask task)
 @*/
 PetscErrorCode SATaskQuadraticGetEigenvalueRange(SATask task, PetscReal *lmin, PetscReal *lmax)
 {
-  SATask_Quadratic *q = (SATask_Quadratic *)task->data;
+  SATask_Quadratic *q = (SATask_Quadratic *) task->data;
   PetscBool         match;
 
   PetscFunctionBeginUser;
