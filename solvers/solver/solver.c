@@ -533,6 +533,7 @@ PetscErrorCode SASolverSetState(SASolver s, PetscInt step, SAConvergedReason rea
   s->step          = step;
   s->reason        = reason;
   s->diverged_step = diverged_step;
+  if (reason < 0) s->final_perf = 0.0; /* a diverged run's performance, as in SASolverStep() */
   PetscCall(PetscArraycpy(s->rec, rec, s->nrec * SA_OBS_COUNT));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -20,8 +20,17 @@ for m in range(len(reason)):
         k = dstep[m] // 10
         assert (loss[m, k + 1:] == 9.969209968386869e36).all(), m
         assert loss[m, k - 1] > loss[m, 1]
-print("diverge: members", len(reason), "diverged", int((reason < 0).sum()))
-assert (reason < 0).sum() == 4
+onset = ds["onset"][:]
+late = 0
+for m in range(len(reason)):
+    t = twin[m]
+    if t >= 0 and reason[t] < 0 and dstep[t] < onset[m]:
+        # the twin diverged before the onset: the member was never perturbed and shares its fate
+        late += 1
+        assert reason[m] == reason[t] and dstep[m] == dstep[t] and final[m] == 0, m
+        assert (loss[m] == loss[t]).all(), m
+print("diverge: members", len(reason), "diverged", int((reason < 0).sum()), "sharing the twin's fate", late)
+assert (reason < 0).sum() == 6 and late == 2
 PY
 grep -q "diverged" d.log || fail "no progress line reports a divergence"
 echo "diverge: OK"
