@@ -262,8 +262,15 @@ PetscErrorCode SACampaignSetFromOptions(SACampaign c)
 
     PetscCall(SATaskCreate(PETSC_COMM_SELF, &task));
     PetscCall(SATaskSetFromOptions(task));
+    PetscInt                ntask;
+    const SAObservableInfo *info;
+
     PetscCall(SATaskGetType(task, &type));
     PetscCall(PetscStrncpy(c->tasktype, type, sizeof(c->tasktype)));
+    PetscCall(SATaskGetObservables(task, &ntask, &info));
+    PetscCheck(SA_OBS_COUNT + ntask <= 64, PETSC_COMM_SELF, PETSC_ERR_SUP, "Too many observables");
+    c->nobs = SA_OBS_COUNT + ntask;
+    for (PetscInt o = 0; o < c->nobs; o++) c->obs[o] = o < SA_OBS_COUNT ? &SAObservables[o] : &info[o - SA_OBS_COUNT];
     PetscCall(SATaskDestroy(&task));
   }
   PetscFunctionReturn(PETSC_SUCCESS);

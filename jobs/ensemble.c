@@ -581,7 +581,7 @@ PetscErrorCode SAEnsembleRun(SAEnsemble e)
   if (e->group == MPI_COMM_NULL) PetscCallMPI(MPI_Comm_split(e->world, (int) e->mygroup, e->wrank, &e->group));
   PetscCallMPI(MPI_Comm_rank(e->group, &e->grank));
   PetscCall(SAShardIndexDestroy(&e->idx));
-  PetscCall(SAShardScan(e->world, e->dir, M, c->nrec, SA_OBS_COUNT, &e->idx));
+  PetscCall(SAShardScan(e->world, e->dir, M, c->nrec, c->nobs, &e->idx));
   e->session = e->idx.maxsession + 1;
 
   /* the schedule: twins by id, then perturbed members by (onset, id) */
@@ -681,7 +681,7 @@ PetscErrorCode SAEnsembleWriteResults(SAEnsemble e)
 
   PetscFunctionBeginUser;
   PetscCall(SAShardIndexDestroy(&e->idx));
-  PetscCall(SAShardScan(e->world, e->dir, c->nmembers, c->nrec, SA_OBS_COUNT, &e->idx));
+  PetscCall(SAShardScan(e->world, e->dir, c->nmembers, c->nrec, c->nobs, &e->idx));
   PetscCall(SAResultsWrite(e->world, e->dir, c, &e->idx, e->history));
   if (!e->wrank && !e->keep) {
     for (PetscInt m = 0; m < c->nmembers; m++) {

@@ -63,8 +63,8 @@ PetscErrorCode SAResultsWrite(MPI_Comm comm, const char dir[], SACampaign c, con
 {
   PetscMPIInt rank, size;
   char        path[PETSC_MAX_PATH_LEN], tmp[PETSC_MAX_PATH_LEN], source[1024], *opts, *deck = NULL;
-  int         ncid, dmem, dstep, dcfg, dname, d2[2], vid[SA_NVARS], vobs[SA_OBS_COUNT];
-  PetscInt    M = c->nmembers, R = c->nrec, m0, m1, nb;
+  int         ncid, dmem, dstep, dcfg, dname, d2[2], vid[SA_NVARS], vobs[64];
+  PetscInt    M = c->nmembers, R = c->nrec, O = c->nobs, m0, m1, nb;
   size_t      start[2], count[2];
   int        *ibuf;
   double     *dbuf, *obs;
@@ -151,10 +151,9 @@ PetscErrorCode SAResultsWrite(MPI_Comm comm, const char dir[], SACampaign c, con
   }
   d2[0] = dmem;
   d2[1] = dstep;
-  for (PetscInt o = 0; o < SA_OBS_COUNT; o++)
-    PetscCall(SANCDefVar(ncid, SAObservables[o].name, NC_DOUBLE, 2, d2, SAObservables[o].long_name,
-                         SAObservables[o].units, &vobs[o]));
-  for (PetscInt o = 0; o < SA_OBS_COUNT; o++) PetscCall(SANCAttText(ncid, vobs[o], "coordinates", "step member"));
+  for (PetscInt o = 0; o < O; o++)
+    PetscCall(SANCDefVar(ncid, c->obs[o]->name, NC_DOUBLE, 2, d2, c->obs[o]->long_name, c->obs[o]->units, &vobs[o]));
+  for (PetscInt o = 0; o < O; o++) PetscCall(SANCAttText(ncid, vobs[o], "coordinates", "step member"));
 
   PetscCall(SANCAttText(ncid, NC_GLOBAL, "Conventions", SA_NC_CONVENTIONS));
   PetscCall(SANCAttText(ncid, NC_GLOBAL, "title", c->title));
@@ -190,7 +189,7 @@ PetscErrorCode SAResultsWrite(MPI_Comm comm, const char dir[], SACampaign c, con
   }
   SACallNC(nc_enddef, (ncid));
   for (PetscInt v = 0; v < V_AXIS0 + c->naxes; v++) SACallNC(nc_var_par_access, (ncid, vid[v], NC_COLLECTIVE));
-  for (PetscInt o = 0; o < SA_OBS_COUNT; o++) SACallNC(nc_var_par_access, (ncid, vobs[o], NC_COLLECTIVE));
+  for (PetscInt o = 0; o < O; o++) SACallNC(nc_var_par_access, (ncid, vobs[o], NC_COLLECTIVE));
 
   /* rank 0 writes the step and configuration variables, the others take part with empty counts */
   PetscCall(PetscMalloc1(PetscMax(R, c->nconfigs) + 1, &ibuf));
@@ -257,7 +256,7 @@ PetscErrorCode SAResultsWrite(MPI_Comm comm, const char dir[], SACampaign c, con
   SACallNC(nc_put_vara_text, (ncid, vid[V_PERT], start, count, cbuf));
 
   /* results from the shards */
-  PetscCall(PetscMalloc1(nb * R * SA_OBS_COUNT + 1, &obs));
+  PetscCall(PetscMalloc1(nb * R * O + 1, &obs));
   {
     int    *reason, *divstep;
     double *final;
@@ -271,7 +270,7 @@ PetscErrorCode SAResultsWrite(MPI_Comm comm, const char dir[], SACampaign c, con
       divstep[i] = r.diverged_step < 0 ? NC_FILL_INT : (int) r.diverged_step;
       final[i]   = r.final_performance;
       for (PetscInt k = 0; k < R; k++)
-        for (PetscInt o = 0; o < SA_OBS_COUNT; o++) obs[(o * nb + i) * R + k] = r.rec[k * SA_OBS_COUNT + o];
+        for (PetscInt o = 0; o < O; o++) obs[(o * nb + i) * R + k] = r.rec[k * O + o];
       PetscCall(SAMemberResultDestroy(&r));
     }
     SACallNC(nc_put_vara_int, (ncid, vid[V_REASON], start, count, reason));
@@ -280,8 +279,7 @@ PetscErrorCode SAResultsWrite(MPI_Comm comm, const char dir[], SACampaign c, con
     PetscCall(PetscFree3(reason, divstep, final));
   }
   count[1] = (size_t) R;
-  for (PetscInt o = 0; o < SA_OBS_COUNT; o++)
-    SACallNC(nc_put_vara_double, (ncid, vobs[o], start, count, obs + o * nb * R));
+  for (PetscInt o = 0; o < O; o++) SACallNC(nc_put_vara_double, (ncid, vobs[o], start, count, obs + o * nb * R));
   SACallNC(nc_close, (ncid));
   PetscCall(PetscFree(obs));
   PetscCall(PetscFree(ibuf));

@@ -17,7 +17,7 @@
 S*/
 typedef struct _p_SASolver *SASolver;
 
-/* the observables every workload records, in the order of the record rows */
+/* the observables every workload records, first in each record row; the task's own follow */
 typedef enum {
   SA_OBS_LOSS        = 0,
   SA_OBS_PERFORMANCE = 1,
@@ -28,16 +28,6 @@ typedef enum {
   SA_OBS_COUNT       = 6
 } SAObservable;
 
-/*S
-  SAObservableInfo - name, long_name and units of an observable (the netCDF variable)
-
-  Level: intermediate
-S*/
-typedef struct {
-  const char *name;      /* netCDF variable name */
-  const char *long_name; /* CF long_name */
-  const char *units;     /* CF units ("1" if dimensionless) */
-} SAObservableInfo;
 PETSC_EXTERN const SAObservableInfo SAObservables[];
 
 PETSC_EXTERN PetscErrorCode SASolverInitializePackage(void);
@@ -55,6 +45,7 @@ PETSC_EXTERN PetscErrorCode SASolverIsDone(SASolver, PetscBool *);
 PETSC_EXTERN PetscErrorCode SASolverGetStep(SASolver, PetscInt *);
 PETSC_EXTERN PetscErrorCode SASolverGetReason(SASolver, SAConvergedReason *, PetscInt *);
 PETSC_EXTERN PetscErrorCode SASolverGetRecords(SASolver, PetscInt *, PetscInt *, PetscReal **);
+PETSC_EXTERN PetscErrorCode SASolverGetObservable(SASolver, PetscInt, const SAObservableInfo **);
 PETSC_EXTERN PetscErrorCode SASolverGetFinalPerformance(SASolver, PetscReal *);
 PETSC_EXTERN PetscErrorCode SASolverGetTheta(SASolver, Vec *);
 PETSC_EXTERN PetscErrorCode SASolverSetState(SASolver, PetscInt, SAConvergedReason, PetscInt, const PetscReal[]);

@@ -29,6 +29,17 @@ typedef struct {
   PetscReal noise_scale; /* multiplier of the task's own stochasticity (1 = unperturbed) */
 } SABatch;
 
+/*S
+  SAObservableInfo - name, long_name and units of an observable (its netCDF variable)
+
+  Level: intermediate
+S*/
+typedef struct {
+  const char *name;      /* netCDF variable name */
+  const char *long_name; /* CF long_name */
+  const char *units;     /* CF units ("1" if dimensionless) */
+} SAObservableInfo;
+
 PETSC_EXTERN PetscFunctionList SATaskList;
 PETSC_EXTERN PetscClassId      SATASK_CLASSID;
 
@@ -48,6 +59,8 @@ PETSC_EXTERN PetscErrorCode SATaskInitialGuess(SATask, Vec);
 PETSC_EXTERN PetscErrorCode SATaskLossGradient(SATask, Vec, const SABatch *, PetscReal *, Vec);
 PETSC_EXTERN PetscErrorCode SATaskHessianMult(SATask, Vec, const SABatch *, Vec, Vec);
 PETSC_EXTERN PetscErrorCode SATaskEvaluate(SATask, Vec, PetscReal *, PetscReal *);
+PETSC_EXTERN PetscErrorCode SATaskGetObservables(SATask, PetscInt *, const SAObservableInfo **);
+PETSC_EXTERN PetscErrorCode SATaskComputeObservables(SATask, Vec, const SABatch *, PetscReal[]);
 PETSC_EXTERN PetscErrorCode SATaskView(SATask, PetscViewer);
 PETSC_EXTERN PetscErrorCode SATaskDestroy(SATask *);
 PETSC_EXTERN PetscErrorCode SATaskQuadraticGetEigenvalueRange(SATask, PetscReal *, PetscReal *);

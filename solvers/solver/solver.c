@@ -43,7 +43,8 @@ struct _p_SASolver {
   PetscReal         final_perf;    /* performance at the last step reached */
   SAConvergedReason reason;        /* iterating, completed or diverged */
   PetscInt          diverged_step; /* step at which training diverged, -1 if not */
-  PetscReal        *rec;           /* records, nrec x SA_OBS_COUNT, NC_FILL_DOUBLE where not reached */
+  PetscInt          nobs;          /* observables per record: SA_OBS_COUNT common + the task's */
+  PetscReal        *rec;           /* records, nrec x nobs, NC_FILL_DOUBLE where not reached */
   PetscBool         setupcalled;   /* SASolverSetUp() done */
 };
 
@@ -277,9 +278,16 @@ PetscErrorCode SASolverSetUp(SASolver s)
   PetscCall(SATaskInitialGuess(s->task, s->theta));
   PetscCall(SATaskEvaluate(s->task, s->theta, &s->loss0, &perf));
   PetscCall(SAOptimizerSetUp(s->opt, s->theta));
+  {
+    PetscInt                ntask;
+    const SAObservableInfo *info;
+
+    PetscCall(SATaskGetObservables(s->task, &ntask, &info));
+    s->nobs = SA_OBS_COUNT + ntask;
+  }
   s->nrec = s->nsteps / s->record_every + 1;
-  PetscCall(PetscMalloc1(s->nrec * SA_OBS_COUNT, &s->rec));
-  for (PetscInt i = 0; i < s->nrec * SA_OBS_COUNT; i++) s->rec[i] = NC_FILL_DOUBLE;
+  PetscCall(PetscMalloc1(s->nrec * s->nobs, &s->rec));
+  for (PetscInt i = 0; i < s->nrec * s->nobs; i++) s->rec[i] = NC_FILL_DOUBLE;
   s->step          = 0;
   s->reason        = SA_CONVERGED_ITERATING;
   s->diverged_step = -1;
@@ -325,10 +333,11 @@ PetscErrorCode SASolverStep(SASolver s)
   loss = lossbuf[0];
   if (t % s->record_every == 0) {
     row            = t / s->record_every;
-    r              = &s->rec[row * SA_OBS_COUNT];
+    r              = &s->rec[row * s->nobs];
     r[SA_OBS_LOSS] = loss;
     PetscCall(VecNorm(s->grad, NORM_2, &r[SA_OBS_GRAD_NORM]));
     PetscCall(VecNorm(s->theta, NORM_2, &r[SA_OBS_THETA_NORM]));
+    PetscCall(SATaskComputeObservables(s->task, s->theta, &batch, &r[SA_OBS_COUNT]));
   }
   if (PetscIsInfOrNanReal(loss) || loss > s->explode * (s->loss0 > 0 ? s->loss0 : 1.0)) {
     s->reason        = PetscIsInfOrNanReal(loss) ? SA_DIVERGED_NAN : SA_DIVERGED_LOSS_EXPLODED;
@@ -444,7 +453,7 @@ PetscErrorCode SASolverGetReason(SASolver s, SAConvergedReason *reason, PetscInt
 
   Output Parameters:
 + nrec - recorded steps
-. nobs - observables (`SA_OBS_COUNT`, in the order of `SAObservables`)
+. nobs - observables: the `SA_OBS_COUNT` of `SAObservables`, then the task's (`SASolverGetObservable()`)
 - rec  - the records (owned by the solver)
 
   Level: intermediate
@@ -456,8 +465,38 @@ PetscErrorCode SASolverGetRecords(SASolver s, PetscInt *nrec, PetscInt *nobs, Pe
   PetscFunctionBeginUser;
   PetscCall(SASolverSetUp(s));
   *nrec = s->nrec;
-  *nobs = SA_OBS_COUNT;
+  *nobs = s->nobs;
   *rec  = s->rec;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SASolverGetObservable - Describes observable i of the records
+
+  Not Collective
+
+  Input Parameters:
++ s - the solver (set up)
+- i - index in a record row, 0 <= i < nobs
+
+  Output Parameter:
+. info - name, long name and units
+
+  Level: intermediate
+
+.seealso: `SASolverGetRecords()`
+@*/
+PetscErrorCode SASolverGetObservable(SASolver s, PetscInt i, const SAObservableInfo **info)
+{
+  PetscInt                ntask;
+  const SAObservableInfo *tinfo;
+
+  PetscFunctionBeginUser;
+  PetscCall(SASolverSetUp(s));
+  PetscCheck(i >= 0 && i < s->nobs, s->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "Observable %" PetscInt_FMT " not in [0, %" PetscInt_FMT ")", i, s->nobs);
+  PetscCall(SATaskGetObservables(s->task, &ntask, &tinfo));
+  *info = i < SA_OBS_COUNT ? &SAObservables[i] : &tinfo[i - SA_OBS_COUNT];
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -517,7 +556,7 @@ PetscErrorCode SASolverGetTheta(SASolver s, Vec *theta)
 . step          - the step of the state
 . reason        - the reason stored with it
 . diverged_step - the diverged step stored with it
-- rec           - the records (nrec x SA_OBS_COUNT)
+- rec           - the records (nrec x nobs)
 
   Level: developer
 
@@ -534,7 +573,7 @@ PetscErrorCode SASolverSetState(SASolver s, PetscInt step, SAConvergedReason rea
   s->reason        = reason;
   s->diverged_step = diverged_step;
   if (reason < 0) s->final_perf = 0.0; /* a diverged run's performance, as in SASolverStep() */
-  PetscCall(PetscArraycpy(s->rec, rec, s->nrec * SA_OBS_COUNT));
+  PetscCall(PetscArraycpy(s->rec, rec, s->nrec * s->nobs));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

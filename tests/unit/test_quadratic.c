@@ -702,7 +702,7 @@ static PetscErrorCode CheckNoise(void)
 
 typedef struct {
   SAConvergedReason reason;
-  PetscInt          dstep, laststep, nrec;
+  PetscInt          dstep, laststep, nrec, nobs;
   PetscReal         perf, *rec; /* copy of the records (caller frees) */
 } RunResult;
 
@@ -741,10 +741,11 @@ static PetscErrorCode RunSolver(MPI_Comm comm, const char *const topts[], const 
   PetscCall(SASolverGetStep(s, &res->laststep));
   PetscCall(SASolverGetFinalPerformance(s, &res->perf));
   PetscCall(SASolverGetRecords(s, &res->nrec, &nobs, &rec));
-  PetscCheck(nobs == SA_OBS_COUNT && res->nrec == nsteps + 1, PETSC_COMM_SELF, PETSC_ERR_PLIB,
+  PetscCheck(nobs == SA_OBS_COUNT + 1 && res->nrec == nsteps + 1, PETSC_COMM_SELF, PETSC_ERR_PLIB,
              "records %" PetscInt_FMT " x %" PetscInt_FMT, res->nrec, nobs);
-  PetscCall(PetscMalloc1(res->nrec * SA_OBS_COUNT, &res->rec));
-  PetscCall(PetscArraycpy(res->rec, rec, res->nrec * SA_OBS_COUNT));
+  PetscCall(PetscMalloc1(res->nrec * nobs, &res->rec));
+  PetscCall(PetscArraycpy(res->rec, rec, res->nrec * nobs));
+  res->nobs = nobs;
   if (theta_out) {
     Vec th;
 
@@ -756,7 +757,7 @@ static PetscErrorCode RunSolver(MPI_Comm comm, const char *const topts[], const 
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-#define REC(r, t, o) ((r)->rec[(t) *SA_OBS_COUNT + (o)])
+#define REC(r, t, o) ((r)->rec[(t) * (r)->nobs + (o)])
 
 /* Gradient descent on A is theta_t - theta* = (I - lr A)^t (theta_0 - theta*): stable iff lr < 2/lambda_max.
    (a) 4 reflectors, lr = 1.9/lambda_max: SA_CONVERGED_MAX_STEPS after 300 steps (301 calls), diverged step
@@ -1249,7 +1250,7 @@ static PetscErrorCode CheckLayoutDeterminism(void)
   PetscCall(RunSolver(PETSC_COMM_SELF, topts, sgd, 1.0, nsteps, 1e10, &ts, &rs));
   PetscCheck(rw.reason == SA_CONVERGED_MAX_STEPS, PETSC_COMM_SELF, PETSC_ERR_PLIB, "run did not complete");
   for (PetscInt t = 0; t <= nsteps; t++)
-    for (PetscInt o = 0; o < SA_OBS_COUNT; o++) {
+    for (PetscInt o = 0; o < rw.nobs; o++) {
       PetscReal a = REC(&rw, t, o), b = REC(&rs, t, o);
 
       if (a == NC_FILL_DOUBLE || b == NC_FILL_DOUBLE) err = PetscMax(err, a == b ? 0.0 : 1.0);

@@ -2,26 +2,29 @@
 #include <stabaudit/satask.h>
 
 struct _SATaskOps {
-  PetscErrorCode (*setfromoptions)(SATask);                                       /* reads -task_<type>_* */
-  PetscErrorCode (*setup)(SATask);                                                /* builds the problem instance */
-  PetscErrorCode (*createparameters)(SATask, Vec *);                              /* theta with the group layout */
-  PetscErrorCode (*initialguess)(SATask, Vec);                                    /* theta_0 of the member */
-  PetscErrorCode (*lossgradient)(SATask, Vec, const SABatch *, PetscReal *, Vec); /* loss and gradient on a batch */
-  PetscErrorCode (*hessianmult)(SATask, Vec, const SABatch *, Vec, Vec);          /* exact Hessian-vector product */
-  PetscErrorCode (*evaluate)(SATask, Vec, PetscReal *, PetscReal *);              /* clean loss and performance */
+  PetscErrorCode (*setfromoptions)(SATask);                                        /* reads -task_<type>_* */
+  PetscErrorCode (*setup)(SATask);                                                 /* builds the problem instance */
+  PetscErrorCode (*createparameters)(SATask, Vec *);                               /* theta with the group layout */
+  PetscErrorCode (*initialguess)(SATask, Vec);                                     /* theta_0 of the member */
+  PetscErrorCode (*lossgradient)(SATask, Vec, const SABatch *, PetscReal *, Vec);  /* loss and gradient on a batch */
+  PetscErrorCode (*hessianmult)(SATask, Vec, const SABatch *, Vec, Vec);           /* exact Hessian-vector product */
+  PetscErrorCode (*evaluate)(SATask, Vec, PetscReal *, PetscReal *);               /* clean loss and performance */
+  PetscErrorCode (*computeobservables)(SATask, Vec, const SABatch *, PetscReal[]); /* the workload's own observables */
   PetscErrorCode (*view)(SATask, PetscViewer);
   PetscErrorCode (*destroy)(SATask);
 };
 
 struct _p_SATask {
-  MPI_Comm          comm;          /* the member's group communicator */
-  char              type_name[64]; /* registered type */
-  struct _SATaskOps ops;           /* the implementation */
-  PetscInt64        campaign_seed; /* key of the task stream (problem instance) */
-  PetscInt64        member_seed;   /* key of the init and batch streams */
-  PetscReal         noise;         /* level of the task's stochasticity (controlled-stochasticity axis) */
-  PetscBool         setupcalled;   /* SATaskSetUp() done */
-  void             *data;          /* implementation context */
+  MPI_Comm                comm;          /* the member's group communicator */
+  char                    type_name[64]; /* registered type */
+  struct _SATaskOps       ops;           /* the implementation */
+  PetscInt64              campaign_seed; /* key of the task stream (problem instance) */
+  PetscInt64              member_seed;   /* key of the init and batch streams */
+  PetscReal               noise;         /* level of the task's stochasticity (controlled-stochasticity axis) */
+  PetscBool               setupcalled;   /* SATaskSetUp() done */
+  PetscInt                nobs;          /* number of workload observables (set by the type) */
+  const SAObservableInfo *obs;           /* their descriptions (static storage of the type) */
+  void                   *data;          /* implementation context */
 };
 
 PETSC_INTERN PetscLogEvent  SATASK_LossGradient, SATASK_HessianMult, SATASK_Evaluate;

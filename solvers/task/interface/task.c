@@ -125,6 +125,8 @@ PetscErrorCode SATaskSetType(SATask task, SATaskType type)
   PetscCheck(create, task->comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "Unknown SATask type: %s", type);
   if (task->ops.destroy) PetscCall((*task->ops.destroy)(task));
   PetscCall(PetscMemzero(&task->ops, sizeof(task->ops)));
+  task->nobs = 0;
+  task->obs  = NULL;
   PetscCall(PetscStrncpy(task->type_name, type, sizeof(task->type_name)));
   task->setupcalled = PETSC_FALSE;
   PetscCall((*create)(task));
@@ -407,6 +409,54 @@ PetscErrorCode SATaskEvaluate(SATask task, Vec theta, PetscReal *loss, PetscReal
   PetscCall(PetscLogEventBegin(SATASK_Evaluate, 0, 0, 0, 0));
   PetscCall((*task->ops.evaluate)(task, theta, loss, perf));
   PetscCall(PetscLogEventEnd(SATASK_Evaluate, 0, 0, 0, 0));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SATaskGetObservables - The workload's own observables (recorded after the common ones)
+
+  Not Collective
+
+  Input Parameter:
+. task - the task (type set)
+
+  Output Parameters:
++ n    - their number
+- info - their names, long names and units (static storage)
+
+  Level: intermediate
+
+.seealso: `SATaskComputeObservables()`, `SAObservables`
+@*/
+PetscErrorCode SATaskGetObservables(SATask task, PetscInt *n, const SAObservableInfo **info)
+{
+  PetscFunctionBeginUser;
+  *n    = task->nobs;
+  *info = task->obs;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SATaskComputeObservables - Computes the workload's own observables at theta on a batch
+
+  Collective
+
+  Input Parameters:
++ task  - the task
+. theta - the parameters
+- batch - the step's batch
+
+  Output Parameter:
+. vals - the values, in the order of `SATaskGetObservables()`
+
+  Level: intermediate
+
+.seealso: `SATaskGetObservables()`
+@*/
+PetscErrorCode SATaskComputeObservables(SATask task, Vec theta, const SABatch *batch, PetscReal vals[])
+{
+  PetscFunctionBeginUser;
+  if (task->nobs) PetscCall((*task->ops.computeobservables)(task, theta, batch, vals));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

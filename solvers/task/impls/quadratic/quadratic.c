@@ -12,6 +12,7 @@
     z ~ N(0, I) from the member's init stream.
   - gradient A (theta - theta*) + noise * noise_scale * xi_t, xi_t ~ N(0, I) from the member's batch
     stream addressed by (step, coordinate): stochastic gradient descent with known noise.
+  - observable distance_to_minimum = ||theta - theta*||.
   - Hessian-vector product A v (exact); performance exp(-loss / loss(theta_0)) in [0, 1]
     (exp(-loss) when init_distance = 0 puts theta_0 at the minimiser).
   Gradient descent with lr > 2 / lambda_max diverges (|1 - lr lambda_max| > 1): the test oracle for
@@ -38,6 +39,9 @@ typedef struct {
 } SATask_Quadratic;
 
 static const char *const SAQuadSpectra[] = {"log", "linear", "file"};
+
+static const SAObservableInfo SAQuadObservables[] = {
+  {"distance_to_minimum", "2-norm of theta - theta* (distance to the minimiser)", "1"}};
 
 static PetscErrorCode SATaskReadSpectrum_Quadratic(SATask task)
 {
@@ -251,6 +255,16 @@ static PetscErrorCode SATaskEvaluate_Quadratic(SATask task, Vec theta, PetscReal
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+static PetscErrorCode SATaskComputeObservables_Quadratic(SATask task, Vec theta, const SABatch *batch, PetscReal vals[])
+{
+  SATask_Quadratic *q = (SATask_Quadratic *) task->data;
+
+  PetscFunctionBeginUser;
+  PetscCall(VecWAXPY(q->w1, -1.0, q->star, theta));
+  PetscCall(VecNorm(q->w1, NORM_2, &vals[0]));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscErrorCode SATaskView_Quadratic(SATask task, PetscViewer viewer)
 {
   SATask_Quadratic *q = (SATask_Quadratic *) task->data;
@@ -308,20 +322,23 @@ PetscErrorCode SATaskCreate_Quadratic(SATask task)
 
   PetscFunctionBeginUser;
   PetscCall(PetscNew(&q));
-  q->n                       = 100;
-  q->lmin                    = 0.01;
-  q->lmax                    = 1.0;
-  q->k                       = 4;
-  q->init_distance           = 1.0;
-  task->data                 = q;
-  task->ops.setfromoptions   = SATaskSetFromOptions_Quadratic;
-  task->ops.setup            = SATaskSetUp_Quadratic;
-  task->ops.createparameters = SATaskCreateParameters_Quadratic;
-  task->ops.initialguess     = SATaskInitialGuess_Quadratic;
-  task->ops.lossgradient     = SATaskLossGradient_Quadratic;
-  task->ops.hessianmult      = SATaskHessianMult_Quadratic;
-  task->ops.evaluate         = SATaskEvaluate_Quadratic;
-  task->ops.view             = SATaskView_Quadratic;
-  task->ops.destroy          = SATaskDestroy_Quadratic;
+  q->n                         = 100;
+  q->lmin                      = 0.01;
+  q->lmax                      = 1.0;
+  q->k                         = 4;
+  q->init_distance             = 1.0;
+  task->data                   = q;
+  task->ops.setfromoptions     = SATaskSetFromOptions_Quadratic;
+  task->ops.setup              = SATaskSetUp_Quadratic;
+  task->ops.createparameters   = SATaskCreateParameters_Quadratic;
+  task->ops.initialguess       = SATaskInitialGuess_Quadratic;
+  task->ops.lossgradient       = SATaskLossGradient_Quadratic;
+  task->ops.hessianmult        = SATaskHessianMult_Quadratic;
+  task->ops.evaluate           = SATaskEvaluate_Quadratic;
+  task->ops.computeobservables = SATaskComputeObservables_Quadratic;
+  task->ops.view               = SATaskView_Quadratic;
+  task->nobs                   = 1;
+  task->obs                    = SAQuadObservables;
+  task->ops.destroy            = SATaskDestroy_Quadratic;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
