@@ -487,7 +487,7 @@ static PetscErrorCode SAEnsembleRunMember(SAEnsemble e, PetscInt m)
 
     PetscCall(PetscSNPrintf(path, sizeof(path), "%s/checkpoints/b%06" PetscInt_FMT "_s%08" PetscInt_FMT ".h5", e->dir,
                             mb->twin, onset));
-    while (wait) { /* the twin writes the branch point or finishes; the leader decides for the group */
+    while (wait == 1) { /* the twin writes the branch point or finishes; the leader decides for the group */
       if (!e->grank) {
         if (access(path, R_OK) == 0) wait = 0;
         else {
