@@ -497,6 +497,45 @@ static PetscErrorCode SADeckSplit(char buf[], PetscInt max, char *items[], Petsc
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* reads a list of integers (iv) or reals (rv), checks each against [lo, hi] and records it */
+static PetscErrorCode SADeckGetNumberList(const char sec[], const char key[], PetscBool isint, PetscReal lo,
+                                          PetscReal hi, PetscInt *n, PetscReal rv[], PetscInt iv[], PetscBool *set)
+{
+  char      buf[SA_DECK_VALUE_LEN], copy[SA_DECK_VALUE_LEN], res[SA_DECK_VALUE_LEN] = "[", *items[256];
+  PetscBool flg;
+  PetscInt  m = 0;
+
+  PetscFunctionBeginUser;
+  PetscCall(SADeckRaw(sec, key, buf, sizeof(buf), &flg));
+  if (flg) {
+    PetscCall(PetscStrncpy(copy, buf, sizeof(copy)));
+    PetscCall(SADeckSplit(copy, 256, items, &m, sec, key));
+    for (PetscInt i = 0; i < m; i++) {
+      PetscBool ok = isint ? SADeckParseInt(items[i], &iv[i]) : SADeckParseReal(items[i], &rv[i]);
+      PetscReal x  = isint ? (PetscReal) iv[i] : rv[i];
+
+      if (!ok || !(x >= lo && x <= hi)) {
+        if (isint)
+          SADeckBad(sec, key, buf, "a list of integers in [%" PetscInt_FMT ", %" PetscInt_FMT "]", (PetscInt) lo,
+                    (PetscInt) hi);
+        else SADeckBad(sec, key, buf, "a list of real numbers in [%g, %g]", (double) lo, (double) hi);
+      }
+    }
+    *n = m;
+  }
+  for (PetscInt i = 0; i < *n; i++) {
+    char item[64];
+
+    if (isint) PetscCall(PetscSNPrintf(item, sizeof(item), "%s%" PetscInt_FMT, i ? ", " : "", iv[i]));
+    else PetscCall(PetscSNPrintf(item, sizeof(item), "%s%.17g", i ? ", " : "", (double) rv[i]));
+    PetscCall(PetscStrlcat(res, item, sizeof(res)));
+  }
+  PetscCall(PetscStrlcat(res, "]", sizeof(res)));
+  PetscCall(SADeckRecord(sec, key, res));
+  if (set) *set = flg;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /*@C
   SADeckGetRealArray - Reads a list of reals (YAML [a, b, c]), checks each and records it
 
@@ -521,29 +560,8 @@ static PetscErrorCode SADeckSplit(char buf[], PetscInt max, char *items[], Petsc
 PetscErrorCode SADeckGetRealArray(const char sec[], const char key[], PetscReal lo, PetscReal hi, PetscInt *n,
                                   PetscReal v[], PetscBool *set)
 {
-  char      buf[SA_DECK_VALUE_LEN], copy[SA_DECK_VALUE_LEN], res[SA_DECK_VALUE_LEN] = "[", *items[256];
-  PetscBool flg;
-  PetscInt  m = 0, max = 256;
-
   PetscFunctionBeginUser;
-  PetscCall(SADeckRaw(sec, key, buf, sizeof(buf), &flg));
-  if (flg) {
-    PetscCall(PetscStrncpy(copy, buf, sizeof(copy)));
-    PetscCall(SADeckSplit(copy, max, items, &m, sec, key));
-    for (PetscInt i = 0; i < m; i++)
-      if (!SADeckParseReal(items[i], &v[i]) || !(v[i] >= lo && v[i] <= hi))
-        SADeckBad(sec, key, buf, "a list of real numbers in [%g, %g]", (double) lo, (double) hi);
-    *n = m;
-  }
-  for (PetscInt i = 0; i < *n; i++) {
-    char item[64];
-
-    PetscCall(PetscSNPrintf(item, sizeof(item), "%s%.17g", i ? ", " : "", (double) v[i]));
-    PetscCall(PetscStrlcat(res, item, sizeof(res)));
-  }
-  PetscCall(PetscStrlcat(res, "]", sizeof(res)));
-  PetscCall(SADeckRecord(sec, key, res));
-  if (set) *set = flg;
+  PetscCall(SADeckGetNumberList(sec, key, PETSC_FALSE, lo, hi, n, v, NULL, set));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -571,29 +589,8 @@ PetscErrorCode SADeckGetRealArray(const char sec[], const char key[], PetscReal 
 PetscErrorCode SADeckGetIntArray(const char sec[], const char key[], PetscInt lo, PetscInt hi, PetscInt *n,
                                  PetscInt v[], PetscBool *set)
 {
-  char      buf[SA_DECK_VALUE_LEN], copy[SA_DECK_VALUE_LEN], res[SA_DECK_VALUE_LEN] = "[", *items[256];
-  PetscBool flg;
-  PetscInt  m = 0, max = 256;
-
   PetscFunctionBeginUser;
-  PetscCall(SADeckRaw(sec, key, buf, sizeof(buf), &flg));
-  if (flg) {
-    PetscCall(PetscStrncpy(copy, buf, sizeof(copy)));
-    PetscCall(SADeckSplit(copy, max, items, &m, sec, key));
-    for (PetscInt i = 0; i < m; i++)
-      if (!SADeckParseInt(items[i], &v[i]) || v[i] < lo || v[i] > hi)
-        SADeckBad(sec, key, buf, "a list of integers in [%" PetscInt_FMT ", %" PetscInt_FMT "]", lo, hi);
-    *n = m;
-  }
-  for (PetscInt i = 0; i < *n; i++) {
-    char item[64];
-
-    PetscCall(PetscSNPrintf(item, sizeof(item), "%s%" PetscInt_FMT, i ? ", " : "", v[i]));
-    PetscCall(PetscStrlcat(res, item, sizeof(res)));
-  }
-  PetscCall(PetscStrlcat(res, "]", sizeof(res)));
-  PetscCall(SADeckRecord(sec, key, res));
-  if (set) *set = flg;
+  PetscCall(SADeckGetNumberList(sec, key, PETSC_TRUE, (PetscReal) lo, (PetscReal) hi, n, NULL, v, set));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
