@@ -21,6 +21,7 @@
 #include <stabaudit/saensemble.h>
 #include <stabaudit/sadeck.h>
 #include <sys/stat.h>
+#include <dirent.h>
 #include <sys/types.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -664,7 +665,8 @@ PetscErrorCode SAEnsembleRun(SAEnsemble e)
 
 /*@C
   SAEnsembleWriteResults - Writes DIR/results.nc (parallel netCDF-4) from all shards, then removes
-  the branch checkpoints unless -campaign_keep_checkpoints
+  the checkpoints: in-flight ones, torn temporaries, and the twins' branch points unless
+  -campaign_keep_checkpoints
 
   Collective
 
@@ -683,14 +685,23 @@ PetscErrorCode SAEnsembleWriteResults(SAEnsemble e)
   PetscCall(SAShardIndexDestroy(&e->idx));
   PetscCall(SAShardScan(e->world, e->dir, c->nmembers, c->nrec, c->nobs, &e->idx));
   PetscCall(SAResultsWrite(e->world, e->dir, c, &e->idx, e->history));
-  if (!e->wrank && !e->keep) {
-    for (PetscInt m = 0; m < c->nmembers; m++) {
-      if (c->members[m].pert < 0) continue;
-      char path[PETSC_MAX_PATH_LEN];
-      PetscCall(PetscSNPrintf(path, sizeof(path), "%s/checkpoints/b%06" PetscInt_FMT "_s%08" PetscInt_FMT ".h5", e->dir,
-                              c->members[m].twin, c->pertonset[c->members[m].pert]));
+  if (!e->wrank) { /* every member is finished: drop in-flight checkpoints, torn temporaries and (unless kept) branch
+                      points */
+    char           cdir[PETSC_MAX_PATH_LEN], path[2 * PETSC_MAX_PATH_LEN];
+    DIR           *d;
+    struct dirent *de;
+
+    PetscCall(PetscSNPrintf(cdir, sizeof(cdir), "%s/checkpoints", e->dir));
+    d = opendir(cdir);
+    while (d && (de = readdir(d))) {
+      size_t l = strlen(de->d_name);
+
+      if (de->d_name[0] == '.') continue;
+      if (de->d_name[0] == 'b' && e->keep && l > 3 && !strcmp(de->d_name + l - 3, ".h5")) continue;
+      PetscCall(PetscSNPrintf(path, sizeof(path), "%s/%s", cdir, de->d_name));
       (void) unlink(path);
     }
+    if (d) closedir(d);
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }

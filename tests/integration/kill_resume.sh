@@ -49,4 +49,6 @@ echo "resume: $before finished earlier, $ran run now"
 [ "$before" -ge 1 ] || fail "nothing was kept from the killed runs"
 [ $((before + ran)) -eq "$total" ] || fail "finished members recomputed or lost: $before + $ran != $total"
 "$NCCOMPARE" ref/results.nc k/results.nc
+[ -z "$(ls k/checkpoints)" ] || fail "checkpoints left after completion: $(ls k/checkpoints)"
+[ ! -e k/results.nc.tmp ] || fail "results.nc.tmp left behind"
 echo "kill_resume: OK"
