@@ -179,8 +179,13 @@ PetscErrorCode SAPerturbGetType(SAPerturb p, SAPerturbType *type)
 @*/
 PetscErrorCode SAPerturbSetOptionsPrefix(SAPerturb p, const char prefix[])
 {
+  size_t n;
+
   PetscFunctionBeginUser;
   PetscCall(PetscStrncpy(p->prefix, prefix, sizeof(p->prefix)));
+  PetscCall(PetscStrncpy(p->name, prefix, sizeof(p->name)));
+  n = strlen(p->name);
+  if (n && p->name[n - 1] == '_') p->name[n - 1] = 0;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -193,7 +198,7 @@ PetscErrorCode SAPerturbSetOptionsPrefix(SAPerturb p, const char prefix[])
 . p - the perturbation
 
   Output Parameter:
-. name - the name (static storage of p)
+. name - the name (owned by p)
 
   Level: beginner
 
@@ -201,14 +206,8 @@ PetscErrorCode SAPerturbSetOptionsPrefix(SAPerturb p, const char prefix[])
 @*/
 PetscErrorCode SAPerturbGetName(SAPerturb p, const char **name)
 {
-  static char buf[64];
-  size_t      n;
-
   PetscFunctionBeginUser;
-  PetscCall(PetscStrncpy(buf, p->prefix, sizeof(buf)));
-  n = strlen(buf);
-  if (n && buf[n - 1] == '_') buf[n - 1] = 0;
-  *name = buf;
+  *name = p->name;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -17,6 +17,7 @@ struct _SAPerturbOps {
 struct _p_SAPerturb {
   MPI_Comm             comm;          /* the member's group communicator */
   char                 prefix[64];    /* options prefix = the block name + "_", e.g. "early_spike_" */
+  char                 name[64];      /* the block name (the prefix without its trailing "_") */
   char                 type_name[64]; /* the kind */
   struct _SAPerturbOps ops;           /* the implementation */
   SADimension          dimension;     /* set by the kind */
