@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <errno.h>
 #include <string.h>
+#include <stdio.h>
 
 extern const char sa_git_sha[];
 extern const char sa_version[];
@@ -178,6 +179,36 @@ PetscErrorCode SAGetProvenance(char buf[], size_t len)
                           SLEPC_VERSION_MAJOR, SLEPC_VERSION_MINOR, SLEPC_VERSION_SUBMINOR, ncshort, H5_VERS_MAJOR,
                           H5_VERS_MINOR, H5_VERS_RELEASE, mpiver));
   PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static herr_t SAH5ErrorWalk(unsigned n, const H5E_error2_t *err, void *ctx)
+{
+  char *buf = (char *) ctx;
+
+  if (n == 0)
+    snprintf(buf, 512, "%s: %s", err->func_name ? err->func_name : "?", err->desc ? err->desc : "no description");
+  return 0;
+}
+
+/*@C
+  SAH5ErrorMessage - The innermost message of HDF5's current error stack (for `SACallH5()`)
+
+  Not Collective
+
+  Notes:
+  Returns static storage, overwritten by the next call; "no HDF5 error recorded" if the stack is empty.
+
+  Level: developer
+
+.seealso: `SACallH5()`, `SACallH5Return()`
+@*/
+const char *SAH5ErrorMessage(void)
+{
+  static char buf[512];
+
+  snprintf(buf, sizeof(buf), "no HDF5 error recorded");
+  (void) H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, SAH5ErrorWalk, buf);
+  return buf;
 }
 
 /*@C

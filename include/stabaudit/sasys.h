@@ -21,6 +21,8 @@ typedef void (*SAMatOpFn)(void); /* MatShellSetOperation() cast target up to 3.2
 typedef PetscErrorCodeFn *SAMatOpFn; /* 3.24 changed it (doc/changes/324.md) */
 #endif
 
+PETSC_EXTERN const char *SAH5ErrorMessage(void);
+
 /*MC
   SACallNC - Calls a netCDF function and turns a failure into a PETSc error carrying nc_strerror()
 
@@ -51,14 +53,14 @@ M*/
 
 .seealso: `SACallNC()`, `SACallH5Return()`
 M*/
-#define SACallH5(func, args)                                                                             \
-  do {                                                                                                   \
-    herr_t sa_h5_status_;                                                                                \
-    PetscStackPushExternal(#func);                                                                       \
-    sa_h5_status_ = func args;                                                                           \
-    PetscStackPop;                                                                                       \
-    PetscCheck(sa_h5_status_ >= 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "%s() failed (HDF5 %d.%d.%d)", #func, \
-               H5_VERS_MAJOR, H5_VERS_MINOR, H5_VERS_RELEASE);                                           \
+#define SACallH5(func, args)                                                                                 \
+  do {                                                                                                       \
+    herr_t sa_h5_status_;                                                                                    \
+    PetscStackPushExternal(#func);                                                                           \
+    sa_h5_status_ = func args;                                                                               \
+    PetscStackPop;                                                                                           \
+    PetscCheck(sa_h5_status_ >= 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "%s() failed: %s (HDF5 %d.%d.%d)", #func, \
+               SAH5ErrorMessage(), H5_VERS_MAJOR, H5_VERS_MINOR, H5_VERS_RELEASE);                           \
   } while (0)
 
 /*MC
@@ -68,13 +70,13 @@ M*/
 
 .seealso: `SACallNC()`, `SACallH5()`
 M*/
-#define SACallH5Return(id, func, args)                                                                         \
-  do {                                                                                                         \
-    PetscStackPushExternal(#func);                                                                             \
-    (id) = func args;                                                                                          \
-    PetscStackPop;                                                                                             \
-    PetscCheck((id) >= 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "%s() failed (HDF5 %d.%d.%d)", #func, H5_VERS_MAJOR, \
-               H5_VERS_MINOR, H5_VERS_RELEASE);                                                                \
+#define SACallH5Return(id, func, args)                                                              \
+  do {                                                                                              \
+    PetscStackPushExternal(#func);                                                                  \
+    (id) = func args;                                                                               \
+    PetscStackPop;                                                                                  \
+    PetscCheck((id) >= 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "%s() failed: %s (HDF5 %d.%d.%d)", #func, \
+               SAH5ErrorMessage(), H5_VERS_MAJOR, H5_VERS_MINOR, H5_VERS_RELEASE);                  \
   } while (0)
 
 /* Outcome of a training run: numerical failure is data, not an error (STYLE.md B.1) */

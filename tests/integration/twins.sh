@@ -13,6 +13,11 @@ if grep -q "(from" scratch.log; then fail "-campaign_branch false still branched
 "$NCTWINS" scratch/results.nc
 "$NCCOMPARE" branch/results.nc scratch/results.nc
 [ -z "$(ls branch/checkpoints)" ] || fail "checkpoints left after completion: $(ls branch/checkpoints)"
+# a complete directory rebuilds results.nc from its shards, training nothing
+rm branch/results.nc
+sa 1 run "$deck" -o branch > rebuild.log
+grep -q "24 finished earlier, 0 to run" rebuild.log || fail "rebuild: $(head -1 rebuild.log)"
+"$NCCOMPARE" branch/results.nc scratch/results.nc
 sa 2 run "$deck" -o keep -campaign_keep_checkpoints > keep.log
 ls keep/checkpoints/b000000_s00000030.h5 > /dev/null || fail "-campaign_keep_checkpoints did not keep the branch points"
 [ -z "$(ls keep/checkpoints | grep -v '^b.*\.h5$')" ] || fail "in-flight checkpoints left: $(ls keep/checkpoints)"

@@ -1,0 +1,141 @@
+/*
+  test_sys.c - the package layer: netCDF/HDF5 call wrappers turn library failures into PETSc
+  errors carrying the library's message, provenance names every library version, converged
+  reasons have names, atomic file writes leave no temporary behind.
+*/
+#include <stabaudit/sasys.h>
+#include <slepcsys.h>
+#include <CUnit/Basic.h>
+#include <string.h>
+#include <stdio.h>
+#include <unistd.h>
+
+static PetscErrorCode OpenMissingNC(void)
+{
+  int ncid;
+
+  PetscFunctionBeginUser;
+  SACallNC(nc_open, ("/nonexistent/dir/file.nc", NC_NOWRITE, &ncid));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode OpenMissingH5(void)
+{
+  hid_t f;
+
+  PetscFunctionBeginUser;
+  SACallH5Return(f, H5Fopen, ("/nonexistent/dir/file.h5", H5F_ACC_RDONLY, H5P_DEFAULT));
+  SACallH5(H5Fclose, (f));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* a library failure must surface as PETSC_ERR_LIB with the function, the library message and version */
+static PetscErrorCode CheckWrapper(PetscErrorCode (*f)(void), const char fn[], const char lib[], const char libmsg[])
+{
+  PetscErrorCode ierr;
+  const char    *text;
+  char          *msg = NULL;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = (*f)();
+  PetscCall(PetscPopErrorHandler());
+  PetscCheck(ierr == PETSC_ERR_LIB, PETSC_COMM_SELF, PETSC_ERR_PLIB, "%s: expected PETSC_ERR_LIB, got %d", fn,
+             (int) ierr);
+  PetscCall(PetscErrorMessage(ierr, &text, &msg));
+  PetscCheck(msg && strstr(msg, fn) && strstr(msg, lib) && strstr(msg, libmsg), PETSC_COMM_SELF, PETSC_ERR_PLIB,
+             "%s: message '%s' lacks the function, '%s' or '%s'", fn, msg ? msg : "", lib, libmsg);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode CheckWrappers(void)
+{
+  PetscFunctionBeginUser;
+  PetscCall(CheckWrapper(OpenMissingNC, "nc_open", "netCDF 4", "No such file"));
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* HDF5 would print its stack; the message is checked instead */
+  PetscCall(CheckWrapper(OpenMissingH5, "H5Fopen", "HDF5 1.", "unable to open file"));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode CheckProvenance(void)
+{
+  char        buf[1024], ver[256];
+  const char *sha, *want[] = {"stabaudit", "PETSc 3.", "SLEPc 3.", "netCDF 4.", "HDF5 1.", "MPI"};
+
+  PetscFunctionBeginUser;
+  PetscCall(SAGetProvenance(buf, sizeof(buf)));
+  for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+    PetscCheck(strstr(buf, want[i]), PETSC_COMM_SELF, PETSC_ERR_PLIB, "provenance '%s' lacks '%s'", buf, want[i]);
+  PetscCall(SAGetGitSha(&sha));
+  PetscCall(SAGetVersion(ver, sizeof(ver)));
+  PetscCheck(strstr(buf, sha) && strstr(ver, sha), PETSC_COMM_SELF, PETSC_ERR_PLIB, "the git sha %s is missing", sha);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode CheckReasons(void)
+{
+  const char *s;
+
+  PetscFunctionBeginUser;
+  PetscCall(SAConvergedReasonToString(SA_CONVERGED_MAX_STEPS, &s));
+  PetscCheck(!strcmp(s, "completed"), PETSC_COMM_SELF, PETSC_ERR_PLIB, "%s", s);
+  PetscCall(SAConvergedReasonToString(SA_DIVERGED_NAN, &s));
+  PetscCheck(!strcmp(s, "diverged_nan"), PETSC_COMM_SELF, PETSC_ERR_PLIB, "%s", s);
+  PetscCall(SAConvergedReasonToString(SA_DIVERGED_LOSS_EXPLODED, &s));
+  PetscCheck(!strcmp(s, "diverged_loss_exploded"), PETSC_COMM_SELF, PETSC_ERR_PLIB, "%s", s);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode CheckAtomicWrite(void)
+{
+  char        dir[] = "/tmp/sa_test_sys_XXXXXX", path[256], tmp[300], back[64] = "";
+  const char *text = "first";
+  FILE       *fp;
+
+  PetscFunctionBeginUser;
+  PetscCheck(mkdtemp(dir), PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "mkdtemp");
+  PetscCall(PetscSNPrintf(path, sizeof(path), "%s/f.txt", dir));
+  PetscCall(PetscSNPrintf(tmp, sizeof(tmp), "%s.tmp", path));
+  PetscCall(SAFileWriteAtomic(path, text, strlen(text)));
+  PetscCall(SAFileWriteAtomic(path, "second", 6));
+  fp = fopen(path, "r");
+  PetscCheck(fp && fgets(back, sizeof(back), fp), PETSC_COMM_SELF, PETSC_ERR_FILE_READ, "cannot read back %s", path);
+  fclose(fp);
+  PetscCheck(!strcmp(back, "second"), PETSC_COMM_SELF, PETSC_ERR_PLIB, "read back '%s'", back);
+  PetscCheck(access(tmp, F_OK) != 0, PETSC_COMM_SELF, PETSC_ERR_PLIB, "%s left behind", tmp);
+  unlink(path);
+  rmdir(dir);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static void test_wrappers(void) { CU_ASSERT_EQUAL(CheckWrappers(), PETSC_SUCCESS); }
+static void test_provenance(void) { CU_ASSERT_EQUAL(CheckProvenance(), PETSC_SUCCESS); }
+static void test_reasons(void) { CU_ASSERT_EQUAL(CheckReasons(), PETSC_SUCCESS); }
+static void test_atomic(void) { CU_ASSERT_EQUAL(CheckAtomicWrite(), PETSC_SUCCESS); }
+
+int main(int argc, char **argv)
+{
+  PetscMPIInt rank;
+  int         nfail, nfail_all;
+  CU_pSuite   s;
+
+  PetscCall(SlepcInitialize(&argc, &argv, NULL, NULL));
+  PetscCall(SAInitialize());
+  PetscCallMPI(MPI_Comm_rank(PETSC_COMM_WORLD, &rank));
+  if (CU_initialize_registry() != CUE_SUCCESS) return EXIT_FAILURE;
+  s = CU_add_suite("sys", NULL, NULL);
+  CU_add_test(s, "netCDF and HDF5 failures become PETSc errors with the library message", test_wrappers);
+  CU_add_test(s, "provenance names every library", test_provenance);
+  CU_add_test(s, "converged reasons have names", test_reasons);
+  CU_add_test(s, "atomic file writes", test_atomic);
+  if (!rank) {
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+  } else CU_run_all_tests();
+  nfail = (int) CU_get_number_of_failures();
+  CU_cleanup_registry();
+  PetscCallMPI(MPI_Allreduce(&nfail, &nfail_all, 1, MPI_INT, MPI_SUM, PETSC_COMM_WORLD));
+  PetscCall(SAFinalize());
+  PetscCall(SlepcFinalize());
+  return nfail_all ? EXIT_FAILURE : EXIT_SUCCESS;
+}
