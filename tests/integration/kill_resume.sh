@@ -48,6 +48,12 @@ ran=$(grep -c '^\[' k3.log || true)
 echo "resume: $before finished earlier, $ran run now"
 [ "$before" -ge 1 ] || fail "nothing was kept from the killed runs"
 [ $((before + ran)) -eq "$total" ] || fail "finished members recomputed or lost: $before + $ran != $total"
+# the member in flight at the first kill continued from its checkpoint, not from step 0
+# (unless it finished in the few milliseconds between looking and killing)
+if ! grep -qE "^\[.*\] member +$inflight group" k1.log; then
+  line=$(cat k2.log k3.log | grep -E "^\[.*\] member +$inflight group" | head -1)
+  echo "$line" | grep -qE "\(from [1-9][0-9]*\)" || fail "member $inflight did not resume from its checkpoint: $line"
+fi
 "$NCCOMPARE" ref/results.nc k/results.nc
 [ -z "$(ls k/checkpoints)" ] || fail "checkpoints left after completion: $(ls k/checkpoints)"
 [ ! -e k/results.nc.tmp ] || fail "results.nc.tmp left behind"
