@@ -25,7 +25,8 @@ typedef enum {
   SA_OBS_UPDATE_NORM = 3,
   SA_OBS_THETA_NORM  = 4,
   SA_OBS_LR          = 5,
-  SA_OBS_COUNT       = 6
+  SA_OBS_EVAL_LOSS   = 6,
+  SA_OBS_COUNT       = 7
 } SAObservable;
 
 PETSC_EXTERN const SAObservableInfo SAObservables[];

@@ -17,6 +17,7 @@ S*/
 typedef struct _p_SATask *SATask;
 typedef const char       *SATaskType;
 #define SATASKQUADRATIC "quadratic"
+#define SATASKCLASSIFY  "classify"
 
 /*S
   SABatch - the frozen description of the data a step sees; with the member's streams it fully

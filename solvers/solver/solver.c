@@ -24,6 +24,7 @@ const SAObservableInfo SAObservables[] = {
   {"update_norm", "2-norm of the parameter update of the step", "1"},
   {"theta_norm", "2-norm of all trainable parameters", "1"},
   {"lr", "learning rate in force at the step", "1"},
+  {"eval_loss", "loss on the evaluation data (test set; the noise-free loss for analytic tasks)", "1"},
 };
 
 struct _p_SASolver {
@@ -352,6 +353,7 @@ PetscErrorCode SASolverStep(SASolver s)
 
       PetscCall(SATaskEvaluate(s->task, s->theta, &l, &perf));
       r[SA_OBS_PERFORMANCE] = perf;
+      r[SA_OBS_EVAL_LOSS]   = l;
       r[SA_OBS_LR]          = h.lr;
     }
     if (t < s->nsteps) {

@@ -29,3 +29,4 @@ struct _p_SATask {
 
 PETSC_INTERN PetscLogEvent  SATASK_LossGradient, SATASK_HessianMult, SATASK_Evaluate;
 PETSC_INTERN PetscErrorCode SATaskCreate_Quadratic(SATask);
+PETSC_INTERN PetscErrorCode SATaskCreate_Classify(SATask);

@@ -28,6 +28,7 @@ PetscErrorCode SATaskInitializePackage(void)
   PetscCall(PetscLogEventRegister("SATaskHessMult", SATASK_CLASSID, &SATASK_HessianMult));
   PetscCall(PetscLogEventRegister("SATaskEvaluate", SATASK_CLASSID, &SATASK_Evaluate));
   PetscCall(SATaskRegister(SATASKQUADRATIC, SATaskCreate_Quadratic));
+  PetscCall(SATaskRegister(SATASKCLASSIFY, SATaskCreate_Classify));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -107,7 +108,7 @@ PetscErrorCode SATaskCreate(MPI_Comm comm, SATask *task)
 - type - e.g. `SATASKQUADRATIC`
 
   Options Database Key:
-. -task_type <quadratic> - the workload
+. -task_type <quadratic|classify> - the workload
 
   Level: beginner
 
@@ -179,6 +180,7 @@ PetscErrorCode SATaskSetFromOptions(SATask task)
   PetscFunctionBeginUser;
   /* the registry in registration order; PetscFunctionList does not expose iteration, so list the known types */
   types[n++] = SATASKQUADRATIC;
+  types[n++] = SATASKCLASSIFY;
   for (PetscInt i = 0; i < n; i++) {
     PetscErrorCode (*f)(SATask);
     PetscCall(PetscFunctionListFind(SATaskList, types[i], &f));

@@ -1,0 +1,489 @@
+/*
+  classify.c - SATASKCLASSIFY: supervised classification with a multilayer perceptron on a real
+  data set (Fashion-MNIST from Debian, or the UCI sets shipped with scikit-learn).
+
+  Method card
+  -----------
+  Data: loaded once per process and cached (every member of a campaign shares it); Fashion-MNIST
+  has its own test set, the UCI sets are split by a permutation keyed by the campaign seed;
+  optional subset; features standardised with the training split's statistics.
+  Model: widths d - hidden... - C, activation tanh | relu | gelu on hidden layers, linear logits,
+  softmax cross-entropy or MSE on one-hot targets; He or Xavier initialisation times init_scale from
+  the member's init stream (addressed by the global parameter index, so theta_0 does not depend on
+  the layout); optional dropout on hidden activations with masks from the dropout stream addressed
+  by (step, sample position x width + unit).
+  Minibatches: sample position g = step * batch + k walks through epoch permutations
+  (SAStreamPermutation of the batch stream, epoch = g / ntrain); batch 0 = full batch (gradient
+  descent).
+  Data parallelism inside the member's group (ZeRO-style): theta is sharded over the group; each
+  step gathers the full weights (VecScatterCreateToAll), every rank runs the pure-C kernels
+  (solvers/kernels/mlp_kernels.c, BLAS dgemm) on its contiguous share of the batch rows, and the
+  summed gradient is reduce-scattered back into the shard layout (MPI_Reduce_scatter); the
+  optimizer then updates only the local shard. Loss and gradient are batch means.
+  Hessian-vector products: exact, Pearlmutter's R-operator on the same batch (sa_mlp_hvp).
+  Performance: test accuracy in [0, 1] (SATaskEvaluate), the clean loss is the test loss.
+*/
+#include <stabaudit/private/sataskimpl.h>
+#include <stabaudit/sadeck.h>
+#include <stabaudit/sadataset.h>
+#include "../../../kernels/mlp_kernels.h"
+
+#define SA_MLP_MAXL 16
+
+static const char *const SAClassifySets[] = {"digits", "fashion_mnist", "iris", "wine", "breast_cancer"};
+static const char *const SAMLPActs[]      = {"tanh", "relu", "gelu"};
+static const char *const SAMLPLosses[]    = {"xent", "mse"};
+static const char *const SAMLPInits[]     = {"he", "xavier"};
+
+/* the data of a campaign, loaded once per process */
+typedef struct {
+  char      key[PETSC_MAX_PATH_LEN + 128]; /* what was loaded */
+  SADataset train, test;                   /* standardised splits */
+  PetscBool loaded;
+} SAClassifyCache;
+static SAClassifyCache SAClassifyData;
+
+typedef struct {
+  PetscInt     set;                     /* index in SAClassifySets */
+  char         dir[PETSC_MAX_PATH_LEN]; /* data directory */
+  PetscReal    test_fraction;           /* test share of the UCI sets */
+  PetscInt     subset;                  /* at most this many training samples (0 = all) */
+  PetscInt     batch;                   /* minibatch size, 0 = full batch */
+  PetscInt     nhidden;                 /* hidden layers */
+  PetscInt     hidden[SA_MLP_MAXL];     /* their widths */
+  PetscInt     act, loss, init;         /* activation, loss, initialisation */
+  PetscReal    init_scale;              /* multiplies the initial weights */
+  PetscReal    dropout;                 /* dropout probability on hidden units */
+  int          L;                       /* layers */
+  int          w[SA_MLP_MAXL + 2];      /* widths w[0..L] */
+  size_t       offW[SA_MLP_MAXL + 1];   /* offsets of W_l in theta */
+  size_t       offb[SA_MLP_MAXL + 1];   /* offsets of b_l in theta */
+  PetscInt     P;                       /* parameters */
+  SADataset   *train, *test;            /* the cached data */
+  Vec          full;                    /* all of theta on every rank (sequential) */
+  Vec          vfull;                   /* a gathered direction (HVP) */
+  VecScatter   toall;                   /* shard layout -> full copy */
+  PetscReal   *gfull;                   /* full-length gradient / Hv of the local rows */
+  PetscReal   *ws;                      /* kernel workspace */
+  size_t       wslen;                   /* its length */
+  PetscInt     wsrows;                  /* rows it was sized for */
+  PetscReal   *Xb;                      /* the local rows of the batch */
+  int         *yb;                      /* their labels */
+  PetscReal   *maskbuf;                 /* dropout masks of the local rows */
+  PetscInt    *perm;                    /* the current epoch permutation */
+  PetscInt     permepoch;               /* its epoch (-1 = none) */
+  PetscMPIInt *counts;                  /* shard sizes for MPI_Reduce_scatter */
+} SATask_Classify;
+
+static PetscErrorCode SATaskSetFromOptions_Classify(SATask task)
+{
+  SATask_Classify *c = (SATask_Classify *) task->data;
+  PetscInt         n = c->nhidden;
+
+  PetscFunctionBeginUser;
+  PetscCall(SADeckGetEnum("task_classify_", "dataset", SAClassifySets, 5, &c->set, NULL));
+  PetscCall(SADeckGetString("task_classify_", "data_dir", SA_DEFAULT_DATA_DIR, c->dir, sizeof(c->dir), NULL));
+  PetscCall(SADeckGetReal("task_classify_", "test_fraction", c->test_fraction, 0.01, 0.9, &c->test_fraction, NULL));
+  PetscCall(SADeckGetInt("task_classify_", "subset", c->subset, 0, PETSC_MAX_INT, &c->subset, NULL));
+  PetscCall(SADeckGetInt("task_classify_", "batch", c->batch, 0, 1000000, &c->batch, NULL));
+  PetscCall(SADeckGetIntArray("model_", "hidden", 1, 100000, &n, c->hidden, NULL));
+  if (n > SA_MLP_MAXL) PetscCall(SADeckFail("model_hidden", "at most %d hidden layers", SA_MLP_MAXL));
+  c->nhidden = n;
+  PetscCall(SADeckGetEnum("model_", "activation", SAMLPActs, 3, &c->act, NULL));
+  PetscCall(SADeckGetEnum("model_", "loss", SAMLPLosses, 2, &c->loss, NULL));
+  PetscCall(SADeckGetEnum("model_", "init", SAMLPInits, 2, &c->init, NULL));
+  PetscCall(SADeckGetReal("model_", "init_scale", c->init_scale, 0.0, 100.0, &c->init_scale, NULL));
+  PetscCall(SADeckGetReal("model_", "dropout", c->dropout, 0.0, 0.95, &c->dropout, NULL));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SAClassifyFreeCache(void)
+{
+  PetscFunctionBeginUser;
+  if (SAClassifyData.loaded) {
+    PetscCall(SADatasetDestroy(&SAClassifyData.train));
+    PetscCall(SADatasetDestroy(&SAClassifyData.test));
+  }
+  SAClassifyData.loaded = PETSC_FALSE;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* loads (or reuses) the campaign's data: the split and subset are keyed by the campaign seed */
+static PetscErrorCode SAClassifyLoad(SATask task)
+{
+  SATask_Classify *c = (SATask_Classify *) task->data;
+  char             key[sizeof(SAClassifyData.key)];
+  const char      *name       = SAClassifySets[c->set];
+  static PetscBool registered = PETSC_FALSE;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscSNPrintf(key, sizeof(key), "%s|%s|%.17g|%" PetscInt_FMT "|%" PetscInt64_FMT, name, c->dir,
+                          (double) c->test_fraction, c->subset, task->campaign_seed));
+  if (!SAClassifyData.loaded || strcmp(key, SAClassifyData.key)) {
+    PetscCall(SAClassifyFreeCache());
+    if (!strcmp(name, "fashion_mnist")) {
+      PetscCall(SADatasetLoad(name, c->dir, PETSC_FALSE, &SAClassifyData.train));
+      PetscCall(SADatasetLoad(name, c->dir, PETSC_TRUE, &SAClassifyData.test));
+    } else {
+      SADataset all;
+
+      PetscCall(SADatasetLoad(name, c->dir, PETSC_FALSE, &all));
+      PetscCall(
+        SADatasetSplit(&all, c->test_fraction, task->campaign_seed, &SAClassifyData.train, &SAClassifyData.test));
+      PetscCall(SADatasetDestroy(&all));
+    }
+    if (c->subset > 0) PetscCall(SADatasetSubset(&SAClassifyData.train, c->subset, task->campaign_seed));
+    PetscCall(SADatasetStandardize(&SAClassifyData.train, &SAClassifyData.test));
+    PetscCall(PetscStrncpy(SAClassifyData.key, key, sizeof(SAClassifyData.key)));
+    SAClassifyData.loaded = PETSC_TRUE;
+    if (!registered) {
+      PetscCall(PetscRegisterFinalize(SAClassifyFreeCache));
+      registered = PETSC_TRUE;
+    }
+  }
+  c->train = &SAClassifyData.train;
+  c->test  = &SAClassifyData.test;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SAClassifyFreeWork(SATask_Classify *c)
+{
+  PetscFunctionBeginUser;
+  PetscCall(VecDestroy(&c->full));
+  PetscCall(VecDestroy(&c->vfull));
+  PetscCall(VecScatterDestroy(&c->toall));
+  PetscCall(PetscFree(c->gfull));
+  PetscCall(PetscFree(c->ws));
+  PetscCall(PetscFree(c->Xb));
+  PetscCall(PetscFree(c->yb));
+  PetscCall(PetscFree(c->maskbuf));
+  PetscCall(PetscFree(c->perm));
+  PetscCall(PetscFree(c->counts));
+  c->wsrows = 0;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* makes room for nrows local rows */
+static PetscErrorCode SAClassifyReserve(SATask_Classify *c, PetscInt nrows)
+{
+  PetscInt hid = 0;
+
+  PetscFunctionBeginUser;
+  if (nrows <= c->wsrows) PetscFunctionReturn(PETSC_SUCCESS);
+  for (int l = 1; l < c->L; l++) hid += c->w[l];
+  PetscCall(PetscFree(c->ws));
+  PetscCall(PetscFree(c->Xb));
+  PetscCall(PetscFree(c->yb));
+  PetscCall(PetscFree(c->maskbuf));
+  c->wslen = sa_mlp_workspace(c->L, c->w, (int) nrows);
+  PetscCall(PetscMalloc1(c->wslen, &c->ws));
+  PetscCall(PetscMalloc1(nrows * c->w[0], &c->Xb));
+  PetscCall(PetscMalloc1(nrows, &c->yb));
+  PetscCall(PetscMalloc1(PetscMax(1, nrows * hid), &c->maskbuf));
+  c->wsrows = nrows;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SATaskSetUp_Classify(SATask task)
+{
+  SATask_Classify *c = (SATask_Classify *) task->data;
+  PetscMPIInt      size;
+  PetscInt         rs, re;
+  Vec              tmp;
+
+  PetscFunctionBeginUser;
+  PetscCall(SAClassifyFreeWork(c));
+  PetscCall(SAClassifyLoad(task));
+  c->L    = (int) c->nhidden + 1;
+  c->w[0] = (int) c->train->d;
+  for (PetscInt l = 0; l < c->nhidden; l++) c->w[l + 1] = (int) c->hidden[l];
+  c->w[c->L] = (int) c->train->nclass;
+  c->P       = (PetscInt) sa_mlp_nparams(c->L, c->w);
+  sa_mlp_offsets(c->L, c->w, c->offW, c->offb);
+  if (c->batch > c->train->n)
+    PetscCall(SADeckFail("task_classify_batch",
+                         "batch %" PetscInt_FMT " exceeds the %" PetscInt_FMT " training samples", c->batch,
+                         c->train->n));
+  PetscCall(VecCreateMPI(task->comm, PETSC_DECIDE, c->P, &tmp));
+  PetscCall(VecScatterCreateToAll(tmp, &c->toall, &c->full));
+  PetscCall(VecDuplicate(c->full, &c->vfull));
+  PetscCallMPI(MPI_Comm_size(task->comm, &size));
+  PetscCall(PetscMalloc1(size, &c->counts));
+  PetscCall(VecGetOwnershipRange(tmp, &rs, &re));
+  {
+    PetscMPIInt n = (PetscMPIInt) (re - rs);
+    PetscCallMPI(MPI_Allgather(&n, 1, MPI_INT, c->counts, 1, MPI_INT, task->comm));
+  }
+  PetscCall(VecDestroy(&tmp));
+  PetscCall(PetscMalloc1(c->P, &c->gfull));
+  PetscCall(PetscMalloc1(c->train->n, &c->perm));
+  c->permepoch = -1;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SATaskCreateParameters_Classify(SATask task, Vec *theta)
+{
+  SATask_Classify *c = (SATask_Classify *) task->data;
+
+  PetscFunctionBeginUser;
+  PetscCall(VecCreateMPI(task->comm, PETSC_DECIDE, c->P, theta));
+  PetscCall(PetscObjectSetName((PetscObject) *theta, "theta"));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* He: std = scale * sqrt(2 / fan_in); Xavier: std = scale * sqrt(2 / (fan_in + fan_out)); biases 0 */
+static PetscErrorCode SATaskInitialGuess_Classify(SATask task, Vec theta)
+{
+  SATask_Classify *c = (SATask_Classify *) task->data;
+  SAStream         is;
+  PetscInt         rs, re;
+  PetscScalar     *a;
+
+  PetscFunctionBeginUser;
+  PetscCall(SAStreamCreate(task->campaign_seed, task->member_seed, SA_STREAM_INIT, &is));
+  PetscCall(SAStreamVecNormal(&is, 0, theta));
+  PetscCall(VecGetOwnershipRange(theta, &rs, &re));
+  PetscCall(VecGetArray(theta, &a));
+  for (int l = 1; l <= c->L; l++) {
+    PetscReal std = c->init == 0 ? PetscSqrtReal(2.0 / c->w[l - 1]) : PetscSqrtReal(2.0 / (c->w[l - 1] + c->w[l]));
+    PetscInt  w0 = (PetscInt) c->offW[l], w1 = w0 + (PetscInt) c->w[l] * c->w[l - 1],
+             b1 = (PetscInt) c->offb[l] + c->w[l];
+
+    for (PetscInt i = PetscMax(rs, w0); i < PetscMin(re, w1); i++) a[i - rs] *= c->init_scale * std;
+    for (PetscInt i = PetscMax(rs, (PetscInt) c->offb[l]); i < PetscMin(re, b1); i++) a[i - rs] = 0.0;
+  }
+  PetscCall(VecRestoreArray(theta, &a));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* the batch rows of this rank: global positions [g0, g0 + nb) of the batch, copied with labels and masks */
+static PetscErrorCode SAClassifyBatchRows(SATask task, const SABatch *batch, PetscInt *nlocal, PetscInt *B)
+{
+  SATask_Classify *c = (SATask_Classify *) task->data;
+  PetscMPIInt      rank, size;
+  PetscInt         n = c->train->n, d = c->train->d, k0, k1;
+  SAStream         bs;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_rank(task->comm, &rank));
+  PetscCallMPI(MPI_Comm_size(task->comm, &size));
+  *B = c->batch ? c->batch : n;
+  k0 = (*B * rank) / size;
+  k1 = (*B * (rank + 1)) / size;
+  PetscCall(SAClassifyReserve(c, PetscMax(1, k1 - k0)));
+  PetscCall(SAStreamCreate(task->campaign_seed, task->member_seed, SA_STREAM_EPOCH, &bs));
+  for (PetscInt k = k0; k < k1; k++) {
+    PetscInt i;
+
+    if (c->batch) {
+      PetscInt64 g = (PetscInt64) batch->step * c->batch + k, e = g / n;
+
+      if (e != c->permepoch) {
+        PetscCall(SAStreamPermutation(&bs, e, n, c->perm));
+        c->permepoch = (PetscInt) e;
+      }
+      i = c->perm[g % n];
+    } else i = k;
+    PetscCall(PetscArraycpy(&c->Xb[(k - k0) * d], &c->train->X[i * d], d));
+    c->yb[k - k0] = (int) c->train->y[i];
+  }
+  if (c->dropout > 0) {
+    SAStream   ds;
+    PetscReal  keep = 1.0 - c->dropout, *m = c->maskbuf;
+    PetscInt64 H = 0, off = 0;
+
+    for (int l = 1; l < c->L; l++) H += c->w[l];
+    PetscCall(SAStreamCreate(task->campaign_seed, task->member_seed, SA_STREAM_DROPOUT, &ds));
+    for (int l = 1; l < c->L; l++) { /* unit j of layer l for batch position k: index k H + off_l + j */
+      for (PetscInt k = k0; k < k1; k++)
+        for (int j = 0; j < c->w[l]; j++, m++) {
+          PetscBool on;
+
+          PetscCall(SAStreamBernoulli(&ds, batch->step, (PetscInt64) k * H + off + j, keep, &on));
+          *m = on ? 1.0 / keep : 0.0;
+        }
+      off += c->w[l];
+    }
+  }
+  *nlocal = k1 - k0;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SAClassifyMasks(SATask_Classify *c, PetscInt nlocal, const double *masks[])
+{
+  PetscFunctionBeginUser;
+  if (c->dropout > 0) {
+    const double *m = c->maskbuf;
+    for (int l = 1; l < c->L; l++) {
+      masks[l - 1] = m;
+      m += nlocal * c->w[l];
+    }
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* gathers theta (and v) to every rank */
+static PetscErrorCode SAClassifyGather(SATask_Classify *c, Vec x, Vec full)
+{
+  PetscFunctionBeginUser;
+  PetscCall(VecScatterBegin(c->toall, x, full, INSERT_VALUES, SCATTER_FORWARD));
+  PetscCall(VecScatterEnd(c->toall, x, full, INSERT_VALUES, SCATTER_FORWARD));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* sums the local full-length gfull over the group into the shard layout of out, divided by B */
+static PetscErrorCode SAClassifyReduceScatter(SATask task, PetscInt B, Vec out)
+{
+  SATask_Classify *c = (SATask_Classify *) task->data;
+  PetscScalar     *a;
+
+  PetscFunctionBeginUser;
+  PetscCall(VecGetArray(out, &a));
+  PetscCallMPI(MPI_Reduce_scatter(c->gfull, a, c->counts, MPIU_REAL, MPI_SUM, task->comm));
+  PetscCall(VecRestoreArray(out, &a));
+  PetscCall(VecScale(out, 1.0 / B));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SATaskLossGradient_Classify(SATask task, Vec theta, const SABatch *batch, PetscReal *loss,
+                                                  Vec grad)
+{
+  SATask_Classify   *c = (SATask_Classify *) task->data;
+  PetscInt           nl, B;
+  const double      *masks[SA_MLP_MAXL] = {NULL};
+  const PetscScalar *t;
+  PetscReal          lsum = 0;
+
+  PetscFunctionBeginUser;
+  PetscCall(SAClassifyGather(c, theta, c->full));
+  PetscCall(SAClassifyBatchRows(task, batch, &nl, &B));
+  PetscCall(SAClassifyMasks(c, nl, masks));
+  PetscCall(PetscArrayzero(c->gfull, c->P));
+  PetscCall(VecGetArrayRead(c->full, &t));
+  if (nl > 0) {
+    lsum = sa_mlp_forward(c->ws, t, c->Xb, c->yb, c->dropout > 0 ? masks : NULL, c->L, c->w, (int) c->act,
+                          (int) c->loss, (int) nl);
+    sa_mlp_backward(c->gfull, c->ws, t, c->Xb, c->yb, c->dropout > 0 ? masks : NULL, c->L, c->w, (int) c->act,
+                    (int) c->loss, (int) nl);
+  }
+  PetscCall(VecRestoreArrayRead(c->full, &t));
+  PetscCall(PetscLogFlops(6.0 * nl * c->P));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &lsum, 1, MPIU_REAL, MPI_SUM, task->comm));
+  *loss = lsum / B;
+  PetscCall(SAClassifyReduceScatter(task, B, grad));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SATaskHessianMult_Classify(SATask task, Vec theta, const SABatch *batch, Vec v, Vec Hv)
+{
+  SATask_Classify   *c = (SATask_Classify *) task->data;
+  PetscInt           nl, B;
+  const double      *masks[SA_MLP_MAXL] = {NULL};
+  const PetscScalar *t, *vv;
+
+  PetscFunctionBeginUser;
+  PetscCall(SAClassifyGather(c, theta, c->full));
+  PetscCall(SAClassifyGather(c, v, c->vfull));
+  PetscCall(SAClassifyBatchRows(task, batch, &nl, &B));
+  PetscCall(SAClassifyMasks(c, nl, masks));
+  PetscCall(PetscArrayzero(c->gfull, c->P));
+  PetscCall(VecGetArrayRead(c->full, &t));
+  PetscCall(VecGetArrayRead(c->vfull, &vv));
+  if (nl > 0) {
+    (void) sa_mlp_forward(c->ws, t, c->Xb, c->yb, c->dropout > 0 ? masks : NULL, c->L, c->w, (int) c->act,
+                          (int) c->loss, (int) nl);
+    sa_mlp_hvp(c->gfull, c->ws, t, vv, c->Xb, c->yb, c->dropout > 0 ? masks : NULL, c->L, c->w, (int) c->act,
+               (int) c->loss, (int) nl);
+  }
+  PetscCall(VecRestoreArrayRead(c->vfull, &vv));
+  PetscCall(VecRestoreArrayRead(c->full, &t));
+  PetscCall(PetscLogFlops(12.0 * nl * c->P));
+  PetscCall(SAClassifyReduceScatter(task, B, Hv));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* test loss and accuracy: the test rows are split over the group, in chunks */
+static PetscErrorCode SAClassifyTest(SATask task, Vec theta, PetscReal *loss, PetscReal *acc)
+{
+  SATask_Classify   *c = (SATask_Classify *) task->data;
+  PetscMPIInt        rank, size;
+  PetscInt           n = c->test->n, d = c->test->d, r0, r1, chunk = 512;
+  PetscReal          sums[2] = {0, 0};
+  const PetscScalar *t;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_rank(task->comm, &rank));
+  PetscCallMPI(MPI_Comm_size(task->comm, &size));
+  r0 = (n * rank) / size;
+  r1 = (n * (rank + 1)) / size;
+  PetscCall(SAClassifyGather(c, theta, c->full));
+  PetscCall(SAClassifyReserve(c, chunk));
+  PetscCall(VecGetArrayRead(c->full, &t));
+  for (PetscInt s = r0; s < r1; s += chunk) {
+    PetscInt m = PetscMin(chunk, r1 - s);
+
+    for (PetscInt k = 0; k < m; k++) c->yb[k] = (int) c->test->y[s + k];
+    sums[0] +=
+      sa_mlp_forward(c->ws, t, &c->test->X[s * d], c->yb, NULL, c->L, c->w, (int) c->act, (int) c->loss, (int) m);
+    sums[1] += sa_mlp_correct(c->ws, c->yb, c->L, c->w, (int) m);
+  }
+  PetscCall(VecRestoreArrayRead(c->full, &t));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, sums, 2, MPIU_REAL, MPI_SUM, task->comm));
+  *loss = sums[0] / n;
+  *acc  = sums[1] / n;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SATaskEvaluate_Classify(SATask task, Vec theta, PetscReal *loss, PetscReal *perf)
+{
+  PetscFunctionBeginUser;
+  PetscCall(SAClassifyTest(task, theta, loss, perf));
+  if (PetscIsInfOrNanReal(*loss)) *perf = 0.0;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SATaskView_Classify(SATask task, PetscViewer viewer)
+{
+  SATask_Classify *c = (SATask_Classify *) task->data;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscViewerASCIIPrintf(viewer,
+                                   "  classify: %s, %" PetscInt_FMT " parameters, batch %" PetscInt_FMT ", %s, %s\n",
+                                   SAClassifySets[c->set], c->P, c->batch, SAMLPActs[c->act], SAMLPLosses[c->loss]));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SATaskDestroy_Classify(SATask task)
+{
+  SATask_Classify *c = (SATask_Classify *) task->data;
+
+  PetscFunctionBeginUser;
+  PetscCall(SAClassifyFreeWork(c));
+  PetscCall(PetscFree(task->data));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SATaskCreate_Classify(SATask task)
+{
+  SATask_Classify *c;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscNew(&c));
+  c->set                     = 0;
+  c->test_fraction           = 0.2;
+  c->batch                   = 64;
+  c->nhidden                 = 1;
+  c->hidden[0]               = 64;
+  c->init_scale              = 1.0;
+  task->data                 = c;
+  task->ops.setfromoptions   = SATaskSetFromOptions_Classify;
+  task->ops.setup            = SATaskSetUp_Classify;
+  task->ops.createparameters = SATaskCreateParameters_Classify;
+  task->ops.initialguess     = SATaskInitialGuess_Classify;
+  task->ops.lossgradient     = SATaskLossGradient_Classify;
+  task->ops.hessianmult      = SATaskHessianMult_Classify;
+  task->ops.evaluate         = SATaskEvaluate_Classify;
+  task->ops.view             = SATaskView_Classify;
+  task->ops.destroy          = SATaskDestroy_Classify;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
