@@ -28,8 +28,8 @@ check wrong_type "campaign: {steps: twenty}
 " "wrong_type.yaml" "campaign_steps" "expected an integer"
 check out_of_range "${base}sweep: {lr: [0.1, -2]}
 " "out_of_range.yaml" "sweep_lr" "real numbers in"
-check bad_enum "optimizer: {type: adamw}
-" "bad_enum.yaml" "optimizer_type" "one of sgd, momentum"
+check bad_enum "optimizer: {type: adagrad}
+" "bad_enum.yaml" "optimizer_type" "one of sgd, momentum, adam, adamw"
 check bad_kind "${base}perturbations: [p]
 p: {kind: gravity, magnitudes: [2]}
 " "bad_kind.yaml" "p_kind" "lr_spike"

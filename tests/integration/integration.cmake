@@ -1,5 +1,9 @@
 # Integration tests: the real stabaudit on small decks (tests/decks), through tests/integration/*.sh
 set(SA_IT ${CMAKE_CURRENT_SOURCE_DIR}/integration)
-foreach(t bad_decks parallel twins diverge dataset extend kill_resume)
+foreach(t bad_decks parallel twins diverge dataset extend classify)
   sa_add_script_test(it_${t} SCRIPT ${SA_IT}/${t}.sh LABELS mpi TIMEOUT 300)
 endforeach()
+sa_add_script_test(it_kill_resume SCRIPT ${SA_IT}/kill_resume.sh ARGS long LABELS mpi TIMEOUT 300)
+sa_add_script_test(it_kill_resume_mlp SCRIPT ${SA_IT}/kill_resume.sh ARGS digits_long LABELS mpi TIMEOUT 300)
+# the shipped decks stay valid (the quickstart runs in full; the longer decks are only planned)
+sa_add_script_test(it_quickstart SCRIPT ${SA_IT}/quickstart.sh LABELS mpi TIMEOUT 300)

@@ -3,9 +3,10 @@
 # same command gives a results.nc bitwise identical to an uninterrupted run; no results.nc is ever
 # visible before completion; finished members are not recomputed; members in flight resume from
 # their checkpoint.
-TEST_NAME=kill_resume
+# usage: kill_resume.sh DECK (a deck of tests/decks without .yaml; default long)
+TEST_NAME=kill_resume_${1:-long}
 . "$(dirname "$0")/common.sh"
-deck=$SA_SRC/tests/decks/long.yaml
+deck=$SA_SRC/tests/decks/${1:-long}.yaml
 sa 2 run "$deck" -o ref > ref.log
 total=$(grep -c '^\[' ref.log)
 

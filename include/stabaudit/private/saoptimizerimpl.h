@@ -16,6 +16,17 @@ struct _p_SAOptimizer {
   struct _SAOptimizerOps ops;           /* the implementation */
   PetscReal              lr;            /* base learning rate */
   PetscReal              momentum;      /* momentum coefficient */
+  PetscReal              weight_decay;  /* weight-decay coefficient (L2, or decoupled for adamw), >= 0 */
+  PetscReal              clip;          /* global 2-norm gradient clipping threshold, 0 = off */
+  PetscReal              beta1;         /* adam/adamw first-moment decay rate */
+  PetscReal              beta2;         /* adam/adamw second-moment decay rate */
+  PetscReal              eps;           /* adam/adamw denominator offset */
+  SAOptimizerSchedule    schedule;      /* learning-rate schedule */
+  PetscInt               warmup;        /* warmup_cosine: number of linear warmup steps */
+  PetscInt               total_steps;   /* warmup_cosine: step at which the decay ends (0 = unset) */
+  PetscReal              min_lr_ratio;  /* warmup_cosine: final lr as a fraction of lr, in [0, 1] */
+  PetscInt               step_every;    /* step: steps between decays (0 = unset) */
+  PetscReal              step_gamma;    /* step: factor applied at each decay */
   PetscInt               nstate;        /* number of state vectors */
   Vec                    state[4];      /* state vectors, layout of theta */
   const char            *statenames[4]; /* their names in checkpoints */
@@ -26,3 +37,5 @@ struct _p_SAOptimizer {
 PETSC_INTERN PetscLogEvent  SAOPTIMIZER_Update;
 PETSC_INTERN PetscErrorCode SAOptimizerCreate_SGD(SAOptimizer);
 PETSC_INTERN PetscErrorCode SAOptimizerCreate_Momentum(SAOptimizer);
+PETSC_INTERN PetscErrorCode SAOptimizerCreate_Adam(SAOptimizer);
+PETSC_INTERN PetscErrorCode SAOptimizerCreate_AdamW(SAOptimizer);

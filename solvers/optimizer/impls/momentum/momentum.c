@@ -2,11 +2,12 @@
   momentum.c - SAOPTIMIZERMOMENTUM, heavy-ball and Nesterov momentum.
 
   Method card (Polyak 1964; Sutskever et al. 2013, PyTorch convention):
-    v     <- mu v + g
+    g'    <- g + wd theta                 (L2 weight decay, wd = 0 by default)
+    v     <- mu v + g'
     theta <- theta - lr v                 (heavy ball)
-    theta <- theta - lr (g + mu v)        (Nesterov, -optimizer_momentum_nesterov)
+    theta <- theta - lr (g' + mu v)       (Nesterov, -optimizer_momentum_nesterov)
   State: the velocity v, sharded like theta. For a quadratic with curvature lambda, heavy ball is
-  stable iff 0 <= mu < 1 and lr lambda < 2 (1 + mu).
+  stable iff 0 <= mu < 1 and lr (lambda + wd) < 2 (1 + mu).
 */
 #include <stabaudit/private/saoptimizerimpl.h>
 #include <stabaudit/sadeck.h>
@@ -42,8 +43,10 @@ static PetscErrorCode SAOptimizerUpdate_Momentum(SAOptimizer opt, const SAHyper 
   Vec                   v = opt->state[0];
 
   PetscFunctionBeginUser;
-  PetscCall(VecAYPX(v, h->momentum, grad));
-  if (m->nesterov) PetscCall(VecAXPBYPCZ(theta, -h->lr, -h->lr * h->momentum, 1.0, grad, v));
+  if (h->weight_decay == 0) PetscCall(VecAYPX(v, h->momentum, grad));
+  else PetscCall(VecAXPBYPCZ(v, 1.0, h->weight_decay, h->momentum, grad, theta));
+  /* Nesterov: theta - lr (g + wd theta + mu v) = (1 - lr wd) theta - lr g - lr mu v */
+  if (m->nesterov) PetscCall(VecAXPBYPCZ(theta, -h->lr, -h->lr * h->momentum, 1.0 - h->lr * h->weight_decay, grad, v));
   else PetscCall(VecAXPY(theta, -h->lr, v));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

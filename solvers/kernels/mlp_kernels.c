@@ -1,0 +1,313 @@
+/*
+  mlp_kernels.c - fully connected network: forward, backward, exact Hessian-vector product, accuracy.
+
+  Method:
+    forward   Z_l = A_{l-1} W_l^T + b_l, A_l = m_l * f(Z_l) (hidden), z = Z_L (logits), A_0 = X
+    backward  D_L = dloss/dz (xent: softmax(z) - onehot; mse: z - onehot), then for l = L..1
+              gW_l += D_l^T A_{l-1}, gb_l += colsum D_l, D_{l-1} = (D_l W_l) * m * f'(Z_{l-1})
+    hvp       Pearlmutter's R-operator R{.} = d/dr (.)(theta + r v) at r = 0, applied to both passes:
+              RZ_l = RA_{l-1} W_l^T + A_{l-1} V_l^T + vb_l, RA_l = m * f'(Z_l) * RZ_l (RA_0 = 0),
+              RD_L = Hz RZ_L with Hz = diag(p) - p p^T (xent) or I (mse), and backward
+              Hv_W_l += RD_l^T A_{l-1} + D_l^T RA_{l-1}, Hv_b_l += colsum RD_l,
+              RD_{l-1} = m * ((RD_l W_l + D_l V_l) * f'(Z_{l-1}) + (D_l W_l) * f''(Z_{l-1}) * RZ_{l-1}).
+    All sums run over the batch (no 1/B). Matrix products are BLAS dgemm on row-major data.
+
+  Activation derivatives: tanh f' = 1 - t^2, f'' = -2 t (1 - t^2); relu f' = [x > 0] (0 at x = 0), f'' = 0;
+  gelu f = x Phi(x), f' = Phi + x phi, f'' = 2 phi + x phi' = (2 - x^2) phi, with phi the normal density.
+
+  References: B. A. Pearlmutter, Fast exact multiplication by the Hessian, Neural Comput. 6 (1994) 147-160;
+  A. Karpathy, llm.c (kernel layout).
+
+  Workspace layout (S = sum_{l=1..L} w[l], M = max_{l=1..L} w[l]; layer l starts at element B*off(l) of each
+  (B,S) block, off(l) = sum_{k=1..l-1} w[k]):
+    Z  (B,S) pre-activations of every layer, the last being the logits
+    A  (B,S) masked activations of hidden layers; the slot of layer L holds softmax(z) (xent)
+    RZ (B,S), RA (B,S) the R-forward state of the HVP
+    4 buffers (B,M): D ping-pong, RD ping-pong
+*/
+#include "mlp_kernels.h"
+#include <math.h>
+#include <string.h>
+
+/* Fortran BLAS (column-major); the hidden string-length arguments are not needed for one-character flags */
+extern void dgemm_(const char *transa, const char *transb, const int *m, const int *n, const int *k,
+                   const double *alpha, const double *a, const int *lda, const double *b, const int *ldb,
+                   const double *beta, double *c, const int *ldc);
+
+#define SA_MLP_INV_SQRT2   0.70710678118654752440
+#define SA_MLP_INV_SQRT2PI 0.39894228040143267794
+
+/* row-major C (m,n) = alpha op(A) op(B) + beta C: the column-major product C^T = op(B)^T op(A)^T */
+static void gemm_rm(char ta, char tb, int m, int n, int k, double alpha, const double *a, int lda, const double *b,
+                    int ldb, double beta, double *c, int ldc)
+{
+  dgemm_(&tb, &ta, &n, &m, &k, &alpha, b, &ldb, a, &lda, &beta, c, &ldc);
+}
+
+static inline double act_f(int act, double x)
+{
+  switch (act) {
+  case SA_ACT_RELU: return x > 0.0 ? x : 0.0;
+  case SA_ACT_GELU: return x * 0.5 * erfc(-x * SA_MLP_INV_SQRT2); /* = 0.5 x (1 + erf(x/sqrt 2)), accurate for x << 0 */
+  default: return tanh(x);
+  }
+}
+
+static inline double act_df(int act, double x)
+{
+  double t;
+
+  switch (act) {
+  case SA_ACT_RELU: return x > 0.0 ? 1.0 : 0.0;
+  case SA_ACT_GELU: return 0.5 * erfc(-x * SA_MLP_INV_SQRT2) + x * SA_MLP_INV_SQRT2PI * exp(-0.5 * x * x);
+  default: t = tanh(x); return 1.0 - t * t;
+  }
+}
+
+static inline double act_d2f(int act, double x)
+{
+  double t;
+
+  switch (act) {
+  case SA_ACT_RELU: return 0.0;
+  case SA_ACT_GELU: return (2.0 - x * x) * SA_MLP_INV_SQRT2PI * exp(-0.5 * x * x);
+  default: t = tanh(x); return -2.0 * t * (1.0 - t * t);
+  }
+}
+
+/* sum_{k=1..l-1} w[k]: row offset of layer l inside a (B,S) workspace block */
+static size_t layer_off(const int w[], int l)
+{
+  size_t s = 0;
+
+  for (int k = 1; k < l; k++) s += (size_t) w[k];
+  return s;
+}
+
+/* offset of W_l in theta */
+static size_t weight_off(const int w[], int l)
+{
+  size_t s = 0;
+
+  for (int k = 1; k < l; k++) s += (size_t) w[k] * (size_t) (w[k - 1] + 1);
+  return s;
+}
+
+static size_t width_sum(int L, const int w[]) { return layer_off(w, L + 1); }
+
+static size_t width_max(int L, const int w[])
+{
+  size_t m = 0;
+
+  for (int l = 1; l <= L; l++)
+    if ((size_t) w[l] > m) m = (size_t) w[l];
+  return m;
+}
+
+/* mask of hidden layer l, or NULL */
+static const double *layer_mask(const double *const *masks, int l) { return masks ? masks[l - 1] : NULL; }
+
+size_t sa_mlp_nparams(int L, const int w[]) { return weight_off(w, L + 1); }
+
+void sa_mlp_offsets(int L, const int w[], size_t offW[], size_t offb[])
+{
+  for (int l = 1; l <= L; l++) {
+    offW[l - 1] = weight_off(w, l);
+    offb[l - 1] = offW[l - 1] + (size_t) w[l] * (size_t) w[l - 1];
+  }
+}
+
+size_t sa_mlp_workspace(int L, const int w[], int B)
+{
+  return 4 * (size_t) B * width_sum(L, w) + 4 * (size_t) B * width_max(L, w);
+}
+
+/* Zl (B,no) = in (B,ni) Wl^T + bl, Wl is (no,ni) */
+static void affine(double *Zl, const double *in, const double *Wl, const double *bl, int B, int ni, int no)
+{
+  for (int n = 0; n < B; n++) memcpy(Zl + (size_t) n * no, bl, (size_t) no * sizeof(double));
+  gemm_rm('N', 'T', B, no, ni, 1.0, in, ni, Wl, ni, 1.0, Zl, no);
+}
+
+double sa_mlp_forward(double *ws, const double *theta, const double *X, const int *y, const double *const *masks, int L,
+                      const int w[], int act, int loss, int B)
+{
+  const size_t  S = width_sum(L, w);
+  double       *Z = ws, *A = ws + (size_t) B * S;
+  const double *in   = X;
+  const int     C    = w[L];
+  double       *z    = Z + (size_t) B * layer_off(w, L);
+  double       *p    = A + (size_t) B * layer_off(w, L);
+  double        lsum = 0.0;
+
+  for (int l = 1; l <= L; l++) {
+    const int     ni = w[l - 1], no = w[l];
+    const double *Wl = theta + weight_off(w, l);
+    double       *Zl = Z + (size_t) B * layer_off(w, l);
+
+    affine(Zl, in, Wl, Wl + (size_t) no * ni, B, ni, no);
+    if (l < L) {
+      double       *Al = A + (size_t) B * layer_off(w, l);
+      const double *mk = layer_mask(masks, l);
+
+      for (size_t i = 0; i < (size_t) B * no; i++) Al[i] = mk ? mk[i] * act_f(act, Zl[i]) : act_f(act, Zl[i]);
+      in = Al;
+    }
+  }
+  for (int n = 0; n < B; n++) {
+    const double *zn = z + (size_t) n * C;
+    double       *pn = p + (size_t) n * C;
+
+    if (loss == SA_LOSS_XENT) {
+      double mx = zn[0], s = 0.0;
+
+      for (int c = 1; c < C; c++)
+        if (zn[c] > mx) mx = zn[c];
+      for (int c = 0; c < C; c++) s += (pn[c] = exp(zn[c] - mx));
+      for (int c = 0; c < C; c++) pn[c] /= s;
+      if (y) lsum += log(s) + (mx - zn[y[n]]);
+    } else if (y) {
+      for (int c = 0; c < C; c++) {
+        const double r = zn[c] - (c == y[n] ? 1.0 : 0.0);
+        lsum += 0.5 * r * r;
+      }
+    }
+  }
+  return lsum;
+}
+
+void sa_mlp_logits(double *out, const double *ws, int L, const int w[], int B)
+{
+  memcpy(out, ws + (size_t) B * layer_off(w, L), (size_t) B * w[L] * sizeof(double));
+}
+
+/* D (B,C) = dloss/dz: softmax - onehot (xent) or z - onehot (mse) */
+static void output_delta(double *D, const double *z, const double *p, const int *y, int loss, int B, int C)
+{
+  const double *src = loss == SA_LOSS_XENT ? p : z;
+
+  memcpy(D, src, (size_t) B * C * sizeof(double));
+  for (int n = 0; n < B; n++) D[(size_t) n * C + y[n]] -= 1.0;
+}
+
+/* gW (no,ni) += D^T (no,B) in (B,ni); gb (no) += colsum D */
+static void accumulate_layer(double *gW, double *gb, const double *D, const double *in, int B, int ni, int no)
+{
+  gemm_rm('T', 'N', no, ni, B, 1.0, D, no, in, ni, 1.0, gW, ni);
+  for (int n = 0; n < B; n++)
+    for (int o = 0; o < no; o++) gb[o] += D[(size_t) n * no + o];
+}
+
+void sa_mlp_backward(double *grad, double *ws, const double *theta, const double *X, const int *y,
+                     const double *const *masks, int L, const int w[], int act, int loss, int B)
+{
+  const size_t  S = width_sum(L, w), M = width_max(L, w);
+  const double *Z = ws, *A = ws + (size_t) B * S;
+  double       *D0 = ws + 4 * (size_t) B * S, *D1 = D0 + (size_t) B * M, *tmp;
+
+  output_delta(D0, Z + (size_t) B * layer_off(w, L), A + (size_t) B * layer_off(w, L), y, loss, B, w[L]);
+  for (int l = L; l >= 1; l--) {
+    const int     ni = w[l - 1], no = w[l];
+    const double *Wl = theta + weight_off(w, l);
+    double       *gW = grad + weight_off(w, l);
+    const double *in = l > 1 ? A + (size_t) B * layer_off(w, l - 1) : X;
+
+    accumulate_layer(gW, gW + (size_t) no * ni, D0, in, B, ni, no);
+    if (l > 1) {
+      const double *Zp = Z + (size_t) B * layer_off(w, l - 1);
+      const double *mk = layer_mask(masks, l - 1);
+
+      gemm_rm('N', 'N', B, ni, no, 1.0, D0, no, Wl, ni, 0.0, D1, ni);
+      for (size_t i = 0; i < (size_t) B * ni; i++) D1[i] *= mk ? mk[i] * act_df(act, Zp[i]) : act_df(act, Zp[i]);
+      tmp = D0, D0 = D1, D1 = tmp;
+    }
+  }
+}
+
+void sa_mlp_hvp(double *Hv, double *ws, const double *theta, const double *v, const double *X, const int *y,
+                const double *const *masks, int L, const int w[], int act, int loss, int B)
+{
+  const size_t  S = width_sum(L, w), M = width_max(L, w);
+  const int     C = w[L];
+  const double *Z = ws, *A = ws + (size_t) B * S;
+  double       *RZ = ws + 2 * (size_t) B * S, *RA = ws + 3 * (size_t) B * S;
+  double *D0 = ws + 4 * (size_t) B * S, *D1 = D0 + (size_t) B * M, *R0 = D1 + (size_t) B * M, *R1 = R0 + (size_t) B * M;
+  double *tmp;
+  const double *z = Z + (size_t) B * layer_off(w, L), *p = A + (size_t) B * layer_off(w, L);
+  const double *Rz = RZ + (size_t) B * layer_off(w, L);
+
+  /* R-forward: directional derivative of every pre-activation and activation along v */
+  for (int l = 1; l <= L; l++) {
+    const int     ni = w[l - 1], no = w[l];
+    const double *Wl = theta + weight_off(w, l), *Vl = v + weight_off(w, l);
+    const double *in  = l > 1 ? A + (size_t) B * layer_off(w, l - 1) : X;
+    double       *RZl = RZ + (size_t) B * layer_off(w, l);
+
+    affine(RZl, in, Vl, Vl + (size_t) no * ni, B, ni, no);
+    if (l > 1) gemm_rm('N', 'T', B, no, ni, 1.0, RA + (size_t) B * layer_off(w, l - 1), ni, Wl, ni, 1.0, RZl, no);
+    if (l < L) {
+      const double *Zl  = Z + (size_t) B * layer_off(w, l);
+      double       *RAl = RA + (size_t) B * layer_off(w, l);
+      const double *mk  = layer_mask(masks, l);
+
+      for (size_t i = 0; i < (size_t) B * no; i++) RAl[i] = (mk ? mk[i] : 1.0) * act_df(act, Zl[i]) * RZl[i];
+    }
+  }
+
+  /* output: D = dloss/dz, RD = (d2loss/dz2) Rz */
+  output_delta(D0, z, p, y, loss, B, C);
+  if (loss == SA_LOSS_XENT) {
+    for (int n = 0; n < B; n++) {
+      const double *pn = p + (size_t) n * C, *rn = Rz + (size_t) n * C;
+      double        pr = 0.0;
+
+      for (int c = 0; c < C; c++) pr += pn[c] * rn[c];
+      for (int c = 0; c < C; c++) R0[(size_t) n * C + c] = pn[c] * (rn[c] - pr);
+    }
+  } else memcpy(R0, Rz, (size_t) B * C * sizeof(double));
+
+  /* R-backward */
+  for (int l = L; l >= 1; l--) {
+    const int     ni = w[l - 1], no = w[l];
+    const double *Wl = theta + weight_off(w, l), *Vl = v + weight_off(w, l);
+    double       *hW = Hv + weight_off(w, l);
+    const double *in = l > 1 ? A + (size_t) B * layer_off(w, l - 1) : X;
+
+    accumulate_layer(hW, hW + (size_t) no * ni, R0, in, B, ni, no);
+    if (l > 1) {
+      const double *Zp  = Z + (size_t) B * layer_off(w, l - 1);
+      const double *RZp = RZ + (size_t) B * layer_off(w, l - 1);
+      const double *mk  = layer_mask(masks, l - 1);
+
+      gemm_rm('T', 'N', no, ni, B, 1.0, D0, no, RA + (size_t) B * layer_off(w, l - 1), ni, 1.0, hW, ni);
+      gemm_rm('N', 'N', B, ni, no, 1.0, D0, no, Wl, ni, 0.0, D1, ni);
+      gemm_rm('N', 'N', B, ni, no, 1.0, R0, no, Wl, ni, 0.0, R1, ni);
+      gemm_rm('N', 'N', B, ni, no, 1.0, D0, no, Vl, ni, 1.0, R1, ni);
+      for (size_t i = 0; i < (size_t) B * ni; i++) {
+        const double m = mk ? mk[i] : 1.0, d = act_df(act, Zp[i]), dd = act_d2f(act, Zp[i]);
+
+        R1[i] = m * (R1[i] * d + D1[i] * dd * RZp[i]);
+        D1[i] *= m * d;
+      }
+      tmp = D0, D0 = D1, D1 = tmp;
+      tmp = R0, R0 = R1, R1 = tmp;
+    }
+  }
+}
+
+int sa_mlp_correct(const double *ws, const int *y, int L, const int w[], int B)
+{
+  const int     C  = w[L];
+  const double *z  = ws + (size_t) B * layer_off(w, L);
+  int           nc = 0;
+
+  for (int n = 0; n < B; n++) {
+    const double *zn = z + (size_t) n * C;
+    int           am = 0;
+
+    for (int c = 1; c < C; c++)
+      if (zn[c] > zn[am]) am = c;
+    nc += am == y[n];
+  }
+  return nc;
+}

@@ -1,0 +1,69 @@
+/*
+  mlp_kernels.h - pure-C kernels of a fully connected network (STYLE.md B.4): forward, backward,
+  exact Hessian-vector product (Pearlmutter's R-operator), accuracy. No PETSc, no MPI, no allocation.
+
+  Shape legend (used throughout):
+    L      number of layers with weights; widths w[0] (inputs) ... w[L] (outputs = classes C)
+    B      samples in the batch
+    X      (B, w[0]) row-major inputs; y (B) integer labels in [0, C)
+    W_l    (w[l], w[l-1]) row-major, b_l (w[l]), for l = 1..L
+    theta  (P) all parameters, flat, layer by layer: W_1, b_1, W_2, b_2, ..., W_L, b_L
+    masks  masks[l-1] is (B, w[l]) for hidden layer l = 1..L-1: inverted-dropout factors (0 or 1/(1-p)),
+           applied after the activation; `masks` itself or any masks[l-1] may be NULL (no dropout there)
+    ws     caller-allocated workspace of sa_mlp_workspace(L, w, B) doubles
+
+  Hidden layers compute A_l = mask_l * act(W_l A_{l-1} + b_l) (A_0 = X); the output layer is linear:
+  the logits are z = W_L A_{L-1} + b_L. Losses on the logits, per sample:
+    SA_LOSS_XENT  softmax cross-entropy  log(sum_c exp z_c) - z_y
+    SA_LOSS_MSE   0.5 * sum_c (z_c - onehot(y)_c)^2
+  SUM SEMANTICS: the loss, the gradient and the Hessian-vector product are SUMS over the B samples, never
+  means. The caller divides by the (global) batch size once, after summing data-parallel shards; this makes
+  sharded results add up exactly.
+
+  Call order: sa_mlp_forward() stores the pre-activations, activations and softmax of the batch in ws;
+  sa_mlp_backward(), sa_mlp_hvp(), sa_mlp_logits() and sa_mlp_correct() read that state and must follow a
+  forward on the same theta, X and masks. backward and hvp only write scratch in ws, so any number of them
+  (e.g. many HVPs for a Lanczos solve) can follow one forward.
+
+  The kernels validate nothing (no PETSc here): callers check with PetscCheck that act and loss are SA_ACT_* and
+  SA_LOSS_* values, that every label is in [0, C), that B >= 1 and every w[l] >= 1. The output layer takes no mask.
+*/
+#pragma once
+#include <stddef.h>
+
+#define SA_ACT_TANH 0 /* tanh */
+#define SA_ACT_RELU 1 /* max(0,x); derivative taken as 0 at x = 0, second derivative 0 everywhere */
+#define SA_ACT_GELU 2 /* exact GELU x Phi(x) = 0.5 x (1 + erf(x/sqrt 2)), not the tanh approximation */
+
+#define SA_LOSS_XENT 0 /* softmax cross-entropy on the logits */
+#define SA_LOSS_MSE  1 /* 0.5 ||z - onehot(y)||^2 on the logits (no softmax) */
+
+/* number of parameters P = sum_l w[l] (w[l-1] + 1) */
+size_t sa_mlp_nparams(int L, const int w[]);
+
+/* offW[l-1], offb[l-1] (l = 1..L) are the offsets of W_l and b_l in theta; both arrays have L entries */
+void sa_mlp_offsets(int L, const int w[], size_t offW[], size_t offb[]);
+
+/* doubles needed by ws: forward state (pre-activations, activations, softmax), the R-forward state of the
+   HVP and four (B, max_l w[l]) backward buffers */
+size_t sa_mlp_workspace(int L, const int w[], int B);
+
+/* forward pass; stores its state in ws and returns the SUMMED loss over the batch (0 when y is NULL:
+   logits only). act is SA_ACT_*, loss is SA_LOSS_* */
+double sa_mlp_forward(double *ws, const double *theta, const double *X, const int *y, const double *const *masks, int L,
+                      const int w[], int act, int loss, int B);
+
+/* out (B, C): the logits of the last forward */
+void sa_mlp_logits(double *out, const double *ws, int L, const int w[], int B);
+
+/* grad (P) += d(summed loss)/d theta; after sa_mlp_forward() on the same batch. ACCUMULATES: zero grad first */
+void sa_mlp_backward(double *grad, double *ws, const double *theta, const double *X, const int *y,
+                     const double *const *masks, int L, const int w[], int act, int loss, int B);
+
+/* Hv (P) += H v, H the exact Hessian of the summed loss at theta, v (P) any direction; Pearlmutter's
+   R-operator (forward-over-reverse), reusing the state of sa_mlp_forward() on the same batch. ACCUMULATES */
+void sa_mlp_hvp(double *Hv, double *ws, const double *theta, const double *v, const double *X, const int *y,
+                const double *const *masks, int L, const int w[], int act, int loss, int B);
+
+/* number of samples whose argmax of the logits (first index on ties) equals y, for the last forward */
+int sa_mlp_correct(const double *ws, const int *y, int L, const int w[], int B);
