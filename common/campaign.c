@@ -270,7 +270,17 @@ PetscErrorCode SACampaignSetFromOptions(SACampaign c)
     PetscCall(SATaskGetObservables(task, &ntask, &info));
     PetscCheck(SA_OBS_COUNT + ntask <= 64, PETSC_COMM_SELF, PETSC_ERR_SUP, "Too many observables");
     c->nobs = SA_OBS_COUNT + ntask;
-    for (PetscInt o = 0; o < c->nobs; o++) c->obs[o] = o < SA_OBS_COUNT ? &SAObservables[o] : &info[o - SA_OBS_COUNT];
+    for (PetscInt o = 0; o < c->nobs; o++) {
+      const SAObservableInfo *in = o < SA_OBS_COUNT ? &SAObservables[o] : &info[o - SA_OBS_COUNT];
+      char                   *nm, *ln, *un;
+
+      PetscCall(PetscStrallocpy(in->name, &nm));
+      PetscCall(PetscStrallocpy(in->long_name, &ln));
+      PetscCall(PetscStrallocpy(in->units, &un));
+      c->obs[o].name      = nm;
+      c->obs[o].long_name = ln;
+      c->obs[o].units     = un;
+    }
     PetscCall(SATaskDestroy(&task));
   }
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -577,6 +587,11 @@ PetscErrorCode SACampaignDestroy(SACampaign *c)
   for (PetscInt i = 0; i < (*c)->nperts; i++) {
     PetscCall(PetscFree((*c)->pertnames[i]));
     PetscCall(PetscFree((*c)->pertmags[i]));
+  }
+  for (PetscInt o = 0; o < (*c)->nobs; o++) {
+    PetscCall(PetscFree((*c)->obs[o].name));
+    PetscCall(PetscFree((*c)->obs[o].long_name));
+    PetscCall(PetscFree((*c)->obs[o].units));
   }
   PetscCall(PetscFree((*c)->configvals));
   PetscCall(PetscFree((*c)->members));

@@ -152,7 +152,7 @@ PetscErrorCode SAResultsWrite(MPI_Comm comm, const char dir[], SACampaign c, con
   d2[0] = dmem;
   d2[1] = dstep;
   for (PetscInt o = 0; o < O; o++)
-    PetscCall(SANCDefVar(ncid, c->obs[o]->name, NC_DOUBLE, 2, d2, c->obs[o]->long_name, c->obs[o]->units, &vobs[o]));
+    PetscCall(SANCDefVar(ncid, c->obs[o].name, NC_DOUBLE, 2, d2, c->obs[o].long_name, c->obs[o].units, &vobs[o]));
   for (PetscInt o = 0; o < O; o++) PetscCall(SANCAttText(ncid, vobs[o], "coordinates", "step member"));
 
   PetscCall(SANCAttText(ncid, NC_GLOBAL, "Conventions", SA_NC_CONVENTIONS));

@@ -58,7 +58,7 @@ struct _p_SACampaign {
   PetscBool               branch;               /* perturbed members branch from their twin's checkpoint */
   char                    tasktype[64];         /* workload */
   PetscInt                nobs;                 /* observables per record (common + the workload's) */
-  const SAObservableInfo *obs[64];              /* their descriptions */
+  SAObservableInfo obs[64];                      /* their descriptions (strings owned by the campaign) */
   PetscInt                naxes;                /* swept axes */
   PetscInt                axis[SA_MAX_AXES];    /* index into SASweepAxes */
   PetscInt                nvalues[SA_MAX_AXES]; /* values per axis */

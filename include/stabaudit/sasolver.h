@@ -26,7 +26,8 @@ typedef enum {
   SA_OBS_THETA_NORM  = 4,
   SA_OBS_LR          = 5,
   SA_OBS_EVAL_LOSS   = 6,
-  SA_OBS_COUNT       = 7
+  SA_OBS_EFF_LR      = 7,
+  SA_OBS_COUNT       = 8
 } SAObservable;
 
 PETSC_EXTERN const SAObservableInfo SAObservables[];

@@ -61,7 +61,7 @@ PETSC_EXTERN PetscErrorCode SATaskLossGradient(SATask, Vec, const SABatch *, Pet
 PETSC_EXTERN PetscErrorCode SATaskHessianMult(SATask, Vec, const SABatch *, Vec, Vec);
 PETSC_EXTERN PetscErrorCode SATaskEvaluate(SATask, Vec, PetscReal *, PetscReal *);
 PETSC_EXTERN PetscErrorCode SATaskGetObservables(SATask, PetscInt *, const SAObservableInfo **);
-PETSC_EXTERN PetscErrorCode SATaskComputeObservables(SATask, Vec, const SABatch *, PetscReal[]);
+PETSC_EXTERN PetscErrorCode SATaskComputeObservables(SATask, Vec, Vec, const SABatch *, PetscReal[]);
 PETSC_EXTERN PetscErrorCode SATaskView(SATask, PetscViewer);
 PETSC_EXTERN PetscErrorCode SATaskDestroy(SATask *);
 PETSC_EXTERN PetscErrorCode SATaskQuadraticGetEigenvalueRange(SATask, PetscReal *, PetscReal *);

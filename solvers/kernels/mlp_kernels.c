@@ -181,6 +181,13 @@ void sa_mlp_logits(double *out, const double *ws, int L, const int w[], int B)
   memcpy(out, ws + (size_t) B * layer_off(w, L), (size_t) B * w[L] * sizeof(double));
 }
 
+void sa_mlp_activations(double *out, const double *ws, int L, const int w[], int B, int l)
+{
+  const size_t S = layer_off(w, L) + (size_t) w[L];
+
+  memcpy(out, ws + (size_t) B * S + (size_t) B * layer_off(w, l), (size_t) B * w[l] * sizeof(double));
+}
+
 /* D (B,C) = dloss/dz: softmax - onehot (xent) or z - onehot (mse) */
 static void output_delta(double *D, const double *z, const double *p, const int *y, int loss, int B, int C)
 {

@@ -53,6 +53,8 @@ size_t sa_mlp_workspace(int L, const int w[], int B);
 double sa_mlp_forward(double *ws, const double *theta, const double *X, const int *y, const double *const *masks, int L,
                       const int w[], int act, int loss, int B);
 
+/* out (B, w[l]): the (masked) activations A_l of hidden layer l, 1 <= l < L, of the last forward */
+void sa_mlp_activations(double *out, const double *ws, int L, const int w[], int B, int l);
 /* out (B, C): the logits of the last forward */
 void sa_mlp_logits(double *out, const double *ws, int L, const int w[], int B);
 

@@ -25,6 +25,7 @@ const SAObservableInfo SAObservables[] = {
   {"theta_norm", "2-norm of all trainable parameters", "1"},
   {"lr", "learning rate in force at the step", "1"},
   {"eval_loss", "loss on the evaluation data (test set; the noise-free loss for analytic tasks)", "1"},
+  {"effective_lr", "update norm over gradient norm: the step size the optimizer actually took", "1"},
 };
 
 struct _p_SASolver {
@@ -338,7 +339,7 @@ PetscErrorCode SASolverStep(SASolver s)
     r[SA_OBS_LOSS] = loss;
     PetscCall(VecNorm(s->grad, NORM_2, &r[SA_OBS_GRAD_NORM]));
     PetscCall(VecNorm(s->theta, NORM_2, &r[SA_OBS_THETA_NORM]));
-    PetscCall(SATaskComputeObservables(s->task, s->theta, &batch, &r[SA_OBS_COUNT]));
+    PetscCall(SATaskComputeObservables(s->task, s->theta, s->grad, &batch, &r[SA_OBS_COUNT]));
   }
   if (PetscIsInfOrNanReal(loss) || loss > s->explode * (s->loss0 > 0 ? s->loss0 : 1.0)) {
     s->reason        = PetscIsInfOrNanReal(loss) ? SA_DIVERGED_NAN : SA_DIVERGED_LOSS_EXPLODED;
@@ -362,6 +363,7 @@ PetscErrorCode SASolverStep(SASolver s)
       if (r) {
         PetscCall(VecAXPY(s->prev, -1.0, s->theta));
         PetscCall(VecNorm(s->prev, NORM_2, &r[SA_OBS_UPDATE_NORM]));
+        r[SA_OBS_EFF_LR] = r[SA_OBS_GRAD_NORM] > 0 ? r[SA_OBS_UPDATE_NORM] / r[SA_OBS_GRAD_NORM] : 0.0;
       }
     } else {
       if (!r) {

@@ -9,7 +9,7 @@ struct _SATaskOps {
   PetscErrorCode (*lossgradient)(SATask, Vec, const SABatch *, PetscReal *, Vec);  /* loss and gradient on a batch */
   PetscErrorCode (*hessianmult)(SATask, Vec, const SABatch *, Vec, Vec);           /* exact Hessian-vector product */
   PetscErrorCode (*evaluate)(SATask, Vec, PetscReal *, PetscReal *);               /* clean loss and performance */
-  PetscErrorCode (*computeobservables)(SATask, Vec, const SABatch *, PetscReal[]); /* the workload's own observables */
+  PetscErrorCode (*computeobservables)(SATask, Vec, Vec, const SABatch *, PetscReal[]); /* the workload's own observables */
   PetscErrorCode (*view)(SATask, PetscViewer);
   PetscErrorCode (*destroy)(SATask);
 };

@@ -446,6 +446,7 @@ PetscErrorCode SATaskGetObservables(SATask task, PetscInt *n, const SAObservable
   Input Parameters:
 + task  - the task
 . theta - the parameters
+. grad  - the loss gradient of the step's batch at theta
 - batch - the step's batch
 
   Output Parameter:
@@ -455,10 +456,10 @@ PetscErrorCode SATaskGetObservables(SATask task, PetscInt *n, const SAObservable
 
 .seealso: `SATaskGetObservables()`
 @*/
-PetscErrorCode SATaskComputeObservables(SATask task, Vec theta, const SABatch *batch, PetscReal vals[])
+PetscErrorCode SATaskComputeObservables(SATask task, Vec theta, Vec grad, const SABatch *batch, PetscReal vals[])
 {
   PetscFunctionBeginUser;
-  if (task->nobs) PetscCall((*task->ops.computeobservables)(task, theta, batch, vals));
+  if (task->nobs) PetscCall((*task->ops.computeobservables)(task, theta, grad, batch, vals));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -44,35 +44,42 @@ typedef struct {
 static SAClassifyCache SAClassifyData;
 
 typedef struct {
-  PetscInt     set;                     /* index in SAClassifySets */
-  char         dir[PETSC_MAX_PATH_LEN]; /* data directory */
-  PetscReal    test_fraction;           /* test share of the UCI sets */
-  PetscInt     subset;                  /* at most this many training samples (0 = all) */
-  PetscInt     batch;                   /* minibatch size, 0 = full batch */
-  PetscInt     nhidden;                 /* hidden layers */
-  PetscInt     hidden[SA_MLP_MAXL];     /* their widths */
-  PetscInt     act, loss, init;         /* activation, loss, initialisation */
-  PetscReal    init_scale;              /* multiplies the initial weights */
-  PetscReal    dropout;                 /* dropout probability on hidden units */
-  int          L;                       /* layers */
-  int          w[SA_MLP_MAXL + 2];      /* widths w[0..L] */
-  size_t       offW[SA_MLP_MAXL + 1];   /* offsets of W_l in theta */
-  size_t       offb[SA_MLP_MAXL + 1];   /* offsets of b_l in theta */
-  PetscInt     P;                       /* parameters */
-  SADataset   *train, *test;            /* the cached data */
-  Vec          full;                    /* all of theta on every rank (sequential) */
-  Vec          vfull;                   /* a gathered direction (HVP) */
-  VecScatter   toall;                   /* shard layout -> full copy */
-  PetscReal   *gfull;                   /* full-length gradient / Hv of the local rows */
-  PetscReal   *ws;                      /* kernel workspace */
-  size_t       wslen;                   /* its length */
-  PetscInt     wsrows;                  /* rows it was sized for */
-  PetscReal   *Xb;                      /* the local rows of the batch */
-  int         *yb;                      /* their labels */
-  PetscReal   *maskbuf;                 /* dropout masks of the local rows */
-  PetscInt    *perm;                    /* the current epoch permutation */
-  PetscInt     permepoch;               /* its epoch (-1 = none) */
-  PetscMPIInt *counts;                  /* shard sizes for MPI_Reduce_scatter */
+  PetscInt         set;                      /* index in SAClassifySets */
+  char             dir[PETSC_MAX_PATH_LEN];  /* data directory */
+  PetscReal        test_fraction;            /* test share of the UCI sets */
+  PetscInt         subset;                   /* at most this many training samples (0 = all) */
+  PetscInt         batch;                    /* minibatch size, 0 = full batch */
+  PetscInt         nhidden;                  /* hidden layers */
+  PetscInt         hidden[SA_MLP_MAXL];      /* their widths */
+  PetscInt         act, loss, init;          /* activation, loss, initialisation */
+  PetscReal        init_scale;               /* multiplies the initial weights */
+  PetscReal        dropout;                  /* dropout probability on hidden units */
+  int              L;                        /* layers */
+  int              w[SA_MLP_MAXL + 2];       /* widths w[0..L] */
+  size_t           offW[SA_MLP_MAXL + 1];    /* offW[l-1]: offset of W_l in theta */
+  size_t           offb[SA_MLP_MAXL + 1];    /* offb[l-1]: offset of b_l in theta */
+  PetscInt         K;                        /* micro-batches for the gradient noise scale and coherence */
+  PetscInt         nprobe;                   /* probe samples (first test samples) for representation drift */
+  PetscReal       *micro;                    /* K x P micro-batch gradient sums */
+  PetscReal       *probe0;                   /* (nprobe, width) activations of the probe at theta_0 */
+  PetscReal       *probe;                    /* the same at the current theta, and CKA work space */
+  SAObservableInfo obs[2 * SA_MLP_MAXL + 8]; /* the observables of this architecture */
+  char             obsname[2 * SA_MLP_MAXL + 8][2][96]; /* their names and long names */
+  PetscInt         P;                                   /* parameters */
+  SADataset       *train, *test;                        /* the cached data */
+  Vec              full;                                /* all of theta on every rank (sequential) */
+  Vec              vfull;                               /* a gathered direction (HVP) */
+  VecScatter       toall;                               /* shard layout -> full copy */
+  PetscReal       *gfull;                               /* full-length gradient / Hv of the local rows */
+  PetscReal       *ws;                                  /* kernel workspace */
+  size_t           wslen;                               /* its length */
+  PetscInt         wsrows;                              /* rows it was sized for */
+  PetscReal       *Xb;                                  /* the local rows of the batch */
+  int             *yb;                                  /* their labels */
+  PetscReal       *maskbuf;                             /* dropout masks of the local rows */
+  PetscInt        *perm;                                /* the current epoch permutation */
+  PetscInt         permepoch;                           /* its epoch (-1 = none) */
+  PetscMPIInt     *counts;                              /* shard sizes for MPI_Reduce_scatter */
 } SATask_Classify;
 
 static PetscErrorCode SATaskSetFromOptions_Classify(SATask task)
@@ -94,6 +101,37 @@ static PetscErrorCode SATaskSetFromOptions_Classify(SATask task)
   PetscCall(SADeckGetEnum("model_", "init", SAMLPInits, 2, &c->init, NULL));
   PetscCall(SADeckGetReal("model_", "init_scale", c->init_scale, 0.0, 100.0, &c->init_scale, NULL));
   PetscCall(SADeckGetReal("model_", "dropout", c->dropout, 0.0, 0.95, &c->dropout, NULL));
+  PetscCall(SADeckGetInt("task_classify_", "micro_batches", c->K, 2, 64, &c->K, NULL));
+  if (c->batch && c->batch < c->K)
+    PetscCall(SADeckFail("task_classify_micro_batches",
+                         "%" PetscInt_FMT
+                         " micro-batches need a batch of at least as many samples (batch %" PetscInt_FMT ")",
+                         c->K, c->batch));
+  {
+    PetscInt L = c->nhidden + 1, o = 0;
+
+    for (PetscInt l = 1; l <= L; l++, o++) {
+      PetscCall(PetscSNPrintf(c->obsname[o][0], 96, "weight_norm_%" PetscInt_FMT, l));
+      PetscCall(PetscSNPrintf(c->obsname[o][1], 96, "2-norm of the weights and biases of layer %" PetscInt_FMT, l));
+    }
+    for (PetscInt l = 1; l <= L; l++, o++) {
+      PetscCall(PetscSNPrintf(c->obsname[o][0], 96, "grad_norm_%" PetscInt_FMT, l));
+      PetscCall(PetscSNPrintf(c->obsname[o][1], 96, "2-norm of the loss gradient of layer %" PetscInt_FMT, l));
+    }
+    PetscCall(PetscStrncpy(c->obsname[o][0], "grad_noise_scale", 96));
+    PetscCall(PetscStrncpy(c->obsname[o++][1], "gradient noise scale tr(Sigma)/|G|^2 from micro-batch gradients", 96));
+    PetscCall(PetscStrncpy(c->obsname[o][0], "grad_coherence", 96));
+    PetscCall(PetscStrncpy(c->obsname[o++][1], "mean cosine between the micro-batch gradients of the step", 96));
+    PetscCall(PetscStrncpy(c->obsname[o][0], "rep_cka_init", 96));
+    PetscCall(PetscStrncpy(c->obsname[o++][1], "linear CKA of last-hidden-layer probe activations with theta_0", 96));
+    for (PetscInt i = 0; i < o; i++) {
+      c->obs[i].name      = c->obsname[i][0];
+      c->obs[i].long_name = c->obsname[i][1];
+      c->obs[i].units     = "1";
+    }
+    task->nobs = o;
+    task->obs  = c->obs;
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -159,6 +197,9 @@ static PetscErrorCode SAClassifyFreeWork(SATask_Classify *c)
   PetscCall(PetscFree(c->maskbuf));
   PetscCall(PetscFree(c->perm));
   PetscCall(PetscFree(c->counts));
+  PetscCall(PetscFree(c->micro));
+  PetscCall(PetscFree(c->probe0));
+  PetscCall(PetscFree(c->probe));
   c->wsrows = 0;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -246,11 +287,11 @@ static PetscErrorCode SATaskInitialGuess_Classify(SATask task, Vec theta)
   PetscCall(VecGetArray(theta, &a));
   for (int l = 1; l <= c->L; l++) {
     PetscReal std = c->init == 0 ? PetscSqrtReal(2.0 / c->w[l - 1]) : PetscSqrtReal(2.0 / (c->w[l - 1] + c->w[l]));
-    PetscInt  w0 = (PetscInt) c->offW[l], w1 = w0 + (PetscInt) c->w[l] * c->w[l - 1],
-             b1 = (PetscInt) c->offb[l] + c->w[l];
+    PetscInt  w0 = (PetscInt) c->offW[l - 1], w1 = w0 + (PetscInt) c->w[l] * c->w[l - 1],
+             b1 = (PetscInt) c->offb[l - 1] + c->w[l];
 
     for (PetscInt i = PetscMax(rs, w0); i < PetscMin(re, w1); i++) a[i - rs] *= c->init_scale * std;
-    for (PetscInt i = PetscMax(rs, (PetscInt) c->offb[l]); i < PetscMin(re, b1); i++) a[i - rs] = 0.0;
+    for (PetscInt i = PetscMax(rs, (PetscInt) c->offb[l - 1]); i < PetscMin(re, b1); i++) a[i - rs] = 0.0;
   }
   PetscCall(VecRestoreArray(theta, &a));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -442,6 +483,157 @@ static PetscErrorCode SATaskEvaluate_Classify(SATask task, Vec theta, PetscReal 
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* last-hidden-layer activations of the probe (the first nprobe test samples) at the gathered theta */
+static PetscErrorCode SAClassifyProbe(SATask_Classify *c, const PetscScalar *t, PetscReal out[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(SAClassifyReserve(c, c->nprobe));
+  (void) sa_mlp_forward(c->ws, t, c->test->X, NULL, NULL, c->L, c->w, (int) c->act, (int) c->loss, (int) c->nprobe);
+  sa_mlp_activations(out, c->ws, c->L, c->w, (int) c->nprobe, c->L - 1);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* linear CKA of two (n, h) activation matrices: ||Y^T X||_F^2 / (||X^T X||_F ||Y^T Y||_F), columns centred */
+static PetscReal SAClassifyCKA(const PetscReal *X0, const PetscReal *Y0, PetscInt n, PetscInt h, PetscReal *work)
+{
+  PetscReal *X = work, *Y = work + n * h, xy = 0, xx = 0, yy = 0;
+
+  for (PetscInt j = 0; j < h; j++) {
+    PetscReal mx = 0, my = 0;
+    for (PetscInt i = 0; i < n; i++) mx += X0[i * h + j], my += Y0[i * h + j];
+    mx /= n;
+    my /= n;
+    for (PetscInt i = 0; i < n; i++) X[i * h + j] = X0[i * h + j] - mx, Y[i * h + j] = Y0[i * h + j] - my;
+  }
+  for (PetscInt a = 0; a < h; a++)
+    for (PetscInt b = 0; b < h; b++) {
+      PetscReal sxy = 0, sxx = 0, syy = 0;
+      for (PetscInt i = 0; i < n; i++) {
+        sxy += Y[i * h + a] * X[i * h + b];
+        sxx += X[i * h + a] * X[i * h + b];
+        syy += Y[i * h + a] * Y[i * h + b];
+      }
+      xy += sxy * sxy;
+      xx += sxx * sxx;
+      yy += syy * syy;
+    }
+  return (xx > 0 && yy > 0) ? xy / PetscSqrtReal(xx * yy) : 0.0;
+}
+
+/*
+  Observables at a recorded step: per-layer weight and gradient norms; from K micro-batches of the
+  step's batch (global positions [B j / K, B (j+1) / K)), the gradient noise scale
+  b tr(S_b) / |G|^2 with S_b the sample covariance of the micro-batch mean gradients (b = B / K
+  samples each; B_simple of McCandlish et al. 2018) and the mean pairwise cosine of the micro-batch
+  gradients (coherence); the linear CKA between the last hidden layer's activations on a probe
+  batch at theta and at theta_0 (representation drift; restart-safe: theta_0 is recomputed).
+*/
+static PetscErrorCode SATaskComputeObservables_Classify(SATask task, Vec theta, Vec grad, const SABatch *batch,
+                                                        PetscReal vals[])
+{
+  SATask_Classify   *c = (SATask_Classify *) task->data;
+  PetscInt           L = c->L, K = c->K, P = c->P, rs, re, nl, B, k0;
+  PetscReal          loc[2 * SA_MLP_MAXL + 2] = {0};
+  const PetscScalar *a, *g, *t;
+  const double      *masks[SA_MLP_MAXL] = {NULL};
+  PetscMPIInt        rank, size;
+
+  PetscFunctionBeginUser;
+  PetscCall(VecGetOwnershipRange(theta, &rs, &re));
+  PetscCall(VecGetArrayRead(theta, &a));
+  PetscCall(VecGetArrayRead(grad, &g));
+  for (PetscInt l = 1; l <= L; l++) {
+    PetscInt lo = (PetscInt) c->offW[l - 1], hi = (PetscInt) c->offb[l - 1] + c->w[l];
+
+    for (PetscInt i = PetscMax(rs, lo); i < PetscMin(re, hi); i++) {
+      loc[l - 1] += a[i - rs] * a[i - rs];
+      loc[L + l - 1] += g[i - rs] * g[i - rs];
+    }
+  }
+  PetscCall(VecRestoreArrayRead(grad, &g));
+  PetscCall(VecRestoreArrayRead(theta, &a));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, loc, (PetscMPIInt) (2 * L), MPIU_REAL, MPI_SUM, task->comm));
+  for (PetscInt i = 0; i < 2 * L; i++) vals[i] = PetscSqrtReal(loc[i]);
+
+  PetscCall(SAClassifyGather(c, theta, c->full));
+  PetscCall(SAClassifyBatchRows(task, batch, &nl, &B));
+  PetscCall(SAClassifyMasks(c, nl, masks));
+  PetscCallMPI(MPI_Comm_rank(task->comm, &rank));
+  PetscCallMPI(MPI_Comm_size(task->comm, &size));
+  k0 = (B * rank) / size;
+  if (!c->micro) PetscCall(PetscMalloc1(K * P, &c->micro));
+  PetscCall(PetscArrayzero(c->micro, K * P));
+  PetscCall(VecGetArrayRead(c->full, &t));
+  for (PetscInt j = 0; j < K; j++) {
+    PetscInt lo = PetscMax((B * j) / K, k0) - k0, hi = PetscMin((B * (j + 1)) / K, k0 + nl) - k0;
+
+    if (hi > lo) {
+      const double *sub[SA_MLP_MAXL] = {NULL};
+
+      for (PetscInt l = 1; l < L; l++) sub[l - 1] = masks[l - 1] ? masks[l - 1] + lo * c->w[l] : NULL;
+      (void) sa_mlp_forward(c->ws, t, &c->Xb[lo * c->w[0]], &c->yb[lo], c->dropout > 0 ? sub : NULL, L, c->w,
+                            (int) c->act, (int) c->loss, (int) (hi - lo));
+      sa_mlp_backward(&c->micro[j * P], c->ws, t, &c->Xb[lo * c->w[0]], &c->yb[lo], c->dropout > 0 ? sub : NULL, L,
+                      c->w, (int) c->act, (int) c->loss, (int) (hi - lo));
+    }
+  }
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, c->micro, (PetscMPIInt) (K * P), MPIU_REAL, MPI_SUM, task->comm));
+  {
+    PetscReal G2 = 0, S = 0, coh = 0, nrm[64];
+    PetscInt  npairs = 0;
+
+    for (PetscInt j = 0; j < K; j++) {
+      PetscReal bj = (PetscReal) ((B * (j + 1)) / K - (B * j) / K);
+      for (PetscInt i = 0; i < P; i++) c->micro[j * P + i] /= bj;
+    }
+    for (PetscInt i = 0; i < P; i++) {
+      PetscReal Gi = 0;
+      for (PetscInt j = 0; j < K; j++) Gi += c->micro[j * P + i];
+      Gi /= K;
+      G2 += Gi * Gi;
+      for (PetscInt j = 0; j < K; j++) S += (c->micro[j * P + i] - Gi) * (c->micro[j * P + i] - Gi);
+    }
+    S /= (K - 1);
+    for (PetscInt j = 0; j < K; j++) {
+      nrm[j] = 0;
+      for (PetscInt i = 0; i < P; i++) nrm[j] += c->micro[j * P + i] * c->micro[j * P + i];
+      nrm[j] = PetscSqrtReal(nrm[j]);
+    }
+    for (PetscInt j = 0; j < K; j++)
+      for (PetscInt m = j + 1; m < K; m++) {
+        PetscReal d = 0;
+        for (PetscInt i = 0; i < P; i++) d += c->micro[j * P + i] * c->micro[m * P + i];
+        coh += (nrm[j] > 0 && nrm[m] > 0) ? d / (nrm[j] * nrm[m]) : 0.0;
+        npairs++;
+      }
+    vals[2 * L]     = G2 > 0 ? ((PetscReal) B / K) * S / G2 : 0.0;
+    vals[2 * L + 1] = coh / npairs;
+  }
+  {
+    PetscInt h = c->w[L - 1];
+
+    if (!c->probe0) {
+      Vec                t0;
+      const PetscScalar *a0;
+
+      c->nprobe = PetscMin(256, c->test->n);
+      PetscCall(PetscMalloc1(c->nprobe * h, &c->probe0));
+      PetscCall(PetscMalloc1(3 * c->nprobe * h, &c->probe));
+      PetscCall(VecDuplicate(theta, &t0));
+      PetscCall(SATaskInitialGuess(task, t0));
+      PetscCall(SAClassifyGather(c, t0, c->vfull));
+      PetscCall(VecDestroy(&t0));
+      PetscCall(VecGetArrayRead(c->vfull, &a0));
+      PetscCall(SAClassifyProbe(c, a0, c->probe0));
+      PetscCall(VecRestoreArrayRead(c->vfull, &a0));
+    }
+    PetscCall(SAClassifyProbe(c, t, c->probe));
+    vals[2 * L + 2] = SAClassifyCKA(c->probe0, c->probe, c->nprobe, h, c->probe + c->nprobe * h);
+  }
+  PetscCall(VecRestoreArrayRead(c->full, &t));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscErrorCode SATaskView_Classify(SATask task, PetscViewer viewer)
 {
   SATask_Classify *c = (SATask_Classify *) task->data;
@@ -469,21 +661,23 @@ PetscErrorCode SATaskCreate_Classify(SATask task)
 
   PetscFunctionBeginUser;
   PetscCall(PetscNew(&c));
-  c->set                     = 0;
-  c->test_fraction           = 0.2;
-  c->batch                   = 64;
-  c->nhidden                 = 1;
-  c->hidden[0]               = 64;
-  c->init_scale              = 1.0;
-  task->data                 = c;
-  task->ops.setfromoptions   = SATaskSetFromOptions_Classify;
-  task->ops.setup            = SATaskSetUp_Classify;
-  task->ops.createparameters = SATaskCreateParameters_Classify;
-  task->ops.initialguess     = SATaskInitialGuess_Classify;
-  task->ops.lossgradient     = SATaskLossGradient_Classify;
-  task->ops.hessianmult      = SATaskHessianMult_Classify;
-  task->ops.evaluate         = SATaskEvaluate_Classify;
-  task->ops.view             = SATaskView_Classify;
-  task->ops.destroy          = SATaskDestroy_Classify;
+  c->set                       = 0;
+  c->test_fraction             = 0.2;
+  c->batch                     = 64;
+  c->nhidden                   = 1;
+  c->hidden[0]                 = 64;
+  c->init_scale                = 1.0;
+  c->K                         = 4;
+  task->data                   = c;
+  task->ops.setfromoptions     = SATaskSetFromOptions_Classify;
+  task->ops.setup              = SATaskSetUp_Classify;
+  task->ops.createparameters   = SATaskCreateParameters_Classify;
+  task->ops.initialguess       = SATaskInitialGuess_Classify;
+  task->ops.lossgradient       = SATaskLossGradient_Classify;
+  task->ops.hessianmult        = SATaskHessianMult_Classify;
+  task->ops.evaluate           = SATaskEvaluate_Classify;
+  task->ops.view               = SATaskView_Classify;
+  task->ops.computeobservables = SATaskComputeObservables_Classify;
+  task->ops.destroy            = SATaskDestroy_Classify;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
