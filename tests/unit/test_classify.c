@@ -1,0 +1,216 @@
+/*
+  test_classify.c - the MLP classification task through its public SATask interface, with the
+  parameters sharded over all ranks (data parallelism): loss and gradient against central finite
+  differences of the loss, the exact R-operator Hessian-vector product against finite differences
+  of the gradient and for symmetry, dropout masks and minibatches reproducible, and the task's
+  results independent of the number of ranks (compared with a PETSC_COMM_SELF copy on every rank).
+
+  Tolerances: the loss is smooth (tanh/gelu) and its third derivatives are O(1) on standardised
+  digits, so a central difference with h = 1e-5 has truncation O(h^2) ~ 1e-10 relative and
+  roundoff eps |L| / h ~ 2e-11: 1e-6 relative leaves room for ||grad|| being small without hiding
+  a wrong term (a missing term is O(1) relative). Layout comparisons: only the reduction order of
+  the batch sum changes, 1e-12 relative.
+*/
+#include <stabaudit/satask.h>
+#include <slepcsys.h>
+#include <CUnit/Basic.h>
+
+static const char *const Opts[] = {"-task_type",
+                                   "classify",
+                                   "-task_classify_dataset",
+                                   "digits",
+                                   "-task_classify_batch",
+                                   "40",
+                                   "-model_hidden",
+                                   "12,7",
+                                   "-model_activation",
+                                   "tanh",
+                                   NULL};
+
+static PetscErrorCode SetOptions(const char *const kv[], const char *act, const char *loss, const char *dropout)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscOptionsClear(NULL));
+  for (PetscInt i = 0; kv[i]; i += 2) PetscCall(PetscOptionsSetValue(NULL, kv[i], kv[i + 1]));
+  PetscCall(PetscOptionsSetValue(NULL, "-model_activation", act));
+  PetscCall(PetscOptionsSetValue(NULL, "-model_loss", loss));
+  PetscCall(PetscOptionsSetValue(NULL, "-model_dropout", dropout));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode CreateTask(MPI_Comm comm, SATask *task, Vec *theta)
+{
+  PetscFunctionBeginUser;
+  PetscCall(SATaskCreate(comm, task));
+  PetscCall(SATaskSetFromOptions(*task));
+  PetscCall(SATaskSetSeeds(*task, 11, 3));
+  PetscCall(SATaskSetUp(*task));
+  PetscCall(SATaskCreateParameters(*task, theta));
+  PetscCall(SATaskInitialGuess(*task, *theta));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* directional derivatives of the loss (gradient) and of the gradient (HVP) along random directions */
+static PetscErrorCode CheckDerivatives(const char *act, const char *loss, const char *dropout)
+{
+  SATask    task;
+  Vec       theta, g, gp, gm, v, u, Hv, Hu, t2;
+  SABatch   b = {7, 1.0};
+  SAStream  s;
+  PetscReal L, Lp, Lm, h = 1e-5, dd, fd, nrm, err, vHu, uHv;
+
+  PetscFunctionBeginUser;
+  PetscCall(SetOptions(Opts, act, loss, dropout));
+  PetscCall(CreateTask(PETSC_COMM_WORLD, &task, &theta));
+  PetscCall(VecDuplicate(theta, &g));
+  PetscCall(VecDuplicate(theta, &gp));
+  PetscCall(VecDuplicate(theta, &gm));
+  PetscCall(VecDuplicate(theta, &v));
+  PetscCall(VecDuplicate(theta, &u));
+  PetscCall(VecDuplicate(theta, &Hv));
+  PetscCall(VecDuplicate(theta, &Hu));
+  PetscCall(VecDuplicate(theta, &t2));
+  PetscCall(SAStreamCreate(99, 1, SA_STREAM_TEST, &s));
+  PetscCall(SAStreamVecNormal(&s, 0, v));
+  PetscCall(SAStreamVecNormal(&s, 1, u));
+  PetscCall(VecNormalize(v, NULL));
+  PetscCall(VecNormalize(u, NULL));
+  PetscCall(SATaskLossGradient(task, theta, &b, &L, g));
+  PetscCall(VecDot(g, v, &dd));
+  PetscCall(VecWAXPY(t2, h, v, theta));
+  PetscCall(SATaskLossGradient(task, t2, &b, &Lp, gp));
+  PetscCall(VecWAXPY(t2, -h, v, theta));
+  PetscCall(SATaskLossGradient(task, t2, &b, &Lm, gm));
+  fd = (Lp - Lm) / (2 * h);
+  PetscCall(VecNorm(g, NORM_2, &nrm));
+  PetscCheck(PetscAbsReal(fd - dd) <= 1e-6 * nrm, PETSC_COMM_SELF, PETSC_ERR_PLIB,
+             "%s/%s/dropout %s: <g,v> = %.12e, FD %.12e", act, loss, dropout, (double) dd, (double) fd);
+  /* HVP vs (g(theta + h v) - g(theta - h v)) / 2h */
+  PetscCall(SATaskHessianMult(task, theta, &b, v, Hv));
+  PetscCall(VecAXPY(gp, -1.0, gm));
+  PetscCall(VecScale(gp, 1.0 / (2 * h)));
+  PetscCall(VecAXPY(gp, -1.0, Hv));
+  PetscCall(VecNorm(gp, NORM_2, &err));
+  PetscCall(VecNorm(Hv, NORM_2, &nrm));
+  PetscCheck(err <= 1e-6 * nrm, PETSC_COMM_SELF, PETSC_ERR_PLIB, "%s/%s/dropout %s: |Hv - FD| = %g, |Hv| = %g", act,
+             loss, dropout, (double) err, (double) nrm);
+  PetscCall(SATaskHessianMult(task, theta, &b, u, Hu));
+  PetscCall(VecDot(v, Hu, &vHu));
+  PetscCall(VecDot(u, Hv, &uHv));
+  PetscCheck(PetscAbsReal(vHu - uHv) <= 1e-10 * PetscMax(PetscAbsReal(vHu), nrm), PETSC_COMM_SELF, PETSC_ERR_PLIB,
+             "asymmetric Hessian: %g vs %g", (double) vHu, (double) uHv);
+  PetscCall(VecDestroy(&theta));
+  PetscCall(VecDestroy(&g));
+  PetscCall(VecDestroy(&gp));
+  PetscCall(VecDestroy(&gm));
+  PetscCall(VecDestroy(&v));
+  PetscCall(VecDestroy(&u));
+  PetscCall(VecDestroy(&Hv));
+  PetscCall(VecDestroy(&Hu));
+  PetscCall(VecDestroy(&t2));
+  PetscCall(SATaskDestroy(&task));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode CheckAll(void)
+{
+  const char *acts[] = {"tanh", "gelu"}, *losses[] = {"xent", "mse"}, *drops[] = {"0", "0.3"};
+
+  PetscFunctionBeginUser;
+  for (int a = 0; a < 2; a++)
+    for (int l = 0; l < 2; l++)
+      for (int d = 0; d < 2; d++) PetscCall(CheckDerivatives(acts[a], losses[l], drops[d]));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* the distributed task equals a serial copy on every rank: loss, gradient, HVP and evaluation */
+static PetscErrorCode CheckLayout(void)
+{
+  SATask             tw, ts;
+  Vec                thw, ths, gw, gs, hw, hs, v, vs;
+  SABatch            b = {123, 1.0};
+  PetscReal          Lw, Ls, ew, es, aw, as, err = 0, nrm = 0;
+  const PetscScalar *x;
+  PetscScalar       *y;
+  PetscInt           rs, re;
+  SAStream           s;
+
+  PetscFunctionBeginUser;
+  PetscCall(SetOptions(Opts, "gelu", "xent", "0.2"));
+  PetscCall(CreateTask(PETSC_COMM_WORLD, &tw, &thw));
+  PetscCall(CreateTask(PETSC_COMM_SELF, &ts, &ths));
+  PetscCall(VecDuplicate(thw, &gw));
+  PetscCall(VecDuplicate(thw, &hw));
+  PetscCall(VecDuplicate(thw, &v));
+  PetscCall(VecDuplicate(ths, &gs));
+  PetscCall(VecDuplicate(ths, &hs));
+  PetscCall(VecDuplicate(ths, &vs));
+  PetscCall(SAStreamCreate(5, 5, SA_STREAM_TEST, &s));
+  PetscCall(SAStreamVecNormal(&s, 0, v));
+  PetscCall(SAStreamVecNormal(&s, 0, vs));
+  PetscCall(SATaskLossGradient(tw, thw, &b, &Lw, gw));
+  PetscCall(SATaskLossGradient(ts, ths, &b, &Ls, gs));
+  PetscCall(SATaskHessianMult(tw, thw, &b, v, hw));
+  PetscCall(SATaskHessianMult(ts, ths, &b, vs, hs));
+  PetscCall(SATaskEvaluate(tw, thw, &ew, &aw));
+  PetscCall(SATaskEvaluate(ts, ths, &es, &as));
+  PetscCheck(PetscAbsReal(Lw - Ls) <= 1e-12 * PetscAbsReal(Ls) && PetscAbsReal(ew - es) <= 1e-12 * PetscAbsReal(es) &&
+               aw == as,
+             PETSC_COMM_SELF, PETSC_ERR_PLIB, "loss %g vs %g, test loss %g vs %g, accuracy %g vs %g", (double) Lw,
+             (double) Ls, (double) ew, (double) es, (double) aw, (double) as);
+  PetscCall(VecGetOwnershipRange(gw, &rs, &re));
+  for (int which = 0; which < 2; which++) {
+    PetscCall(VecGetArrayRead(which ? hw : gw, &x));
+    PetscCall(VecGetArray(which ? hs : gs, &y));
+    for (PetscInt i = rs; i < re; i++) {
+      err = PetscMax(err, PetscAbsReal(x[i - rs] - y[i]));
+      nrm = PetscMax(nrm, PetscAbsReal(y[i]));
+    }
+    PetscCall(VecRestoreArray(which ? hs : gs, &y));
+    PetscCall(VecRestoreArrayRead(which ? hw : gw, &x));
+  }
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &err, 1, MPIU_REAL, MPI_MAX, PETSC_COMM_WORLD));
+  PetscCheck(err <= 1e-12 * nrm, PETSC_COMM_SELF, PETSC_ERR_PLIB,
+             "distributed gradient/HVP differ from serial by %g (max %g)", (double) err, (double) nrm);
+  PetscCall(VecDestroy(&thw));
+  PetscCall(VecDestroy(&ths));
+  PetscCall(VecDestroy(&gw));
+  PetscCall(VecDestroy(&gs));
+  PetscCall(VecDestroy(&hw));
+  PetscCall(VecDestroy(&hs));
+  PetscCall(VecDestroy(&v));
+  PetscCall(VecDestroy(&vs));
+  PetscCall(SATaskDestroy(&tw));
+  PetscCall(SATaskDestroy(&ts));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static void test_derivatives(void) { CU_ASSERT_EQUAL(CheckAll(), PETSC_SUCCESS); }
+static void test_layout(void) { CU_ASSERT_EQUAL(CheckLayout(), PETSC_SUCCESS); }
+
+int main(int argc, char **argv)
+{
+  PetscMPIInt rank;
+  int         nfail, nfail_all;
+  CU_pSuite   s;
+
+  PetscCall(SlepcInitialize(&argc, &argv, NULL, NULL));
+  PetscCall(SAInitialize());
+  PetscCallMPI(MPI_Comm_rank(PETSC_COMM_WORLD, &rank));
+  if (CU_initialize_registry() != CUE_SUCCESS) return EXIT_FAILURE;
+  s = CU_add_suite("classify", NULL, NULL);
+  CU_add_test(s, "gradient and R-op HVP vs finite differences, symmetry (tanh/gelu, xent/mse, dropout)",
+              test_derivatives);
+  CU_add_test(s, "sharded task equals a serial copy (loss, gradient, HVP, evaluation)", test_layout);
+  if (!rank) {
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+  } else CU_run_all_tests();
+  nfail = (int) CU_get_number_of_failures();
+  CU_cleanup_registry();
+  PetscCallMPI(MPI_Allreduce(&nfail, &nfail_all, 1, MPI_INT, MPI_SUM, PETSC_COMM_WORLD));
+  PetscCall(PetscOptionsClear(NULL));
+  PetscCall(SAFinalize());
+  PetscCall(SlepcFinalize());
+  return nfail_all ? EXIT_FAILURE : EXIT_SUCCESS;
+}
