@@ -17,6 +17,7 @@ static char help[] =
 */
 #include <stabaudit/saensemble.h>
 #include <stabaudit/sadeck.h>
+#include <stabaudit/sablas.h>
 #include <slepcsys.h>
 #include <time.h>
 #include <string.h>
@@ -65,6 +66,7 @@ static PetscErrorCode CommandRun(const char deck[], int argc, char **argv)
   PetscCall(SAEnsembleSetDirectory(e, dir));
   PetscCall(SAEnsembleSetCommandLine(e, history));
   PetscCall(SAEnsemblePrepareDirectory(e));
+  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "stabaudit: BLAS: %s\n", SABlasDescribe()));
   PetscCall(PetscLogStageRegister("Train", &stage));
   PetscCall(PetscLogStagePush(stage));
   PetscCall(SAEnsembleRun(e));
@@ -104,13 +106,14 @@ int main(int argc, char **argv)
   PetscErrorCode ierr;
   const char    *cmd = argc > 1 ? argv[1] : "", *deck = argc > 2 ? argv[2] : NULL;
 
+  (void) SABlasSelectCore(argc, argv); /* before MPI: may re-execute with OPENBLAS_CORETYPE set (sablas.h) */
   PetscCall(SlepcInitialize(&argc, &argv, NULL, help));
   PetscCall(SAInitialize());
   PetscCall(PetscPushErrorHandler(SAErrorHandler, NULL));
   if (!strcmp(cmd, "version")) {
     char buf[1024];
     PetscCall(SAGetProvenance(buf, sizeof(buf)));
-    ierr = PetscPrintf(PETSC_COMM_WORLD, "%s\n", buf);
+    ierr = PetscPrintf(PETSC_COMM_WORLD, "%s\nBLAS: %s\n", buf, SABlasDescribe());
   } else if ((!strcmp(cmd, "run") || !strcmp(cmd, "plan")) && deck && deck[0] != '-') {
     ierr = !strcmp(cmd, "run") ? CommandRun(deck, argc, argv) : CommandPlan(deck, argc, argv);
   } else {

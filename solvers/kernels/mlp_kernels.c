@@ -225,7 +225,11 @@ void sa_mlp_backward(double *grad, double *ws, const double *theta, const double
       const double *mk = layer_mask(masks, l - 1);
 
       gemm_rm('N', 'N', B, ni, no, 1.0, D0, no, Wl, ni, 0.0, D1, ni);
-      for (size_t i = 0; i < (size_t) B * ni; i++) D1[i] *= mk ? mk[i] * act_df(act, Zp[i]) : act_df(act, Zp[i]);
+      if (act == SA_ACT_TANH && !mk) { /* unmasked tanh: the stored activation is tanh(Z), f' = 1 - A^2 exactly */
+        for (size_t i = 0; i < (size_t) B * ni; i++) D1[i] *= 1.0 - in[i] * in[i];
+      } else {
+        for (size_t i = 0; i < (size_t) B * ni; i++) D1[i] *= mk ? mk[i] * act_df(act, Zp[i]) : act_df(act, Zp[i]);
+      }
       tmp = D0, D0 = D1, D1 = tmp;
     }
   }
@@ -257,7 +261,13 @@ void sa_mlp_hvp(double *Hv, double *ws, const double *theta, const double *v, co
       double       *RAl = RA + (size_t) B * layer_off(w, l);
       const double *mk  = layer_mask(masks, l);
 
-      for (size_t i = 0; i < (size_t) B * no; i++) RAl[i] = (mk ? mk[i] : 1.0) * act_df(act, Zl[i]) * RZl[i];
+      const double *Al = A + (size_t) B * layer_off(w, l);
+
+      if (act == SA_ACT_TANH && !mk) {
+        for (size_t i = 0; i < (size_t) B * no; i++) RAl[i] = (1.0 - Al[i] * Al[i]) * RZl[i];
+      } else {
+        for (size_t i = 0; i < (size_t) B * no; i++) RAl[i] = (mk ? mk[i] : 1.0) * act_df(act, Zl[i]) * RZl[i];
+      }
     }
   }
 
@@ -291,7 +301,9 @@ void sa_mlp_hvp(double *Hv, double *ws, const double *theta, const double *v, co
       gemm_rm('N', 'N', B, ni, no, 1.0, R0, no, Wl, ni, 0.0, R1, ni);
       gemm_rm('N', 'N', B, ni, no, 1.0, D0, no, Vl, ni, 1.0, R1, ni);
       for (size_t i = 0; i < (size_t) B * ni; i++) {
-        const double m = mk ? mk[i] : 1.0, d = act_df(act, Zp[i]), dd = act_d2f(act, Zp[i]);
+        const int    fast = act == SA_ACT_TANH && !mk; /* unmasked tanh: derivatives from the stored tanh(Z) */
+        const double m = mk ? mk[i] : 1.0, d = fast ? 1.0 - in[i] * in[i] : act_df(act, Zp[i]);
+        const double dd = fast ? -2.0 * in[i] * d : act_d2f(act, Zp[i]);
 
         R1[i] = m * (R1[i] * d + D1[i] * dd * RZp[i]);
         D1[i] *= m * d;

@@ -61,6 +61,8 @@ typedef struct {
   PetscInt         K;                        /* micro-batches for the gradient noise scale and coherence */
   PetscInt         nprobe;                   /* probe samples (first test samples) for representation drift */
   PetscReal       *micro;                    /* K x P micro-batch gradient sums */
+  PetscReal       *fwdtheta;                 /* the full theta of the forward state now in ws (HVP reuse) */
+  PetscInt         fwdstep;                  /* its batch step, -1 when ws holds something else */
   PetscReal       *probe0;                   /* (nprobe, width) activations of the probe at theta_0 */
   PetscReal       *probe;                    /* the same at the current theta, and CKA work space */
   SAObservableInfo obs[2 * SA_MLP_MAXL + 8]; /* the observables of this architecture */
@@ -198,6 +200,8 @@ static PetscErrorCode SAClassifyFreeWork(SATask_Classify *c)
   PetscCall(PetscFree(c->perm));
   PetscCall(PetscFree(c->counts));
   PetscCall(PetscFree(c->micro));
+  PetscCall(PetscFree(c->fwdtheta));
+  c->fwdstep = -1;
   PetscCall(PetscFree(c->probe0));
   PetscCall(PetscFree(c->probe));
   c->wsrows = 0;
@@ -211,6 +215,7 @@ static PetscErrorCode SAClassifyReserve(SATask_Classify *c, PetscInt nrows)
 
   PetscFunctionBeginUser;
   if (nrows <= c->wsrows) PetscFunctionReturn(PETSC_SUCCESS);
+  c->fwdstep = -1; /* the forward state is lost */
   for (int l = 1; l < c->L; l++) hid += c->w[l];
   PetscCall(PetscFree(c->ws));
   PetscCall(PetscFree(c->Xb));
@@ -294,6 +299,20 @@ static PetscErrorCode SATaskInitialGuess_Classify(SATask task, Vec theta)
     for (PetscInt i = PetscMax(rs, (PetscInt) c->offb[l - 1]); i < PetscMin(re, b1); i++) a[i - rs] = 0.0;
   }
   PetscCall(VecRestoreArray(theta, &a));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* the number of batch rows of this rank and the batch size */
+static PetscErrorCode SAClassifyLocalRows(SATask task, PetscInt *nlocal, PetscInt *B)
+{
+  SATask_Classify *c = (SATask_Classify *) task->data;
+  PetscMPIInt      rank, size;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_rank(task->comm, &rank));
+  PetscCallMPI(MPI_Comm_size(task->comm, &size));
+  *B      = c->batch ? c->batch : c->train->n;
+  *nlocal = (*B * (rank + 1)) / size - (*B * rank) / size;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -407,6 +426,9 @@ static PetscErrorCode SATaskLossGradient_Classify(SATask task, Vec theta, const 
     sa_mlp_backward(c->gfull, c->ws, t, c->Xb, c->yb, c->dropout > 0 ? masks : NULL, c->L, c->w, (int) c->act,
                     (int) c->loss, (int) nl);
   }
+  if (!c->fwdtheta) PetscCall(PetscMalloc1(c->P, &c->fwdtheta));
+  PetscCall(PetscArraycpy(c->fwdtheta, t, c->P));
+  c->fwdstep = batch->step;
   PetscCall(VecRestoreArrayRead(c->full, &t));
   PetscCall(PetscLogFlops(6.0 * nl * c->P));
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &lsum, 1, MPIU_REAL, MPI_SUM, task->comm));
@@ -417,22 +439,31 @@ static PetscErrorCode SATaskLossGradient_Classify(SATask task, Vec theta, const 
 
 static PetscErrorCode SATaskHessianMult_Classify(SATask task, Vec theta, const SABatch *batch, Vec v, Vec Hv)
 {
-  SATask_Classify   *c = (SATask_Classify *) task->data;
-  PetscInt           nl, B;
+  SATask_Classify   *c  = (SATask_Classify *) task->data;
+  PetscInt           nl = 0, B = 1;
   const double      *masks[SA_MLP_MAXL] = {NULL};
   const PetscScalar *t, *vv;
+  PetscBool          reuse;
 
   PetscFunctionBeginUser;
   PetscCall(SAClassifyGather(c, theta, c->full));
   PetscCall(SAClassifyGather(c, v, c->vfull));
-  PetscCall(SAClassifyBatchRows(task, batch, &nl, &B));
+  PetscCall(VecGetArrayRead(c->full, &t));
+  /* the forward state of the same batch at the same theta is still in ws: reuse it (sa_mlp_hvp only reads it) */
+  reuse = (PetscBool) (c->fwdstep == batch->step && c->fwdtheta && !memcmp(c->fwdtheta, t, sizeof(PetscScalar) * c->P));
+  if (reuse) PetscCall(SAClassifyLocalRows(task, &nl, &B));
+  else PetscCall(SAClassifyBatchRows(task, batch, &nl, &B));
   PetscCall(SAClassifyMasks(c, nl, masks));
   PetscCall(PetscArrayzero(c->gfull, c->P));
-  PetscCall(VecGetArrayRead(c->full, &t));
   PetscCall(VecGetArrayRead(c->vfull, &vv));
   if (nl > 0) {
-    (void) sa_mlp_forward(c->ws, t, c->Xb, c->yb, c->dropout > 0 ? masks : NULL, c->L, c->w, (int) c->act,
-                          (int) c->loss, (int) nl);
+    if (!reuse) {
+      (void) sa_mlp_forward(c->ws, t, c->Xb, c->yb, c->dropout > 0 ? masks : NULL, c->L, c->w, (int) c->act,
+                            (int) c->loss, (int) nl);
+      if (!c->fwdtheta) PetscCall(PetscMalloc1(c->P, &c->fwdtheta));
+      PetscCall(PetscArraycpy(c->fwdtheta, t, c->P));
+      c->fwdstep = batch->step;
+    }
     sa_mlp_hvp(c->gfull, c->ws, t, vv, c->Xb, c->yb, c->dropout > 0 ? masks : NULL, c->L, c->w, (int) c->act,
                (int) c->loss, (int) nl);
   }
@@ -458,6 +489,7 @@ static PetscErrorCode SAClassifyTest(SATask task, Vec theta, PetscReal *loss, Pe
   r0 = (n * rank) / size;
   r1 = (n * (rank + 1)) / size;
   PetscCall(SAClassifyGather(c, theta, c->full));
+  c->fwdstep = -1; /* ws is overwritten below */
   PetscCall(SAClassifyReserve(c, chunk));
   PetscCall(VecGetArrayRead(c->full, &t));
   for (PetscInt s = r0; s < r1; s += chunk) {
@@ -554,8 +586,8 @@ static PetscErrorCode SATaskComputeObservables_Classify(SATask task, Vec theta, 
   PetscCall(VecRestoreArrayRead(theta, &a));
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, loc, (PetscMPIInt) (2 * L), MPIU_REAL, MPI_SUM, task->comm));
   for (PetscInt i = 0; i < 2 * L; i++) vals[i] = PetscSqrtReal(loc[i]);
-
   PetscCall(SAClassifyGather(c, theta, c->full));
+  c->fwdstep = -1; /* ws is overwritten below */
   PetscCall(SAClassifyBatchRows(task, batch, &nl, &B));
   PetscCall(SAClassifyMasks(c, nl, masks));
   PetscCallMPI(MPI_Comm_rank(task->comm, &rank));
@@ -668,6 +700,7 @@ PetscErrorCode SATaskCreate_Classify(SATask task)
   c->hidden[0]                 = 64;
   c->init_scale                = 1.0;
   c->K                         = 4;
+  c->fwdstep                   = -1;
   task->data                   = c;
   task->ops.setfromoptions     = SATaskSetFromOptions_Classify;
   task->ops.setup              = SATaskSetUp_Classify;
