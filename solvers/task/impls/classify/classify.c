@@ -21,6 +21,8 @@
   summed gradient is reduce-scattered back into the shard layout (MPI_Reduce_scatter); the
   optimizer then updates only the local shard. Loss and gradient are batch means.
   Hessian-vector products: exact, Pearlmutter's R-operator on the same batch (sa_mlp_hvp).
+  Controlled stochasticity: task_noise > 0 adds isotropic Gaussian noise of that standard deviation
+  (times the batch's noise scale) to the gradient, from the batch stream addressed by (step, index).
   Performance: test accuracy in [0, 1] (SATaskEvaluate), the clean loss is the test loss.
 */
 #include <stabaudit/private/sataskimpl.h>
@@ -63,6 +65,7 @@ typedef struct {
   PetscReal       *micro;                    /* K x P micro-batch gradient sums */
   PetscReal       *fwdtheta;                 /* the full theta of the forward state now in ws (HVP reuse) */
   PetscInt         fwdstep;                  /* its batch step, -1 when ws holds something else */
+  Vec              gnoise;                   /* gradient noise (task_noise > 0), layout of theta */
   PetscReal       *probe0;                   /* (nprobe, width) activations of the probe at theta_0 */
   PetscReal       *probe;                    /* the same at the current theta, and CKA work space */
   SAObservableInfo obs[2 * SA_MLP_MAXL + 8]; /* the observables of this architecture */
@@ -201,6 +204,7 @@ static PetscErrorCode SAClassifyFreeWork(SATask_Classify *c)
   PetscCall(PetscFree(c->counts));
   PetscCall(PetscFree(c->micro));
   PetscCall(PetscFree(c->fwdtheta));
+  PetscCall(VecDestroy(&c->gnoise));
   c->fwdstep = -1;
   PetscCall(PetscFree(c->probe0));
   PetscCall(PetscFree(c->probe));
@@ -434,6 +438,14 @@ static PetscErrorCode SATaskLossGradient_Classify(SATask task, Vec theta, const 
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &lsum, 1, MPIU_REAL, MPI_SUM, task->comm));
   *loss = lsum / B;
   PetscCall(SAClassifyReduceScatter(task, B, grad));
+  if (task->noise * batch->noise_scale != 0.0) { /* controlled stochasticity: isotropic Gaussian gradient noise */
+    SAStream ns;
+
+    if (!c->gnoise) PetscCall(VecDuplicate(grad, &c->gnoise));
+    PetscCall(SAStreamCreate(task->campaign_seed, task->member_seed, SA_STREAM_BATCH, &ns));
+    PetscCall(SAStreamVecNormal(&ns, batch->step, c->gnoise));
+    PetscCall(VecAXPY(grad, task->noise * batch->noise_scale, c->gnoise));
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
