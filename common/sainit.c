@@ -4,6 +4,7 @@
 */
 #include <stabaudit/sasys.h>
 #include <stabaudit/satask.h>
+#include <stabaudit/samodel.h>
 #include <stabaudit/saoptimizer.h>
 #include <stabaudit/saperturb.h>
 #include <stabaudit/sasolver.h>
@@ -74,6 +75,7 @@ PetscErrorCode SAInitialize(void)
   PetscCall(PetscLogEventRegister("SACheckpointWrite", SA_CLASSID, &SA_CheckpointWrite));
   PetscCall(PetscLogEventRegister("SACheckpointRead", SA_CLASSID, &SA_CheckpointRead));
   PetscCall(SATaskInitializePackage());
+  PetscCall(SAModelInitializePackage());
   PetscCall(SAOptimizerInitializePackage());
   PetscCall(SAPerturbInitializePackage());
   PetscCall(SASolverInitializePackage());
@@ -95,6 +97,7 @@ PetscErrorCode SAFinalize(void)
   PetscFunctionBeginUser;
   if (!SAPackageInitialized) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(SATaskFinalizePackage());
+  PetscCall(SAModelFinalizePackage());
   PetscCall(SAOptimizerFinalizePackage());
   PetscCall(SAPerturbFinalizePackage());
   SAPackageInitialized = PETSC_FALSE;

@@ -20,7 +20,7 @@
   (solvers/kernels/mlp_kernels.c, BLAS dgemm) on its contiguous share of the batch rows, and the
   summed gradient is reduce-scattered back into the shard layout (MPI_Reduce_scatter); the
   optimizer then updates only the local shard. Loss and gradient are batch means.
-  Hessian-vector products: exact, Pearlmutter's R-operator on the same batch (sa_mlp_hvp).
+  Hessian-vector products: exact, Pearlmutter's R-operator on the same batch (SAModelHessianMult).
   Controlled stochasticity: task_noise > 0 adds isotropic Gaussian noise of that standard deviation
   (times the batch's noise scale) to the gradient, from the batch stream addressed by (step, index).
   Performance: test accuracy in [0, 1] (SATaskEvaluate), the clean loss is the test loss.
@@ -28,14 +28,11 @@
 #include <stabaudit/private/sataskimpl.h>
 #include <stabaudit/sadeck.h>
 #include <stabaudit/sadataset.h>
-#include "../../../kernels/mlp_kernels.h"
+#include <stabaudit/samodel.h>
 
 #define SA_MLP_MAXL 16
 
 static const char *const SAClassifySets[] = {"digits", "fashion_mnist", "iris", "wine", "breast_cancer"};
-static const char *const SAMLPActs[]      = {"tanh", "relu", "gelu"};
-static const char *const SAMLPLosses[]    = {"xent", "mse"};
-static const char *const SAMLPInits[]     = {"he", "xavier"};
 
 /* the data of a campaign, loaded once per process */
 typedef struct {
@@ -51,10 +48,7 @@ typedef struct {
   PetscReal        test_fraction;            /* test share of the UCI sets */
   PetscInt         subset;                   /* at most this many training samples (0 = all) */
   PetscInt         batch;                    /* minibatch size, 0 = full batch */
-  PetscInt         nhidden;                  /* hidden layers */
-  PetscInt         hidden[SA_MLP_MAXL];      /* their widths */
-  PetscInt         act, loss, init;          /* activation, loss, initialisation */
-  PetscReal        init_scale;               /* multiplies the initial weights */
+  SAModel          model;                    /* the network (model: section of the deck) */
   PetscReal        dropout;                  /* dropout probability on hidden units */
   int              L;                        /* layers */
   int              w[SA_MLP_MAXL + 2];       /* widths w[0..L] */
@@ -90,7 +84,6 @@ typedef struct {
 static PetscErrorCode SATaskSetFromOptions_Classify(SATask task)
 {
   SATask_Classify *c = (SATask_Classify *) task->data;
-  PetscInt         n = c->nhidden;
 
   PetscFunctionBeginUser;
   PetscCall(SADeckGetEnum("task_classify_", "dataset", SAClassifySets, 5, &c->set, NULL));
@@ -98,14 +91,9 @@ static PetscErrorCode SATaskSetFromOptions_Classify(SATask task)
   PetscCall(SADeckGetReal("task_classify_", "test_fraction", c->test_fraction, 0.01, 0.9, &c->test_fraction, NULL));
   PetscCall(SADeckGetInt("task_classify_", "subset", c->subset, 0, PETSC_MAX_INT, &c->subset, NULL));
   PetscCall(SADeckGetInt("task_classify_", "batch", c->batch, 0, 1000000, &c->batch, NULL));
-  PetscCall(SADeckGetIntArray("model_", "hidden", 1, 100000, &n, c->hidden, NULL));
-  if (n > SA_MLP_MAXL) PetscCall(SADeckFail("model_hidden", "at most %d hidden layers", SA_MLP_MAXL));
-  c->nhidden = n;
-  PetscCall(SADeckGetEnum("model_", "activation", SAMLPActs, 3, &c->act, NULL));
-  PetscCall(SADeckGetEnum("model_", "loss", SAMLPLosses, 2, &c->loss, NULL));
-  PetscCall(SADeckGetEnum("model_", "init", SAMLPInits, 2, &c->init, NULL));
-  PetscCall(SADeckGetReal("model_", "init_scale", c->init_scale, 0.0, 100.0, &c->init_scale, NULL));
-  PetscCall(SADeckGetReal("model_", "dropout", c->dropout, 0.0, 0.95, &c->dropout, NULL));
+  if (!c->model) PetscCall(SAModelCreate(task->comm, &c->model));
+  PetscCall(SAModelSetFromOptions(c->model));
+  PetscCall(SAModelGetDropout(c->model, &c->dropout));
   PetscCall(SADeckGetInt("task_classify_", "micro_batches", c->K, 2, 64, &c->K, NULL));
   if (c->batch && c->batch < c->K)
     PetscCall(SADeckFail("task_classify_micro_batches",
@@ -113,7 +101,10 @@ static PetscErrorCode SATaskSetFromOptions_Classify(SATask task)
                          " micro-batches need a batch of at least as many samples (batch %" PetscInt_FMT ")",
                          c->K, c->batch));
   {
-    PetscInt L = c->nhidden + 1, o = 0;
+    PetscInt L, o = 0;
+
+    PetscCall(SAModelGetNumHiddenLayers(c->model, &L));
+    L += 1;
 
     for (PetscInt l = 1; l <= L; l++, o++) {
       PetscCall(PetscSNPrintf(c->obsname[o][0], 96, "weight_norm_%" PetscInt_FMT, l));
@@ -225,7 +216,7 @@ static PetscErrorCode SAClassifyReserve(SATask_Classify *c, PetscInt nrows)
   PetscCall(PetscFree(c->Xb));
   PetscCall(PetscFree(c->yb));
   PetscCall(PetscFree(c->maskbuf));
-  c->wslen = sa_mlp_workspace(c->L, c->w, (int) nrows);
+  PetscCall(SAModelGetWorkspaceSize(c->model, nrows, &c->wslen));
   PetscCall(PetscMalloc1(c->wslen, &c->ws));
   PetscCall(PetscMalloc1(nrows * c->w[0], &c->Xb));
   PetscCall(PetscMalloc1(nrows, &c->yb));
@@ -244,12 +235,18 @@ static PetscErrorCode SATaskSetUp_Classify(SATask task)
   PetscFunctionBeginUser;
   PetscCall(SAClassifyFreeWork(c));
   PetscCall(SAClassifyLoad(task));
-  c->L    = (int) c->nhidden + 1;
-  c->w[0] = (int) c->train->d;
-  for (PetscInt l = 0; l < c->nhidden; l++) c->w[l + 1] = (int) c->hidden[l];
-  c->w[c->L] = (int) c->train->nclass;
-  c->P       = (PetscInt) sa_mlp_nparams(c->L, c->w);
-  sa_mlp_offsets(c->L, c->w, c->offW, c->offb);
+  PetscCall(SAModelSetUp(c->model, c->train->d, c->train->nclass));
+  {
+    PetscInt      L;
+    const int    *w;
+    const size_t *oW, *ob;
+
+    PetscCall(SAModelGetLayers(c->model, &L, &w, &oW, &ob));
+    c->L = (int) L;
+    for (PetscInt l = 0; l <= L; l++) c->w[l] = w[l];
+    for (PetscInt l = 0; l < L; l++) c->offW[l] = oW[l], c->offb[l] = ob[l];
+    PetscCall(SAModelGetNumParameters(c->model, &c->P));
+  }
   if (c->batch > c->train->n)
     PetscCall(SADeckFail("task_classify_batch",
                          "batch %" PetscInt_FMT " exceeds the %" PetscInt_FMT " training samples", c->batch,
@@ -286,23 +283,10 @@ static PetscErrorCode SATaskInitialGuess_Classify(SATask task, Vec theta)
 {
   SATask_Classify *c = (SATask_Classify *) task->data;
   SAStream         is;
-  PetscInt         rs, re;
-  PetscScalar     *a;
 
   PetscFunctionBeginUser;
   PetscCall(SAStreamCreate(task->campaign_seed, task->member_seed, SA_STREAM_INIT, &is));
-  PetscCall(SAStreamVecNormal(&is, 0, theta));
-  PetscCall(VecGetOwnershipRange(theta, &rs, &re));
-  PetscCall(VecGetArray(theta, &a));
-  for (int l = 1; l <= c->L; l++) {
-    PetscReal std = c->init == 0 ? PetscSqrtReal(2.0 / c->w[l - 1]) : PetscSqrtReal(2.0 / (c->w[l - 1] + c->w[l]));
-    PetscInt  w0 = (PetscInt) c->offW[l - 1], w1 = w0 + (PetscInt) c->w[l] * c->w[l - 1],
-             b1 = (PetscInt) c->offb[l - 1] + c->w[l];
-
-    for (PetscInt i = PetscMax(rs, w0); i < PetscMin(re, w1); i++) a[i - rs] *= c->init_scale * std;
-    for (PetscInt i = PetscMax(rs, (PetscInt) c->offb[l - 1]); i < PetscMin(re, b1); i++) a[i - rs] = 0.0;
-  }
-  PetscCall(VecRestoreArray(theta, &a));
+  PetscCall(SAModelInitialGuess(c->model, &is, theta));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -425,10 +409,8 @@ static PetscErrorCode SATaskLossGradient_Classify(SATask task, Vec theta, const 
   PetscCall(PetscArrayzero(c->gfull, c->P));
   PetscCall(VecGetArrayRead(c->full, &t));
   if (nl > 0) {
-    lsum = sa_mlp_forward(c->ws, t, c->Xb, c->yb, c->dropout > 0 ? masks : NULL, c->L, c->w, (int) c->act,
-                          (int) c->loss, (int) nl);
-    sa_mlp_backward(c->gfull, c->ws, t, c->Xb, c->yb, c->dropout > 0 ? masks : NULL, c->L, c->w, (int) c->act,
-                    (int) c->loss, (int) nl);
+    PetscCall(SAModelForward(c->model, c->ws, t, c->Xb, c->yb, c->dropout > 0 ? masks : NULL, nl, &lsum));
+    PetscCall(SAModelBackward(c->model, c->ws, t, c->Xb, c->yb, c->dropout > 0 ? masks : NULL, nl, c->gfull));
   }
   if (!c->fwdtheta) PetscCall(PetscMalloc1(c->P, &c->fwdtheta));
   PetscCall(PetscArraycpy(c->fwdtheta, t, c->P));
@@ -461,7 +443,7 @@ static PetscErrorCode SATaskHessianMult_Classify(SATask task, Vec theta, const S
   PetscCall(SAClassifyGather(c, theta, c->full));
   PetscCall(SAClassifyGather(c, v, c->vfull));
   PetscCall(VecGetArrayRead(c->full, &t));
-  /* the forward state of the same batch at the same theta is still in ws: reuse it (sa_mlp_hvp only reads it) */
+  /* the forward state of the same batch at the same theta is still in ws: reuse it (the HVP only reads it) */
   reuse = (PetscBool) (c->fwdstep == batch->step && c->fwdtheta && !memcmp(c->fwdtheta, t, sizeof(PetscScalar) * c->P));
   if (reuse) PetscCall(SAClassifyLocalRows(task, &nl, &B));
   else PetscCall(SAClassifyBatchRows(task, batch, &nl, &B));
@@ -470,14 +452,14 @@ static PetscErrorCode SATaskHessianMult_Classify(SATask task, Vec theta, const S
   PetscCall(VecGetArrayRead(c->vfull, &vv));
   if (nl > 0) {
     if (!reuse) {
-      (void) sa_mlp_forward(c->ws, t, c->Xb, c->yb, c->dropout > 0 ? masks : NULL, c->L, c->w, (int) c->act,
-                            (int) c->loss, (int) nl);
+      PetscReal lignored;
+
+      PetscCall(SAModelForward(c->model, c->ws, t, c->Xb, c->yb, c->dropout > 0 ? masks : NULL, nl, &lignored));
       if (!c->fwdtheta) PetscCall(PetscMalloc1(c->P, &c->fwdtheta));
       PetscCall(PetscArraycpy(c->fwdtheta, t, c->P));
       c->fwdstep = batch->step;
     }
-    sa_mlp_hvp(c->gfull, c->ws, t, vv, c->Xb, c->yb, c->dropout > 0 ? masks : NULL, c->L, c->w, (int) c->act,
-               (int) c->loss, (int) nl);
+    PetscCall(SAModelHessianMult(c->model, c->ws, t, vv, c->Xb, c->yb, c->dropout > 0 ? masks : NULL, nl, c->gfull));
   }
   PetscCall(VecRestoreArrayRead(c->vfull, &vv));
   PetscCall(VecRestoreArrayRead(c->full, &t));
@@ -508,9 +490,15 @@ static PetscErrorCode SAClassifyTest(SATask task, Vec theta, PetscReal *loss, Pe
     PetscInt m = PetscMin(chunk, r1 - s);
 
     for (PetscInt k = 0; k < m; k++) c->yb[k] = (int) c->test->y[s + k];
-    sums[0] +=
-      sa_mlp_forward(c->ws, t, &c->test->X[s * d], c->yb, NULL, c->L, c->w, (int) c->act, (int) c->loss, (int) m);
-    sums[1] += sa_mlp_correct(c->ws, c->yb, c->L, c->w, (int) m);
+    {
+      PetscReal l;
+      PetscInt  ok;
+
+      PetscCall(SAModelForward(c->model, c->ws, t, &c->test->X[s * d], c->yb, NULL, m, &l));
+      PetscCall(SAModelCorrect(c->model, c->ws, c->yb, m, &ok));
+      sums[0] += l;
+      sums[1] += ok;
+    }
   }
   PetscCall(VecRestoreArrayRead(c->full, &t));
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, sums, 2, MPIU_REAL, MPI_SUM, task->comm));
@@ -532,8 +520,12 @@ static PetscErrorCode SAClassifyProbe(SATask_Classify *c, const PetscScalar *t, 
 {
   PetscFunctionBeginUser;
   PetscCall(SAClassifyReserve(c, c->nprobe));
-  (void) sa_mlp_forward(c->ws, t, c->test->X, NULL, NULL, c->L, c->w, (int) c->act, (int) c->loss, (int) c->nprobe);
-  sa_mlp_activations(out, c->ws, c->L, c->w, (int) c->nprobe, c->L - 1);
+  {
+    PetscReal l;
+
+    PetscCall(SAModelForward(c->model, c->ws, t, c->test->X, NULL, NULL, c->nprobe, &l));
+  }
+  PetscCall(SAModelHiddenActivations(c->model, c->ws, c->nprobe, out));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -615,10 +607,12 @@ static PetscErrorCode SATaskComputeObservables_Classify(SATask task, Vec theta, 
       const double *sub[SA_MLP_MAXL] = {NULL};
 
       for (PetscInt l = 1; l < L; l++) sub[l - 1] = masks[l - 1] ? masks[l - 1] + lo * c->w[l] : NULL;
-      (void) sa_mlp_forward(c->ws, t, &c->Xb[lo * c->w[0]], &c->yb[lo], c->dropout > 0 ? sub : NULL, L, c->w,
-                            (int) c->act, (int) c->loss, (int) (hi - lo));
-      sa_mlp_backward(&c->micro[j * P], c->ws, t, &c->Xb[lo * c->w[0]], &c->yb[lo], c->dropout > 0 ? sub : NULL, L,
-                      c->w, (int) c->act, (int) c->loss, (int) (hi - lo));
+      PetscReal l;
+
+      PetscCall(
+        SAModelForward(c->model, c->ws, t, &c->Xb[lo * c->w[0]], &c->yb[lo], c->dropout > 0 ? sub : NULL, hi - lo, &l));
+      PetscCall(SAModelBackward(c->model, c->ws, t, &c->Xb[lo * c->w[0]], &c->yb[lo], c->dropout > 0 ? sub : NULL,
+                                hi - lo, &c->micro[j * P]));
     }
   }
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, c->micro, (PetscMPIInt) (K * P), MPIU_REAL, MPI_SUM, task->comm));
@@ -683,9 +677,9 @@ static PetscErrorCode SATaskView_Classify(SATask task, PetscViewer viewer)
   SATask_Classify *c = (SATask_Classify *) task->data;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscViewerASCIIPrintf(viewer,
-                                   "  classify: %s, %" PetscInt_FMT " parameters, batch %" PetscInt_FMT ", %s, %s\n",
-                                   SAClassifySets[c->set], c->P, c->batch, SAMLPActs[c->act], SAMLPLosses[c->loss]));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "  classify: %s, %" PetscInt_FMT " parameters, batch %" PetscInt_FMT "\n",
+                                   SAClassifySets[c->set], c->P, c->batch));
+  if (c->model) PetscCall(SAModelView(c->model, viewer));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -695,6 +689,7 @@ static PetscErrorCode SATaskDestroy_Classify(SATask task)
 
   PetscFunctionBeginUser;
   PetscCall(SAClassifyFreeWork(c));
+  PetscCall(SAModelDestroy(&c->model));
   PetscCall(PetscFree(task->data));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -708,9 +703,6 @@ PetscErrorCode SATaskCreate_Classify(SATask task)
   c->set                       = 0;
   c->test_fraction             = 0.2;
   c->batch                     = 64;
-  c->nhidden                   = 1;
-  c->hidden[0]                 = 64;
-  c->init_scale                = 1.0;
   c->K                         = 4;
   c->fwdstep                   = -1;
   task->data                   = c;
