@@ -94,6 +94,7 @@ PETSC_EXTERN PetscErrorCode SAOptimizerAdamGetEps(SAOptimizer, PetscReal *);
 PETSC_EXTERN PetscErrorCode SAOptimizerSetUp(SAOptimizer, Vec);
 PETSC_EXTERN PetscErrorCode SAOptimizerGetHyper(SAOptimizer, PetscInt, SAHyper *);
 PETSC_EXTERN PetscErrorCode SAOptimizerUpdate(SAOptimizer, const SAHyper *, Vec, Vec);
+PETSC_EXTERN PetscErrorCode SAOptimizerUpdateMap(SAOptimizer, const SAHyper *, Vec, Vec[], Vec, Vec, Vec[]);
 PETSC_EXTERN PetscErrorCode SAOptimizerGetState(SAOptimizer, PetscInt *, Vec **, const char *const **);
 PETSC_EXTERN PetscErrorCode SAOptimizerReset(SAOptimizer);
 PETSC_EXTERN PetscErrorCode SAOptimizerView(SAOptimizer, PetscViewer);

@@ -558,11 +558,81 @@ static PetscErrorCode CheckBadKeys(void)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* the update map on given (theta, state) equals the update itself, and leaves the optimizer's state alone:
+   two real steps build a state; the map applied to copies must equal a third real step bitwise */
+static PetscErrorCode CheckUpdateMap(void)
+{
+  const char *const kvs[3][9] = {
+    {"-optimizer_type", "momentum", "-optimizer_lr", "0.1", "-optimizer_momentum", "0.9", "-optimizer_clip", "2", NULL},
+    {"-optimizer_type", "adam", "-optimizer_lr", "0.01", "-optimizer_weight_decay", "0.1", NULL},
+    {"-optimizer_type", "adamw", "-optimizer_lr", "0.01", "-optimizer_weight_decay", "0.1", NULL}};
+  const PetscReal gc[5] = {3, -4, 0.5, 12, -1}, th[5] = {1, 0.7, 0.4, 0.1, -0.2};
+
+  PetscFunctionBeginUser;
+  for (int c = 0; c < 3; c++) {
+    SAOptimizer        opt;
+    Vec                theta, g, g2, tout, *st, sin[4], sout[4], before[4];
+    PetscInt           ns;
+    const char *const *names;
+    SAHyper            h;
+    PetscBool          same;
+
+    PetscCall(CreateOptimizer(kvs[c], &opt));
+    PetscCall(VecCreateMPI(PETSC_COMM_WORLD, PETSC_DECIDE, 5, &theta));
+    PetscCall(VecDuplicate(theta, &g));
+    PetscCall(VecDuplicate(theta, &g2));
+    PetscCall(VecDuplicate(theta, &tout));
+    PetscCall(SetVec(theta, th));
+    for (PetscInt t = 0; t < 2; t++) {
+      PetscCall(SetVec(g, gc));
+      PetscCall(SAOptimizerGetHyper(opt, t, &h));
+      PetscCall(SAOptimizerUpdate(opt, &h, theta, g));
+    }
+    PetscCall(SAOptimizerGetState(opt, &ns, &st, &names));
+    PetscCheck(ns > 0, PETSC_COMM_SELF, PETSC_ERR_PLIB, "case %d: no state", c);
+    for (PetscInt i = 0; i < ns; i++) {
+      PetscCall(VecDuplicate(st[i], &sin[i]));
+      PetscCall(VecDuplicate(st[i], &sout[i]));
+      PetscCall(VecDuplicate(st[i], &before[i]));
+      PetscCall(VecCopy(st[i], sin[i]));
+      PetscCall(VecCopy(st[i], before[i]));
+    }
+    PetscCall(SetVec(g, gc));
+    PetscCall(VecScale(g, 0.5));
+    PetscCall(VecCopy(g, g2));
+    PetscCall(SAOptimizerGetHyper(opt, 2, &h));
+    PetscCall(SAOptimizerUpdateMap(opt, &h, theta, sin, g, tout, sout));
+    PetscCall(VecEqual(g, g2, &same));
+    PetscCheck(same, PETSC_COMM_SELF, PETSC_ERR_PLIB, "case %d: the map changed the gradient", c);
+    for (PetscInt i = 0; i < ns; i++) {
+      PetscCall(VecEqual(st[i], before[i], &same));
+      PetscCheck(same, PETSC_COMM_SELF, PETSC_ERR_PLIB, "case %d: the map changed the optimizer's %s", c, names[i]);
+    }
+    PetscCall(SAOptimizerUpdate(opt, &h, theta, g)); /* the real third step */
+    PetscCall(VecEqual(theta, tout, &same));
+    PetscCheck(same, PETSC_COMM_SELF, PETSC_ERR_PLIB, "case %d: map and update give different theta", c);
+    for (PetscInt i = 0; i < ns; i++) {
+      PetscCall(VecEqual(st[i], sout[i], &same));
+      PetscCheck(same, PETSC_COMM_SELF, PETSC_ERR_PLIB, "case %d: map and update give different %s", c, names[i]);
+      PetscCall(VecDestroy(&sin[i]));
+      PetscCall(VecDestroy(&sout[i]));
+      PetscCall(VecDestroy(&before[i]));
+    }
+    PetscCall(VecDestroy(&theta));
+    PetscCall(VecDestroy(&g));
+    PetscCall(VecDestroy(&g2));
+    PetscCall(VecDestroy(&tout));
+    PetscCall(SAOptimizerDestroy(&opt));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static void test_hand(void) { CU_ASSERT_EQUAL(CheckHand(), PETSC_SUCCESS); }
 static void test_adam_bias(void) { CU_ASSERT_EQUAL(CheckAdamBias(), PETSC_SUCCESS); }
 static void test_schedules(void) { CU_ASSERT_EQUAL(CheckSchedules(), PETSC_SUCCESS); }
 static void test_clip(void) { CU_ASSERT_EQUAL(CheckClip(), PETSC_SUCCESS); }
 static void test_bad_keys(void) { CU_ASSERT_EQUAL(CheckBadKeys(), PETSC_SUCCESS); }
+static void test_update_map(void) { CU_ASSERT_EQUAL(CheckUpdateMap(), PETSC_SUCCESS); }
 
 int main(int argc, char **argv)
 {
@@ -580,6 +650,7 @@ int main(int argc, char **argv)
   CU_add_test(s, "learning-rate schedules vs closed form", test_schedules);
   CU_add_test(s, "gradient clipping by global norm", test_clip);
   CU_add_test(s, "bad keys and arguments are rejected", test_bad_keys);
+  CU_add_test(s, "the update map equals the update and leaves the state alone", test_update_map);
   if (!rank) {
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();

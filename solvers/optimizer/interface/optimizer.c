@@ -833,6 +833,57 @@ PetscErrorCode SAOptimizerUpdate(SAOptimizer opt, const SAHyper *h, Vec theta, V
 }
 
 /*@C
+  SAOptimizerUpdateMap - Applies the update map F: (theta, state) -> (theta', state') to given vectors,
+  leaving the optimizer's own state untouched
+
+  Collective
+
+  Input Parameters:
++ opt      - the optimizer (set up)
+. h        - the hyper-parameters of the step
+. theta    - the parameters in
+. state_in - the optimizer state in (as many vectors as `SAOptimizerGetState()` lists, same order)
+- grad     - the frozen gradient at theta (not modified; clipping acts on a copy)
+
+  Output Parameters:
++ theta_out - the parameters out (may not be theta)
+- state_out - the state out (may be state_in)
+
+  Notes:
+  This is the map the probes linearise (its Jacobian along a direction by finite differences or by
+  the optimizer's derivatives); it runs the same code as `SAOptimizerUpdate()`.
+
+  Level: advanced
+
+.seealso: `SAOptimizerUpdate()`, `SAOptimizerGetState()`
+@*/
+PetscErrorCode SAOptimizerUpdateMap(SAOptimizer opt, const SAHyper *h, Vec theta, Vec state_in[], Vec grad,
+                                    Vec theta_out, Vec state_out[])
+{
+  Vec saved[4] = {NULL, NULL, NULL, NULL}, g;
+
+  PetscFunctionBeginUser;
+  PetscCheck(opt->setupcalled, opt->comm, PETSC_ERR_ORDER, "Call SAOptimizerSetUp() first");
+  PetscCheck(theta_out != theta, opt->comm, PETSC_ERR_ARG_IDN, "theta_out must differ from theta");
+  for (PetscInt i = 0; i < opt->nstate; i++) { /* swap the given state in, keep the optimizer's own aside */
+    PetscCall(VecDuplicate(opt->state[i], &saved[i]));
+    PetscCall(VecCopy(opt->state[i], saved[i]));
+    PetscCall(VecCopy(state_in[i], opt->state[i]));
+  }
+  PetscCall(VecDuplicate(grad, &g));
+  PetscCall(VecCopy(grad, g));
+  PetscCall(VecCopy(theta, theta_out));
+  PetscCall(SAOptimizerUpdate(opt, h, theta_out, g));
+  for (PetscInt i = 0; i < opt->nstate; i++) {
+    PetscCall(VecCopy(opt->state[i], state_out[i]));
+    PetscCall(VecCopy(saved[i], opt->state[i]));
+    PetscCall(VecDestroy(&saved[i]));
+  }
+  PetscCall(VecDestroy(&g));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
   SAOptimizerGetState - Returns the state vectors (for checkpoints)
 
   Not Collective
