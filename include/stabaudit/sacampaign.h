@@ -45,36 +45,36 @@ PETSC_EXTERN const SASweepAxis SASweepAxes[];
 S*/
 typedef struct _p_SACampaign *SACampaign;
 struct _p_SACampaign {
-  MPI_Comm                comm;                 /* all ranks of the campaign */
-  char                    title[256];           /* campaign title */
-  PetscInt64              seed;                 /* campaign seed */
-  PetscInt                nseeds;               /* number of member seeds */
-  PetscInt                seeds[SA_MAX_VALUES]; /* member seeds */
-  PetscInt                nsteps;               /* optimizer steps per member */
-  PetscInt                record_every;         /* interval of recorded steps */
-  PetscInt                nrec;                 /* recorded steps: 0, r, ..., nsteps */
-  PetscInt                checkpoint_every;     /* checkpoint interval of members in flight (steps) */
-  PetscReal               explode;              /* loss explosion factor (relative to the initial loss) */
-  PetscBool               branch;               /* perturbed members branch from their twin's checkpoint */
-  char                    tasktype[64];         /* workload */
-  PetscInt                nobs;                 /* observables per record (common + the workload's) */
-  SAObservableInfo obs[64];                      /* their descriptions (strings owned by the campaign) */
-  PetscInt                naxes;                /* swept axes */
-  PetscInt                axis[SA_MAX_AXES];    /* index into SASweepAxes */
-  PetscInt                nvalues[SA_MAX_AXES]; /* values per axis */
-  PetscReal               values[SA_MAX_AXES][SA_MAX_VALUES]; /* the values */
-  PetscInt                nconfigs;                           /* configurations */
-  PetscReal              *configvals;                         /* nconfigs x naxes values */
-  PetscInt                nperts;                             /* perturbation blocks */
-  char                   *pertnames[SA_MAX_PERTS];            /* their names (options prefixes without '_') */
-  char                    pertkind[SA_MAX_PERTS][64];         /* kind of each block */
-  SADimension             pertdim[SA_MAX_PERTS];              /* dimension of each block */
-  PetscInt                pertonset[SA_MAX_PERTS];            /* onset of each block */
-  PetscInt                pertduration[SA_MAX_PERTS];         /* duration of each block */
-  PetscInt                pertnmag[SA_MAX_PERTS];             /* number of magnitudes of each block */
-  PetscReal              *pertmags[SA_MAX_PERTS];             /* the magnitudes of each block */
-  PetscInt                nmembers;                           /* members */
-  SAMember               *members;                            /* the member table, by id */
+  MPI_Comm         comm;                               /* all ranks of the campaign */
+  char             title[256];                         /* campaign title */
+  PetscInt64       seed;                               /* campaign seed */
+  PetscInt         nseeds;                             /* number of member seeds */
+  PetscInt         seeds[SA_MAX_VALUES];               /* member seeds */
+  PetscInt         nsteps;                             /* optimizer steps per member */
+  PetscInt         record_every;                       /* interval of recorded steps */
+  PetscInt         nrec;                               /* recorded steps: 0, r, ..., nsteps */
+  PetscInt         checkpoint_every;                   /* checkpoint interval of members in flight (steps) */
+  PetscReal        explode;                            /* loss explosion factor (relative to the initial loss) */
+  PetscBool        branch;                             /* perturbed members branch from their twin's checkpoint */
+  char             tasktype[64];                       /* workload */
+  PetscInt         nobs;                               /* observables per record (common + the workload's) */
+  SAObservableInfo obs[64];                            /* their descriptions (strings owned by the campaign) */
+  PetscInt         naxes;                              /* swept axes */
+  PetscInt         axis[SA_MAX_AXES];                  /* index into SASweepAxes */
+  PetscInt         nvalues[SA_MAX_AXES];               /* values per axis */
+  PetscReal        values[SA_MAX_AXES][SA_MAX_VALUES]; /* the values */
+  PetscInt         nconfigs;                           /* configurations */
+  PetscReal       *configvals;                         /* nconfigs x naxes values */
+  PetscInt         nperts;                             /* perturbation blocks */
+  char            *pertnames[SA_MAX_PERTS];            /* their names (options prefixes without '_') */
+  char             pertkind[SA_MAX_PERTS][64];         /* kind of each block */
+  SADimension      pertdim[SA_MAX_PERTS];              /* dimension of each block */
+  PetscInt         pertonset[SA_MAX_PERTS];            /* onset of each block */
+  PetscInt         pertduration[SA_MAX_PERTS];         /* duration of each block */
+  PetscInt         pertnmag[SA_MAX_PERTS];             /* number of magnitudes of each block */
+  PetscReal       *pertmags[SA_MAX_PERTS];             /* the magnitudes of each block */
+  PetscInt         nmembers;                           /* members */
+  SAMember        *members;                            /* the member table, by id */
 };
 
 PETSC_EXTERN PetscErrorCode SACampaignCreate(MPI_Comm, SACampaign *);

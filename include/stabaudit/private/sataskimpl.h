@@ -2,14 +2,15 @@
 #include <stabaudit/satask.h>
 
 struct _SATaskOps {
-  PetscErrorCode (*setfromoptions)(SATask);                                        /* reads -task_<type>_* */
-  PetscErrorCode (*setup)(SATask);                                                 /* builds the problem instance */
-  PetscErrorCode (*createparameters)(SATask, Vec *);                               /* theta with the group layout */
-  PetscErrorCode (*initialguess)(SATask, Vec);                                     /* theta_0 of the member */
-  PetscErrorCode (*lossgradient)(SATask, Vec, const SABatch *, PetscReal *, Vec);  /* loss and gradient on a batch */
-  PetscErrorCode (*hessianmult)(SATask, Vec, const SABatch *, Vec, Vec);           /* exact Hessian-vector product */
-  PetscErrorCode (*evaluate)(SATask, Vec, PetscReal *, PetscReal *);               /* clean loss and performance */
-  PetscErrorCode (*computeobservables)(SATask, Vec, Vec, const SABatch *, PetscReal[]); /* the workload's own observables */
+  PetscErrorCode (*setfromoptions)(SATask);                                       /* reads -task_<type>_* */
+  PetscErrorCode (*setup)(SATask);                                                /* builds the problem instance */
+  PetscErrorCode (*createparameters)(SATask, Vec *);                              /* theta with the group layout */
+  PetscErrorCode (*initialguess)(SATask, Vec);                                    /* theta_0 of the member */
+  PetscErrorCode (*lossgradient)(SATask, Vec, const SABatch *, PetscReal *, Vec); /* loss and gradient on a batch */
+  PetscErrorCode (*hessianmult)(SATask, Vec, const SABatch *, Vec, Vec);          /* exact Hessian-vector product */
+  PetscErrorCode (*evaluate)(SATask, Vec, PetscReal *, PetscReal *);              /* clean loss and performance */
+  PetscErrorCode (*computeobservables)(SATask, Vec, Vec, const SABatch *,
+                                       PetscReal[]); /* the workload's own observables */
   PetscErrorCode (*view)(SATask, PetscViewer);
   PetscErrorCode (*destroy)(SATask);
 };

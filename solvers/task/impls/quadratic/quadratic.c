@@ -255,7 +255,8 @@ static PetscErrorCode SATaskEvaluate_Quadratic(SATask task, Vec theta, PetscReal
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode SATaskComputeObservables_Quadratic(SATask task, Vec theta, Vec grad, const SABatch *batch, PetscReal vals[])
+static PetscErrorCode SATaskComputeObservables_Quadratic(SATask task, Vec theta, Vec grad, const SABatch *batch,
+                                                         PetscReal vals[])
 {
   SATask_Quadratic *q = (SATask_Quadratic *) task->data;
 
