@@ -400,26 +400,35 @@ static PetscErrorCode SATaskLossGradient_Classify(SATask task, Vec theta, const 
   PetscInt           nl, B;
   const double      *masks[SA_MLP_MAXL] = {NULL};
   const PetscScalar *t;
+  PetscScalar       *gout;
   PetscReal          lsum = 0;
+  PetscMPIInt        size;
 
   PetscFunctionBeginUser;
-  PetscCall(SAClassifyGather(c, theta, c->full));
+  PetscCallMPI(MPI_Comm_size(task->comm, &size));
+  /* a group of one rank works on theta and grad directly: no gather, no reduce-scatter copy (same values) */
+  if (size > 1) PetscCall(SAClassifyGather(c, theta, c->full));
   PetscCall(SAClassifyBatchRows(task, batch, &nl, &B));
   PetscCall(SAClassifyMasks(c, nl, masks));
-  PetscCall(PetscArrayzero(c->gfull, c->P));
-  PetscCall(VecGetArrayRead(c->full, &t));
+  PetscCall(VecGetArrayRead(size > 1 ? c->full : theta, &t));
+  if (size > 1) gout = c->gfull;
+  else PetscCall(VecGetArray(grad, &gout));
+  PetscCall(PetscArrayzero(gout, c->P));
   if (nl > 0) {
     PetscCall(SAModelForward(c->model, c->ws, t, c->Xb, c->yb, c->dropout > 0 ? masks : NULL, nl, &lsum));
-    PetscCall(SAModelBackward(c->model, c->ws, t, c->Xb, c->yb, c->dropout > 0 ? masks : NULL, nl, c->gfull));
+    PetscCall(SAModelBackward(c->model, c->ws, t, c->Xb, c->yb, c->dropout > 0 ? masks : NULL, nl, gout));
   }
   if (!c->fwdtheta) PetscCall(PetscMalloc1(c->P, &c->fwdtheta));
   PetscCall(PetscArraycpy(c->fwdtheta, t, c->P));
   c->fwdstep = batch->step;
-  PetscCall(VecRestoreArrayRead(c->full, &t));
-  PetscCall(PetscLogFlops(6.0 * nl * c->P));
+  PetscCall(VecRestoreArrayRead(size > 1 ? c->full : theta, &t));
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &lsum, 1, MPIU_REAL, MPI_SUM, task->comm));
   *loss = lsum / B;
-  PetscCall(SAClassifyReduceScatter(task, B, grad));
+  if (size > 1) PetscCall(SAClassifyReduceScatter(task, B, grad));
+  else {
+    PetscCall(VecRestoreArray(grad, &gout));
+    PetscCall(VecScale(grad, 1.0 / B));
+  }
   if (task->noise * batch->noise_scale != 0.0) { /* controlled stochasticity: isotropic Gaussian gradient noise */
     SAStream ns;
 
