@@ -352,6 +352,15 @@ PetscErrorCode SAEnsemblePrepareDirectory(SAEnsemble e)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* DIR/checkpoints/b<twin>_s<onset>.h5: the state of a twin at the onset of its perturbed members */
+static PetscErrorCode SAEnsembleBranchPath(SAEnsemble e, PetscInt twin, PetscInt onset, char path[], size_t len)
+{
+  PetscFunctionBeginUser;
+  PetscCall(
+    PetscSNPrintf(path, len, "%s/checkpoints/b%06" PetscInt_FMT "_s%08" PetscInt_FMT ".h5", e->dir, twin, onset));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* the group leader checks a file, the group agrees */
 static PetscErrorCode SAEnsembleGroupExists(SAEnsemble e, const char path[], PetscBool *flg)
 {
@@ -486,8 +495,7 @@ static PetscErrorCode SAEnsembleRunMember(SAEnsemble e, PetscInt m)
     PetscInt onset = c->pertonset[mb->pert];
     int      wait = 1, st = 0;
 
-    PetscCall(PetscSNPrintf(path, sizeof(path), "%s/checkpoints/b%06" PetscInt_FMT "_s%08" PetscInt_FMT ".h5", e->dir,
-                            mb->twin, onset));
+    PetscCall(SAEnsembleBranchPath(e, mb->twin, onset, path, sizeof(path)));
     while (wait == 1) { /* the twin writes the branch point or finishes; the leader decides for the group */
       if (!e->grank) {
         if (access(path, R_OK) == 0) wait = 0;
@@ -510,8 +518,7 @@ static PetscErrorCode SAEnsembleRunMember(SAEnsemble e, PetscInt m)
     PetscCall(SASolverGetStep(s, &step));
     for (PetscInt k = 0; k < e->nonsets[m]; k++)
       if (e->onsets[m][k] == step) {
-        PetscCall(PetscSNPrintf(path, sizeof(path), "%s/checkpoints/b%06" PetscInt_FMT "_s%08" PetscInt_FMT ".h5",
-                                e->dir, m, step));
+        PetscCall(SAEnsembleBranchPath(e, m, step, path, sizeof(path)));
         PetscCall(SAEnsembleGroupExists(e, path, &flg));
         if (!flg) PetscCall(SAEnsembleWriteCheckpoint(e, s, m, path));
       }
@@ -522,8 +529,7 @@ static PetscErrorCode SAEnsembleRunMember(SAEnsemble e, PetscInt m)
   }
   /* a twin that diverged before some onsets leaves its final state there: the perturbed members share its fate */
   for (PetscInt k = 0; k < e->nonsets[m]; k++) {
-    PetscCall(PetscSNPrintf(path, sizeof(path), "%s/checkpoints/b%06" PetscInt_FMT "_s%08" PetscInt_FMT ".h5", e->dir,
-                            m, e->onsets[m][k]));
+    PetscCall(SAEnsembleBranchPath(e, m, e->onsets[m][k], path, sizeof(path)));
     PetscCall(SAEnsembleGroupExists(e, path, &flg));
     if (!flg) PetscCall(SAEnsembleWriteCheckpoint(e, s, m, path));
   }

@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <string.h>
 #include <stdio.h>
-#include <time.h>
 
 #define SA_NVARS 64
 

@@ -26,7 +26,6 @@
 #define SA_NC_FINALPERF   "final_performance"
 #define SA_NC_CONFIGLABEL "config_label"
 #define SA_NC_NAME_LEN    64
-#define SA_FILL_INT       (-2147483647)
 
 #define SA_CHECKPOINT_FORMAT_VERSION 1
 

@@ -5,7 +5,7 @@
 #include <stabaudit/sacampaign.h>
 #include <stabaudit/sadeck.h>
 #include <slepcsys.h>
-#include <CUnit/Basic.h>
+#include "satest.h"
 #include <string.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -19,6 +19,16 @@ static const char *deck_base = "campaign: {seeds: [1, 2], steps: 20, record_ever
                                "perturbations: [spike, kick]\n"
                                "spike: {kind: lr_spike, magnitudes: [2, 5], onset: 5}\n"
                                "kick: {kind: weight_kick, magnitudes: [0.1], onset: 10}\n";
+
+/* the base deck extended: one more seed, a magnitude in the middle of a list, a sweep value, a block */
+static const char *deck_ext = "campaign: {seeds: [1, 2, 7], steps: 20, record_every: 5}\n"
+                              "task: {type: quadratic, noise: 0.1, quadratic: {dim: 8}}\n"
+                              "optimizer: {type: momentum, lr: 0.5, momentum: 0.5}\n"
+                              "sweep: {lr: [0.05, 0.1, 0.2, 0.4]}\n"
+                              "perturbations: [spike, kick, scale]\n"
+                              "spike: {kind: lr_spike, magnitudes: [2, 3, 5], onset: 5}\n"
+                              "kick: {kind: weight_kick, magnitudes: [0.1], onset: 10}\n"
+                              "scale: {kind: loss_scale, magnitudes: [0.5], onset: 10}\n";
 
 /* writes text to a deck file and loads it into a clean options database */
 static PetscErrorCode LoadDeck(const char name[], const char text[], char path[])
@@ -75,7 +85,7 @@ static PetscErrorCode CheckExpansion(void)
 static PetscErrorCode CheckStableIds(void)
 {
   SACampaign c;
-  char       path[PETSC_MAX_PATH_LEN], *table, *ext;
+  char       path[PETSC_MAX_PATH_LEN], *table;
   SAMember  *old;
   PetscInt   nold;
 
@@ -91,22 +101,7 @@ static PetscErrorCode CheckStableIds(void)
   PetscCall(SACampaignDestroy(&c));
 
   /* extend: one more seed, one more magnitude in the middle of a list, one more sweep value, one more block */
-  PetscCall(PetscStrallocpy(deck_base, &ext));
-  {
-    char buf[2048];
-    PetscCall(PetscStrncpy(buf, deck_base, sizeof(buf)));
-    PetscCall(PetscFree(ext));
-    PetscCall(PetscStrallocpy("campaign: {seeds: [1, 2, 7], steps: 20, record_every: 5}\n"
-                              "task: {type: quadratic, noise: 0.1, quadratic: {dim: 8}}\n"
-                              "optimizer: {type: momentum, lr: 0.5, momentum: 0.5}\n"
-                              "sweep: {lr: [0.05, 0.1, 0.2, 0.4]}\n"
-                              "perturbations: [spike, kick, scale]\n"
-                              "spike: {kind: lr_spike, magnitudes: [2, 3, 5], onset: 5}\n"
-                              "kick: {kind: weight_kick, magnitudes: [0.1], onset: 10}\n"
-                              "scale: {kind: loss_scale, magnitudes: [0.5], onset: 10}\n",
-                              &ext));
-  }
-  PetscCall(LoadDeck("extended.yaml", ext, path));
+  PetscCall(LoadDeck("extended.yaml", deck_ext, path));
   PetscCall(SACampaignCreate(PETSC_COMM_WORLD, &c));
   PetscCall(SACampaignSetFromOptions(c));
   PetscCall(SACampaignExpand(c, table));
@@ -150,7 +145,6 @@ static PetscErrorCode CheckStableIds(void)
                "removing seeds from a directory's deck must fail");
   }
   PetscCall(SACampaignDestroy(&c));
-  PetscCall(PetscFree(ext));
   PetscCall(PetscFree(table));
   PetscCall(PetscFree(old));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -214,7 +208,7 @@ static void test_bad_decks(void) { CU_ASSERT_EQUAL(CheckBadDecks(), PETSC_SUCCES
 int main(int argc, char **argv)
 {
   PetscMPIInt rank;
-  int         nfail, nfail_all;
+  int         nfail_all;
   CU_pSuite   s;
 
   PetscCall(SlepcInitialize(&argc, &argv, NULL, NULL));
@@ -230,13 +224,7 @@ int main(int argc, char **argv)
   CU_add_test(s, "expansion counts and twins", test_expansion);
   CU_add_test(s, "stable ids when a deck is extended", test_stable_ids);
   CU_add_test(s, "bad decks give clear errors", test_bad_decks);
-  if (!rank) {
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-  } else CU_run_all_tests();
-  nfail = (int) CU_get_number_of_failures();
-  CU_cleanup_registry();
-  PetscCallMPI(MPI_Allreduce(&nfail, &nfail_all, 1, MPI_INT, MPI_SUM, PETSC_COMM_WORLD));
+  PetscCall(SATestRunSuite(PETSC_COMM_WORLD, &nfail_all));
   PetscCall(PetscOptionsClear(NULL));
   PetscCall(SAFinalize());
   PetscCall(SlepcFinalize());

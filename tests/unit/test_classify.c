@@ -13,7 +13,7 @@
 */
 #include <stabaudit/satask.h>
 #include <slepcsys.h>
-#include <CUnit/Basic.h>
+#include "satest.h"
 
 static const char *const Opts[] = {"-task_type",
                                    "classify",
@@ -190,25 +190,17 @@ static void test_layout(void) { CU_ASSERT_EQUAL(CheckLayout(), PETSC_SUCCESS); }
 
 int main(int argc, char **argv)
 {
-  PetscMPIInt rank;
-  int         nfail, nfail_all;
-  CU_pSuite   s;
+  int       nfail_all;
+  CU_pSuite s;
 
   PetscCall(SlepcInitialize(&argc, &argv, NULL, NULL));
   PetscCall(SAInitialize());
-  PetscCallMPI(MPI_Comm_rank(PETSC_COMM_WORLD, &rank));
   if (CU_initialize_registry() != CUE_SUCCESS) return EXIT_FAILURE;
   s = CU_add_suite("classify", NULL, NULL);
   CU_add_test(s, "gradient and R-op HVP vs finite differences, symmetry (tanh/gelu, xent/mse, dropout)",
               test_derivatives);
   CU_add_test(s, "sharded task equals a serial copy (loss, gradient, HVP, evaluation)", test_layout);
-  if (!rank) {
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-  } else CU_run_all_tests();
-  nfail = (int) CU_get_number_of_failures();
-  CU_cleanup_registry();
-  PetscCallMPI(MPI_Allreduce(&nfail, &nfail_all, 1, MPI_INT, MPI_SUM, PETSC_COMM_WORLD));
+  PetscCall(SATestRunSuite(PETSC_COMM_WORLD, &nfail_all));
   PetscCall(PetscOptionsClear(NULL));
   PetscCall(SAFinalize());
   PetscCall(SlepcFinalize());

@@ -22,7 +22,7 @@
 */
 #include <stabaudit/sadataset.h>
 #include <slepcsys.h>
-#include <CUnit/Basic.h>
+#include "satest.h"
 #include <string.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -518,7 +518,7 @@ static PetscErrorCode RemoveScratch(void)
 int main(int argc, char **argv)
 {
   PetscMPIInt rank;
-  int         nfail, nfail_all;
+  int         nfail_all;
   CU_pSuite   s;
   char        sub[PETSC_MAX_PATH_LEN];
 
@@ -537,14 +537,8 @@ int main(int argc, char **argv)
   CU_add_test(s, "split and subset are deterministic, disjoint, covering", test_split_subset);
   CU_add_test(s, "standardisation from the training part", test_standardize);
   CU_add_test(s, "bad names, missing and corrupt files", test_errors);
-  if (!rank) {
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-  } else CU_run_all_tests();
-  nfail = (int) CU_get_number_of_failures();
-  CU_cleanup_registry();
   PetscCall(RemoveScratch());
-  PetscCallMPI(MPI_Allreduce(&nfail, &nfail_all, 1, MPI_INT, MPI_SUM, PETSC_COMM_WORLD));
+  PetscCall(SATestRunSuite(PETSC_COMM_WORLD, &nfail_all));
   PetscCall(SAFinalize());
   PetscCall(SlepcFinalize());
   return nfail_all ? EXIT_FAILURE : EXIT_SUCCESS;

@@ -21,7 +21,7 @@
 */
 #include "../../solvers/kernels/mlp_kernels.h"
 #include <stabaudit/sasys.h>
-#include <CUnit/Basic.h>
+#include "satest.h"
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -446,12 +446,10 @@ static void test_sum_semantics(void) { CU_ASSERT_EQUAL(CheckSumSemantics(), PETS
 
 int main(int argc, char **argv)
 {
-  PetscMPIInt rank;
-  int         nfail, nfail_all;
-  CU_pSuite   s;
+  int       nfail_all;
+  CU_pSuite s;
 
   PetscCall(PetscInitialize(&argc, &argv, NULL, NULL));
-  PetscCallMPI(MPI_Comm_rank(PETSC_COMM_WORLD, &rank));
   if (CU_initialize_registry() != CUE_SUCCESS) return EXIT_FAILURE;
   s = CU_add_suite("mlp_kernels", NULL, NULL);
   CU_add_test(s, "parameter layout and counts", test_layout);
@@ -461,13 +459,7 @@ int main(int argc, char **argv)
   CU_add_test(s, "gradient vs central differences", test_gradient);
   CU_add_test(s, "HVP vs central differences, symmetry", test_hessian);
   CU_add_test(s, "sums over batch halves", test_sum_semantics);
-  if (!rank) {
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-  } else CU_run_all_tests();
-  nfail = (int) CU_get_number_of_failures();
-  CU_cleanup_registry();
-  PetscCallMPI(MPI_Allreduce(&nfail, &nfail_all, 1, MPI_INT, MPI_SUM, PETSC_COMM_WORLD));
+  PetscCall(SATestRunSuite(PETSC_COMM_WORLD, &nfail_all));
   PetscCall(PetscFinalize());
   return nfail_all ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
-#include <CUnit/Basic.h>
+#include "satest.h"
 #include <slepcsys.h>
 #include <stabaudit/saoptimizer.h>
 #include <stabaudit/sadeck.h>
@@ -636,13 +636,11 @@ static void test_update_map(void) { CU_ASSERT_EQUAL(CheckUpdateMap(), PETSC_SUCC
 
 int main(int argc, char **argv)
 {
-  PetscMPIInt rank;
-  int         nfail, nfail_all;
-  CU_pSuite   s;
+  int       nfail_all;
+  CU_pSuite s;
 
   PetscCall(SlepcInitialize(&argc, &argv, NULL, NULL));
   PetscCall(SAInitialize());
-  PetscCallMPI(MPI_Comm_rank(PETSC_COMM_WORLD, &rank));
   if (CU_initialize_registry() != CUE_SUCCESS) return EXIT_FAILURE;
   s = CU_add_suite("optimizers", NULL, NULL);
   CU_add_test(s, "two steps of sgd/momentum/nesterov/adam/adamw with weight decay vs hand", test_hand);
@@ -651,13 +649,7 @@ int main(int argc, char **argv)
   CU_add_test(s, "gradient clipping by global norm", test_clip);
   CU_add_test(s, "bad keys and arguments are rejected", test_bad_keys);
   CU_add_test(s, "the update map equals the update and leaves the state alone", test_update_map);
-  if (!rank) {
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-  } else CU_run_all_tests();
-  nfail = (int) CU_get_number_of_failures();
-  CU_cleanup_registry();
-  PetscCallMPI(MPI_Allreduce(&nfail, &nfail_all, 1, MPI_INT, MPI_SUM, PETSC_COMM_WORLD));
+  PetscCall(SATestRunSuite(PETSC_COMM_WORLD, &nfail_all));
   PetscCall(PetscOptionsClear(NULL));
   PetscCall(SAFinalize());
   PetscCall(SlepcFinalize());

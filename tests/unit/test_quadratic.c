@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
-#include <CUnit/Basic.h>
+#include "satest.h"
 #include <slepcsys.h>
 #include <stabaudit/satask.h>
 #include <stabaudit/saoptimizer.h>
@@ -1288,13 +1288,11 @@ static void test_layout_determinism(void) { CU_ASSERT_EQUAL(CheckLayoutDetermini
 
 int main(int argc, char **argv)
 {
-  PetscMPIInt rank;
-  int         nfail, nfail_all;
-  CU_pSuite   s;
+  int       nfail_all;
+  CU_pSuite s;
 
   PetscCall(SlepcInitialize(&argc, &argv, NULL, NULL));
   PetscCall(SAInitialize());
-  PetscCallMPI(MPI_Comm_rank(PETSC_COMM_WORLD, &rank));
   if (CU_initialize_registry() != CUE_SUCCESS) return EXIT_FAILURE;
   s = CU_add_suite("quadratic", NULL, NULL);
   CU_add_test(s, "gradient matches central differences of the loss", test_gradient_fd);
@@ -1308,13 +1306,7 @@ int main(int argc, char **argv)
   CU_add_test(s, "weight kick size, onset and direction", test_weight_kick);
   CU_add_test(s, "lr spike multiplies lr at the onset only", test_lr_spike);
   CU_add_test(s, "sharded run equals serial run", test_layout_determinism);
-  if (rank == 0) {
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-  } else CU_run_all_tests(); /* silent on other ranks */
-  nfail = (int) CU_get_number_of_failures();
-  CU_cleanup_registry();
-  PetscCallMPI(MPI_Allreduce(&nfail, &nfail_all, 1, MPI_INT, MPI_SUM, PETSC_COMM_WORLD));
+  PetscCall(SATestRunSuite(PETSC_COMM_WORLD, &nfail_all));
   PetscCall(SAFinalize());
   PetscCall(SlepcFinalize());
   return nfail_all ? EXIT_FAILURE : EXIT_SUCCESS;

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
-#include <CUnit/Basic.h>
+#include "satest.h"
 #include <Random123/philox.h>
 #include <stabaudit/sastream.h>
 
@@ -596,12 +596,10 @@ static void test_bad_input(void)
 
 int main(int argc, char **argv)
 {
-  PetscMPIInt rank;
-  int         nfail, nfail_all;
-  CU_pSuite   s;
+  int       nfail_all;
+  CU_pSuite s;
 
   PetscCall(PetscInitialize(&argc, &argv, NULL, NULL));
-  PetscCallMPI(MPI_Comm_rank(PETSC_COMM_WORLD, &rank));
   if (CU_initialize_registry() != CUE_SUCCESS) return EXIT_FAILURE;
   s = CU_add_suite("stream", NULL, NULL);
   CU_add_test(s, "chi-square and normal quantile helpers match tables", test_quantile_helpers);
@@ -618,13 +616,7 @@ int main(int argc, char **argv)
   CU_add_test(s, "integer range and uniformity", test_integer_statistics);
   CU_add_test(s, "permutations valid, reproducible, uniform", test_permutation);
   CU_add_test(s, "bad input is rejected", test_bad_input);
-  if (rank == 0) {
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-  } else CU_run_all_tests(); /* silent on other ranks */
-  nfail = (int) CU_get_number_of_failures();
-  CU_cleanup_registry();
-  PetscCallMPI(MPI_Allreduce(&nfail, &nfail_all, 1, MPI_INT, MPI_SUM, PETSC_COMM_WORLD));
+  PetscCall(SATestRunSuite(PETSC_COMM_WORLD, &nfail_all));
   PetscCall(PetscFinalize());
   return nfail_all ? EXIT_FAILURE : EXIT_SUCCESS;
 }

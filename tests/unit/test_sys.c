@@ -5,7 +5,7 @@
 */
 #include <stabaudit/sasys.h>
 #include <slepcsys.h>
-#include <CUnit/Basic.h>
+#include "satest.h"
 #include <string.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -115,26 +115,18 @@ static void test_atomic(void) { CU_ASSERT_EQUAL(CheckAtomicWrite(), PETSC_SUCCES
 
 int main(int argc, char **argv)
 {
-  PetscMPIInt rank;
-  int         nfail, nfail_all;
-  CU_pSuite   s;
+  int       nfail_all;
+  CU_pSuite s;
 
   PetscCall(SlepcInitialize(&argc, &argv, NULL, NULL));
   PetscCall(SAInitialize());
-  PetscCallMPI(MPI_Comm_rank(PETSC_COMM_WORLD, &rank));
   if (CU_initialize_registry() != CUE_SUCCESS) return EXIT_FAILURE;
   s = CU_add_suite("sys", NULL, NULL);
   CU_add_test(s, "netCDF and HDF5 failures become PETSc errors with the library message", test_wrappers);
   CU_add_test(s, "provenance names every library", test_provenance);
   CU_add_test(s, "converged reasons have names", test_reasons);
   CU_add_test(s, "atomic file writes", test_atomic);
-  if (!rank) {
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-  } else CU_run_all_tests();
-  nfail = (int) CU_get_number_of_failures();
-  CU_cleanup_registry();
-  PetscCallMPI(MPI_Allreduce(&nfail, &nfail_all, 1, MPI_INT, MPI_SUM, PETSC_COMM_WORLD));
+  PetscCall(SATestRunSuite(PETSC_COMM_WORLD, &nfail_all));
   PetscCall(SAFinalize());
   PetscCall(SlepcFinalize());
   return nfail_all ? EXIT_FAILURE : EXIT_SUCCESS;

@@ -472,7 +472,6 @@ static PetscErrorCode SATaskHessianMult_Classify(SATask task, Vec theta, const S
   }
   PetscCall(VecRestoreArrayRead(c->vfull, &vv));
   PetscCall(VecRestoreArrayRead(c->full, &t));
-  PetscCall(PetscLogFlops(12.0 * nl * c->P));
   PetscCall(SAClassifyReduceScatter(task, B, Hv));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
