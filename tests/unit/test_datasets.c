@@ -537,8 +537,8 @@ int main(int argc, char **argv)
   CU_add_test(s, "split and subset are deterministic, disjoint, covering", test_split_subset);
   CU_add_test(s, "standardisation from the training part", test_standardize);
   CU_add_test(s, "bad names, missing and corrupt files", test_errors);
-  PetscCall(RemoveScratch());
   PetscCall(SATestRunSuite(PETSC_COMM_WORLD, &nfail_all));
+  PetscCall(RemoveScratch());
   PetscCall(SAFinalize());
   PetscCall(SlepcFinalize());
   return nfail_all ? EXIT_FAILURE : EXIT_SUCCESS;
