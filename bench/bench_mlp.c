@@ -183,7 +183,7 @@ static PetscErrorCode TimeHVP(MPI_Comm comm, SASolver s, PetscInt batchstep, Pet
   SATask    task;
   Vec       theta, v, g, hv;
   SAStream  st;
-  SABatch   batch = {batchstep, 1.0};
+  SABatch   batch = SA_BATCH(batchstep);
   PetscReal loss, *ts;
 
   PetscFunctionBeginUser;
@@ -294,7 +294,7 @@ static PetscErrorCode Bench(MPI_Comm comm, AppCtx *app)
                           peak, app->gemm, app->gemm_reps, peak_all, 100.0 * gf_nom / peak_all));
   }
   {
-    SABatch b = {nsteps, 1.0};
+    SABatch b = SA_BATCH(nsteps);
     Vec     g;
 
     PetscCall(VecDuplicate(theta, &g));

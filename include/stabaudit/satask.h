@@ -26,9 +26,25 @@ typedef const char       *SATaskType;
   Level: intermediate
 S*/
 typedef struct {
-  PetscInt  step;        /* optimizer step this batch belongs to (stream address) */
-  PetscReal noise_scale; /* multiplier of the task's own stochasticity (1 = unperturbed) */
+  PetscInt step;              /* optimizer step this batch belongs to (stream address) */
+  PetscInt probe;             /* 0: the step's minibatch; > 0: a frozen probe batch of that many training samples
+                                 drawn from the probe stream (independent of step); -1: the full training set */
+  PetscReal  noise_scale;     /* multiplier of the task's own stochasticity (1 = unperturbed) */
+  PetscReal  batch_scale;     /* minibatch size factor (1 = unperturbed; the size is rounded, at least 1) */
+  PetscInt64 order_key;       /* 0: the member's shuffle stream; else the key of another shuffle stream */
+  PetscReal  label_noise;     /* fraction of training labels replaced by a uniformly random other class */
+  PetscReal  input_noise;     /* std of Gaussian noise added to the standardised inputs */
+  PetscReal  covariate_shift; /* strength of a fixed random affine transform of the inputs */
+  PetscReal  imbalance;       /* class-imbalance strength of the sampling weights (0 = uniform) */
+  PetscReal  signal_noise;    /* std of Gaussian noise added to the output-layer loss gradient of each sample */
+  PetscReal  signal_flip;     /* fraction of samples whose output-layer loss gradient changes sign */
+  PetscReal  label_smoothing; /* label-smoothing epsilon of the loss gradient; < 0: the task's own */
+  PetscInt64 pkey;            /* stream key of the perturbation that set the fields above (per-sample choices) */
 } SABatch;
+
+/* an unperturbed batch description of step t: every field at its neutral value */
+#define SA_BATCH(t) \
+  ((SABatch){.step = (t), .probe = 0, .noise_scale = 1.0, .batch_scale = 1.0, .label_smoothing = -1.0})
 
 /*S
   SAObservableInfo - name, long_name and units of an observable (its netCDF variable)

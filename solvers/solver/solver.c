@@ -318,7 +318,7 @@ PetscErrorCode SASolverStep(SASolver s)
 {
   PetscInt  t = s->step, row = -1;
   PetscReal loss, *r = NULL, perf = 0, lossbuf[1];
-  SABatch   batch = {t, 1.0};
+  SABatch   batch = SA_BATCH(t);
   SAHyper   h;
 
   PetscFunctionBeginUser;

@@ -55,7 +55,7 @@ static PetscErrorCode CheckDerivatives(const char *act, const char *loss, const 
 {
   SATask    task;
   Vec       theta, g, gp, gm, v, u, Hv, Hu, t2;
-  SABatch   b = {7, 1.0};
+  SABatch   b = SA_BATCH(7);
   SAStream  s;
   PetscReal L, Lp, Lm, h = 1e-5, dd, fd, nrm, err, vHu, uHv;
 
@@ -128,7 +128,7 @@ static PetscErrorCode CheckLayout(void)
 {
   SATask             tw, ts;
   Vec                thw, ths, gw, gs, hw, hs, v, vs;
-  SABatch            b = {123, 1.0};
+  SABatch            b = SA_BATCH(123);
   PetscReal          Lw, Ls, ew, es, aw, as, err = 0, nrm = 0;
   const PetscScalar *x;
   PetscScalar       *y;

@@ -133,7 +133,7 @@ static PetscErrorCode UnitVec(Vec e, PetscInt i)
 /* Loss at theta + a v (w is work) */
 static PetscErrorCode LossAt(SATask task, Vec theta, PetscReal a, Vec v, Vec w, Vec gw, PetscReal *loss)
 {
-  SABatch b = {0, 1.0};
+  SABatch b = SA_BATCH(0);
 
   PetscFunctionBeginUser;
   PetscCall(VecWAXPY(w, a, v, theta));
@@ -229,7 +229,7 @@ static PetscErrorCode CheckGradientFD(void)
   SATask         task;
   Vec            theta, g, e, w, gw;
   PetscReal      L, gnorm, *th, *ga, maxerr = 0;
-  SABatch        b = {0, 1.0};
+  SABatch        b = SA_BATCH(0);
   PetscInt       n;
 
   PetscFunctionBeginUser;
@@ -310,7 +310,7 @@ static PetscErrorCode CheckHessian(void)
   Vec         theta, t2, u, v, Hu, Hv, Hv2, g0, g1, gp, gm, w;
   PetscReal   lmin, lmax, L0, L1, nrm, n0, n1, nHv, nu, nv, h;
   PetscScalar d1, d2, gv, vHv;
-  SABatch     b = {0, 1.0};
+  SABatch     b = SA_BATCH(0);
 
   PetscFunctionBeginUser;
   PetscCall(CreateQuadratic(PETSC_COMM_WORLD, QuadOpts, SEED_MEMBER, &task));
@@ -440,7 +440,7 @@ static PetscErrorCode CheckMinimiser(void)
   Vec               theta, star, d, g, Hd, z;
   PetscReal         L, Ls, ng, nrm, zinf, sinf;
   PetscScalar       dg;
-  SABatch           b = {0, 1.0};
+  SABatch           b = SA_BATCH(0);
   SAStream          is;
 
   PetscFunctionBeginUser;
@@ -520,7 +520,7 @@ static PetscErrorCode CheckSpectrum(void)
                                 NULL};
     SATask            task;
     Vec               theta, e, He;
-    SABatch           b = {0, 1.0};
+    SABatch           b = SA_BATCH(0);
     PetscReal        *A, *col, mu[12], offmax = 0, asym = 0;
 
     PetscCall(CreateQuadratic(PETSC_COMM_WORLD, opts, SEED_MEMBER, &task));
@@ -609,14 +609,16 @@ static PetscErrorCode CheckNoise(void)
   PetscCall(SAStreamVecNormal(&bs, 5, xi));
   PetscCall(VecNorm(xi, NORM_INFINITY, &xinf));
   {
-    SABatch b0 = {5, 0.0};
+    SABatch b0     = SA_BATCH(5);
+    b0.noise_scale = 0.0;
 
     PetscCall(SATaskLossGradient(task, theta, &b0, &Lc, gc));
     PetscCall(VecNorm(gc, NORM_INFINITY, &gcinf));
   }
   for (PetscInt k = 0; k < 2; k++) {
-    PetscReal sc = k ? 2.5 : 1.0;
-    SABatch   b  = {5, sc};
+    PetscReal sc  = k ? 2.5 : 1.0;
+    SABatch   b   = SA_BATCH(5);
+    b.noise_scale = sc;
 
     PetscCall(SATaskLossGradient(task, theta, &b, &Ln, gn));
     PetscCheck(Ln == Lc, PETSC_COMM_SELF, PETSC_ERR_PLIB, "noise changed the loss: %.17g vs %.17g", (double) Ln,
@@ -629,7 +631,7 @@ static PetscErrorCode CheckNoise(void)
   }
   /* statistics of the recovered noise (noise_scale 1, step 5) */
   {
-    SABatch b = {5, 1.0};
+    SABatch b = SA_BATCH(5);
 
     PetscCall(SATaskLossGradient(task, theta, &b, &Ln, gn));
     PetscCall(VecAXPY(gn, -1.0, gc));
@@ -647,7 +649,7 @@ static PetscErrorCode CheckNoise(void)
   }
   /* same step: identical; next step: uncorrelated */
   {
-    SABatch b5 = {5, 1.0}, b6 = {6, 1.0};
+    SABatch b5 = SA_BATCH(5), b6 = SA_BATCH(6);
 
     PetscCall(SATaskLossGradient(task, theta, &b5, &Ln, gn));
     PetscCall(SATaskLossGradient(task, theta, &b5, &Ln, gn2));
@@ -673,7 +675,7 @@ static PetscErrorCode CheckNoise(void)
   PetscCall(PetscOptionsClearValue(NULL, "-task_quadratic_dim"));
   PetscCall(PetscOptionsClearValue(NULL, "-task_noise"));
   {
-    SABatch b = {5, 1.0};
+    SABatch b = SA_BATCH(5);
 
     PetscCall(SATaskLossGradient(task, theta, &b, &Ln, gn));
     PetscCall(SATaskLossGradient(other, theta, &b, &Ln, gn2));
