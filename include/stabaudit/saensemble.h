@@ -24,4 +24,5 @@ PETSC_EXTERN PetscErrorCode SAEnsemblePrepareDirectory(SAEnsemble);
 PETSC_EXTERN PetscErrorCode SAEnsembleRun(SAEnsemble);
 PETSC_EXTERN PetscErrorCode SAEnsembleWriteResults(SAEnsemble);
 PETSC_EXTERN PetscErrorCode SAEnsembleSummary(SAEnsemble);
+PETSC_EXTERN PetscErrorCode SAEnsembleGetStatus(SAEnsemble, PetscBool *, PetscBool *);
 PETSC_EXTERN PetscErrorCode SAEnsembleDestroy(SAEnsemble *);

@@ -32,6 +32,7 @@ PETSC_EXTERN PetscErrorCode SAModelSetUp(SAModel, PetscInt, PetscInt);
 PETSC_EXTERN PetscErrorCode SAModelGetNumParameters(SAModel, PetscInt *);
 PETSC_EXTERN PetscErrorCode SAModelGetLayers(SAModel, PetscInt *, const int **, const size_t **, const size_t **);
 PETSC_EXTERN PetscErrorCode SAModelGetNumHiddenLayers(SAModel, PetscInt *);
+PETSC_EXTERN PetscErrorCode SAModelSetDropout(SAModel, PetscReal);
 PETSC_EXTERN PetscErrorCode SAModelGetDropout(SAModel, PetscReal *);
 PETSC_EXTERN PetscErrorCode SAModelInitialGuess(SAModel, const SAStream *, Vec);
 PETSC_EXTERN PetscErrorCode SAModelGetWorkspaceSize(SAModel, PetscInt, size_t *);
@@ -39,6 +40,7 @@ PETSC_EXTERN PetscErrorCode SAModelForward(SAModel, PetscReal[], const PetscReal
                                            const PetscReal *const[], PetscInt, PetscReal *);
 PETSC_EXTERN PetscErrorCode SAModelBackward(SAModel, PetscReal[], const PetscReal[], const PetscReal[], const int[],
                                             const PetscReal *const[], PetscInt, PetscReal[]);
+PETSC_EXTERN PetscErrorCode SAModelSetSignalModifier(SAModel, const PetscReal[], const PetscReal[]);
 PETSC_EXTERN PetscErrorCode SAModelHessianMult(SAModel, PetscReal[], const PetscReal[], const PetscReal[],
                                                const PetscReal[], const int[], const PetscReal *const[], PetscInt,
                                                PetscReal[]);

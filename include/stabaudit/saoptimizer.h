@@ -95,6 +95,10 @@ PETSC_EXTERN PetscErrorCode SAOptimizerSetUp(SAOptimizer, Vec);
 PETSC_EXTERN PetscErrorCode SAOptimizerGetHyper(SAOptimizer, PetscInt, SAHyper *);
 PETSC_EXTERN PetscErrorCode SAOptimizerUpdate(SAOptimizer, const SAHyper *, Vec, Vec);
 PETSC_EXTERN PetscErrorCode SAOptimizerUpdateMap(SAOptimizer, const SAHyper *, Vec, Vec[], Vec, Vec, Vec[]);
+PETSC_EXTERN PetscErrorCode SAOptimizerUpdateJacobianMult(SAOptimizer, const SAHyper *, Vec, Vec[], Vec, Vec, Vec[],
+                                                          Vec, Vec, Vec[]);
+PETSC_EXTERN PetscErrorCode SAOptimizerUpdateJacobianMultTranspose(SAOptimizer, const SAHyper *, Vec, Vec[], Vec, Vec,
+                                                                   Vec[], Vec, Vec[], Vec);
 PETSC_EXTERN PetscErrorCode SAOptimizerGetState(SAOptimizer, PetscInt *, Vec **, const char *const **);
 PETSC_EXTERN PetscErrorCode SAOptimizerReset(SAOptimizer);
 PETSC_EXTERN PetscErrorCode SAOptimizerView(SAOptimizer, PetscViewer);

@@ -57,6 +57,20 @@ typedef struct {
   const char *units;     /* CF units ("1" if dimensionless) */
 } SAObservableInfo;
 
+/*E
+  SATaskCapability - what a task's data and loss offer to perturbations (bits of `SATaskGetCapabilities()`)
+
+  Level: intermediate
+E*/
+typedef enum {
+  SA_TASK_CAP_NOISE     = 1,  /* its own stochasticity, scaled by SABatch.noise_scale (task noise > 0) */
+  SA_TASK_CAP_MINIBATCH = 2,  /* minibatches (batch_scale, order_key, imbalance) */
+  SA_TASK_CAP_LABELS    = 4,  /* labelled samples (label_noise, label_smoothing) */
+  SA_TASK_CAP_INPUTS    = 8,  /* input features (input_noise, covariate_shift) */
+  SA_TASK_CAP_SIGNAL    = 16, /* a per-sample output-layer loss gradient (signal_noise, signal_flip) */
+  SA_TASK_CAP_LAYERS    = 32  /* parameters in layers with a random initialisation (SATaskGetLayers) */
+} SATaskCapability;
+
 PETSC_EXTERN PetscFunctionList SATaskList;
 PETSC_EXTERN PetscClassId      SATASK_CLASSID;
 
@@ -78,6 +92,12 @@ PETSC_EXTERN PetscErrorCode SATaskHessianMult(SATask, Vec, const SABatch *, Vec,
 PETSC_EXTERN PetscErrorCode SATaskEvaluate(SATask, Vec, PetscReal *, PetscReal *);
 PETSC_EXTERN PetscErrorCode SATaskGetObservables(SATask, PetscInt *, const SAObservableInfo **);
 PETSC_EXTERN PetscErrorCode SATaskComputeObservables(SATask, Vec, Vec, const SABatch *, PetscReal[]);
+PETSC_EXTERN PetscErrorCode SATaskGetCapabilities(SATask, PetscInt *);
+PETSC_EXTERN PetscErrorCode SATaskGetLayers(SATask, PetscInt *, const PetscInt **, const PetscInt **);
+PETSC_EXTERN PetscErrorCode SATaskRandomGuess(SATask, const SAStream *, Vec);
+PETSC_EXTERN PetscErrorCode SATaskGetNumClasses(SATask, PetscInt *);
 PETSC_EXTERN PetscErrorCode SATaskView(SATask, PetscViewer);
 PETSC_EXTERN PetscErrorCode SATaskDestroy(SATask *);
 PETSC_EXTERN PetscErrorCode SATaskQuadraticGetEigenvalueRange(SATask, PetscReal *, PetscReal *);
+PETSC_EXTERN PetscErrorCode SATaskClassifySetBatchSize(SATask, PetscInt);
+PETSC_EXTERN PetscErrorCode SATaskClassifySetDropout(SATask, PetscReal);

@@ -208,11 +208,23 @@ static void accumulate_layer(double *gW, double *gb, const double *D, const doub
 void sa_mlp_backward(double *grad, double *ws, const double *theta, const double *X, const int *y,
                      const double *const *masks, int L, const int w[], int act, int loss, int B)
 {
+  sa_mlp_backward_signal(grad, ws, theta, X, y, masks, L, w, act, loss, B, NULL, NULL);
+}
+
+void sa_mlp_backward_signal(double *grad, double *ws, const double *theta, const double *X, const int *y,
+                            const double *const *masks, int L, const int w[], int act, int loss, int B,
+                            const double *dscale, const double *dadd)
+{
   const size_t  S = width_sum(L, w), M = width_max(L, w);
   const double *Z = ws, *A = ws + (size_t) B * S;
   double       *D0 = ws + 4 * (size_t) B * S, *D1 = D0 + (size_t) B * M, *tmp;
 
   output_delta(D0, Z + (size_t) B * layer_off(w, L), A + (size_t) B * layer_off(w, L), y, loss, B, w[L]);
+  if (dscale)
+    for (int n = 0; n < B; n++)
+      for (int c = 0; c < w[L]; c++) D0[(size_t) n * w[L] + c] *= dscale[n];
+  if (dadd)
+    for (size_t i = 0; i < (size_t) B * w[L]; i++) D0[i] += dadd[i];
   for (int l = L; l >= 1; l--) {
     const int     ni = w[l - 1], no = w[l];
     const double *Wl = theta + weight_off(w, l);

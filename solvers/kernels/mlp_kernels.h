@@ -62,6 +62,12 @@ void sa_mlp_logits(double *out, const double *ws, int L, const int w[], int B);
 void sa_mlp_backward(double *grad, double *ws, const double *theta, const double *X, const int *y,
                      const double *const *masks, int L, const int w[], int act, int loss, int B);
 
+/* the same with the output-layer loss gradient D (B, C) = dloss/dz changed before it is propagated (learning-signal
+   perturbations): D[n, c] <- dscale[n] D[n, c] + dadd[n, c]; dscale (B) and dadd (B, C) may each be NULL */
+void sa_mlp_backward_signal(double *grad, double *ws, const double *theta, const double *X, const int *y,
+                            const double *const *masks, int L, const int w[], int act, int loss, int B,
+                            const double *dscale, const double *dadd);
+
 /* Hv (P) += H v, H the exact Hessian of the summed loss at theta, v (P) any direction; Pearlmutter's
    R-operator (forward-over-reverse), reusing the state of sa_mlp_forward() on the same batch. ACCUMULATES */
 void sa_mlp_hvp(double *Hv, double *ws, const double *theta, const double *v, const double *X, const int *y,

@@ -6,6 +6,11 @@ struct _SAOptimizerOps {
   PetscErrorCode (*setup)(SAOptimizer, Vec);                        /* creates the state vectors like theta */
   PetscErrorCode (*update)(SAOptimizer, const SAHyper *, Vec, Vec); /* theta <- F(theta, grad, state) */
   PetscErrorCode (*reset)(SAOptimizer);                             /* zeroes the state */
+  /* derivatives of the update map at (theta, state, grad) (grad already clipped):
+     jvp:  (dtheta, dstate[], dgrad) -> (dtheta', dstate'[])
+     vjp:  (wtheta', wstate'[]) -> (wtheta, wstate[], wgrad); outputs never alias inputs */
+  PetscErrorCode (*jvp)(SAOptimizer, const SAHyper *, Vec, Vec[], Vec, Vec, Vec[], Vec, Vec, Vec[]);
+  PetscErrorCode (*vjp)(SAOptimizer, const SAHyper *, Vec, Vec[], Vec, Vec, Vec[], Vec, Vec[], Vec);
   PetscErrorCode (*view)(SAOptimizer, PetscViewer);
   PetscErrorCode (*destroy)(SAOptimizer);
 };

@@ -10,7 +10,8 @@ struct _SATaskOps {
   PetscErrorCode (*hessianmult)(SATask, Vec, const SABatch *, Vec, Vec);          /* exact Hessian-vector product */
   PetscErrorCode (*evaluate)(SATask, Vec, PetscReal *, PetscReal *);              /* clean loss and performance */
   PetscErrorCode (*computeobservables)(SATask, Vec, Vec, const SABatch *,
-                                       PetscReal[]); /* the workload's own observables */
+                                       PetscReal[]);            /* the workload's own observables */
+  PetscErrorCode (*randomguess)(SATask, const SAStream *, Vec); /* a fresh initialisation from a given stream */
   PetscErrorCode (*view)(SATask, PetscViewer);
   PetscErrorCode (*destroy)(SATask);
 };
@@ -25,6 +26,11 @@ struct _p_SATask {
   PetscBool               setupcalled;   /* SATaskSetUp() done */
   PetscInt                nobs;          /* number of workload observables (set by the type) */
   const SAObservableInfo *obs;           /* their descriptions (static storage of the type) */
+  PetscInt                caps;          /* SATaskCapability bits (set by the type, may depend on its options) */
+  PetscInt                nlayers;       /* parameter layers (0 = none) */
+  PetscInt                layer_lo[32];  /* first global index of each layer's parameters */
+  PetscInt                layer_hi[32];  /* one past its last */
+  PetscInt                nclass;        /* classes of a classification task (0 otherwise; after SATaskSetUp) */
   void                   *data;          /* implementation context */
 };
 

@@ -283,6 +283,31 @@ PetscErrorCode SAModelGetNumHiddenLayers(SAModel model, PetscInt *n)
 }
 
 /*@C
+  SAModelSetDropout - Sets the dropout probability on hidden units
+
+  Logically Collective
+
+  Input Parameters:
++ model - the model
+- p     - the probability, in [0, 1)
+
+  Options Database Key:
+. -model_dropout <p> - the probability
+
+  Level: intermediate
+
+.seealso: `SAModelGetDropout()`
+@*/
+PetscErrorCode SAModelSetDropout(SAModel model, PetscReal p)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(p >= 0 && p < 1, model->comm, PETSC_ERR_ARG_OUTOFRANGE, "Dropout probability must be in [0, 1), got %g",
+             (double) p);
+  model->dropout = p;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
   SAModelGetDropout - Dropout probability on hidden units
 
   Not Collective
@@ -410,6 +435,34 @@ PetscErrorCode SAModelBackward(SAModel model, PetscReal ws[], const PetscReal th
   PetscCall((*model->ops.backward)(model, ws, theta, X, y, masks, B, grad));
   PetscCall(PetscLogEventEnd(SAMODEL_Backward, 0, 0, 0, 0));
   PetscCall(PetscLogFlops(4.0 * B * model->P));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAModelSetSignalModifier - Changes the output-layer loss gradient of the following `SAModelBackward()` calls
+
+  Not Collective
+
+  Input Parameters:
++ model - the model
+. scale - per-row factors of the output gradient (B entries), or NULL
+- add   - (B, nout) row-major terms added to it after scaling, or NULL
+
+  Notes:
+  Learning-signal perturbations (sign flips, signal noise, label smoothing) use this: the output gradient
+  D = dloss/dz of row n becomes scale[n] D + add[n, :] before it is propagated. The arrays are borrowed and must
+  cover the rows of every backward until the modifier is cleared with `SAModelSetSignalModifier(model, NULL, NULL)`.
+  Forward passes, losses and Hessian-vector products are not affected.
+
+  Level: developer
+
+.seealso: `SAModelBackward()`
+@*/
+PetscErrorCode SAModelSetSignalModifier(SAModel model, const PetscReal scale[], const PetscReal add[])
+{
+  PetscFunctionBeginUser;
+  model->sig_scale = scale;
+  model->sig_add   = add;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

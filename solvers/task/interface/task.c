@@ -464,6 +464,110 @@ PetscErrorCode SATaskComputeObservables(SATask task, Vec theta, Vec grad, const 
 }
 
 /*@C
+  SATaskGetCapabilities - What the task's data and loss offer to perturbations
+
+  Not Collective
+
+  Input Parameter:
+. task - the task (after `SATaskSetFromOptions()`)
+
+  Output Parameter:
+. caps - a bitwise OR of `SATaskCapability` values
+
+  Notes:
+  Perturbation kinds check these in their task check, so that a kind that makes no sense for a workload (label
+  noise on an analytic quadratic, a batch-size change in full-batch mode) is a deck error, not a silent no-op.
+
+  Level: intermediate
+
+.seealso: `SATaskCapability`, `SAPerturbCheckTask()`
+@*/
+PetscErrorCode SATaskGetCapabilities(SATask task, PetscInt *caps)
+{
+  PetscFunctionBeginUser;
+  *caps = task->caps;
+  if (task->noise > 0) *caps |= SA_TASK_CAP_NOISE;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SATaskGetLayers - The ranges of theta's global indices that hold each parameter layer
+
+  Not Collective
+
+  Input Parameter:
+. task - the task (after `SATaskSetFromOptions()`)
+
+  Output Parameters:
++ n  - number of layers (0 for a task without layers)
+. lo - lo[l] first global index of layer l + 1 (weights then biases), owned by the task
+- hi - hi[l] one past its last
+
+  Level: intermediate
+
+.seealso: `SATaskGetCapabilities()`
+@*/
+PetscErrorCode SATaskGetLayers(SATask task, PetscInt *n, const PetscInt **lo, const PetscInt **hi)
+{
+  PetscFunctionBeginUser;
+  *n = task->nlayers;
+  if (lo) *lo = task->layer_lo;
+  if (hi) *hi = task->layer_hi;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SATaskRandomGuess - A fresh random initialisation of the parameters drawn from a given stream
+
+  Collective
+
+  Input Parameters:
++ task - the task (set up)
+- s    - the stream (e.g. a perturbation's)
+
+  Output Parameter:
+. theta - the parameters, drawn from the task's initial distribution
+
+  Notes:
+  `SATaskInitialGuess()` is this with the member's init stream. Used by parametric perturbations that
+  re-initialise a layer.
+
+  Level: developer
+
+.seealso: `SATaskInitialGuess()`, `SATaskGetLayers()`
+@*/
+PetscErrorCode SATaskRandomGuess(SATask task, const SAStream *s, Vec theta)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(task->ops.randomguess, task->comm, PETSC_ERR_SUP, "Task type %s has no random initialisation",
+             task->type_name);
+  PetscCall((*task->ops.randomguess)(task, s, theta));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SATaskGetNumClasses - Number of classes of a classification task
+
+  Not Collective
+
+  Input Parameter:
+. task - the task (set up)
+
+  Output Parameter:
+. n - the classes, 0 for a task that is not a classification
+
+  Level: intermediate
+
+.seealso: `SATaskGetCapabilities()`
+@*/
+PetscErrorCode SATaskGetNumClasses(SATask task, PetscInt *n)
+{
+  PetscFunctionBeginUser;
+  *n = task->nclass;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
   SATaskView - Prints the task
 
   Collective

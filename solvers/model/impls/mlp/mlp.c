@@ -101,7 +101,8 @@ static PetscErrorCode SAModelBackward_MLP(SAModel model, PetscReal ws[], const P
   SAModel_MLP *m = (SAModel_MLP *) model->data;
 
   PetscFunctionBeginUser;
-  sa_mlp_backward(grad, ws, theta, X, y, masks, (int) model->L, model->w, (int) m->act, (int) m->loss, (int) B);
+  sa_mlp_backward_signal(grad, ws, theta, X, y, masks, (int) model->L, model->w, (int) m->act, (int) m->loss, (int) B,
+                         model->sig_scale, model->sig_add);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

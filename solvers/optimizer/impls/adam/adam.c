@@ -93,6 +93,143 @@ static PetscErrorCode SAOptimizerUpdate_Adam(SAOptimizer opt, const SAHyper *h, 
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* the partial derivatives of one entry of the Adam step at (theta, m, v, g): with g' = g + wd theta (adam),
+   m' = b1 m + (1 - b1) g', v' = b2 v + (1 - b2) g'^2, D = sqrt(v' / bc2) + eps,
+   theta' = c theta - lr m' / (bc1 D) (c = 1 - lr wd for adamw, 1 for adam):
+     dtheta'/dm' = A = -lr / (bc1 D),  dtheta'/dv' = B = lr m' / (2 bc1 bc2 D^2 sqrt(v' / bc2))  (0 where v' = 0),
+     dv'/dg' = 2 (1 - b2) g'. Returns g', A, B, c, and dg'/dtheta (wd for adam, 0 for adamw). */
+static inline void adam_partials(PetscReal th, PetscReal m, PetscReal v, PetscReal g, PetscReal lr, PetscReal beta1,
+                                 PetscReal beta2, PetscReal eps, PetscReal wd, PetscBool decoupled, PetscReal bc1,
+                                 PetscReal bc2, PetscReal *gp, PetscReal *A, PetscReal *B, PetscReal *c,
+                                 PetscReal *dgdth)
+{
+  PetscReal g1 = decoupled ? g : g + wd * th, m1 = beta1 * m + (1.0 - beta1) * g1;
+  PetscReal v1 = beta2 * v + (1.0 - beta2) * g1 * g1, sq = PetscSqrtReal(v1 / bc2), D = sq + eps;
+
+  *gp    = g1;
+  *A     = -lr / (bc1 * D);
+  *B     = sq > 0 ? lr * m1 / (2.0 * bc1 * bc2 * D * D * sq) : 0.0;
+  *c     = decoupled ? 1.0 - lr * wd : 1.0;
+  *dgdth = decoupled ? 0.0 : wd;
+}
+
+static PetscErrorCode SAOptimizerAdamCorrections(const SAHyper *h, PetscReal *bc1, PetscReal *bc2)
+{
+  PetscReal t;
+
+  PetscFunctionBeginUser;
+  PetscCheck(h->step >= 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Step must be >= 0, got %" PetscInt_FMT, h->step);
+  t    = (PetscReal) (h->step + 1);
+  *bc1 = (PetscReal) -expm1((double) t * log1p((double) h->beta1 - 1.0));
+  *bc2 = (PetscReal) -expm1((double) t * log1p((double) h->beta2 - 1.0));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* JVP: dg' = dg + wd dtheta, dm' = b1 dm + (1 - b1) dg', dv' = b2 dv + 2 (1 - b2) g' dg',
+   dtheta' = c dtheta + A dm' + B dv' */
+static PetscErrorCode SAOptimizerJVP_Adam(SAOptimizer opt, const SAHyper *h, Vec theta, Vec state[], Vec grad,
+                                          Vec dtheta, Vec dstate[], Vec dgrad, Vec dtheta_out, Vec dstate_out[])
+{
+  SAOptimizer_Adam  *a = (SAOptimizer_Adam *) opt->data;
+  const PetscScalar *th, *m, *v, *g, *dth, *dm, *dv, *dg;
+  PetscScalar       *oth, *om, *ov;
+  PetscInt           n;
+  PetscReal          bc1, bc2;
+
+  PetscFunctionBeginUser;
+  PetscCall(SAOptimizerAdamCorrections(h, &bc1, &bc2));
+  PetscCall(VecGetLocalSize(theta, &n));
+  PetscCall(VecGetArrayRead(theta, &th));
+  PetscCall(VecGetArrayRead(state[0], &m));
+  PetscCall(VecGetArrayRead(state[1], &v));
+  PetscCall(VecGetArrayRead(grad, &g));
+  PetscCall(VecGetArrayRead(dtheta, &dth));
+  PetscCall(VecGetArrayRead(dstate[0], &dm));
+  PetscCall(VecGetArrayRead(dstate[1], &dv));
+  PetscCall(VecGetArrayRead(dgrad, &dg));
+  PetscCall(VecGetArray(dtheta_out, &oth));
+  PetscCall(VecGetArray(dstate_out[0], &om));
+  PetscCall(VecGetArray(dstate_out[1], &ov));
+  for (PetscInt i = 0; i < n; i++) {
+    PetscReal gp, A, B, c, dgdth, dgp, dm1, dv1;
+
+    adam_partials(PetscRealPart(th[i]), PetscRealPart(m[i]), PetscRealPart(v[i]), PetscRealPart(g[i]), h->lr, h->beta1,
+                  h->beta2, h->eps, h->weight_decay, a->decoupled, bc1, bc2, &gp, &A, &B, &c, &dgdth);
+    dgp    = PetscRealPart(dg[i]) + dgdth * PetscRealPart(dth[i]);
+    dm1    = h->beta1 * PetscRealPart(dm[i]) + (1.0 - h->beta1) * dgp;
+    dv1    = h->beta2 * PetscRealPart(dv[i]) + 2.0 * (1.0 - h->beta2) * gp * dgp;
+    om[i]  = dm1;
+    ov[i]  = dv1;
+    oth[i] = c * PetscRealPart(dth[i]) + A * dm1 + B * dv1;
+  }
+  PetscCall(VecRestoreArray(dstate_out[1], &ov));
+  PetscCall(VecRestoreArray(dstate_out[0], &om));
+  PetscCall(VecRestoreArray(dtheta_out, &oth));
+  PetscCall(VecRestoreArrayRead(dgrad, &dg));
+  PetscCall(VecRestoreArrayRead(dstate[1], &dv));
+  PetscCall(VecRestoreArrayRead(dstate[0], &dm));
+  PetscCall(VecRestoreArrayRead(dtheta, &dth));
+  PetscCall(VecRestoreArrayRead(grad, &g));
+  PetscCall(VecRestoreArrayRead(state[1], &v));
+  PetscCall(VecRestoreArrayRead(state[0], &m));
+  PetscCall(VecRestoreArrayRead(theta, &th));
+  PetscCall(PetscLogFlops(30.0 * n));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* VJP (the transpose of the JVP above): rm = wm' + A wtheta', rv = wv' + B wtheta', wm = b1 rm, wv = b2 rv,
+   wg' = (1 - b1) rm + 2 (1 - b2) g' rv, wg = wg', wtheta = c wtheta' + wd wg' (adam) */
+static PetscErrorCode SAOptimizerVJP_Adam(SAOptimizer opt, const SAHyper *h, Vec theta, Vec state[], Vec grad,
+                                          Vec wtheta, Vec wstate[], Vec wtheta_out, Vec wstate_out[], Vec wgrad_out)
+{
+  SAOptimizer_Adam  *a = (SAOptimizer_Adam *) opt->data;
+  const PetscScalar *th, *m, *v, *g, *wth, *wm, *wv;
+  PetscScalar       *oth, *om, *ov, *og;
+  PetscInt           n;
+  PetscReal          bc1, bc2;
+
+  PetscFunctionBeginUser;
+  PetscCall(SAOptimizerAdamCorrections(h, &bc1, &bc2));
+  PetscCall(VecGetLocalSize(theta, &n));
+  PetscCall(VecGetArrayRead(theta, &th));
+  PetscCall(VecGetArrayRead(state[0], &m));
+  PetscCall(VecGetArrayRead(state[1], &v));
+  PetscCall(VecGetArrayRead(grad, &g));
+  PetscCall(VecGetArrayRead(wtheta, &wth));
+  PetscCall(VecGetArrayRead(wstate[0], &wm));
+  PetscCall(VecGetArrayRead(wstate[1], &wv));
+  PetscCall(VecGetArray(wtheta_out, &oth));
+  PetscCall(VecGetArray(wstate_out[0], &om));
+  PetscCall(VecGetArray(wstate_out[1], &ov));
+  PetscCall(VecGetArray(wgrad_out, &og));
+  for (PetscInt i = 0; i < n; i++) {
+    PetscReal gp, A, B, c, dgdth, rm, rv, wgp;
+
+    adam_partials(PetscRealPart(th[i]), PetscRealPart(m[i]), PetscRealPart(v[i]), PetscRealPart(g[i]), h->lr, h->beta1,
+                  h->beta2, h->eps, h->weight_decay, a->decoupled, bc1, bc2, &gp, &A, &B, &c, &dgdth);
+    rm     = PetscRealPart(wm[i]) + A * PetscRealPart(wth[i]);
+    rv     = PetscRealPart(wv[i]) + B * PetscRealPart(wth[i]);
+    wgp    = (1.0 - h->beta1) * rm + 2.0 * (1.0 - h->beta2) * gp * rv;
+    om[i]  = h->beta1 * rm;
+    ov[i]  = h->beta2 * rv;
+    og[i]  = wgp;
+    oth[i] = c * PetscRealPart(wth[i]) + dgdth * wgp;
+  }
+  PetscCall(VecRestoreArray(wgrad_out, &og));
+  PetscCall(VecRestoreArray(wstate_out[1], &ov));
+  PetscCall(VecRestoreArray(wstate_out[0], &om));
+  PetscCall(VecRestoreArray(wtheta_out, &oth));
+  PetscCall(VecRestoreArrayRead(wstate[1], &wv));
+  PetscCall(VecRestoreArrayRead(wstate[0], &wm));
+  PetscCall(VecRestoreArrayRead(wtheta, &wth));
+  PetscCall(VecRestoreArrayRead(grad, &g));
+  PetscCall(VecRestoreArrayRead(state[1], &v));
+  PetscCall(VecRestoreArrayRead(state[0], &m));
+  PetscCall(VecRestoreArrayRead(theta, &th));
+  PetscCall(PetscLogFlops(30.0 * n));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscErrorCode SAOptimizerView_Adam(SAOptimizer opt, PetscViewer viewer)
 {
   SAOptimizer_Adam *a = (SAOptimizer_Adam *) opt->data;
@@ -121,6 +258,8 @@ PetscErrorCode SAOptimizerCreate_Adam(SAOptimizer opt)
   opt->ops.setfromoptions = SAOptimizerSetFromOptions_Adam;
   opt->ops.setup          = SAOptimizerSetUp_Adam;
   opt->ops.update         = SAOptimizerUpdate_Adam;
+  opt->ops.jvp            = SAOptimizerJVP_Adam;
+  opt->ops.vjp            = SAOptimizerVJP_Adam;
   opt->ops.view           = SAOptimizerView_Adam;
   opt->ops.destroy        = SAOptimizerDestroy_Adam;
   PetscFunctionReturn(PETSC_SUCCESS);

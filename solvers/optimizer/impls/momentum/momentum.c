@@ -51,6 +51,45 @@ static PetscErrorCode SAOptimizerUpdate_Momentum(SAOptimizer opt, const SAHyper 
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* dv' = mu dv + dg + wd dtheta; heavy ball dtheta' = dtheta - lr dv';
+   Nesterov dtheta' = (1 - lr wd) dtheta - lr dg - lr mu dv' */
+static PetscErrorCode SAOptimizerJVP_Momentum(SAOptimizer opt, const SAHyper *h, Vec theta, Vec state[], Vec grad,
+                                              Vec dtheta, Vec dstate[], Vec dgrad, Vec dtheta_out, Vec dstate_out[])
+{
+  SAOptimizer_Momentum *m  = (SAOptimizer_Momentum *) opt->data;
+  Vec                   dv = dstate_out[0];
+
+  PetscFunctionBeginUser;
+  PetscCall(VecAXPBYPCZ(dv, 1.0, h->weight_decay, 0.0, dgrad, dtheta));
+  PetscCall(VecAXPY(dv, h->momentum, dstate[0]));
+  if (m->nesterov) {
+    PetscCall(VecAXPBYPCZ(dtheta_out, 1.0 - h->lr * h->weight_decay, -h->lr, 0.0, dtheta, dgrad));
+    PetscCall(VecAXPY(dtheta_out, -h->lr * h->momentum, dv));
+  } else PetscCall(VecWAXPY(dtheta_out, -h->lr, dv, dtheta));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* the adjoint: with r = wv' - lr wtheta' (heavy ball) or wv' - lr mu wtheta' (Nesterov),
+   wv = mu r, wg = r (- lr wtheta' for Nesterov), wtheta = wtheta' (times 1 - lr wd for Nesterov) + wd r */
+static PetscErrorCode SAOptimizerVJP_Momentum(SAOptimizer opt, const SAHyper *h, Vec theta, Vec state[], Vec grad,
+                                              Vec wtheta, Vec wstate[], Vec wtheta_out, Vec wstate_out[], Vec wgrad_out)
+{
+  SAOptimizer_Momentum *m = (SAOptimizer_Momentum *) opt->data;
+
+  PetscFunctionBeginUser;
+  if (m->nesterov) {
+    PetscCall(VecWAXPY(wgrad_out, -h->lr * h->momentum, wtheta, wstate[0])); /* r */
+    PetscCall(VecAXPBYPCZ(wtheta_out, 1.0 - h->lr * h->weight_decay, h->weight_decay, 0.0, wtheta, wgrad_out));
+    PetscCall(VecAXPBY(wstate_out[0], h->momentum, 0.0, wgrad_out));
+    PetscCall(VecAXPY(wgrad_out, -h->lr, wtheta));
+  } else {
+    PetscCall(VecWAXPY(wgrad_out, -h->lr, wtheta, wstate[0])); /* r */
+    PetscCall(VecAXPBYPCZ(wtheta_out, 1.0, h->weight_decay, 0.0, wtheta, wgrad_out));
+    PetscCall(VecAXPBY(wstate_out[0], h->momentum, 0.0, wgrad_out));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscErrorCode SAOptimizerView_Momentum(SAOptimizer opt, PetscViewer viewer)
 {
   SAOptimizer_Momentum *m = (SAOptimizer_Momentum *) opt->data;
@@ -78,6 +117,8 @@ PetscErrorCode SAOptimizerCreate_Momentum(SAOptimizer opt)
   opt->ops.setfromoptions = SAOptimizerSetFromOptions_Momentum;
   opt->ops.setup          = SAOptimizerSetUp_Momentum;
   opt->ops.update         = SAOptimizerUpdate_Momentum;
+  opt->ops.jvp            = SAOptimizerJVP_Momentum;
+  opt->ops.vjp            = SAOptimizerVJP_Momentum;
   opt->ops.view           = SAOptimizerView_Momentum;
   opt->ops.destroy        = SAOptimizerDestroy_Momentum;
   PetscFunctionReturn(PETSC_SUCCESS);

@@ -15,10 +15,31 @@ static PetscErrorCode SAOptimizerUpdate_SGD(SAOptimizer opt, const SAHyper *h, V
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* dtheta' = (1 - lr wd) dtheta - lr dg */
+static PetscErrorCode SAOptimizerJVP_SGD(SAOptimizer opt, const SAHyper *h, Vec theta, Vec state[], Vec grad,
+                                         Vec dtheta, Vec dstate[], Vec dgrad, Vec dtheta_out, Vec dstate_out[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(VecAXPBYPCZ(dtheta_out, 1.0 - h->lr * h->weight_decay, -h->lr, 0.0, dtheta, dgrad));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* wtheta = (1 - lr wd) wtheta', wg = -lr wtheta' */
+static PetscErrorCode SAOptimizerVJP_SGD(SAOptimizer opt, const SAHyper *h, Vec theta, Vec state[], Vec grad,
+                                         Vec wtheta, Vec wstate[], Vec wtheta_out, Vec wstate_out[], Vec wgrad_out)
+{
+  PetscFunctionBeginUser;
+  PetscCall(VecAXPBY(wtheta_out, 1.0 - h->lr * h->weight_decay, 0.0, wtheta));
+  PetscCall(VecAXPBY(wgrad_out, -h->lr, 0.0, wtheta));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode SAOptimizerCreate_SGD(SAOptimizer opt)
 {
   PetscFunctionBeginUser;
   opt->momentum   = 0.0;
   opt->ops.update = SAOptimizerUpdate_SGD;
+  opt->ops.jvp    = SAOptimizerJVP_SGD;
+  opt->ops.vjp    = SAOptimizerVJP_SGD;
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -58,7 +58,8 @@ typedef struct {
   PetscInt         nprobe;                   /* probe samples (first test samples) for representation drift */
   PetscReal       *micro;                    /* K x P micro-batch gradient sums */
   PetscReal       *fwdtheta;                 /* the full theta of the forward state now in ws (HVP reuse) */
-  PetscInt         fwdstep;                  /* its batch step, -1 when ws holds something else */
+  PetscInt         fwdstep;                  /* 0 when ws holds the forward state of fwdbatch, -1 otherwise */
+  SABatch          fwdbatch;                 /* the batch of that forward state */
   Vec              gnoise;                   /* gradient noise (task_noise > 0), layout of theta */
   PetscReal       *probe0;                   /* (nprobe, width) activations of the probe at theta_0 */
   PetscReal       *probe;                    /* the same at the current theta, and CKA work space */
@@ -79,7 +80,21 @@ typedef struct {
   PetscInt        *perm;                                /* the current epoch permutation */
   PetscInt         permepoch;                           /* its epoch (-1 = none) */
   PetscMPIInt     *counts;                              /* shard sizes for MPI_Reduce_scatter */
+  PetscReal        label_smoothing;                     /* label-smoothing epsilon of the loss gradient */
+  PetscInt         noise_mode;                          /* 0 isotropic task_noise, 1 scaled to the measured noise */
+  PetscInt         k0;                                  /* global batch position of this rank's first row */
+  PetscInt64       permkey;                             /* shuffle-stream key of the cached permutation */
+  PetscInt        *cls_start;                           /* (C + 1) offsets of each class in cls_idx */
+  PetscInt        *cls_idx;                             /* training indices grouped by class */
+  PetscReal       *shiftR;                              /* (d, d) covariate-shift matrix, row-major */
+  PetscReal       *shiftb;                              /* (d) its offset */
+  PetscInt64       shiftkey;                            /* the stream key they were drawn from (0 = none) */
+  PetscReal       *sigscale;                            /* (rows) output-gradient factors (signal perturbations) */
+  PetscReal       *sigadd;                              /* (rows, C) output-gradient terms */
+  PetscReal       *xtmp;                                /* (d) scratch */
 } SATask_Classify;
+
+static const char *const SAClassifyNoiseModes[] = {"isotropic", "scaled"};
 
 static PetscErrorCode SATaskSetFromOptions_Classify(SATask task)
 {
@@ -95,6 +110,11 @@ static PetscErrorCode SATaskSetFromOptions_Classify(SATask task)
   PetscCall(SAModelSetFromOptions(c->model));
   PetscCall(SAModelGetDropout(c->model, &c->dropout));
   PetscCall(SADeckGetInt("task_classify_", "micro_batches", c->K, 2, 64, &c->K, NULL));
+  PetscCall(
+    SADeckGetReal("task_classify_", "label_smoothing", c->label_smoothing, 0.0, 0.999, &c->label_smoothing, NULL));
+  PetscCall(SADeckGetEnum("task_classify_", "noise_mode", SAClassifyNoiseModes, 2, &c->noise_mode, NULL));
+  task->caps = SA_TASK_CAP_LABELS | SA_TASK_CAP_INPUTS | SA_TASK_CAP_SIGNAL | SA_TASK_CAP_LAYERS;
+  if (c->batch > 0) task->caps |= SA_TASK_CAP_MINIBATCH;
   if (c->batch && c->batch < c->K)
     PetscCall(SADeckFail("task_classify_micro_batches",
                          "%" PetscInt_FMT
@@ -105,6 +125,7 @@ static PetscErrorCode SATaskSetFromOptions_Classify(SATask task)
 
     PetscCall(SAModelGetNumHiddenLayers(c->model, &L));
     L += 1;
+    task->nlayers = L;
 
     for (PetscInt l = 1; l <= L; l++, o++) {
       PetscCall(PetscSNPrintf(c->obsname[o][0], 96, "weight_norm_%" PetscInt_FMT, l));
@@ -199,7 +220,15 @@ static PetscErrorCode SAClassifyFreeWork(SATask_Classify *c)
   c->fwdstep = -1;
   PetscCall(PetscFree(c->probe0));
   PetscCall(PetscFree(c->probe));
-  c->wsrows = 0;
+  PetscCall(PetscFree(c->cls_start));
+  PetscCall(PetscFree(c->cls_idx));
+  PetscCall(PetscFree(c->shiftR));
+  PetscCall(PetscFree(c->shiftb));
+  PetscCall(PetscFree(c->sigscale));
+  PetscCall(PetscFree(c->sigadd));
+  PetscCall(PetscFree(c->xtmp));
+  c->shiftkey = 0;
+  c->wsrows   = 0;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -216,7 +245,11 @@ static PetscErrorCode SAClassifyReserve(SATask_Classify *c, PetscInt nrows)
   PetscCall(PetscFree(c->Xb));
   PetscCall(PetscFree(c->yb));
   PetscCall(PetscFree(c->maskbuf));
+  PetscCall(PetscFree(c->sigscale));
+  PetscCall(PetscFree(c->sigadd));
   PetscCall(SAModelGetWorkspaceSize(c->model, nrows, &c->wslen));
+  PetscCall(PetscMalloc1(nrows, &c->sigscale));
+  PetscCall(PetscMalloc1(nrows * c->w[c->L], &c->sigadd));
   PetscCall(PetscMalloc1(c->wslen, &c->ws));
   PetscCall(PetscMalloc1(nrows * c->w[0], &c->Xb));
   PetscCall(PetscMalloc1(nrows, &c->yb));
@@ -246,7 +279,25 @@ static PetscErrorCode SATaskSetUp_Classify(SATask task)
     for (PetscInt l = 0; l <= L; l++) c->w[l] = w[l];
     for (PetscInt l = 0; l < L; l++) c->offW[l] = oW[l], c->offb[l] = ob[l];
     PetscCall(SAModelGetNumParameters(c->model, &c->P));
+    for (PetscInt l = 0; l < L; l++) {
+      task->layer_lo[l] = (PetscInt) oW[l];
+      task->layer_hi[l] = (PetscInt) ob[l] + w[l + 1];
+    }
   }
+  task->nclass = c->train->nclass;
+  { /* training indices grouped by class (class-imbalance resampling) */
+    PetscInt C = c->train->nclass, *fill;
+
+    PetscCall(PetscCalloc1(C + 1, &c->cls_start));
+    PetscCall(PetscMalloc1(c->train->n, &c->cls_idx));
+    PetscCall(PetscMalloc1(C, &fill));
+    for (PetscInt i = 0; i < c->train->n; i++) c->cls_start[c->train->y[i] + 1]++;
+    for (PetscInt k = 0; k < C; k++) c->cls_start[k + 1] += c->cls_start[k];
+    for (PetscInt k = 0; k < C; k++) fill[k] = c->cls_start[k];
+    for (PetscInt i = 0; i < c->train->n; i++) c->cls_idx[fill[c->train->y[i]]++] = i;
+    PetscCall(PetscFree(fill));
+  }
+  PetscCall(PetscMalloc1(c->train->d, &c->xtmp));
   if (c->batch > c->train->n)
     PetscCall(SADeckFail("task_classify_batch",
                          "batch %" PetscInt_FMT " exceeds the %" PetscInt_FMT " training samples", c->batch,
@@ -290,8 +341,25 @@ static PetscErrorCode SATaskInitialGuess_Classify(SATask task, Vec theta)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+static PetscErrorCode SATaskRandomGuess_Classify(SATask task, const SAStream *s, Vec theta)
+{
+  SATask_Classify *c = (SATask_Classify *) task->data;
+
+  PetscFunctionBeginUser;
+  PetscCall(SAModelInitialGuess(c->model, s, theta));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* the number of samples of a batch: a probe batch, the full training set, or the (scaled) minibatch */
+static PetscInt SAClassifyBatchSize(SATask_Classify *c, const SABatch *batch)
+{
+  if (batch->probe > 0) return PetscMin(batch->probe, c->train->n);
+  if (batch->probe < 0 || !c->batch) return c->train->n;
+  return PetscMax(1, (PetscInt) PetscFloorReal(c->batch * batch->batch_scale + 0.5));
+}
+
 /* the number of batch rows of this rank and the batch size */
-static PetscErrorCode SAClassifyLocalRows(SATask task, PetscInt *nlocal, PetscInt *B)
+static PetscErrorCode SAClassifyLocalRows(SATask task, const SABatch *batch, PetscInt *nlocal, PetscInt *B)
 {
   SATask_Classify *c = (SATask_Classify *) task->data;
   PetscMPIInt      rank, size;
@@ -299,41 +367,132 @@ static PetscErrorCode SAClassifyLocalRows(SATask task, PetscInt *nlocal, PetscIn
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_rank(task->comm, &rank));
   PetscCallMPI(MPI_Comm_size(task->comm, &size));
-  *B      = c->batch ? c->batch : c->train->n;
+  *B      = SAClassifyBatchSize(c, batch);
   *nlocal = (*B * (rank + 1)) / size - (*B * rank) / size;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* the batch rows of this rank: global positions [g0, g0 + nb) of the batch, copied with labels and masks */
+/* a stream of the perturbation that set the batch's fields, one per use */
+static PetscErrorCode SAClassifyPerturbStream(SATask task, const SABatch *batch, PetscInt64 use, SAStream *s)
+{
+  PetscFunctionBeginUser;
+  PetscCall(
+    SAStreamCreate(batch->pkey ^ (use * (PetscInt64) 0x9E3779B97F4A7C15LL), task->member_seed, SA_STREAM_PERTURB, s));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* the covariate-shift transform x -> x + a (R x + b), R_jl ~ N(0, 1/d), b_j ~ N(0, 1), fixed per (member, block) */
+static PetscErrorCode SAClassifyShiftSetUp(SATask task, const SABatch *batch)
+{
+  SATask_Classify *c = (SATask_Classify *) task->data;
+  PetscInt         d = c->train->d;
+  SAStream         s;
+
+  PetscFunctionBeginUser;
+  if (c->shiftkey == batch->pkey && c->shiftR) PetscFunctionReturn(PETSC_SUCCESS);
+  if (!c->shiftR) PetscCall(PetscMalloc1(d * d, &c->shiftR));
+  if (!c->shiftb) PetscCall(PetscMalloc1(d, &c->shiftb));
+  PetscCall(SAClassifyPerturbStream(task, batch, 3, &s));
+  PetscCall(SAStreamNormalArray(&s, 0, 0, d * d, c->shiftR));
+  for (PetscInt i = 0; i < d * d; i++) c->shiftR[i] /= PetscSqrtReal((PetscReal) d);
+  PetscCall(SAStreamNormalArray(&s, 1, 0, d, c->shiftb));
+  c->shiftkey = batch->pkey;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*
+  The batch rows of this rank: global positions [k0, k1) of the batch, copied with labels and masks.
+  Sample of position k: a probe batch takes the first B entries of a permutation of the probe stream; the full batch
+  takes sample k; a minibatch walks through epoch permutations, g = step * B + k, epoch g / n, of the shuffle stream
+  (another one from data_order onsets); with class imbalance a position draws a class c with probability proportional
+  to n_c (1 + a)^(-c / (C - 1)), then a uniform sample of that class. Data perturbations then change the copy: label
+  noise (fixed per training sample), covariate shift, input noise (fresh per step and position).
+*/
 static PetscErrorCode SAClassifyBatchRows(SATask task, const SABatch *batch, PetscInt *nlocal, PetscInt *B)
 {
   SATask_Classify *c = (SATask_Classify *) task->data;
   PetscMPIInt      rank, size;
-  PetscInt         n = c->train->n, d = c->train->d, k0, k1;
-  SAStream         bs;
+  PetscInt         n = c->train->n, d = c->train->d, C = c->train->nclass, k0, k1;
+  SAStream         bs, ps;
 
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_rank(task->comm, &rank));
   PetscCallMPI(MPI_Comm_size(task->comm, &size));
-  *B = c->batch ? c->batch : n;
+  *B = SAClassifyBatchSize(c, batch);
   k0 = (*B * rank) / size;
   k1 = (*B * (rank + 1)) / size;
   PetscCall(SAClassifyReserve(c, PetscMax(1, k1 - k0)));
-  PetscCall(SAStreamCreate(task->campaign_seed, task->member_seed, SA_STREAM_EPOCH, &bs));
+  c->k0 = k0;
+  if (batch->probe > 0) {
+    PetscCall(SAStreamCreate(task->campaign_seed, task->member_seed, SA_STREAM_PROBE, &bs));
+    if (c->permepoch != -2) PetscCall(SAStreamPermutation(&bs, 0, n, c->perm));
+    c->permepoch = -2; /* the probe permutation */
+  } else {
+    PetscCall(SAStreamCreate(task->campaign_seed ^ batch->order_key, task->member_seed, SA_STREAM_EPOCH, &bs));
+    if (batch->order_key != c->permkey) c->permepoch = -1;
+    c->permkey = batch->order_key;
+  }
+  if (batch->imbalance > 0) PetscCall(SAClassifyPerturbStream(task, batch, 5, &ps));
   for (PetscInt k = k0; k < k1; k++) {
     PetscInt i;
 
-    if (c->batch) {
-      PetscInt64 g = (PetscInt64) batch->step * c->batch + k, e = g / n;
+    if (batch->probe > 0) i = c->perm[k];
+    else if (batch->probe < 0 || !c->batch) i = k;
+    else if (batch->imbalance > 0) {
+      PetscReal  wc[256], u;
+      PetscInt   cls;
+      PetscInt64 r;
+
+      for (PetscInt q = 0; q < C; q++)
+        wc[q] = (c->cls_start[q + 1] - c->cls_start[q]) *
+                PetscPowReal(1.0 + batch->imbalance, -(PetscReal) q / PetscMax(1, C - 1));
+      PetscCall(SAStreamCategorical(&ps, batch->step, 2 * k, C, wc, &cls));
+      PetscCall(SAStreamInteger(&ps, batch->step, 2 * k + 1, c->cls_start[cls], c->cls_start[cls + 1] - 1, &r));
+      i = c->cls_idx[r];
+      (void) u;
+    } else {
+      PetscInt64 g = (PetscInt64) batch->step * *B + k, e = g / n;
 
       if (e != c->permepoch) {
         PetscCall(SAStreamPermutation(&bs, e, n, c->perm));
         c->permepoch = (PetscInt) e;
       }
       i = c->perm[g % n];
-    } else i = k;
+    }
     PetscCall(PetscArraycpy(&c->Xb[(k - k0) * d], &c->train->X[i * d], d));
     c->yb[k - k0] = (int) c->train->y[i];
+    if (batch->label_noise > 0) { /* fixed per training sample: the same samples are mislabelled at every visit */
+      SAStream  ls;
+      PetscReal u;
+
+      PetscCall(SAClassifyPerturbStream(task, batch, 1, &ls));
+      PetscCall(SAStreamUniform(&ls, 0, i, &u));
+      if (u < batch->label_noise) {
+        PetscInt64 off;
+
+        PetscCall(SAStreamInteger(&ls, 1, i, 1, C - 1, &off));
+        c->yb[k - k0] = (int) ((c->train->y[i] + off) % C);
+      }
+    }
+    if (batch->covariate_shift > 0) {
+      PetscReal *x = &c->Xb[(k - k0) * d];
+
+      PetscCall(SAClassifyShiftSetUp(task, batch));
+      for (PetscInt j = 0; j < d; j++) {
+        PetscReal t = c->shiftb[j];
+        for (PetscInt l = 0; l < d; l++) t += c->shiftR[j * d + l] * x[l];
+        c->xtmp[j] = x[j] + batch->covariate_shift * t;
+      }
+      PetscCall(PetscArraycpy(x, c->xtmp, d));
+    }
+    if (batch->input_noise > 0) {
+      SAStream   ns;
+      PetscReal *x = &c->Xb[(k - k0) * d];
+
+      PetscCall(SAClassifyPerturbStream(task, batch, 2, &ns));
+      PetscCall(SAStreamNormalArray(&ns, batch->step, (PetscInt64) k * d, d, c->xtmp));
+      for (PetscInt j = 0; j < d; j++) x[j] += batch->input_noise * c->xtmp[j];
+    }
   }
   if (c->dropout > 0) {
     SAStream   ds;
@@ -354,6 +513,47 @@ static PetscErrorCode SAClassifyBatchRows(SATask task, const SABatch *batch, Pet
     }
   }
   *nlocal = k1 - k0;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*
+  The learning signal of the local rows (after SAClassifyBatchRows): the output-layer loss gradient D of row k becomes
+  s_k D + eps (onehot(y_k) - 1/C) + sigma z_k, with s_k = -1 for the flipped samples (a uniform draw of the signal
+  stream at (step, k) below the flip fraction), eps the label smoothing in force and z_k ~ N(0, I_C) at (step, k C + c).
+  Returns whether any is active (the model's modifier is set then).
+*/
+static PetscErrorCode SAClassifySignal(SATask task, const SABatch *batch, PetscInt nl, PetscBool *active)
+{
+  SATask_Classify *c   = (SATask_Classify *) task->data;
+  PetscInt         C   = c->w[c->L];
+  PetscReal        eps = batch->label_smoothing >= 0 ? batch->label_smoothing : c->label_smoothing;
+
+  PetscFunctionBeginUser;
+  *active = (PetscBool) (eps > 0 || batch->signal_flip > 0 || batch->signal_noise > 0);
+  if (!*active) PetscFunctionReturn(PETSC_SUCCESS);
+  for (PetscInt r = 0; r < nl; r++) {
+    PetscInt k = c->k0 + r;
+
+    c->sigscale[r] = 1.0;
+    if (batch->signal_flip > 0) {
+      SAStream  fs;
+      PetscReal u;
+
+      PetscCall(SAClassifyPerturbStream(task, batch, 6, &fs));
+      PetscCall(SAStreamUniform(&fs, batch->step, k, &u));
+      if (u < batch->signal_flip) c->sigscale[r] = -1.0;
+    }
+    for (PetscInt q = 0; q < C; q++) c->sigadd[r * C + q] = eps * ((q == c->yb[r] ? 1.0 : 0.0) - 1.0 / C);
+    if (batch->signal_noise > 0) {
+      SAStream  ns;
+      PetscReal z[256];
+
+      PetscCall(SAClassifyPerturbStream(task, batch, 7, &ns));
+      PetscCall(SAStreamNormalArray(&ns, batch->step, (PetscInt64) k * C, C, z));
+      for (PetscInt q = 0; q < C; q++) c->sigadd[r * C + q] += batch->signal_noise * z[q];
+    }
+  }
+  PetscCall(SAModelSetSignalModifier(c->model, c->sigscale, c->sigadd));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -393,6 +593,82 @@ static PetscErrorCode SAClassifyReduceScatter(SATask task, PetscInt B, Vec out)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/*
+  The K micro-batch mean gradients of the step's batch (global positions [B j / K, B (j+1) / K)) in c->micro (K x P,
+  summed over the group), and from them: G2 = |G|^2 of their mean, S = sum_j |g_j - G|^2 / (K - 1) (the trace of the
+  sample covariance of a micro-batch mean) and the mean pairwise cosine (coherence). Overwrites ws and c->full (theta).
+*/
+static PetscErrorCode SAClassifyMicroGradients(SATask task, Vec theta, const SABatch *batch, PetscReal *G2out,
+                                               PetscReal *Sout, PetscReal *cohout)
+{
+  SATask_Classify   *c = (SATask_Classify *) task->data;
+  PetscInt           L = c->L, K = c->K, P = c->P, nl, B, k0;
+  const PetscScalar *t;
+  const double      *masks[SA_MLP_MAXL] = {NULL};
+  PetscMPIInt        rank, size;
+
+  PetscFunctionBeginUser;
+  PetscCall(SAClassifyGather(c, theta, c->full));
+  c->fwdstep = -1; /* ws is overwritten below */
+  PetscCall(SAClassifyBatchRows(task, batch, &nl, &B));
+  PetscCall(SAClassifyMasks(c, nl, masks));
+  PetscCallMPI(MPI_Comm_rank(task->comm, &rank));
+  PetscCallMPI(MPI_Comm_size(task->comm, &size));
+  k0 = (B * rank) / size;
+  if (!c->micro) PetscCall(PetscMalloc1(K * P, &c->micro));
+  PetscCall(PetscArrayzero(c->micro, K * P));
+  PetscCall(VecGetArrayRead(c->full, &t));
+  for (PetscInt j = 0; j < K; j++) {
+    PetscInt lo = PetscMax((B * j) / K, k0) - k0, hi = PetscMin((B * (j + 1)) / K, k0 + nl) - k0;
+
+    if (hi > lo) {
+      const double *sub[SA_MLP_MAXL] = {NULL};
+      PetscReal     l;
+
+      for (PetscInt q = 1; q < L; q++) sub[q - 1] = masks[q - 1] ? masks[q - 1] + lo * c->w[q] : NULL;
+      PetscCall(
+        SAModelForward(c->model, c->ws, t, &c->Xb[lo * c->w[0]], &c->yb[lo], c->dropout > 0 ? sub : NULL, hi - lo, &l));
+      PetscCall(SAModelBackward(c->model, c->ws, t, &c->Xb[lo * c->w[0]], &c->yb[lo], c->dropout > 0 ? sub : NULL,
+                                hi - lo, &c->micro[j * P]));
+    }
+  }
+  PetscCall(VecRestoreArrayRead(c->full, &t));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, c->micro, (PetscMPIInt) (K * P), MPIU_REAL, MPI_SUM, task->comm));
+  {
+    PetscReal G2 = 0, S = 0, coh = 0, nrm[64];
+    PetscInt  npairs = 0;
+
+    for (PetscInt j = 0; j < K; j++) {
+      PetscReal bj = (PetscReal) ((B * (j + 1)) / K - (B * j) / K);
+      for (PetscInt i = 0; i < P; i++) c->micro[j * P + i] /= bj;
+    }
+    for (PetscInt i = 0; i < P; i++) {
+      PetscReal Gi = 0;
+      for (PetscInt j = 0; j < K; j++) Gi += c->micro[j * P + i];
+      Gi /= K;
+      G2 += Gi * Gi;
+      for (PetscInt j = 0; j < K; j++) S += (c->micro[j * P + i] - Gi) * (c->micro[j * P + i] - Gi);
+    }
+    S /= (K - 1);
+    for (PetscInt j = 0; j < K; j++) {
+      nrm[j] = 0;
+      for (PetscInt i = 0; i < P; i++) nrm[j] += c->micro[j * P + i] * c->micro[j * P + i];
+      nrm[j] = PetscSqrtReal(nrm[j]);
+    }
+    for (PetscInt j = 0; j < K; j++)
+      for (PetscInt m = j + 1; m < K; m++) {
+        PetscReal d = 0;
+        for (PetscInt i = 0; i < P; i++) d += c->micro[j * P + i] * c->micro[m * P + i];
+        coh += (nrm[j] > 0 && nrm[m] > 0) ? d / (nrm[j] * nrm[m]) : 0.0;
+        npairs++;
+      }
+    if (G2out) *G2out = G2;
+    if (Sout) *Sout = S;
+    if (cohout) *cohout = coh / npairs;
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscErrorCode SATaskLossGradient_Classify(SATask task, Vec theta, const SABatch *batch, PetscReal *loss,
                                                   Vec grad)
 {
@@ -415,12 +691,17 @@ static PetscErrorCode SATaskLossGradient_Classify(SATask task, Vec theta, const 
   else PetscCall(VecGetArray(grad, &gout));
   PetscCall(PetscArrayzero(gout, c->P));
   if (nl > 0) {
+    PetscBool sig;
+
     PetscCall(SAModelForward(c->model, c->ws, t, c->Xb, c->yb, c->dropout > 0 ? masks : NULL, nl, &lsum));
+    PetscCall(SAClassifySignal(task, batch, nl, &sig));
     PetscCall(SAModelBackward(c->model, c->ws, t, c->Xb, c->yb, c->dropout > 0 ? masks : NULL, nl, gout));
+    if (sig) PetscCall(SAModelSetSignalModifier(c->model, NULL, NULL));
   }
   if (!c->fwdtheta) PetscCall(PetscMalloc1(c->P, &c->fwdtheta));
   PetscCall(PetscArraycpy(c->fwdtheta, t, c->P));
-  c->fwdstep = batch->step;
+  c->fwdstep  = 0;
+  c->fwdbatch = *batch;
   PetscCall(VecRestoreArrayRead(size > 1 ? c->full : theta, &t));
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &lsum, 1, MPIU_REAL, MPI_SUM, task->comm));
   *loss = lsum / B;
@@ -429,13 +710,21 @@ static PetscErrorCode SATaskLossGradient_Classify(SATask task, Vec theta, const 
     PetscCall(VecRestoreArray(grad, &gout));
     PetscCall(VecScale(grad, 1.0 / B));
   }
-  if (task->noise * batch->noise_scale != 0.0) { /* controlled stochasticity: isotropic Gaussian gradient noise */
-    SAStream ns;
+  if (task->noise * batch->noise_scale != 0.0 && !batch->probe) { /* controlled stochasticity: gradient noise */
+    SAStream  ns;
+    PetscReal sigma = task->noise * batch->noise_scale;
 
+    if (c->noise_mode == 1) { /* scaled to the measured noise: sigma sqrt(tr(Sigma_B) / P), Sigma_B = cov of the batch
+                                 mean gradient, estimated as S / K from the micro-batches */
+      PetscReal S;
+
+      PetscCall(SAClassifyMicroGradients(task, theta, batch, NULL, &S, NULL));
+      sigma *= PetscSqrtReal(S / (c->K * c->P));
+    }
     if (!c->gnoise) PetscCall(VecDuplicate(grad, &c->gnoise));
     PetscCall(SAStreamCreate(task->campaign_seed, task->member_seed, SA_STREAM_BATCH, &ns));
     PetscCall(SAStreamVecNormal(&ns, batch->step, c->gnoise));
-    PetscCall(VecAXPY(grad, task->noise * batch->noise_scale, c->gnoise));
+    PetscCall(VecAXPY(grad, sigma, c->gnoise));
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -453,8 +742,9 @@ static PetscErrorCode SATaskHessianMult_Classify(SATask task, Vec theta, const S
   PetscCall(SAClassifyGather(c, v, c->vfull));
   PetscCall(VecGetArrayRead(c->full, &t));
   /* the forward state of the same batch at the same theta is still in ws: reuse it (the HVP only reads it) */
-  reuse = (PetscBool) (c->fwdstep == batch->step && c->fwdtheta && !memcmp(c->fwdtheta, t, sizeof(PetscScalar) * c->P));
-  if (reuse) PetscCall(SAClassifyLocalRows(task, &nl, &B));
+  reuse = (PetscBool) (c->fwdstep == 0 && !memcmp(&c->fwdbatch, batch, sizeof(SABatch)) && c->fwdtheta &&
+                       !memcmp(c->fwdtheta, t, sizeof(PetscScalar) * c->P));
+  if (reuse) PetscCall(SAClassifyLocalRows(task, batch, &nl, &B));
   else PetscCall(SAClassifyBatchRows(task, batch, &nl, &B));
   PetscCall(SAClassifyMasks(c, nl, masks));
   PetscCall(PetscArrayzero(c->gfull, c->P));
@@ -466,7 +756,8 @@ static PetscErrorCode SATaskHessianMult_Classify(SATask task, Vec theta, const S
       PetscCall(SAModelForward(c->model, c->ws, t, c->Xb, c->yb, c->dropout > 0 ? masks : NULL, nl, &lignored));
       if (!c->fwdtheta) PetscCall(PetscMalloc1(c->P, &c->fwdtheta));
       PetscCall(PetscArraycpy(c->fwdtheta, t, c->P));
-      c->fwdstep = batch->step;
+      c->fwdstep  = 0;
+      c->fwdbatch = *batch;
     }
     PetscCall(SAModelHessianMult(c->model, c->ws, t, vv, c->Xb, c->yb, c->dropout > 0 ? masks : NULL, nl, c->gfull));
   }
@@ -576,11 +867,9 @@ static PetscErrorCode SATaskComputeObservables_Classify(SATask task, Vec theta, 
                                                         PetscReal vals[])
 {
   SATask_Classify   *c = (SATask_Classify *) task->data;
-  PetscInt           L = c->L, K = c->K, P = c->P, rs, re, nl, B, k0;
+  PetscInt           L = c->L, K = c->K, rs, re, B = SAClassifyBatchSize(c, batch);
   PetscReal          loc[2 * SA_MLP_MAXL + 2] = {0};
   const PetscScalar *a, *g, *t;
-  const double      *masks[SA_MLP_MAXL] = {NULL};
-  PetscMPIInt        rank, size;
 
   PetscFunctionBeginUser;
   PetscCall(VecGetOwnershipRange(theta, &rs, &re));
@@ -598,63 +887,14 @@ static PetscErrorCode SATaskComputeObservables_Classify(SATask task, Vec theta, 
   PetscCall(VecRestoreArrayRead(theta, &a));
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, loc, (PetscMPIInt) (2 * L), MPIU_REAL, MPI_SUM, task->comm));
   for (PetscInt i = 0; i < 2 * L; i++) vals[i] = PetscSqrtReal(loc[i]);
-  PetscCall(SAClassifyGather(c, theta, c->full));
-  c->fwdstep = -1; /* ws is overwritten below */
-  PetscCall(SAClassifyBatchRows(task, batch, &nl, &B));
-  PetscCall(SAClassifyMasks(c, nl, masks));
-  PetscCallMPI(MPI_Comm_rank(task->comm, &rank));
-  PetscCallMPI(MPI_Comm_size(task->comm, &size));
-  k0 = (B * rank) / size;
-  if (!c->micro) PetscCall(PetscMalloc1(K * P, &c->micro));
-  PetscCall(PetscArrayzero(c->micro, K * P));
-  PetscCall(VecGetArrayRead(c->full, &t));
-  for (PetscInt j = 0; j < K; j++) {
-    PetscInt lo = PetscMax((B * j) / K, k0) - k0, hi = PetscMin((B * (j + 1)) / K, k0 + nl) - k0;
-
-    if (hi > lo) {
-      const double *sub[SA_MLP_MAXL] = {NULL};
-
-      for (PetscInt l = 1; l < L; l++) sub[l - 1] = masks[l - 1] ? masks[l - 1] + lo * c->w[l] : NULL;
-      PetscReal l;
-
-      PetscCall(
-        SAModelForward(c->model, c->ws, t, &c->Xb[lo * c->w[0]], &c->yb[lo], c->dropout > 0 ? sub : NULL, hi - lo, &l));
-      PetscCall(SAModelBackward(c->model, c->ws, t, &c->Xb[lo * c->w[0]], &c->yb[lo], c->dropout > 0 ? sub : NULL,
-                                hi - lo, &c->micro[j * P]));
-    }
-  }
-  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, c->micro, (PetscMPIInt) (K * P), MPIU_REAL, MPI_SUM, task->comm));
   {
-    PetscReal G2 = 0, S = 0, coh = 0, nrm[64];
-    PetscInt  npairs = 0;
+    PetscReal G2, S, coh;
 
-    for (PetscInt j = 0; j < K; j++) {
-      PetscReal bj = (PetscReal) ((B * (j + 1)) / K - (B * j) / K);
-      for (PetscInt i = 0; i < P; i++) c->micro[j * P + i] /= bj;
-    }
-    for (PetscInt i = 0; i < P; i++) {
-      PetscReal Gi = 0;
-      for (PetscInt j = 0; j < K; j++) Gi += c->micro[j * P + i];
-      Gi /= K;
-      G2 += Gi * Gi;
-      for (PetscInt j = 0; j < K; j++) S += (c->micro[j * P + i] - Gi) * (c->micro[j * P + i] - Gi);
-    }
-    S /= (K - 1);
-    for (PetscInt j = 0; j < K; j++) {
-      nrm[j] = 0;
-      for (PetscInt i = 0; i < P; i++) nrm[j] += c->micro[j * P + i] * c->micro[j * P + i];
-      nrm[j] = PetscSqrtReal(nrm[j]);
-    }
-    for (PetscInt j = 0; j < K; j++)
-      for (PetscInt m = j + 1; m < K; m++) {
-        PetscReal d = 0;
-        for (PetscInt i = 0; i < P; i++) d += c->micro[j * P + i] * c->micro[m * P + i];
-        coh += (nrm[j] > 0 && nrm[m] > 0) ? d / (nrm[j] * nrm[m]) : 0.0;
-        npairs++;
-      }
+    PetscCall(SAClassifyMicroGradients(task, theta, batch, &G2, &S, &coh));
     vals[2 * L]     = G2 > 0 ? ((PetscReal) B / K) * S / G2 : 0.0;
-    vals[2 * L + 1] = coh / npairs;
+    vals[2 * L + 1] = coh;
   }
+  PetscCall(VecGetArrayRead(c->full, &t));
   {
     PetscInt h = c->w[L - 1];
 
@@ -713,16 +953,78 @@ PetscErrorCode SATaskCreate_Classify(SATask task)
   c->batch                     = 64;
   c->K                         = 4;
   c->fwdstep                   = -1;
+  c->permepoch                 = -1;
   task->data                   = c;
   task->ops.setfromoptions     = SATaskSetFromOptions_Classify;
   task->ops.setup              = SATaskSetUp_Classify;
   task->ops.createparameters   = SATaskCreateParameters_Classify;
   task->ops.initialguess       = SATaskInitialGuess_Classify;
+  task->ops.randomguess        = SATaskRandomGuess_Classify;
   task->ops.lossgradient       = SATaskLossGradient_Classify;
   task->ops.hessianmult        = SATaskHessianMult_Classify;
   task->ops.evaluate           = SATaskEvaluate_Classify;
   task->ops.view               = SATaskView_Classify;
   task->ops.computeobservables = SATaskComputeObservables_Classify;
   task->ops.destroy            = SATaskDestroy_Classify;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SATaskClassifySetBatchSize - Sets the minibatch size of a classify task (a controlled-stochasticity axis)
+
+  Logically Collective
+
+  Input Parameters:
++ task  - the task, of type classify (after `SATaskSetFromOptions()`, before `SATaskSetUp()`)
+- batch - the minibatch size, 0 = full batch
+
+  Level: intermediate
+
+.seealso: `SATaskClassifySetDropout()`
+@*/
+PetscErrorCode SATaskClassifySetBatchSize(SATask task, PetscInt batch)
+{
+  SATask_Classify *c;
+  PetscBool        match;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscStrcmp(task->type_name, SATASKCLASSIFY, &match));
+  PetscCheck(match, task->comm, PETSC_ERR_ARG_WRONG, "Task type %s is not classify", task->type_name);
+  c = (SATask_Classify *) task->data;
+  PetscCheck(batch >= 0, task->comm, PETSC_ERR_ARG_OUTOFRANGE, "Batch size must be >= 0, got %" PetscInt_FMT, batch);
+  PetscCheck(!batch || batch >= c->K, task->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "Batch size %" PetscInt_FMT " is smaller than the %" PetscInt_FMT " micro-batches", batch, c->K);
+  c->batch = batch;
+  if (batch > 0) task->caps |= SA_TASK_CAP_MINIBATCH;
+  else task->caps &= ~SA_TASK_CAP_MINIBATCH;
+  task->setupcalled = PETSC_FALSE;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SATaskClassifySetDropout - Sets the dropout probability of the hidden units (a controlled-stochasticity axis)
+
+  Logically Collective
+
+  Input Parameters:
++ task - the task, of type classify (after `SATaskSetFromOptions()`, before `SATaskSetUp()`)
+- p    - the probability, in [0, 1)
+
+  Level: intermediate
+
+.seealso: `SATaskClassifySetBatchSize()`
+@*/
+PetscErrorCode SATaskClassifySetDropout(SATask task, PetscReal p)
+{
+  SATask_Classify *c;
+  PetscBool        match;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscStrcmp(task->type_name, SATASKCLASSIFY, &match));
+  PetscCheck(match, task->comm, PETSC_ERR_ARG_WRONG, "Task type %s is not classify", task->type_name);
+  c = (SATask_Classify *) task->data;
+  PetscCall(SAModelSetDropout(c->model, p));
+  c->dropout        = p;
+  task->setupcalled = PETSC_FALSE;
   PetscFunctionReturn(PETSC_SUCCESS);
 }

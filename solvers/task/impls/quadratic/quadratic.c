@@ -217,7 +217,7 @@ static PetscErrorCode SATaskLossGradient_Quadratic(SATask task, Vec theta, const
                                                    Vec grad)
 {
   SATask_Quadratic *q     = (SATask_Quadratic *) task->data;
-  PetscReal         sigma = task->noise * batch->noise_scale;
+  PetscReal         sigma = batch->probe ? 0.0 : task->noise * batch->noise_scale; /* a probe batch is noise-free */
 
   PetscFunctionBeginUser;
   PetscCall(SAQuadLossAd(q, theta, loss));
