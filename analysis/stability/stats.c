@@ -1,0 +1,547 @@
+/*
+  stats.c - the statistics of the stability analysis: Wilson intervals, the logistic margin fit with its
+  bootstrap interval, quantiles, Spearman (with bootstrap), Kendall tau, lag-1 autocorrelation, AUROC.
+  N = sample size. Pure arithmetic on arrays; the only randomness is the bootstrap, from an SAStream.
+*/
+#include <stabaudit/saanalysis.h>
+#include <math.h>
+#include <stdlib.h>
+
+const char *const SAMarginStatuses[] = {"fit",         "separated", "censored_above", "censored_below",
+                                        "nonmonotone", "nodata",    "SAMarginStatus", "SA_MARGIN_",
+                                        NULL};
+
+static int SACompareReal(const void *a, const void *b)
+{
+  PetscReal x = *(const PetscReal *) a, y = *(const PetscReal *) b;
+  return (x > y) - (x < y);
+}
+
+/*@C
+  SAWilsonInterval - Wilson score interval of a binomial proportion
+
+  Not Collective
+
+  Input Parameters:
++ k - successes
+. n - trials (> 0)
+- z - normal quantile of the two-sided level (1.96 for 95%)
+
+  Output Parameters:
++ lo - lower end
+- hi - upper end
+
+  Level: beginner
+
+.seealso: `SAMarginEstimate()`
+@*/
+PetscErrorCode SAWilsonInterval(PetscInt k, PetscInt n, PetscReal z, PetscReal *lo, PetscReal *hi)
+{
+  PetscReal p, d, c, h;
+
+  PetscFunctionBeginUser;
+  PetscCheck(n > 0 && k >= 0 && k <= n, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
+             "Wilson interval needs 0 <= k <= n, n > 0; got k %" PetscInt_FMT " n %" PetscInt_FMT, k, n);
+  p   = (PetscReal) k / n;
+  d   = 1 + z * z / n;
+  c   = (p + z * z / (2 * n)) / d;
+  h   = z * PetscSqrtReal(p * (1 - p) / n + z * z / (4.0 * n * n)) / d;
+  *lo = PetscMax(0, c - h);
+  *hi = PetscMin(1, c + h);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* normal quantile (Acklam's rational approximation, relative error 1.2e-9) */
+static PetscReal SANormalQuantile(PetscReal p)
+{
+  const PetscReal a[] = {-3.969683028665376e+01, 2.209460984245205e+02,  -2.759285104469687e+02,
+                         1.383577518672690e+02,  -3.066479806614716e+01, 2.506628277459239e+00};
+  const PetscReal b[] = {-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02, 6.680131188771972e+01,
+                         -1.328068155288572e+01};
+  const PetscReal c[] = {-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
+                         -2.549732539343734e+00, 4.374664141464968e+00,  2.938163982698783e+00};
+  const PetscReal d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00, 3.754408661907416e+00};
+  PetscReal       q, r;
+
+  if (p < 0.02425) {
+    q = PetscSqrtReal(-2 * PetscLogReal(p));
+    return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+           ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+  }
+  if (p > 1 - 0.02425) return -SANormalQuantile(1 - p);
+  q = p - 0.5;
+  r = q * q;
+  return (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
+         (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+}
+
+/*@C
+  SALogisticFit - Maximum-likelihood logistic regression logit P(y = 1) = a + b x by Newton's method
+
+  Not Collective
+
+  Input Parameters:
++ n - number of observations
+. x - predictor
+- y - outcomes in {0, 1}
+
+  Output Parameters:
++ a         - intercept
+. b         - slope
+- converged - whether Newton converged (it does not when the outcomes are separated by x)
+
+  Level: developer
+
+.seealso: `SAMarginEstimate()`
+@*/
+PetscErrorCode SALogisticFit(PetscInt n, const PetscReal x[], const PetscReal y[], PetscReal *a, PetscReal *b,
+                             PetscBool *converged)
+{
+  PetscReal A = 0, B = 0, xm = 0, xs = 0;
+
+  PetscFunctionBeginUser;
+  *converged = PETSC_FALSE;
+  for (PetscInt i = 0; i < n; i++) xm += x[i] / n;
+  for (PetscInt i = 0; i < n; i++) xs += (x[i] - xm) * (x[i] - xm) / n;
+  xs = xs > 0 ? PetscSqrtReal(xs) : 1;
+  /* Newton on the standardised predictor u = (x - xm) / xs */
+  for (PetscInt it = 0; it < 100; it++) {
+    PetscReal g0 = 0, g1 = 0, h00 = 0, h01 = 0, h11 = 0, det, dA, dB;
+
+    for (PetscInt i = 0; i < n; i++) {
+      PetscReal u = (x[i] - xm) / xs, p = 1 / (1 + PetscExpReal(-(A + B * u))), w = p * (1 - p);
+      g0 += y[i] - p;
+      g1 += (y[i] - p) * u;
+      h00 += w;
+      h01 += w * u;
+      h11 += w * u * u;
+    }
+    det = h00 * h11 - h01 * h01;
+    if (!(det > 1e-300)) break;
+    dA = (h11 * g0 - h01 * g1) / det;
+    dB = (h00 * g1 - h01 * g0) / det;
+    A += dA;
+    B += dB;
+    if (PetscAbsReal(B) > 1e6) break; /* separation: the slope runs away */
+    if (PetscAbsReal(dA) + PetscAbsReal(dB) < 1e-12 * (1 + PetscAbsReal(A) + PetscAbsReal(B))) {
+      *converged = PETSC_TRUE;
+      break;
+    }
+  }
+  *b = B / xs;
+  *a = A - B * xm / xs;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* margin of one (re)sample; status as SAMarginStatus, value in the fit scale */
+static PetscErrorCode SAMarginOne(PetscInt n, const PetscReal x[], const PetscReal y[], SAMargin *mg)
+{
+  PetscReal xmin = PETSC_MAX_REAL, xmax = -PETSC_MAX_REAL, x0max = -PETSC_MAX_REAL, x1min = PETSC_MAX_REAL;
+  PetscInt  n1 = 0;
+  PetscBool conv;
+
+  PetscFunctionBeginUser;
+  mg->margin = mg->low = mg->high = mg->a = mg->b = NAN;
+  for (PetscInt i = 0; i < n; i++) {
+    xmin = PetscMin(xmin, x[i]);
+    xmax = PetscMax(xmax, x[i]);
+    if (y[i] > 0.5) {
+      n1++;
+      x1min = PetscMin(x1min, x[i]);
+    } else x0max = PetscMax(x0max, x[i]);
+  }
+  if (n < 2 || xmin == xmax) {
+    mg->status = SA_MARGIN_NODATA;
+  } else if (n1 == 0) {
+    mg->status = SA_MARGIN_CENSORED_ABOVE;
+    mg->low    = xmax;
+  } else if (n1 == n) {
+    mg->status = SA_MARGIN_CENSORED_BELOW;
+    mg->high   = xmin;
+  } else if (x0max < x1min) {
+    mg->status = SA_MARGIN_SEPARATED;
+    mg->margin = 0.5 * (x0max + x1min);
+    mg->low    = x0max;
+    mg->high   = x1min;
+  } else {
+    PetscCall(SALogisticFit(n, x, y, &mg->a, &mg->b, &conv));
+    if (!(mg->b > 0)) mg->status = SA_MARGIN_NONMONOTONE;
+    else {
+      mg->status = SA_MARGIN_FIT;
+      mg->margin = -mg->a / mg->b;
+    }
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAMarginEstimate - Stability margin: the magnitude at which the collapse probability crosses 1/2
+
+  Not Collective
+
+  Input Parameters:
++ n         - members (magnitude, collapsed) pairs
+. mag       - magnitudes
+. collapsed - outcomes in {0, 1}
+. uselog    - fit in log(magnitude) (every magnitude must then be positive)
+. nboot     - bootstrap replicates for the interval of a fitted margin
+. level     - confidence level, e.g. 0.95
+- rng       - stream of the bootstrap draws (step = replicate, index = draw)
+
+  Output Parameter:
+. mg - the margin, its interval and how it was obtained (`SAMarginStatus`), in magnitude units
+
+  Notes:
+  Overlapping outcomes: maximum-likelihood logistic fit, margin = -a/b, percentile bootstrap interval over
+  replicates that give a margin (separated replicates give the midpoint of their gap). Outcomes separated by
+  magnitude (no overlap): the logistic MLE does not exist; the margin is the midpoint of the gap between the
+  largest magnitude without collapse and the smallest with, and the gap is the interval. No collapse (or only
+  collapses) in range: censored, reported as such and never extrapolated.
+
+  Level: beginner
+
+.seealso: `SALogisticFit()`, `SAWilsonInterval()`
+@*/
+PetscErrorCode SAMarginEstimate(PetscInt n, const PetscReal mag[], const PetscReal collapsed[], PetscBool uselog,
+                                PetscInt nboot, PetscReal level, const SAStream *rng, SAMargin *mg)
+{
+  PetscReal *x, *xb, *yb, *mb;
+  PetscInt   nm = 0;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc4(n + 1, &x, n + 1, &xb, n + 1, &yb, nboot + 1, &mb));
+  for (PetscInt i = 0; i < n; i++) {
+    PetscCheck(!uselog || mag[i] > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+               "option -analyze_margin_log: magnitude %g is not positive; use -analyze_margin_log false",
+               (double) mag[i]);
+    x[i] = uselog ? PetscLogReal(mag[i]) : mag[i];
+  }
+  PetscCall(SAMarginOne(n, x, collapsed, mg));
+  if (mg->status == SA_MARGIN_FIT) {
+    for (PetscInt r = 0; r < nboot; r++) {
+      SAMargin one;
+
+      for (PetscInt i = 0; i < n; i++) {
+        PetscInt64 j;
+
+        PetscCall(SAStreamInteger(rng, r, i, 0, n - 1, &j));
+        xb[i] = x[j];
+        yb[i] = collapsed[j];
+      }
+      PetscCall(SAMarginOne(n, xb, yb, &one));
+      if (one.status == SA_MARGIN_FIT || one.status == SA_MARGIN_SEPARATED) mb[nm++] = one.margin;
+    }
+    if (nm >= 2) {
+      PetscCall(SAQuantile(nm, mb, (1 - level) / 2, &mg->low));
+      PetscCall(SAQuantile(nm, mb, 1 - (1 - level) / 2, &mg->high));
+    }
+  }
+  if (uselog) {
+    mg->margin = PetscExpReal(mg->margin);
+    mg->low    = PetscExpReal(mg->low);
+    mg->high   = PetscExpReal(mg->high);
+  }
+  PetscCall(PetscFree4(x, xb, yb, mb));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAQuantile - Empirical quantile (linear interpolation between order statistics, type 7) of the finite values
+
+  Not Collective
+
+  Input Parameters:
++ n - number of values
+. v - the values (not modified; NaN are ignored)
+- p - probability in [0, 1]
+
+  Output Parameter:
+. q - the quantile (NaN if no finite value)
+
+  Level: developer
+
+.seealso: `SAWarningCalibrate()`
+@*/
+PetscErrorCode SAQuantile(PetscInt n, const PetscReal v[], PetscReal p, PetscReal *q)
+{
+  PetscReal *s, h;
+  PetscInt   m = 0, j;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc1(n + 1, &s));
+  for (PetscInt i = 0; i < n; i++)
+    if (!PetscIsNanReal(v[i])) s[m++] = v[i];
+  if (!m) *q = NAN;
+  else {
+    qsort(s, (size_t) m, sizeof(PetscReal), SACompareReal);
+    h  = p * (m - 1);
+    j  = (PetscInt) PetscFloorReal(h);
+    *q = j + 1 < m ? s[j] + (h - j) * (s[j + 1] - s[j]) : s[m - 1];
+  }
+  PetscCall(PetscFree(s));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* mid-ranks (ties share the average rank) */
+static PetscErrorCode SARanks(PetscInt n, const PetscReal v[], PetscReal r[])
+{
+  PetscInt *idx;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc1(n + 1, &idx));
+  for (PetscInt i = 0; i < n; i++) idx[i] = i;
+  /* insertion sort of indices: n is a number of configurations or of records */
+  for (PetscInt i = 1; i < n; i++) {
+    PetscInt t = idx[i], j = i - 1;
+    while (j >= 0 && v[idx[j]] > v[t]) {
+      idx[j + 1] = idx[j];
+      j--;
+    }
+    idx[j + 1] = t;
+  }
+  for (PetscInt i = 0; i < n;) {
+    PetscInt j = i;
+    while (j + 1 < n && v[idx[j + 1]] == v[idx[i]]) j++;
+    for (PetscInt l = i; l <= j; l++) r[idx[l]] = 0.5 * (i + j) + 1;
+    i = j + 1;
+  }
+  PetscCall(PetscFree(idx));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscReal SAPearson(PetscInt n, const PetscReal x[], const PetscReal y[])
+{
+  PetscReal mx = 0, my = 0, sxy = 0, sxx = 0, syy = 0;
+
+  for (PetscInt i = 0; i < n; i++) {
+    mx += x[i] / n;
+    my += y[i] / n;
+  }
+  for (PetscInt i = 0; i < n; i++) {
+    sxy += (x[i] - mx) * (y[i] - my);
+    sxx += (x[i] - mx) * (x[i] - mx);
+    syy += (y[i] - my) * (y[i] - my);
+  }
+  return sxx > 0 && syy > 0 ? sxy / PetscSqrtReal(sxx * syy) : NAN;
+}
+
+/*@C
+  SASpearman - Spearman rank correlation (Pearson correlation of mid-ranks)
+
+  Not Collective
+
+  Input Parameters:
++ n - number of pairs
+. x - first variable
+- y - second variable
+
+  Output Parameter:
+. rho - the correlation (NaN if a variable is constant or n < 3)
+
+  Level: beginner
+
+.seealso: `SASpearmanBootstrap()`
+@*/
+PetscErrorCode SASpearman(PetscInt n, const PetscReal x[], const PetscReal y[], PetscReal *rho)
+{
+  PetscReal *rx, *ry;
+
+  PetscFunctionBeginUser;
+  *rho = NAN;
+  if (n < 3) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(PetscMalloc2(n, &rx, n, &ry));
+  PetscCall(SARanks(n, x, rx));
+  PetscCall(SARanks(n, y, ry));
+  *rho = SAPearson(n, rx, ry);
+  PetscCall(PetscFree2(rx, ry));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SASpearmanBootstrap - Spearman correlation with a percentile bootstrap interval (pairs resampled)
+
+  Not Collective
+
+  Input Parameters:
++ n     - number of pairs
+. x     - first variable
+. y     - second variable
+. nboot - replicates
+. level - confidence level
+- rng   - stream of the draws
+
+  Output Parameters:
++ rho - the correlation of the sample
+. lo  - lower end of the interval
+- hi  - upper end
+
+  Level: beginner
+
+.seealso: `SASpearman()`
+@*/
+PetscErrorCode SASpearmanBootstrap(PetscInt n, const PetscReal x[], const PetscReal y[], PetscInt nboot,
+                                   PetscReal level, const SAStream *rng, PetscReal *rho, PetscReal *lo, PetscReal *hi)
+{
+  PetscReal *xb, *yb, *rb;
+  PetscInt   nr = 0;
+
+  PetscFunctionBeginUser;
+  PetscCall(SASpearman(n, x, y, rho));
+  *lo = *hi = NAN;
+  if (PetscIsNanReal(*rho)) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(PetscMalloc3(n, &xb, n, &yb, nboot + 1, &rb));
+  for (PetscInt r = 0; r < nboot; r++) {
+    PetscReal v;
+    for (PetscInt i = 0; i < n; i++) {
+      PetscInt64 j;
+      PetscCall(SAStreamInteger(rng, r, i, 0, n - 1, &j));
+      xb[i] = x[j];
+      yb[i] = y[j];
+    }
+    PetscCall(SASpearman(n, xb, yb, &v));
+    if (!PetscIsNanReal(v)) rb[nr++] = v;
+  }
+  if (nr >= 2) {
+    PetscCall(SAQuantile(nr, rb, (1 - level) / 2, lo));
+    PetscCall(SAQuantile(nr, rb, 1 - (1 - level) / 2, hi));
+  }
+  PetscCall(PetscFree3(xb, yb, rb));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAKendallTau - Kendall's tau-b of a series against time (its trend), NaN entries skipped
+
+  Not Collective
+
+  Input Parameters:
++ n - length
+- x - the series
+
+  Output Parameter:
+. tau - in [-1, 1] (NaN with fewer than 3 finite values or a constant series)
+
+  Level: beginner
+
+.seealso: `SADetectorKendallTrend()`
+@*/
+PetscErrorCode SAKendallTau(PetscInt n, const PetscReal x[], PetscReal *tau)
+{
+  PetscReal c = 0, d = 0, tx = 0;
+  PetscInt  m = 0;
+
+  PetscFunctionBeginUser;
+  for (PetscInt i = 0; i < n; i++) {
+    if (PetscIsInfOrNanReal(x[i])) continue;
+    m++;
+    for (PetscInt j = i + 1; j < n; j++) {
+      if (PetscIsInfOrNanReal(x[j])) continue;
+      if (x[j] > x[i]) c++;
+      else if (x[j] < x[i]) d++;
+      else tx++;
+    }
+  }
+  if (m < 3 || c + d == 0) *tau = NAN;
+  else *tau = (c - d) / PetscSqrtReal((c + d + tx) * (c + d)); /* time has no ties */
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SALag1Autocorrelation - Lag-1 autocorrelation sum (x_t - m)(x_{t+1} - m) / sum (x_t - m)^2
+
+  Not Collective
+
+  Input Parameters:
++ n - length
+- x - the series (finite)
+
+  Output Parameter:
+. r - the autocorrelation (NaN if n < 3 or the series is constant)
+
+  Level: beginner
+
+.seealso: `SADetectorRollingAR1()`
+@*/
+PetscErrorCode SALag1Autocorrelation(PetscInt n, const PetscReal x[], PetscReal *r)
+{
+  PetscReal m = 0, num = 0, den = 0;
+
+  PetscFunctionBeginUser;
+  *r = NAN;
+  if (n < 3) PetscFunctionReturn(PETSC_SUCCESS);
+  for (PetscInt i = 0; i < n; i++) m += x[i] / n;
+  for (PetscInt i = 0; i < n; i++) den += (x[i] - m) * (x[i] - m);
+  for (PetscInt i = 0; i + 1 < n; i++) num += (x[i] - m) * (x[i + 1] - m);
+  if (den > 0) *r = num / den;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAAUROC - Area under the ROC curve: P(score of a positive > score of a negative), ties counted 1/2
+
+  Not Collective
+
+  Input Parameters:
++ n     - number of samples
+. score - scores (NaN samples are skipped; +Inf allowed)
+- label - PETSC_TRUE for a positive
+
+  Output Parameter:
+. auc - the area (NaN without both classes)
+
+  Level: beginner
+
+.seealso: `SAWarningFirst()`
+@*/
+PetscErrorCode SAAUROC(PetscInt n, const PetscReal score[], const PetscBool label[], PetscReal *auc)
+{
+  PetscReal *s, *r, sum = 0;
+  PetscBool *l;
+  PetscInt   m = 0, np = 0;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc3(n + 1, &s, n + 1, &r, n + 1, &l));
+  for (PetscInt i = 0; i < n; i++)
+    if (!PetscIsNanReal(score[i])) {
+      s[m] = score[i];
+      l[m] = label[i];
+      np += label[i] ? 1 : 0;
+      m++;
+    }
+  *auc = NAN;
+  if (np > 0 && np < m) {
+    /* Mann-Whitney with mid-ranks: ranks by sorting, O(m log m) */
+    PetscInt *idx;
+    PetscCall(PetscMalloc1(m, &idx));
+    {
+      /* sort pairs (value, index) */
+      struct pair {
+        PetscReal v;
+        PetscInt  i;
+      } * pr;
+      PetscCall(PetscMalloc1(m, &pr));
+      for (PetscInt i = 0; i < m; i++) {
+        pr[i].v = s[i];
+        pr[i].i = i;
+      }
+      qsort(pr, (size_t) m, sizeof(*pr), SACompareReal); /* v is the first member */
+      for (PetscInt i = 0; i < m; i++) idx[i] = pr[i].i;
+      PetscCall(PetscFree(pr));
+    }
+    for (PetscInt i = 0; i < m;) {
+      PetscInt j = i;
+      while (j + 1 < m && s[idx[j + 1]] == s[idx[i]]) j++;
+      for (PetscInt q = i; q <= j; q++) r[idx[q]] = 0.5 * (i + j) + 1;
+      i = j + 1;
+    }
+    for (PetscInt i = 0; i < m; i++)
+      if (l[i]) sum += r[i];
+    *auc = (sum - 0.5 * np * (np + 1.0)) / ((PetscReal) np * (m - np));
+    PetscCall(PetscFree(idx));
+  }
+  PetscCall(PetscFree3(s, r, l));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PETSC_INTERN PetscReal SANormalQuantile_Private(PetscReal);
+PetscReal              SANormalQuantile_Private(PetscReal p) { return SANormalQuantile(p); }
