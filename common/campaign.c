@@ -108,7 +108,7 @@ static PetscErrorCode SACampaignBuild(SACampaign c, MPI_Comm comm, const PetscRe
     PetscCall(SAPerturbSetFromOptions(p));
     PetscCall(SAPerturbSetMagnitude(p, mag));
     PetscCall(SAPerturbSetSeeds(p, c->seed, seed));
-    PetscCall(SAPerturbCheckTask(p, task));
+    PetscCall(SAPerturbCheckTask(p, task, opt));
     PetscCall(SASolverSetPerturb(*s, p));
   }
   PetscFunctionReturn(PETSC_SUCCESS);

@@ -23,6 +23,27 @@ typedef const char          *SAPerturbType;
 #define SAPERTURBNOISESCALE "noise_scale"
 #define SAPERTURBWEIGHTKICK "weight_kick"
 #define SAPERTURBLOSSSCALE  "loss_scale"
+/* optimization */
+#define SAPERTURBMOMENTUMSHIFT  "momentum_shift"
+#define SAPERTURBBATCHSCALE     "batch_scale"
+#define SAPERTURBOPTIMIZERRESET "optimizer_reset"
+#define SAPERTURBADAMEPS        "adam_eps"
+/* environment / data */
+#define SAPERTURBLABELNOISE     "label_noise"
+#define SAPERTURBINPUTNOISE     "input_noise"
+#define SAPERTURBCOVARIATESHIFT "covariate_shift"
+#define SAPERTURBCLASSIMBALANCE "class_imbalance"
+#define SAPERTURBDATAORDER      "data_order"
+/* parametric */
+#define SAPERTURBLAYERRESET "layer_reset"
+#define SAPERTURBPRUNE      "prune"
+#define SAPERTURBPRECISION  "precision"
+#define SAPERTURBINITSCALE  "init_scale"
+/* learning signal */
+#define SAPERTURBSIGNALNOISE    "signal_noise"
+#define SAPERTURBSIGNALFLIP     "signal_flip"
+#define SAPERTURBCLIPOFF        "clip_off"
+#define SAPERTURBLABELSMOOTHING "label_smoothing"
 
 /* the four stability dimensions (0 = unperturbed twin) */
 typedef enum {
@@ -50,7 +71,9 @@ PETSC_EXTERN PetscErrorCode SAPerturbGetType(SAPerturb, SAPerturbType *);
 PETSC_EXTERN PetscErrorCode SAPerturbSetOptionsPrefix(SAPerturb, const char[]);
 PETSC_EXTERN PetscErrorCode SAPerturbGetName(SAPerturb, const char **);
 PETSC_EXTERN PetscErrorCode SAPerturbSetFromOptions(SAPerturb);
-PETSC_EXTERN PetscErrorCode SAPerturbCheckTask(SAPerturb, SATask);
+PETSC_EXTERN PetscErrorCode SAPerturbCheckTask(SAPerturb, SATask, SAOptimizer);
+PETSC_EXTERN PetscErrorCode SAPerturbGetKinds(PetscInt *, const char *const **);
+PETSC_EXTERN PetscErrorCode SAPerturbRoundToFormat(PetscReal, PetscInt, PetscInt, PetscInt, PetscReal *);
 PETSC_EXTERN PetscErrorCode SAPerturbSetMagnitude(SAPerturb, PetscReal);
 PETSC_EXTERN PetscErrorCode SAPerturbGetMagnitude(SAPerturb, PetscReal *);
 PETSC_EXTERN PetscErrorCode SAPerturbGetMagnitudes(SAPerturb, PetscInt *, const PetscReal **);

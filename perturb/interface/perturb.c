@@ -4,6 +4,8 @@
 */
 #include <stabaudit/private/saperturbimpl.h>
 #include <stabaudit/sadeck.h>
+#include <stdarg.h>
+#include <stdio.h>
 
 const char *const SADimensions[]    = {"none",        "optimization", "environment", "parametric", "learning_signal",
                                        "SADimension", "SA_DIM_",      NULL};
@@ -15,7 +17,7 @@ static PetscClassId SAPERTURB_CLASSID;
 static PetscBool    SAPerturbRegisterAllCalled = PETSC_FALSE;
 
 /* the kinds in registration order (PetscFunctionList cannot be iterated with the public API) */
-static const char *SAPerturbKinds[32];
+static const char *SAPerturbKinds[64];
 static PetscInt    SAPerturbNKinds = 0;
 
 /*@C
@@ -39,6 +41,23 @@ PetscErrorCode SAPerturbInitializePackage(void)
   PetscCall(SAPerturbRegister(SAPERTURBNOISESCALE, SAPerturbCreate_NoiseScale));
   PetscCall(SAPerturbRegister(SAPERTURBWEIGHTKICK, SAPerturbCreate_WeightKick));
   PetscCall(SAPerturbRegister(SAPERTURBLOSSSCALE, SAPerturbCreate_LossScale));
+  PetscCall(SAPerturbRegister(SAPERTURBMOMENTUMSHIFT, SAPerturbCreate_MomentumShift));
+  PetscCall(SAPerturbRegister(SAPERTURBBATCHSCALE, SAPerturbCreate_BatchScale));
+  PetscCall(SAPerturbRegister(SAPERTURBOPTIMIZERRESET, SAPerturbCreate_OptimizerReset));
+  PetscCall(SAPerturbRegister(SAPERTURBADAMEPS, SAPerturbCreate_AdamEps));
+  PetscCall(SAPerturbRegister(SAPERTURBLABELNOISE, SAPerturbCreate_LabelNoise));
+  PetscCall(SAPerturbRegister(SAPERTURBINPUTNOISE, SAPerturbCreate_InputNoise));
+  PetscCall(SAPerturbRegister(SAPERTURBCOVARIATESHIFT, SAPerturbCreate_CovariateShift));
+  PetscCall(SAPerturbRegister(SAPERTURBCLASSIMBALANCE, SAPerturbCreate_ClassImbalance));
+  PetscCall(SAPerturbRegister(SAPERTURBDATAORDER, SAPerturbCreate_DataOrder));
+  PetscCall(SAPerturbRegister(SAPERTURBLAYERRESET, SAPerturbCreate_LayerReset));
+  PetscCall(SAPerturbRegister(SAPERTURBPRUNE, SAPerturbCreate_Prune));
+  PetscCall(SAPerturbRegister(SAPERTURBPRECISION, SAPerturbCreate_Precision));
+  PetscCall(SAPerturbRegister(SAPERTURBINITSCALE, SAPerturbCreate_InitScale));
+  PetscCall(SAPerturbRegister(SAPERTURBSIGNALNOISE, SAPerturbCreate_SignalNoise));
+  PetscCall(SAPerturbRegister(SAPERTURBSIGNALFLIP, SAPerturbCreate_SignalFlip));
+  PetscCall(SAPerturbRegister(SAPERTURBCLIPOFF, SAPerturbCreate_ClipOff));
+  PetscCall(SAPerturbRegister(SAPERTURBLABELSMOOTHING, SAPerturbCreate_LabelSmoothing));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -220,11 +239,10 @@ PetscErrorCode SAPerturbGetName(SAPerturb p, const char **name)
 . p - the perturbation (its prefix set to the block name)
 
   Options Database Keys (each under the block name, e.g. -early_spike_kind):
-+ kind <lr_scale|lr_spike|noise_scale|weight_kick|loss_scale> - the kind (required)
-. magnitudes <m1,m2,...>  - swept magnitudes, in the kind's range (required)
-. onset <step>            - first perturbed step (>= 0)
-. duration <n>            - 1 = one-step pulse, n = window of n steps, -1 = persistent
-. shape <step|ramp|exp>   - envelope inside the window
++ kind <name>              - the kind (required): one of the registered kinds (`SAPerturbGetKinds()`,
+docs/perturbations.md) . magnitudes <m1,m2,...>  - swept magnitudes, in the kind's range (required) . onset <step> -
+first perturbed step (>= 0) . duration <n>            - 1 = one-step pulse, n = window of n steps, -1 = persistent .
+shape <step|ramp|exp>   - envelope inside the window
 - tau <steps>             - decay time of the exp shape
 
   Level: beginner
@@ -249,11 +267,15 @@ PetscErrorCode SAPerturbSetFromOptions(SAPerturb p)
   {
     PetscInt k = idx < 0 ? 0 : idx;
     PetscCall(SADeckGetEnum(p->prefix, "kind", SAPerturbKinds, SAPerturbNKinds, &k, &set));
-    if (!set && idx < 0)
-      PetscCall(SADeckFail(key_kind,
-                           "perturbation block '%s' has no 'kind'; allowed kinds: lr_scale, lr_spike, noise_scale, "
-                           "weight_kick, loss_scale",
-                           name));
+    if (!set && idx < 0) {
+      char list[1024] = "";
+
+      for (PetscInt i = 0; i < SAPerturbNKinds; i++) {
+        PetscCall(PetscStrlcat(list, i ? ", " : "", sizeof(list)));
+        PetscCall(PetscStrlcat(list, SAPerturbKinds[i], sizeof(list)));
+      }
+      PetscCall(SADeckFail(key_kind, "perturbation block '%s' has no 'kind'; allowed kinds: %s", name, list));
+    }
     PetscCall(SAPerturbSetType(p, SAPerturbKinds[k]));
   }
   PetscCall(SADeckGetInt(p->prefix, "onset", p->onset, 0, PETSC_MAX_INT, &p->onset, NULL));
@@ -280,22 +302,93 @@ PetscErrorCode SAPerturbSetFromOptions(SAPerturb p)
 }
 
 /*@C
-  SAPerturbCheckTask - Fails with a clear deck error if the kind makes no sense for the workload
+  SAPerturbCheckTask - Fails with a clear deck error if the kind makes no sense for the workload or optimizer
 
   Collective
 
   Input Parameters:
-+ p    - the perturbation
-- task - the member's task (after `SATaskSetFromOptions()`)
++ p    - the perturbation (its magnitude set)
+. task - the member's task (after `SATaskSetFromOptions()`)
+- opt  - the member's optimizer (after `SAOptimizerSetFromOptions()`)
+
+  Notes:
+  The perturbation keeps (borrows) task and opt: kinds that need the layer layout or the optimizer state use them
+  when they act.
 
   Level: intermediate
 
-.seealso: `SAPerturbSetFromOptions()`
+.seealso: `SAPerturbSetFromOptions()`, `SATaskGetCapabilities()`
 @*/
-PetscErrorCode SAPerturbCheckTask(SAPerturb p, SATask task)
+PetscErrorCode SAPerturbCheckTask(SAPerturb p, SATask task, SAOptimizer opt)
 {
   PetscFunctionBeginUser;
-  if (p->ops.checktask) PetscCall((*p->ops.checktask)(p, task));
+  p->task = task;
+  p->opt  = opt;
+  if (p->ops.checktask) PetscCall((*p->ops.checktask)(p, task, opt));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAPerturbGetKinds - The registered perturbation kinds, in registration order
+
+  Not Collective
+
+  Output Parameters:
++ n     - number of kinds
+- kinds - their names (owned by the registry)
+
+  Level: intermediate
+
+.seealso: `SAPerturbRegister()`
+@*/
+PetscErrorCode SAPerturbGetKinds(PetscInt *n, const char *const **kinds)
+{
+  PetscFunctionBeginUser;
+  PetscCall(SAPerturbInitializePackage());
+  *n     = SAPerturbNKinds;
+  *kinds = SAPerturbKinds;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* a deck error on the block's kind key */
+PetscErrorCode SAPerturbFailKind(SAPerturb p, const char fmt[], ...)
+{
+  char    key[96], msg[1024];
+  va_list ap;
+
+  PetscFunctionBeginUser;
+  va_start(ap, fmt);
+  (void) vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  PetscCall(PetscSNPrintf(key, sizeof(key), "%skind", p->prefix));
+  PetscCall(SADeckFail(key, "kind %s of block '%s': %s", p->type_name, p->name, msg));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* fails unless the task offers every capability in need (what: the words of the message) */
+PetscErrorCode SAPerturbRequireCaps(SAPerturb p, SATask task, PetscInt need, const char what[])
+{
+  PetscInt   caps;
+  SATaskType type;
+
+  PetscFunctionBeginUser;
+  PetscCall(SATaskGetCapabilities(task, &caps));
+  PetscCall(SATaskGetType(task, &type));
+  if ((caps & need) != need)
+    PetscCall(SAPerturbFailKind(p, "needs %s, which task %s does not offer in this configuration", what, type));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* fails unless the optimizer's type is one of types (NULL-terminated) */
+PetscErrorCode SAPerturbRequireOptimizer(SAPerturb p, SAOptimizer opt, const char *const types[], const char what[])
+{
+  SAOptimizerType type;
+  PetscBool       ok = PETSC_FALSE;
+
+  PetscFunctionBeginUser;
+  PetscCall(SAOptimizerGetType(opt, &type));
+  for (PetscInt i = 0; types[i]; i++) ok = (PetscBool) (ok || !strcmp(type, types[i]));
+  if (!ok) PetscCall(SAPerturbFailKind(p, "needs %s, but the optimizer is %s", what, type));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -462,6 +555,7 @@ PetscErrorCode SAPerturbSetSeeds(SAPerturb p, PetscInt64 campaign_seed, PetscInt
   PetscFunctionBeginUser;
   PetscCall(SAStreamHashString(p->prefix, &h));
   PetscCall(SAStreamCreate(campaign_seed ^ h, member_seed, SA_STREAM_PERTURB, &p->rng));
+  p->pkey = campaign_seed ^ h;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -5,7 +5,7 @@
    in by the kind from p->magnitude and the envelope it receives) */
 struct _SAPerturbOps {
   PetscErrorCode (*setfromoptions)(SAPerturb);                        /* kind-specific keys */
-  PetscErrorCode (*checktask)(SAPerturb, SATask);                     /* rejects workloads it makes no sense for */
+  PetscErrorCode (*checktask)(SAPerturb, SATask, SAOptimizer);        /* rejects workloads it makes no sense for */
   PetscErrorCode (*params)(SAPerturb, PetscInt, PetscReal, Vec);      /* parametric: theta before the step */
   PetscErrorCode (*batch)(SAPerturb, PetscInt, PetscReal, SABatch *); /* environment: batch sampling */
   PetscErrorCode (*signal)(SAPerturb, PetscInt, PetscReal, Vec);      /* learning signal: the loss gradient */
@@ -31,6 +31,9 @@ struct _p_SAPerturb {
   SAPerturbShape       shape;         /* envelope inside the window */
   PetscReal            tau;           /* decay time of the exp shape, in steps */
   SAStream             rng;           /* stream keyed by (campaign seed, member seed, purpose perturb+name) */
+  PetscInt64           pkey;          /* its campaign-side key, handed to tasks in SABatch.pkey */
+  SATask               task;          /* the member's task (borrowed, set by SAPerturbCheckTask) */
+  SAOptimizer          opt;           /* the member's optimizer (borrowed, set by SAPerturbCheckTask) */
   void                *data;          /* kind context */
 };
 
@@ -40,3 +43,23 @@ PETSC_INTERN PetscErrorCode SAPerturbCreate_LRSpike(SAPerturb);
 PETSC_INTERN PetscErrorCode SAPerturbCreate_NoiseScale(SAPerturb);
 PETSC_INTERN PetscErrorCode SAPerturbCreate_WeightKick(SAPerturb);
 PETSC_INTERN PetscErrorCode SAPerturbCreate_LossScale(SAPerturb);
+PETSC_INTERN PetscErrorCode SAPerturbCreate_MomentumShift(SAPerturb);
+PETSC_INTERN PetscErrorCode SAPerturbCreate_BatchScale(SAPerturb);
+PETSC_INTERN PetscErrorCode SAPerturbCreate_OptimizerReset(SAPerturb);
+PETSC_INTERN PetscErrorCode SAPerturbCreate_AdamEps(SAPerturb);
+PETSC_INTERN PetscErrorCode SAPerturbCreate_LabelNoise(SAPerturb);
+PETSC_INTERN PetscErrorCode SAPerturbCreate_InputNoise(SAPerturb);
+PETSC_INTERN PetscErrorCode SAPerturbCreate_CovariateShift(SAPerturb);
+PETSC_INTERN PetscErrorCode SAPerturbCreate_ClassImbalance(SAPerturb);
+PETSC_INTERN PetscErrorCode SAPerturbCreate_DataOrder(SAPerturb);
+PETSC_INTERN PetscErrorCode SAPerturbCreate_LayerReset(SAPerturb);
+PETSC_INTERN PetscErrorCode SAPerturbCreate_Prune(SAPerturb);
+PETSC_INTERN PetscErrorCode SAPerturbCreate_Precision(SAPerturb);
+PETSC_INTERN PetscErrorCode SAPerturbCreate_InitScale(SAPerturb);
+PETSC_INTERN PetscErrorCode SAPerturbCreate_SignalNoise(SAPerturb);
+PETSC_INTERN PetscErrorCode SAPerturbCreate_SignalFlip(SAPerturb);
+PETSC_INTERN PetscErrorCode SAPerturbCreate_ClipOff(SAPerturb);
+PETSC_INTERN PetscErrorCode SAPerturbCreate_LabelSmoothing(SAPerturb);
+PETSC_INTERN PetscErrorCode SAPerturbFailKind(SAPerturb, const char[], ...) PETSC_ATTRIBUTE_FORMAT(2, 3);
+PETSC_INTERN PetscErrorCode SAPerturbRequireCaps(SAPerturb, SATask, PetscInt, const char[]);
+PETSC_INTERN PetscErrorCode SAPerturbRequireOptimizer(SAPerturb, SAOptimizer, const char *const[], const char[]);

@@ -16,7 +16,7 @@ static PetscErrorCode SAPerturbBatch_NoiseScale(SAPerturb p, PetscInt step, Pets
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode SAPerturbCheckTask_NoiseScale(SAPerturb p, SATask task)
+static PetscErrorCode SAPerturbCheckTask_NoiseScale(SAPerturb p, SATask task, SAOptimizer opt)
 {
   PetscReal   noise;
   const char *name;

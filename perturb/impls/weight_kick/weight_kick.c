@@ -2,34 +2,122 @@
   weight_kick.c - SAPERTURBWEIGHTKICK (dimension: parametric).
 
   Method card: at every step of the window, before the step,
-    theta <- theta + m * env(t) * ||theta|| * z / ||z||,   z ~ N(0, I) from the perturbation stream
-  addressed by the step, so all magnitudes of a block share the kick direction (only its size is
-  swept). Default: a one-step pulse. Magnitudes (relative norms) in [0, 100].
+    theta_S <- theta_S + m * env(t) * ||theta_S|| * z_S / ||z_S||,   z ~ N(0, I) from the perturbation stream
+  addressed by the step, S all parameters or (option layer: l) the weights and biases of layer l only, so all
+  magnitudes of a block share the kick direction (only its size is swept). Default: a one-step pulse. Magnitudes
+  (relative norms) in [0, 100]. A layer needs a task with layers (and l <= its number of layers).
 */
 #include <stabaudit/private/saperturbimpl.h>
+#include <stabaudit/sadeck.h>
+
+typedef struct {
+  PetscInt layer; /* 0 = all parameters, else the layer (1-based) */
+} SAPerturb_WeightKick;
+
+/* squared 2-norms of x and y over the global index range [lo, hi) */
+static PetscErrorCode SARangeNorms2(Vec x, Vec y, PetscInt lo, PetscInt hi, PetscReal nrm2[2])
+{
+  const PetscScalar *a, *b;
+  PetscInt           rs, re;
+
+  PetscFunctionBeginUser;
+  nrm2[0] = nrm2[1] = 0;
+  PetscCall(VecGetOwnershipRange(x, &rs, &re));
+  PetscCall(VecGetArrayRead(x, &a));
+  PetscCall(VecGetArrayRead(y, &b));
+  for (PetscInt i = PetscMax(lo, rs); i < PetscMin(hi, re); i++) {
+    nrm2[0] += a[i - rs] * a[i - rs];
+    nrm2[1] += b[i - rs] * b[i - rs];
+  }
+  PetscCall(VecRestoreArrayRead(y, &b));
+  PetscCall(VecRestoreArrayRead(x, &a));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, nrm2, 2, MPIU_REAL, MPI_SUM, PetscObjectComm((PetscObject) x)));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
 
 static PetscErrorCode SAPerturbParams_WeightKick(SAPerturb p, PetscInt step, PetscReal env, Vec theta)
 {
-  Vec       z;
-  PetscReal nt, nz;
+  SAPerturb_WeightKick *k = (SAPerturb_WeightKick *) p->data;
+  Vec                   z;
+  PetscReal             nt, nz;
 
   PetscFunctionBeginUser;
   PetscCall(VecDuplicate(theta, &z));
   PetscCall(SAStreamVecNormal(&p->rng, step, z));
-  PetscCall(VecNorm(theta, NORM_2, &nt));
-  PetscCall(VecNorm(z, NORM_2, &nz));
+  if (!k->layer) {
+    PetscCall(VecNorm(theta, NORM_2, &nt));
+    PetscCall(VecNorm(z, NORM_2, &nz));
+  } else {
+    PetscInt        nl, rs, re;
+    const PetscInt *lo, *hi;
+    PetscReal       n2[2];
+    PetscScalar    *a;
+
+    PetscCall(SATaskGetLayers(p->task, &nl, &lo, &hi));
+    PetscCall(VecGetOwnershipRange(z, &rs, &re));
+    PetscCall(VecGetArray(z, &a));
+    for (PetscInt i = rs; i < re; i++)
+      if (i < lo[k->layer - 1] || i >= hi[k->layer - 1]) a[i - rs] = 0.0;
+    PetscCall(VecRestoreArray(z, &a));
+    PetscCall(SARangeNorms2(theta, z, lo[k->layer - 1], hi[k->layer - 1], n2));
+    nt = PetscSqrtReal(n2[0]);
+    nz = PetscSqrtReal(n2[1]);
+  }
   if (nz > 0) PetscCall(VecAXPY(theta, p->magnitude * env * nt / nz, z));
   PetscCall(VecDestroy(&z));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode SAPerturbCreate_WeightKick(SAPerturb p)
+static PetscErrorCode SAPerturbSetFromOptions_WeightKick(SAPerturb p)
+{
+  SAPerturb_WeightKick *k = (SAPerturb_WeightKick *) p->data;
+
+  PetscFunctionBeginUser;
+  PetscCall(SADeckGetInt(p->prefix, "layer", k->layer, 0, 32, &k->layer, NULL));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SAPerturbCheckTask_WeightKick(SAPerturb p, SATask task, SAOptimizer opt)
+{
+  SAPerturb_WeightKick *k = (SAPerturb_WeightKick *) p->data;
+  PetscInt              nl;
+
+  PetscFunctionBeginUser;
+  if (!k->layer) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(SAPerturbRequireCaps(p, task, SA_TASK_CAP_LAYERS, "parameter layers (option layer)"));
+  PetscCall(SATaskGetLayers(task, &nl, NULL, NULL));
+  if (k->layer > nl) {
+    char key[96];
+
+    PetscCall(PetscSNPrintf(key, sizeof(key), "%slayer", p->prefix));
+    PetscCall(SADeckFail(key,
+                         "layer %" PetscInt_FMT " does not exist: the model has layers 1..%" PetscInt_FMT " (0 = all)",
+                         k->layer, nl));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SAPerturbDestroy_WeightKick(SAPerturb p)
 {
   PetscFunctionBeginUser;
-  p->dimension  = SA_DIM_PARAMETRIC;
-  p->mag_lo     = 0;
-  p->mag_hi     = 100;
-  p->duration   = 1;
-  p->ops.params = SAPerturbParams_WeightKick;
+  PetscCall(PetscFree(p->data));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SAPerturbCreate_WeightKick(SAPerturb p)
+{
+  SAPerturb_WeightKick *k;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscNew(&k));
+  p->data               = k;
+  p->dimension          = SA_DIM_PARAMETRIC;
+  p->mag_lo             = 0;
+  p->mag_hi             = 100;
+  p->duration           = 1;
+  p->ops.params         = SAPerturbParams_WeightKick;
+  p->ops.setfromoptions = SAPerturbSetFromOptions_WeightKick;
+  p->ops.checktask      = SAPerturbCheckTask_WeightKick;
+  p->ops.destroy        = SAPerturbDestroy_WeightKick;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
