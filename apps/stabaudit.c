@@ -18,9 +18,12 @@ static char help[] =
 #include <stabaudit/saensemble.h>
 #include <stabaudit/sadeck.h>
 #include <stabaudit/sablas.h>
+#include <stabaudit/sajobs.h>
 #include <slepcsys.h>
 #include <time.h>
 #include <string.h>
+
+static int sa_exit_status = 0; /* SA_EXIT_REQUEUE after a preemption (sajobs.h) */
 
 static PetscErrorCode SAErrorHandler(MPI_Comm comm, int line, const char *fun, const char *file, PetscErrorCode n,
                                      PetscErrorType p, const char *mess, void *ctx)
@@ -45,7 +48,8 @@ static PetscErrorCode CommandRun(const char deck[], int argc, char **argv)
   char          dir[PETSC_MAX_PATH_LEN], def[PETSC_MAX_PATH_LEN], history[4096], stamp[64];
   const char   *base = strrchr(deck, '/') ? strrchr(deck, '/') + 1 : deck;
   PetscLogStage stage;
-  time_t        now = time(NULL);
+  time_t        now       = time(NULL);
+  PetscBool     preempted = PETSC_FALSE;
 
   PetscFunctionBeginUser;
   PetscCall(LoadCampaign(deck, argc, argv, &c));
@@ -69,8 +73,23 @@ static PetscErrorCode CommandRun(const char deck[], int argc, char **argv)
   PetscCall(PetscPrintf(PETSC_COMM_WORLD, "stabaudit: BLAS: %s\n", SABlasDescribe()));
   PetscCall(PetscLogStageRegister("Train", &stage));
   PetscCall(PetscLogStagePush(stage));
+  PetscCall(SAPreemptInstall()); /* SIGTERM/SIGUSR1: checkpoint at the next step, exit SA_EXIT_REQUEUE */
   PetscCall(SAEnsembleRun(e));
   PetscCall(PetscLogStagePop());
+  PetscCall(SAEnsembleGetStatus(e, &preempted, NULL));
+  if (preempted) {
+    int sig;
+
+    PetscCall(SAPreemptGetSignal(&sig));
+    PetscCall(PetscPrintf(PETSC_COMM_WORLD,
+                          "stabaudit: preempted (signal %d on rank 0): members in flight checkpointed; exit status %d; "
+                          "run the same command again to resume\n",
+                          sig, SA_EXIT_REQUEUE));
+    sa_exit_status = SA_EXIT_REQUEUE;
+    PetscCall(SAEnsembleDestroy(&e));
+    PetscCall(SACampaignDestroy(&c));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
   PetscCall(PetscLogStageRegister("IO", &stage));
   PetscCall(PetscLogStagePush(stage));
   PetscCall(SAEnsembleWriteResults(e));
@@ -139,5 +158,5 @@ int main(int argc, char **argv)
   if (ierr) PetscCallMPI(MPI_Abort(PETSC_COMM_WORLD, (int) ierr));
   PetscCall(SAFinalize());
   PetscCall(SlepcFinalize());
-  return 0;
+  return sa_exit_status;
 }

@@ -20,6 +20,7 @@
 */
 #include <stabaudit/saensemble.h>
 #include <stabaudit/sadeck.h>
+#include <stabaudit/sajobs.h>
 #include <sys/stat.h>
 #include <dirent.h>
 #include <sys/types.h>
@@ -35,6 +36,7 @@
 typedef struct {
   int    member, group, steps, from, reason;
   double seconds;
+  int    preempted; /* 1: the member stopped at step 'steps' on a preemption signal (checkpointed) */
 } SAProgressMsg;
 
 struct _p_SAEnsemble {
@@ -62,6 +64,12 @@ struct _p_SAEnsemble {
   PetscLogDouble t0;                    /* session start */
   PetscInt       nrun;                  /* members run by this group in this session */
   PetscInt64     nstepsrun;             /* optimizer steps taken by this group in this session (leader) */
+  /* preemption and shards (jobs/preempt.c, docs/hpc.md) */
+  PetscInt  shard_index, shard_count; /* this run trains the twin families f with f % shard_count == shard_index */
+  PetscBool preempted;                /* a preemption signal stopped this run (members in flight checkpointed) */
+  PetscBool complete;                 /* every member of the campaign is finished (results.nc written) */
+  PetscInt *shard;                    /* shard of each member (sharded runs), NULL otherwise */
+  PetscInt  nmsg, nmsgsent, nmsgall;  /* progress messages received (rank 0), sent (leader), expected (rank 0) */
 };
 
 static PetscLogEvent SAENSEMBLE_Member;
@@ -108,11 +116,12 @@ PetscErrorCode SAEnsembleCreate(MPI_Comm comm, SAEnsemble *e)
   PetscFunctionBeginUser;
   PetscCall(SAEnsembleInitializePackage());
   PetscCall(PetscNew(e));
-  (*e)->world      = comm;
-  (*e)->group_size = 1;
-  (*e)->lockfd     = -1;
-  (*e)->group      = MPI_COMM_NULL;
-  (*e)->win        = MPI_WIN_NULL;
+  (*e)->world       = comm;
+  (*e)->group_size  = 1;
+  (*e)->lockfd      = -1;
+  (*e)->shard_count = 1;
+  (*e)->group       = MPI_COMM_NULL;
+  (*e)->win         = MPI_WIN_NULL;
   PetscCallMPI(MPI_Comm_rank(comm, &(*e)->wrank));
   PetscCallMPI(MPI_Comm_size(comm, &(*e)->wsize));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -178,6 +187,21 @@ PetscErrorCode SAEnsembleSetCommandLine(SAEnsemble e, const char history[])
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* an option of one run only (shards): read without recording it in the resolved deck, which all shards share */
+static PetscErrorCode SAEnsembleGetRunInt(const char key[], PetscInt lo, PetscInt hi, PetscInt *v)
+{
+  char      opt[64];
+  PetscBool set;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscSNPrintf(opt, sizeof(opt), "-%s", key));
+  PetscCall(PetscOptionsGetInt(NULL, NULL, opt, v, &set));
+  if (set && (*v < lo || *v > hi))
+    PetscCall(
+      SADeckFail(key, "%" PetscInt_FMT " is out of range; allowed %" PetscInt_FMT " to %" PetscInt_FMT, *v, lo, hi));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /*@C
   SAEnsembleSetFromOptions - Reads the layout options
 
@@ -188,7 +212,9 @@ PetscErrorCode SAEnsembleSetCommandLine(SAEnsemble e, const char history[])
 
   Options Database Keys:
 + -group_size <n>              - ranks per member (must divide the number of ranks)
-- -campaign_keep_checkpoints   - keep the twins' branch checkpoints after the campaign completes
+. -campaign_keep_checkpoints   - keep the twins' branch checkpoints after the campaign completes
+. -shard_count <n>             - split the campaign into n disjoint shards (whole twin families) run by separate jobs
+- -shard_index <k>             - the shard this run trains, 0 <= k < shard_count
 
   Level: beginner
 
@@ -200,6 +226,8 @@ PetscErrorCode SAEnsembleSetFromOptions(SAEnsemble e)
   PetscCall(SADeckSetRole(SA_KEY_CONTROL));
   PetscCall(SADeckGetInt("", "group_size", e->group_size, 1, e->wsize, &e->group_size, NULL));
   PetscCall(SADeckGetBool("campaign_", "keep_checkpoints", e->keep, &e->keep, NULL));
+  PetscCall(SAEnsembleGetRunInt("shard_count", 1, 100000, &e->shard_count));
+  PetscCall(SAEnsembleGetRunInt("shard_index", 0, e->shard_count - 1, &e->shard_index));
   PetscCall(SADeckSetRole(SA_KEY_RESULT));
   if (e->wsize % e->group_size)
     PetscCall(SADeckFail("group_size", "%" PetscInt_FMT " must divide the number of MPI ranks (%d)", e->group_size,
@@ -245,6 +273,22 @@ static PetscErrorCode SAMakeDirs(const char path[])
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* byte b of DIR/lock: F_WRLCK waits for it, F_UNLCK releases it (rank 0 of a sharded run) */
+static PetscErrorCode SAEnsembleLockByte(SAEnsemble e, short type, off_t b)
+{
+  struct flock fl;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMemzero(&fl, sizeof(fl)));
+  fl.l_type   = type;
+  fl.l_whence = SEEK_SET;
+  fl.l_start  = b;
+  fl.l_len    = 1;
+  PetscCheck(!fcntl(e->lockfd, F_SETLKW, &fl), PETSC_COMM_SELF, PETSC_ERR_SYS, "cannot (un)lock %s/lock: %s", e->dir,
+             strerror(errno));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* rank 0's part of the directory preparation; errors are returned, not raised */
 static PetscErrorCode SAEnsemblePrepareRoot(SAEnsemble e, char **prior)
 {
@@ -264,19 +308,35 @@ static PetscErrorCode SAEnsemblePrepareRoot(SAEnsemble e, char **prior)
   PetscCall(PetscMemzero(&fl, sizeof(fl)));
   fl.l_type   = F_WRLCK;
   fl.l_whence = SEEK_SET;
+  if (e->shard_count > 1) { /* byte 1 + k: shard k; a whole run locks every byte (it conflicts with all shards) */
+    fl.l_start = 1 + e->shard_index;
+    fl.l_len   = 1;
+  }
   if (fcntl(e->lockfd, F_SETLK, &fl)) {
-    char    pid[32] = "?";
-    ssize_t n       = pread(e->lockfd, pid, sizeof(pid) - 1, 0);
-    if (n > 0) pid[n] = 0;
-    pid[strcspn(pid, "\n")] = 0;
+    struct flock who      = fl;
+    char         what[64] = "";
+
+    who.l_pid = 0;
+    (void) fcntl(e->lockfd, F_GETLK, &who);
     close(e->lockfd);
     e->lockfd = -1;
-    SETERRQ(
-      PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
-      "campaign directory %s is in use by another stabaudit run (pid %s); wait for it or use another -o directory",
-      e->dir, pid);
+    if (e->shard_count > 1)
+      PetscCall(PetscSNPrintf(what, sizeof(what),
+                              " on shard %" PetscInt_FMT " of %" PetscInt_FMT " or on the whole campaign",
+                              e->shard_index, e->shard_count));
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+            "campaign directory %s is in use by another stabaudit run%s (pid %d); wait for it or use another -o "
+            "directory",
+            e->dir, what, (int) who.l_pid);
   }
-  {
+  if (e->shard_count > 1) { /* byte 0 serialises the preparation of the shared files between shards (released in
+                               SAEnsemblePrepareDirectory()) */
+    struct flock prep = fl;
+
+    prep.l_start = 0;
+    PetscCheck(!fcntl(e->lockfd, F_SETLKW, &prep), PETSC_COMM_SELF, PETSC_ERR_SYS, "cannot lock %s: %s", path,
+               strerror(errno));
+  } else {
     char pid[32];
     PetscCall(PetscSNPrintf(pid, sizeof(pid), "%d\n", (int) getpid()));
     if (ftruncate(e->lockfd, 0) || pwrite(e->lockfd, pid, strlen(pid), 0) < 0)
@@ -347,6 +407,7 @@ PetscErrorCode SAEnsemblePrepareDirectory(SAEnsemble e)
     PetscCall(PetscSNPrintf(path, sizeof(path), "%s/members.txt", e->dir));
     PetscCall(SAFileWriteAtomic(path, text, strlen(text)));
     PetscCall(PetscFree(text));
+    if (e->shard_count > 1) PetscCall(SAEnsembleLockByte(e, F_UNLCK, 0));
   }
   PetscCallMPI(MPI_Barrier(e->world));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -390,6 +451,16 @@ static PetscErrorCode SAEnsemblePrintProgress(SAEnsemble e, const SAProgressMsg 
   char           from[32] = "";
 
   PetscFunctionBeginUser;
+  e->nmsg++;
+  if (p->preempted) {
+    char from[32] = "";
+
+    if (p->from > 0) PetscCall(PetscSNPrintf(from, sizeof(from), " (from %d)", p->from));
+    PetscCall(PetscPrintf(PETSC_COMM_SELF, "preempted: member %5d group %3d stopped at step %d%s%s\n", p->member,
+                          p->group, p->steps, from,
+                          p->steps > p->from ? ", checkpoint written" : ", nothing to checkpoint"));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
   PetscCall(PetscTime(&now));
   el = now - e->t0;
   e->nprinted++;
@@ -416,7 +487,7 @@ static PetscErrorCode SAEnsemblePoll(SAEnsemble e, PetscBool wait)
     if (!wait) {
       PetscCallMPI(MPI_Iprobe(MPI_ANY_SOURCE, SA_TAG_PROGRESS, e->world, &flag, &st));
       if (!flag) break;
-    } else if (e->nprinted >= e->nsched) break;
+    } else if (e->nmsg >= e->nmsgall) break;
     PetscCallMPI(MPI_Recv(&p, sizeof(p), MPI_BYTE, MPI_ANY_SOURCE, SA_TAG_PROGRESS, e->world, &st));
     PetscCall(SAEnsemblePrintProgress(e, &p));
   }
@@ -469,6 +540,43 @@ static PetscErrorCode SAEnsembleReadCheckpoint(SAEnsemble e, SASolver s, const c
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* preemption: a signal on any rank of the group or, with board, a stop posted by another group (collective on the
+   group) */
+static PetscErrorCode SAEnsembleStopRequested(SAEnsemble e, PetscBool board, PetscBool *stop)
+{
+  int st = 0;
+
+  PetscFunctionBeginUser;
+  PetscCall(SAPreemptRequested(e->group, stop));
+  if (*stop || !board) PetscFunctionReturn(PETSC_SUCCESS);
+  if (!e->grank) PetscCall(SAEnsembleStatus(e, e->c->nmembers, -1, &st));
+  PetscCallMPI(MPI_Bcast(&st, 1, MPI_INT, 0, e->group));
+  *stop = st ? PETSC_TRUE : PETSC_FALSE;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* a preemption stopped member m at its current step: checkpoint it (if it moved), mark it to run again, post the stop
+   for the other groups and report */
+static PetscErrorCode SAEnsembleStopMember(SAEnsemble e, SASolver s, PetscInt m, PetscInt start, const char inflight[])
+{
+  PetscInt step = start;
+
+  PetscFunctionBeginUser;
+  e->preempted = PETSC_TRUE;
+  if (s) PetscCall(SASolverGetStep(s, &step));
+  if (step > start) PetscCall(SAEnsembleWriteCheckpoint(e, s, m, inflight));
+  if (!e->grank) {
+    SAProgressMsg p = {(int) m, (int) e->mygroup, (int) step, (int) start, 0, 0.0, 1};
+
+    PetscCall(SAEnsembleStatus(e, m, 0, NULL));
+    PetscCall(SAEnsembleStatus(e, e->c->nmembers, 1, NULL));
+    e->nmsgsent++;
+    if (e->wrank) PetscCallMPI(MPI_Send(&p, sizeof(p), MPI_BYTE, 0, SA_TAG_PROGRESS, e->world));
+    else PetscCall(SAEnsemblePrintProgress(e, &p));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* trains member m on this group, from a checkpoint or branch point when there is one */
 static PetscErrorCode SAEnsembleRunMember(SAEnsemble e, PetscInt m)
 {
@@ -505,6 +613,13 @@ static PetscErrorCode SAEnsembleRunMember(SAEnsemble e, PetscInt m)
         }
       }
       PetscCallMPI(MPI_Bcast(&wait, 1, MPI_INT, 0, e->group));
+      if (wait == 1) PetscCall(SAEnsembleStopRequested(e, PETSC_TRUE, &flg));
+      if (wait == 1 && flg) { /* preempted while waiting for the twin: nothing done yet */
+        PetscCall(SAEnsembleStopMember(e, NULL, m, 0, inflight));
+        PetscCall(SASolverDestroy(&s));
+        PetscCall(PetscLogEventEnd(SAENSEMBLE_Member, 0, 0, 0, 0));
+        PetscFunctionReturn(PETSC_SUCCESS);
+      }
       if (wait == 1) {
         PetscCall(SAEnsemblePoll(e, PETSC_FALSE));
         (void) usleep(2000);
@@ -516,6 +631,13 @@ static PetscErrorCode SAEnsembleRunMember(SAEnsemble e, PetscInt m)
   PetscCall(SASolverIsDone(s, &done));
   while (!done) {
     PetscCall(SASolverGetStep(s, &step));
+    PetscCall(SAPreemptRequested(e->group, &flg)); /* every step boundary: all ranks of the group agree */
+    if (flg) {
+      PetscCall(SAEnsembleStopMember(e, s, m, start, inflight));
+      PetscCall(SASolverDestroy(&s));
+      PetscCall(PetscLogEventEnd(SAENSEMBLE_Member, 0, 0, 0, 0));
+      PetscFunctionReturn(PETSC_SUCCESS);
+    }
     for (PetscInt k = 0; k < e->nonsets[m]; k++)
       if (e->onsets[m][k] == step) {
         PetscCall(SAEnsembleBranchPath(e, m, step, path, sizeof(path)));
@@ -543,12 +665,18 @@ static PetscErrorCode SAEnsembleRunMember(SAEnsemble e, PetscInt m)
   r.nobs    = nobs;
   r.seconds = t1 - t0;
   if (!e->grank) {
-    SAProgressMsg p = {(int) m,     (int) e->mygroup, (int) (r.diverged_step >= 0 ? r.diverged_step : c->nsteps),
-                       (int) start, (int) r.reason,   r.seconds};
+    SAProgressMsg p = {(int) m,
+                       (int) e->mygroup,
+                       (int) (r.diverged_step >= 0 ? r.diverged_step : c->nsteps),
+                       (int) start,
+                       (int) r.reason,
+                       r.seconds,
+                       0};
 
     PetscCall(SAShardAppend(e->dir, e->session, e->mygroup, &r));
     (void) unlink(inflight);
     PetscCall(SAEnsembleStatus(e, m, 2, NULL));
+    e->nmsgsent++;
     if (e->wrank) PetscCallMPI(MPI_Send(&p, sizeof(p), MPI_BYTE, 0, SA_TAG_PROGRESS, e->world));
     else PetscCall(SAEnsemblePrintProgress(e, &p));
   }
@@ -556,6 +684,39 @@ static PetscErrorCode SAEnsembleRunMember(SAEnsemble e, PetscInt m)
   if (!e->grank) e->nstepsrun += step - start;
   PetscCall(SASolverDestroy(&s));
   PetscCall(PetscLogEventEnd(SAENSEMBLE_Member, 0, 0, 0, 0));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* a sharded run: the shard of every member (whole twin families, dealt round-robin in the order of the twins' ids) and
+   a session number of its own (claimed by creating its first shard file: concurrent shards never share one) */
+static PetscErrorCode SAEnsembleShardSetUp(SAEnsemble e)
+{
+  SACampaign c  = e->c;
+  PetscInt   nt = 0;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscFree(e->shard));
+  PetscCall(PetscMalloc1(c->nmembers + 1, &e->shard));
+  for (PetscInt m = 0; m < c->nmembers; m++)
+    if (c->members[m].pert < 0) e->shard[m] = nt++ % e->shard_count;
+  for (PetscInt m = 0; m < c->nmembers; m++)
+    if (c->members[m].pert >= 0) e->shard[m] = e->shard[c->members[m].twin];
+  if (!e->wrank) {
+    while (1) {
+      char path[PETSC_MAX_PATH_LEN];
+      int  fd;
+
+      PetscCall(PetscSNPrintf(path, sizeof(path), "%s/shards/s%04" PetscInt_FMT "_g%05d.sa", e->dir, e->session, 0));
+      fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+      if (fd >= 0) {
+        close(fd);
+        break;
+      }
+      PetscCheck(errno == EEXIST, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "cannot create %s: %s", path, strerror(errno));
+      e->session++;
+    }
+  }
+  PetscCallMPI(MPI_Bcast(&e->session, 1, MPIU_INT, 0, e->world));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -590,6 +751,7 @@ PetscErrorCode SAEnsembleRun(SAEnsemble e)
   PetscCall(SAShardIndexDestroy(&e->idx));
   PetscCall(SAShardScan(e->world, e->dir, M, c->nrec, c->nobs, &e->idx));
   e->session = e->idx.maxsession + 1;
+  if (e->shard_count > 1) PetscCall(SAEnsembleShardSetUp(e));
 
   /* the schedule: twins by id, then perturbed members by (onset, id) */
   PetscCall(PetscFree(e->order));
@@ -599,11 +761,11 @@ PetscErrorCode SAEnsembleRun(SAEnsemble e)
   PetscCall(PetscCalloc1(M + 1, &e->nonsets));
   PetscCall(PetscCalloc1(M + 1, &e->onsets));
   for (PetscInt m = 0; m < M; m++)
-    if (e->idx.file[m] < 0 && c->members[m].pert < 0) e->order[n++] = m;
+    if (e->idx.file[m] < 0 && c->members[m].pert < 0 && (!e->shard || e->shard[m] == e->shard_index)) e->order[n++] = m;
   {
     PetscInt first = n;
     for (PetscInt m = 0; m < M; m++)
-      if (e->idx.file[m] < 0 && c->members[m].pert >= 0) {
+      if (e->idx.file[m] < 0 && c->members[m].pert >= 0 && (!e->shard || e->shard[m] == e->shard_index)) {
         PetscInt j = n++, on = c->pertonset[c->members[m].pert];
         while (j > first && c->pertonset[c->members[e->order[j - 1]].pert] > on) {
           e->order[j] = e->order[j - 1];
@@ -628,19 +790,34 @@ PetscErrorCode SAEnsembleRun(SAEnsemble e)
                         "stabaudit: %" PetscInt_FMT " members, %" PetscInt_FMT " finished earlier, %" PetscInt_FMT
                         " to run on %" PetscInt_FMT " group(s) of %" PetscInt_FMT " rank(s); directory %s\n",
                         M, e->idx.nfound, n, e->ngroups, e->group_size, e->dir));
+  if (e->shard_count > 1)
+    PetscCall(PetscPrintf(e->world,
+                          "stabaudit: shard %" PetscInt_FMT " of %" PetscInt_FMT
+                          " (twin families dealt round-robin), session %" PetscInt_FMT "\n",
+                          e->shard_index, e->shard_count, e->session));
 
   /* the shared counter and status board (MPI_Win_allocate: Open MPI 4.1 refuses MPI_Win_create on one rank) */
-  PetscCallMPI(MPI_Win_allocate(e->wrank ? 0 : (MPI_Aint) sizeof(int) * (M + 1), sizeof(int), MPI_INFO_NULL, e->world,
-                                &e->winbuf, &e->win));
+  PetscCallMPI(MPI_Win_allocate(e->wrank ? 0 : (MPI_Aint) sizeof(int) * (M + 2), sizeof(int), MPI_INFO_NULL, e->world,
+                                &e->winbuf, &e->win)); /* [counter, status[M], stop] */
   if (!e->wrank) {
     PetscCallMPI(MPI_Win_lock(MPI_LOCK_EXCLUSIVE, 0, 0, e->win));
     e->winbuf[0] = 0;
     for (PetscInt m = 0; m < M; m++) e->winbuf[1 + m] = e->idx.file[m] >= 0 ? 2 : 0;
+    e->winbuf[1 + M] = 0;
     PetscCallMPI(MPI_Win_unlock(0, e->win));
   }
   PetscCallMPI(MPI_Barrier(e->world));
   e->nprinted = 0;
+  e->nmsg = e->nmsgsent = 0;
+  e->preempted          = PETSC_FALSE;
   while (1) {
+    PetscBool stop;
+
+    PetscCall(SAEnsembleStopRequested(e, PETSC_TRUE, &stop)); /* a preempted run takes no new member */
+    if (stop) {
+      e->preempted = PETSC_TRUE;
+      break;
+    }
     if (!e->grank) {
       PetscCallMPI(MPI_Win_lock(MPI_LOCK_SHARED, 0, 0, e->win));
       PetscCallMPI(MPI_Fetch_and_op(&one, &next, MPI_INT, 0, 0, MPI_SUM, e->win));
@@ -651,13 +828,21 @@ PetscErrorCode SAEnsembleRun(SAEnsemble e)
     if (k >= n) break;
     PetscCall(SAEnsembleRunMember(e, e->order[k]));
   }
+  {
+    PetscInt sent = e->grank ? 0 : e->nmsgsent;
+
+    PetscCallMPI(MPI_Reduce(&sent, &e->nmsgall, 1, MPIU_INT, MPI_SUM, 0, e->world));
+  }
   PetscCall(SAEnsemblePoll(e, PETSC_TRUE));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &e->preempted, 1, MPIU_BOOL, MPI_LOR, e->world));
   PetscCallMPI(MPI_Barrier(e->world));
   {
     PetscInt64     steps = 0;
     PetscLogDouble t1;
+    PetscInt       mine = e->grank ? 0 : e->nrun;
 
     PetscCallMPI(MPI_Reduce(&e->nstepsrun, &steps, 1, MPIU_INT64, MPI_SUM, 0, e->world));
+    PetscCallMPI(MPI_Reduce(&mine, &n, 1, MPIU_INT, MPI_SUM, 0, e->world)); /* fewer than scheduled if preempted */
     PetscCall(PetscTime(&t1));
     PetscCall(PetscPrintf(e->world,
                           "stabaudit: trained %" PetscInt_FMT " members, %" PetscInt64_FMT
@@ -688,8 +873,20 @@ PetscErrorCode SAEnsembleWriteResults(SAEnsemble e)
   SACampaign c = e->c;
 
   PetscFunctionBeginUser;
+  if (e->shard_count > 1 && !e->wrank) PetscCall(SAEnsembleLockByte(e, F_WRLCK, 0)); /* one shard writes at a time */
   PetscCall(SAShardIndexDestroy(&e->idx));
   PetscCall(SAShardScan(e->world, e->dir, c->nmembers, c->nrec, c->nobs, &e->idx));
+  e->complete = (PetscBool) (e->idx.nfound == c->nmembers);
+  if (!e->complete) { /* a shard finished before the others: the last one (or a run on the whole directory) merges */
+    PetscCall(
+      PetscPrintf(e->world,
+                  "stabaudit: shard %" PetscInt_FMT " of %" PetscInt_FMT " done; %" PetscInt_FMT " of %" PetscInt_FMT
+                  " members finished; results.nc is written when the last shard finishes (or by stabaudit run on "
+                  "the directory)\n",
+                  e->shard_index, e->shard_count, e->idx.nfound, c->nmembers));
+    if (e->shard_count > 1 && !e->wrank) PetscCall(SAEnsembleLockByte(e, F_UNLCK, 0));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
   PetscCall(SAResultsWrite(e->world, e->dir, c, &e->idx, e->history));
   if (!e->wrank) { /* every member is finished: drop in-flight checkpoints, torn temporaries and (unless kept) branch
                       points */
@@ -708,7 +905,33 @@ PetscErrorCode SAEnsembleWriteResults(SAEnsemble e)
       (void) unlink(path);
     }
     if (d) closedir(d);
+    if (e->shard_count > 1) PetscCall(SAEnsembleLockByte(e, F_UNLCK, 0));
   }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAEnsembleGetStatus - Whether the last `SAEnsembleRun()` was stopped by a preemption signal, and whether the campaign
+  is complete (after `SAEnsembleWriteResults()`)
+
+  Collective
+
+  Input Parameter:
+. e - the engine
+
+  Output Parameters:
++ preempted - `PETSC_TRUE` if a signal stopped the run (members in flight are checkpointed; run again to resume)
+- complete  - `PETSC_TRUE` if every member is finished and results.nc was written
+
+  Level: beginner
+
+.seealso: `SAEnsembleRun()`, `SAPreemptInstall()`
+@*/
+PetscErrorCode SAEnsembleGetStatus(SAEnsemble e, PetscBool *preempted, PetscBool *complete)
+{
+  PetscFunctionBeginUser;
+  if (preempted) *preempted = e->preempted;
+  if (complete) *complete = e->complete;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -733,7 +956,7 @@ PetscErrorCode SAEnsembleSummary(SAEnsemble e)
   PetscReal *sum;
 
   PetscFunctionBeginUser;
-  if (e->wrank) PetscFunctionReturn(PETSC_SUCCESS);
+  if (e->wrank || !e->complete) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(PetscCalloc3(ngroups, &cnt, ngroups, &div, ngroups, &sum));
   for (PetscInt m = 0; m < c->nmembers; m++) {
     SAMember      *mb = &c->members[m];
@@ -790,6 +1013,7 @@ PetscErrorCode SAEnsembleDestroy(SAEnsemble *e)
   PetscCall(PetscFree((*e)->order));
   PetscCall(PetscFree((*e)->nonsets));
   PetscCall(PetscFree((*e)->onsets));
+  PetscCall(PetscFree((*e)->shard));
   PetscCall(PetscFree(*e));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -7,3 +7,6 @@ sa_add_script_test(it_kill_resume SCRIPT ${SA_IT}/kill_resume.sh ARGS long LABEL
 sa_add_script_test(it_kill_resume_mlp SCRIPT ${SA_IT}/kill_resume.sh ARGS digits_long LABELS mpi TIMEOUT 300)
 # the shipped decks stay valid (the quickstart runs in full; the longer decks are only planned)
 sa_add_script_test(it_quickstart SCRIPT ${SA_IT}/quickstart.sh LABELS mpi TIMEOUT 300)
+# preemption signals and shards (docs/hpc.md); the real-SLURM tests are in tests/slurm/
+sa_add_script_test(it_preempt SCRIPT ${SA_IT}/preempt.sh LABELS mpi TIMEOUT 300)
+sa_add_script_test(it_shards SCRIPT ${SA_IT}/shards.sh LABELS mpi TIMEOUT 300)
