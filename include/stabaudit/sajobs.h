@@ -25,7 +25,7 @@ typedef struct _p_SAJobs *SAJobs;
 
 PETSC_EXTERN PetscErrorCode SAJobsCreate(MPI_Comm, SAJobs *);
 PETSC_EXTERN PetscErrorCode SAJobsSetFromOptions(SAJobs);
-PETSC_EXTERN PetscErrorCode SAJobsWrite(SAJobs, const char[], const char[]);
+PETSC_EXTERN PetscErrorCode SAJobsWrite(SAJobs, SACampaign, const char[]);
 PETSC_EXTERN PetscErrorCode SAJobsSubmit(SAJobs);
 PETSC_EXTERN PetscErrorCode SAJobsDestroy(SAJobs *);
 
