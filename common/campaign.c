@@ -48,11 +48,43 @@ static PetscErrorCode SAAxisApplyNoise(SASolver s, PetscReal v)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+static PetscErrorCode SAAxisApplyDropout(SASolver s, PetscReal v)
+{
+  SATask     task;
+  SATaskType type;
+
+  PetscFunctionBeginUser;
+  PetscCall(SASolverGetTask(s, &task));
+  PetscCall(SATaskGetType(task, &type));
+  if (strcmp(type, SATASKCLASSIFY))
+    PetscCall(SADeckFail("sweep_dropout", "sweeping dropout needs task: {type: classify}, the task is %s", type));
+  PetscCall(SATaskClassifySetDropout(task, v));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SAAxisApplyBatch(SASolver s, PetscReal v)
+{
+  SATask     task;
+  SATaskType type;
+
+  PetscFunctionBeginUser;
+  PetscCall(SASolverGetTask(s, &task));
+  PetscCall(SATaskGetType(task, &type));
+  if (strcmp(type, SATASKCLASSIFY))
+    PetscCall(SADeckFail("sweep_batch", "sweeping the batch size needs task: {type: classify}, the task is %s", type));
+  if (v != PetscFloorReal(v)) PetscCall(SADeckFail("sweep_batch", "batch sizes must be integers, got %g", (double) v));
+  PetscCall(SATaskClassifySetBatchSize(task, (PetscInt) v));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 const SASweepAxis SASweepAxes[] = {
   {"lr", "learning rate (optimizer_lr)", PETSC_MACHINE_EPSILON, 1e6, SAAxisApplyLR},
   {"momentum", "momentum coefficient (optimizer_momentum)", 0.0, 1.0 - PETSC_MACHINE_EPSILON, SAAxisApplyMomentum},
   {"noise", "stochasticity level of the task (task_noise), a controlled-stochasticity axis", 0.0, 1e6,
    SAAxisApplyNoise},
+  {"dropout", "dropout probability of the hidden units (model_dropout), a controlled-stochasticity axis", 0.0,
+   1.0 - PETSC_MACHINE_EPSILON, SAAxisApplyDropout},
+  {"batch", "minibatch size (task_classify_batch), a controlled-stochasticity axis", 1.0, 1e6, SAAxisApplyBatch},
   {NULL, NULL, 0, 0, NULL}};
 
 /*@C
@@ -132,7 +164,7 @@ static PetscErrorCode SACampaignBuild(SACampaign c, MPI_Comm comm, const PetscRe
 . -campaign_checkpoint_every <n> - checkpoint interval of members in flight
 . -campaign_explode <f>          - a loss above f * loss(theta_0) is a divergence
 . -campaign_branch <bool>        - perturbed members branch from their twin's checkpoint at onset
-. -sweep_<axis> <v1,v2,...>      - swept configuration axes: lr, momentum, noise
+. -sweep_<axis> <v1,v2,...>      - swept configuration axes: lr, momentum, noise, dropout, batch
 - -perturbations <b1,b2,...>     - names of the perturbation blocks; each block b has keys -b_kind, -b_magnitudes, ...
 
   Level: beginner
@@ -228,6 +260,7 @@ PetscErrorCode SACampaignSetFromOptions(SACampaign c)
     PetscCall(PetscStrncpy(c->pertkind[i], kind, sizeof(c->pertkind[i])));
     PetscCall(SAPerturbGetDimension(p, &c->pertdim[i]));
     PetscCall(SAPerturbGetWindow(p, &c->pertonset[i], &c->pertduration[i], &shape));
+    c->pertshape[i] = (PetscInt) shape;
     {
       const PetscReal *mags;
 

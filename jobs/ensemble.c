@@ -293,12 +293,12 @@ static PetscErrorCode SAEnsembleLockByte(SAEnsemble e, short type, off_t b)
 static PetscErrorCode SAEnsemblePrepareRoot(SAEnsemble e, char **prior)
 {
   char         path[PETSC_MAX_PATH_LEN], *old = NULL, *now = NULL;
-  const char  *sub[] = {"", "/shards", "/checkpoints", "/logs"};
+  const char  *sub[] = {"", "/shards", "/checkpoints", "/logs", "/trajectories"};
   PetscBool    found;
   struct flock fl;
 
   PetscFunctionBeginUser;
-  for (int i = 0; i < 4; i++) {
+  for (int i = 0; i < 5; i++) {
     PetscCall(PetscSNPrintf(path, sizeof(path), "%s%s", e->dir, sub[i]));
     PetscCall(SAMakeDirs(path));
   }
@@ -599,18 +599,18 @@ static PetscErrorCode SAEnsembleRunMember(SAEnsemble e, PetscInt m)
   PetscCall(SAEnsembleGroupExists(e, inflight, &flg));
   if (flg) {
     PetscCall(SAEnsembleReadCheckpoint(e, s, inflight));
-  } else if (mb->pert >= 0 && c->branch) {
+  } else if (mb->pert >= 0) {
     PetscInt onset = c->pertonset[mb->pert];
     int      wait = 1, st = 0;
 
     PetscCall(SAEnsembleBranchPath(e, mb->twin, onset, path, sizeof(path)));
-    while (wait == 1) { /* the twin writes the branch point or finishes; the leader decides for the group */
+    /* the twin must have finished: its trajectory gives twin_distance; then start from its branch point when there is
+       one (a twin that finished in an earlier campaign has none: train from step 0, bitwise the same); the leader
+       decides for the group */
+    while (wait == 1) {
       if (!e->grank) {
-        if (access(path, R_OK) == 0) wait = 0;
-        else {
-          PetscCall(SAEnsembleStatus(e, mb->twin, -1, &st));
-          if (st == 2) wait = access(path, R_OK) == 0 ? 0 : -1;
-        }
+        PetscCall(SAEnsembleStatus(e, mb->twin, -1, &st));
+        if (st == 2) wait = (c->branch && access(path, R_OK) == 0) ? 0 : -1;
       }
       PetscCallMPI(MPI_Bcast(&wait, 1, MPI_INT, 0, e->group));
       if (wait == 1) PetscCall(SAEnsembleStopRequested(e, PETSC_TRUE, &flg));
@@ -626,6 +626,14 @@ static PetscErrorCode SAEnsembleRunMember(SAEnsemble e, PetscInt m)
       }
     }
     if (wait == 0) PetscCall(SAEnsembleReadCheckpoint(e, s, path));
+  }
+  if (c->nperts > 0) { /* twins write their trajectory, perturbed members read their twin's (twin_distance) */
+    char tpath[PETSC_MAX_PATH_LEN];
+
+    PetscCall(PetscSNPrintf(tpath, sizeof(tpath), "%s/trajectories/t%06" PetscInt_FMT ".bin", e->dir,
+                            mb->pert < 0 ? m : mb->twin));
+    PetscCall(
+      SASolverSetTwinTrajectory(s, tpath, (PetscBool) (mb->pert < 0), mb->pert < 0 ? 0 : c->pertonset[mb->pert]));
   }
   PetscCall(SASolverGetStep(s, &start));
   PetscCall(SASolverIsDone(s, &done));

@@ -78,6 +78,7 @@ PetscErrorCode SAResultsWrite(MPI_Comm comm, const char dir[], SACampaign c, con
     V_MAG,
     V_ONSET,
     V_DUR,
+    V_SHAPE,
     V_SEED,
     V_TWIN,
     V_REASON,
@@ -127,6 +128,13 @@ PetscErrorCode SAResultsWrite(MPI_Comm comm, const char dir[], SACampaign c, con
   PetscCall(SANCDefVar(ncid, SA_NC_ONSET, NC_INT, 1, &dmem, "first perturbed optimizer step", "1", &vid[V_ONSET]));
   PetscCall(SANCDefVar(ncid, SA_NC_DURATION, NC_INT, 1, &dmem, "perturbation duration in steps (-1 persistent)", "1",
                        &vid[V_DUR]));
+  PetscCall(SANCDefVar(ncid, SA_NC_SHAPE, NC_INT, 1, &dmem, "envelope of the perturbation inside its window", "1",
+                       &vid[V_SHAPE]));
+  {
+    int fv[3] = {SA_SHAPE_STEP, SA_SHAPE_RAMP, SA_SHAPE_EXP};
+    SACallNC(nc_put_att_int, (ncid, vid[V_SHAPE], "flag_values", NC_INT, 3, fv));
+    PetscCall(SANCAttText(ncid, vid[V_SHAPE], "flag_meanings", "step ramp exp"));
+  }
   PetscCall(SANCDefVar(ncid, SA_NC_SEED, NC_INT, 1, &dmem, "member seed", "1", &vid[V_SEED]));
   PetscCall(SANCDefVar(ncid, SA_NC_TWIN, NC_INT, 1, &dmem, "member id of the unperturbed twin (-1 for a twin)", "1",
                        &vid[V_TWIN]));
@@ -234,6 +242,7 @@ PetscErrorCode SAResultsWrite(MPI_Comm comm, const char dir[], SACampaign c, con
   SA_PUT_INT(V_DIM, mm->pert < 0 ? 0 : c->pertdim[mm->pert]);
   SA_PUT_INT(V_ONSET, mm->pert < 0 ? NC_FILL_INT : c->pertonset[mm->pert]);
   SA_PUT_INT(V_DUR, mm->pert < 0 ? NC_FILL_INT : c->pertduration[mm->pert]);
+  SA_PUT_INT(V_SHAPE, mm->pert < 0 ? NC_FILL_INT : c->pertshape[mm->pert]);
   SA_PUT_INT(V_SEED, mm->seed);
   SA_PUT_INT(V_TWIN, mm->twin);
 #undef SA_PUT_INT

@@ -71,6 +71,7 @@ struct _p_SACampaign {
   SADimension      pertdim[SA_MAX_PERTS];              /* dimension of each block */
   PetscInt         pertonset[SA_MAX_PERTS];            /* onset of each block */
   PetscInt         pertduration[SA_MAX_PERTS];         /* duration of each block */
+  PetscInt         pertshape[SA_MAX_PERTS];            /* envelope shape of each block (SAPerturbShape) */
   PetscInt         pertnmag[SA_MAX_PERTS];             /* number of magnitudes of each block */
   PetscReal       *pertmags[SA_MAX_PERTS];             /* the magnitudes of each block */
   PetscInt         nmembers;                           /* members */

@@ -19,6 +19,7 @@
 #define SA_NC_MAGNITUDE   "magnitude"
 #define SA_NC_ONSET       "onset"
 #define SA_NC_DURATION    "duration"
+#define SA_NC_SHAPE       "shape"
 #define SA_NC_SEED        "seed"
 #define SA_NC_TWIN        "twin"
 #define SA_NC_REASON      "reason"

@@ -27,7 +27,8 @@ typedef enum {
   SA_OBS_LR          = 5,
   SA_OBS_EVAL_LOSS   = 6,
   SA_OBS_EFF_LR      = 7,
-  SA_OBS_COUNT       = 8
+  SA_OBS_TWIN_DIST   = 8,
+  SA_OBS_COUNT       = 9
 } SAObservable;
 
 PETSC_EXTERN const SAObservableInfo SAObservables[];
@@ -41,6 +42,7 @@ PETSC_EXTERN PetscErrorCode SASolverGetOptimizer(SASolver, SAOptimizer *);
 PETSC_EXTERN PetscErrorCode SASolverSetPerturb(SASolver, SAPerturb);
 PETSC_EXTERN PetscErrorCode SASolverSetSteps(SASolver, PetscInt, PetscInt);
 PETSC_EXTERN PetscErrorCode SASolverSetExplosionFactor(SASolver, PetscReal);
+PETSC_EXTERN PetscErrorCode SASolverSetTwinTrajectory(SASolver, const char[], PetscBool, PetscInt);
 PETSC_EXTERN PetscErrorCode SASolverSetUp(SASolver);
 PETSC_EXTERN PetscErrorCode SASolverStep(SASolver);
 PETSC_EXTERN PetscErrorCode SASolverIsDone(SASolver, PetscBool *);

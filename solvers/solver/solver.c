@@ -26,6 +26,8 @@ const SAObservableInfo SAObservables[] = {
   {"lr", "learning rate in force at the step", "1"},
   {"eval_loss", "loss on the evaluation data (test set; the noise-free loss for analytic tasks)", "1"},
   {"effective_lr", "update norm over gradient norm: the step size the optimizer actually took", "1"},
+  {"twin_distance", "relative distance ||theta - theta_twin|| / ||theta_twin|| to the unperturbed twin at the step",
+   "1"},
 };
 
 struct _p_SASolver {
@@ -48,6 +50,10 @@ struct _p_SASolver {
   PetscInt          nobs;          /* observables per record: SA_OBS_COUNT common + the task's */
   PetscReal        *rec;           /* records, nrec x nobs, NC_FILL_DOUBLE where not reached */
   PetscBool         setupcalled;   /* SASolverSetUp() done */
+  PetscInt          trajmode;   /* 0 none, 1 a twin writing its trajectory, 2 a perturbed member reading its twin's */
+  MPI_File          traj;       /* the twin's trajectory file: record r of theta at byte offset 8 r P (global order) */
+  PetscInt          traj_onset; /* first step at which the twin distance is computed (mode 2) */
+  Vec               twin;       /* the twin's theta at the step (mode 2) */
 };
 
 static PetscLogEvent SASOLVER_Step;
@@ -299,6 +305,94 @@ PetscErrorCode SASolverSetUp(SASolver s)
 }
 
 /*@C
+  SASolverSetTwinTrajectory - Connects the member to its twin's trajectory file (theta at every recorded step)
+
+  Collective
+
+  Input Parameters:
++ s     - the solver (set up)
+. path  - the file, DIR/trajectories/t<twin>.bin
+. write - PETSC_TRUE for the twin itself (it writes theta at each recorded step), PETSC_FALSE for a perturbed member
+          (it reads the twin's theta and records twin_distance)
+- onset - first step at which a perturbed member computes the distance (its perturbation's onset)
+
+  Notes:
+  Record r of the file is theta at step r * record_every, in global index order, float64, at byte offset 8 r P: each
+  rank writes or reads its contiguous part with MPI-IO, so the file does not depend on the group size and re-writing
+  a record after a restart is idempotent. A perturbed member reads a record only after its twin has finished. Where
+  the record is missing (twin diverged earlier, or finished in an older campaign without perturbations) or not
+  finite, twin_distance is the fill value; before onset it is the fill value too (the member equals its twin bitwise
+  there, which the tests check).
+
+  Level: developer
+
+.seealso: `SASolverStep()`
+@*/
+PetscErrorCode SASolverSetTwinTrajectory(SASolver s, const char path[], PetscBool write, PetscInt onset)
+{
+  int err;
+
+  PetscFunctionBeginUser;
+  PetscCall(SASolverSetUp(s));
+  if (s->trajmode) PetscCallMPI(MPI_File_close(&s->traj));
+  s->trajmode   = 0;
+  s->traj_onset = onset;
+  if (write) {
+    PetscCallMPI(MPI_File_open(s->comm, path, MPI_MODE_CREATE | MPI_MODE_WRONLY, MPI_INFO_NULL, &s->traj));
+    s->trajmode = 1;
+  } else {
+    err = MPI_File_open(s->comm, path, MPI_MODE_RDONLY, MPI_INFO_NULL, &s->traj); /* absent: no distance */
+    if (err == MPI_SUCCESS) {
+      s->trajmode = 2;
+      if (!s->twin) PetscCall(VecDuplicate(s->theta, &s->twin));
+    }
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* writes theta (twin) or computes the twin distance (perturbed member) at recorded row */
+static PetscErrorCode SASolverTwinRecord(SASolver s, PetscInt row, PetscInt t, PetscReal *dist)
+{
+  PetscInt    rs, re, P;
+  MPI_Offset  off;
+  MPI_Status  st;
+  PetscMPIInt n;
+
+  PetscFunctionBeginUser;
+  *dist = NC_FILL_DOUBLE;
+  if (!s->trajmode) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(VecGetOwnershipRange(s->theta, &rs, &re));
+  PetscCall(VecGetSize(s->theta, &P));
+  off = ((MPI_Offset) row * P + rs) * (MPI_Offset) sizeof(PetscReal);
+  n   = (PetscMPIInt) (re - rs);
+  if (s->trajmode == 1) {
+    const PetscScalar *a;
+
+    PetscCall(VecGetArrayRead(s->theta, &a));
+    PetscCallMPI(MPI_File_write_at_all(s->traj, off, a, n, MPIU_REAL, &st));
+    PetscCall(VecRestoreArrayRead(s->theta, &a));
+  } else if (t >= s->traj_onset) {
+    PetscScalar *a;
+    int          got, ok;
+    PetscReal    nt, nd;
+
+    PetscCall(VecGetArray(s->twin, &a));
+    PetscCallMPI(MPI_File_read_at_all(s->traj, off, a, n, MPIU_REAL, &st));
+    PetscCallMPI(MPI_Get_count(&st, MPIU_REAL, &got));
+    PetscCall(VecRestoreArray(s->twin, &a));
+    ok = got == n;
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_LAND, s->comm));
+    if (ok) {
+      PetscCall(VecNorm(s->twin, NORM_2, &nt));
+      PetscCall(VecAXPY(s->twin, -1.0, s->theta));
+      PetscCall(VecNorm(s->twin, NORM_2, &nd));
+      if (nt > 0 && !PetscIsInfOrNanReal(nt) && !PetscIsInfOrNanReal(nd)) *dist = nd / nt;
+    }
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
   SASolverStep - Takes one step of the pipeline (see the file's method card)
 
   Collective
@@ -339,6 +433,7 @@ PetscErrorCode SASolverStep(SASolver s)
     r[SA_OBS_LOSS] = loss;
     PetscCall(VecNorm(s->grad, NORM_2, &r[SA_OBS_GRAD_NORM]));
     PetscCall(VecNorm(s->theta, NORM_2, &r[SA_OBS_THETA_NORM]));
+    PetscCall(SASolverTwinRecord(s, row, t, &r[SA_OBS_TWIN_DIST]));
     PetscCall(SATaskComputeObservables(s->task, s->theta, s->grad, &batch, &r[SA_OBS_COUNT]));
   }
   if (PetscIsInfOrNanReal(loss) || loss > s->explode * (s->loss0 > 0 ? s->loss0 : 1.0)) {
@@ -600,6 +695,8 @@ PetscErrorCode SASolverDestroy(SASolver *s)
   PetscCall(VecDestroy(&(*s)->theta));
   PetscCall(VecDestroy(&(*s)->grad));
   PetscCall(VecDestroy(&(*s)->prev));
+  PetscCall(VecDestroy(&(*s)->twin));
+  if ((*s)->trajmode) PetscCallMPI(MPI_File_close(&(*s)->traj));
   PetscCall(PetscFree((*s)->rec));
   PetscCall(SATaskDestroy(&(*s)->task));
   PetscCall(SAOptimizerDestroy(&(*s)->opt));
