@@ -3,6 +3,10 @@ static char help[] =
   "usage:\n"
   "  stabaudit run  DECK.yaml [-o DIR] [-group_size N] [deck keys as options]  run or resume a campaign\n"
   "  stabaudit plan DECK.yaml [deck keys as options]                           print the member table summary\n"
+  "  stabaudit analyze DIR [-analyze_... options]                              stability analysis: DIR/analysis.nc "
+  "(docs/analysis.md)\n"
+  "  stabaudit report DIR                                                      figures and report.md from "
+  "DIR/analysis.nc\n"
   "  stabaudit jobs DECK.yaml -o DIR [-slurm_... options] [-submit]          write (and submit) SLURM job scripts "
   "(docs/hpc.md)\n"
   "  stabaudit version                                                         print versions of stabaudit and its "
@@ -24,6 +28,9 @@ static char help[] =
 #include <slepcsys.h>
 #include <time.h>
 #include <string.h>
+
+PETSC_INTERN PetscErrorCode SACommandAnalyze(const char[], int, char **); /* apps/cmd_analyze.c */
+PETSC_INTERN PetscErrorCode SACommandReport(const char[], int, char **);  /* apps/cmd_analyze.c */
 
 PetscErrorCode CommandJobs(const char[], int, char **); /* apps/cmd_jobs.c */
 
@@ -139,6 +146,8 @@ int main(int argc, char **argv)
     ierr = PetscPrintf(PETSC_COMM_WORLD, "%s\nBLAS: %s\n", buf, SABlasDescribe());
   } else if (!strcmp(cmd, "jobs") && deck && deck[0] != '-') {
     ierr = CommandJobs(deck, argc, argv);
+  } else if ((!strcmp(cmd, "analyze") || !strcmp(cmd, "report")) && deck && deck[0] != '-') {
+    ierr = !strcmp(cmd, "analyze") ? SACommandAnalyze(deck, argc, argv) : SACommandReport(deck, argc, argv);
   } else if ((!strcmp(cmd, "run") || !strcmp(cmd, "plan")) && deck && deck[0] != '-') {
     ierr = !strcmp(cmd, "run") ? CommandRun(deck, argc, argv) : CommandPlan(deck, argc, argv);
   } else {

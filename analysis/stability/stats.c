@@ -51,8 +51,19 @@ PetscErrorCode SAWilsonInterval(PetscInt k, PetscInt n, PetscReal z, PetscReal *
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* normal quantile (Acklam's rational approximation, relative error 1.2e-9) */
-static PetscReal SANormalQuantile(PetscReal p)
+/*@C
+  SANormalQuantile - Quantile of the standard normal distribution (Acklam's approximation, rel. error 1.2e-9)
+
+  Not Collective
+
+  Input Parameter:
+. p - probability in (0, 1)
+
+  Level: developer
+
+.seealso: `SAWilsonInterval()`
+@*/
+PetscReal SANormalQuantile(PetscReal p)
 {
   const PetscReal a[] = {-3.969683028665376e+01, 2.209460984245205e+02,  -2.759285104469687e+02,
                          1.383577518672690e+02,  -3.066479806614716e+01, 2.506628277459239e+00};
@@ -542,6 +553,3 @@ PetscErrorCode SAAUROC(PetscInt n, const PetscReal score[], const PetscBool labe
   PetscCall(PetscFree3(s, r, l));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
-
-PETSC_INTERN PetscReal SANormalQuantile_Private(PetscReal);
-PetscReal              SANormalQuantile_Private(PetscReal p) { return SANormalQuantile(p); }

@@ -63,6 +63,7 @@ typedef struct {
   PetscReal      a, b;              /* logit p = a + b x, x = log(magnitude) or magnitude */
 } SAMargin;
 
+PETSC_EXTERN PetscReal      SANormalQuantile(PetscReal);
 PETSC_EXTERN PetscErrorCode SAWilsonInterval(PetscInt, PetscInt, PetscReal, PetscReal *, PetscReal *);
 PETSC_EXTERN PetscErrorCode SALogisticFit(PetscInt, const PetscReal[], const PetscReal[], PetscReal *, PetscReal *,
                                           PetscBool *);

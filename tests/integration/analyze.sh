@@ -1,0 +1,56 @@
+#!/bin/bash
+# stabaudit analyze on tests/decks/margin.yaml: gradient descent on a quadratic with lambda_max = 1 and the
+# learning rate scaled by m diverges exactly when lr * m > 2, so the lr_scale stability margin of the
+# configuration lr is 2 / lr (4.0 and 2.5) and must lie inside its interval. Also: analysis.nc is re-runnable,
+# leaves results.nc untouched, does not depend on the number of ranks, and bad input gives a clear error.
+TEST_NAME=analyze
+. "$(dirname "$0")/common.sh"
+sa 2 run "$SA_SRC/tests/decks/margin.yaml" -o m > run.log
+sum0=$(md5sum < m/results.nc)
+sa 2 analyze m -analyze_bootstrap 200 > a2.log
+cat a2.log
+cp m/analysis.nc a2.nc
+sa 1 analyze m -analyze_bootstrap 200 > a1.log
+[ "$(md5sum < m/results.nc)" = "$sum0" ] || fail "analyze modified results.nc"
+[ ! -e m/analysis.nc.tmp ] || fail "analysis.nc.tmp left behind"
+"$PY" - m/analysis.nc a2.nc m/results.nc <<'PY'
+import sys, netCDF4, numpy as np
+a = netCDF4.Dataset(sys.argv[1]); a.set_auto_mask(False)
+b = netCDF4.Dataset(sys.argv[2]); b.set_auto_mask(False)
+r = netCDF4.Dataset(sys.argv[3]); r.set_auto_mask(False)
+lr = r["config_lr"][:]
+st = a["margin_status"][:]; mg = a["stability_margin"][:]
+lo = a["stability_margin_low"][:]; hi = a["stability_margin_high"][:]
+for g, c in enumerate(a["group_config"][:]):
+    m_true = 2.0 / lr[c]
+    print("lr %.2f: margin %.4f in [%.4f, %.4f], 2/lr = %.4f, status %d" % (lr[c], mg[g], lo[g], hi[g], m_true, st[g]))
+    assert st[g] == 1, "outcomes separated by magnitude (deterministic GD)"
+    assert lo[g] < m_true < hi[g], (g, lo[g], hi[g], m_true)
+    assert abs(np.log(mg[g]) - 0.5 * (np.log(lo[g]) + np.log(hi[g]))) < 1e-12  # geometric midpoint of the gap
+# collapse <=> lr * m > 2 for every perturbed member; twins never collapse
+mag = r["magnitude"][:]; twin = r["twin"][:]; cfg = r["config"][:]; col = a["collapsed"][:]
+for m in range(len(twin)):
+    expect = twin[m] >= 0 and lr[cfg[m]] * mag[m] > 2
+    assert bool(col[m]) == expect, (m, lr[cfg[m]], mag[m], col[m])
+# Wilson intervals bracket the cell frequencies
+p = a["collapse_probability"][:]
+assert (a["collapse_probability_low"][:] <= p).all() and (p <= a["collapse_probability_high"][:]).all()
+# 1 rank and 2 ranks: the same analysis (reduction order only)
+for v in ["collapsed", "collapse_step", "irreversible", "warning_step", "margin_status"]:
+    assert (a[v][:] == b[v][:]).all(), v
+for v in ["stability_margin", "ftle", "twin_gap_area", "max_drawdown", "deviation", "auroc", "explained_variance"]:
+    x, y = a[v][:], b[v][:]
+    assert np.allclose(x, y, rtol=1e-9, atol=1e-12), (v, np.max(np.abs(x - y)))
+assert a.Conventions == "CF-1.13" and "analyze" in a.history
+print("analyze: margins at 2/lr_max inside their intervals; 1 and 2 ranks agree")
+PY
+# bad input: a clear message naming the option or file, exit status 2
+set +e
+sa 1 analyze m -analyze_delta 2 > bad1.log 2>&1; rc1=$?
+sa 1 analyze nowhere > bad2.log 2>&1; rc2=$?
+sa 1 analyze m -analyze_dleta 0.1 > bad3.log 2>&1; rc3=$?
+set -e
+[ $rc1 = 2 ] && grep -q "analyze_delta" bad1.log || fail "bad -analyze_delta: rc $rc1, $(cat bad1.log)"
+[ $rc2 = 2 ] && grep -q "nowhere.*results.nc" bad2.log || fail "missing directory: rc $rc2, $(cat bad2.log)"
+[ $rc3 = 2 ] && grep -q "analyze_dleta" bad3.log || fail "misspelled option: rc $rc3, $(cat bad3.log)"
+echo "analyze: OK"
