@@ -16,6 +16,19 @@
       GD: 1 - lr lambda_i; heavy ball: the roots of z^2 - (1 + mu - lr lambda_i) z + mu, all compared at 1e-10
       relative to max |z| (backward-stable eigenvalues of a well-conditioned normal (GD) or 2x2-block-diagonalisable
       (heavy ball, distinct real roots chosen) matrix of size <= 60: O(n eps) ~ 1e-14).
+  Probes (SAProbeCompute and its building blocks):
+    - quadratic: top-4 and bottom-4 Hessian eigenvalues = the constructed (linear) spectrum at 1e-8 relative
+      (EPS tolerance 1e-12); a warm-started second probe needs fewer HVPs; sharpness ratio lr lambda_max /
+      (2 (1 + mu)) at 1e-8; Hutchinson trace within 6 of its standard errors of sum lambda_i; GD Jacobian radius,
+      |eigenvalues| and singular values = |1 - lr lambda_i| (sorted) at 1e-8; heavy-ball radius = the largest
+      root magnitude, sigma_max >= radius (non-normal);
+    - SLQ: Gauss quadrature moments p <= 5 < 2m equal q^T H^p q / q^T q (exact in real arithmetic; 1e-10);
+      the broadened density integrates to 1 and has the quadrature's mean and second moment + sigma^2 (1e-6,
+      trapezoid rule with h = sigma / 20);
+    - MLP (digits, 385 parameters, dropout 0.1, frozen probe batch of 64): the assembled dense Hessian is
+      symmetric (masks frozen) and its LAPACK dsyev top-3 and bottom-3 eigenvalues equal the probe's at 1e-8;
+    - every probe kind on PETSC_COMM_WORLD (1 or 2 ranks) equals the same on PETSC_COMM_SELF at 1e-10;
+    - deck errors name the key; the schedule counts (every K, onset, end).
   Objects live on PETSC_COMM_WORLD (sharded vectors); checks raise on PETSC_COMM_SELF after global reductions
   (see test_quadratic.c). Run on 1 and 2 ranks.
 */
@@ -27,6 +40,8 @@
 #include <petscblaslapack.h>
 #include <stabaudit/saprobe.h>
 #include <stabaudit/sastream.h>
+#include <stabaudit/sadeck.h>
+#include <netcdf.h>
 
 #define SEED_CAMPAIGN 20240601
 #define SEED_MEMBER   7
@@ -435,9 +450,515 @@ static PetscErrorCode CheckJacobianSpectrum(PetscBool heavy)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* ----------------------------------------------------------------------------------------------- */
+/* probes on the quadratic: closed forms                                                            */
+/* ----------------------------------------------------------------------------------------------- */
+
+/* a probe of the given kinds, k eigenvalues, tolerance tol */
+static PetscErrorCode CreateProbe(MPI_Comm comm, const char *kinds, PetscInt k, PetscReal tol, SAProbe *p)
+{
+  char *tok, *buf;
+
+  PetscFunctionBeginUser;
+  PetscCall(SAProbeCreate(comm, p));
+  PetscCall(SAProbeSetSeeds(*p, SEED_CAMPAIGN, SEED_MEMBER));
+  PetscCall(SAProbeSetNumEigenvalues(*p, k));
+  PetscCall(SAProbeSetTolerances(*p, tol, 10000));
+  PetscCall(PetscStrallocpy(kinds, &buf));
+  for (tok = strtok(buf, ","); tok; tok = strtok(NULL, ","))
+    for (PetscInt i = 0; i < SA_PROBE_NKINDS; i++)
+      if (!strcmp(tok, SAProbeKinds[i])) PetscCall(SAProbeSetKind(*p, (SAProbeKind) i, PETSC_TRUE));
+  PetscCall(PetscFree(buf));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* the value of column name in row (entry i) */
+static PetscErrorCode Col(SAProbe p, const PetscReal row[], const char *name, PetscInt i, PetscReal *v)
+{
+  PetscInt             nc;
+  const SAProbeColumn *c;
+
+  PetscFunctionBeginUser;
+  PetscCall(SAProbeGetColumns(p, &nc, &c, NULL));
+  for (PetscInt j = 0; j < nc; j++)
+    if (!strcmp(c[j].name, name)) {
+      PetscCheck(i < c[j].len, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "entry %" PetscInt_FMT, i);
+      *v = row[c[j].offset + i];
+      PetscFunctionReturn(PETSC_SUCCESS);
+    }
+  SETERRQ(PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "no column %s", name);
+}
+
+#define CHECK_REL(what, got, want, rtol)                                                                  \
+  PetscCheck(PetscAbsReal((got) - (want)) <= (rtol) *PetscAbsReal(want), PETSC_COMM_SELF, PETSC_ERR_PLIB, \
+             "%s: got %.15g, want %.15g (rel. tol %g)", what, (double) (got), (double) (want), (double) (rtol))
+
+/* top-k and bottom-k eigenvalues of H = the constructed spectrum (linear in [lmin, lmax] here, so the ends are
+   well separated); solver tolerance 1e-12 relative residual gives eigenvalue errors ~ |r|^2 / gap << 1e-8.
+   Warm start: the second probe of the same theta starts from converged vectors and needs fewer HVPs. */
+static PetscErrorCode CheckHessianQuadratic(void)
+{
+  MPI_Comm          comm = PETSC_COMM_WORLD;
+  const PetscInt    n = 60, k = 4;
+  const PetscReal   lmin = 0.1, lmax = 2.0;
+  const char *const kvl[] = {"-task_quadratic_spectrum", "linear", NULL};
+  SATask            task;
+  Vec               theta;
+  SAProbe           p;
+  PetscReal        *row, v, hv1, hv2;
+  PetscInt          rowlen;
+
+  PetscFunctionBeginUser;
+  PetscCall(SetOptions(kvl));
+  PetscCall(CreateQuadratic(comm, "60", "0.1", "2.0", &task));
+  PetscCall(ClearOptions(kvl));
+  PetscCall(SATaskCreateParameters(task, &theta));
+  PetscCall(SATaskInitialGuess(task, theta));
+  PetscCall(CreateProbe(comm, "hessian", k, 1e-12, &p));
+  PetscCall(SAProbeGetColumns(p, NULL, NULL, &rowlen));
+  PetscCall(PetscMalloc1(rowlen, &row));
+  PetscCall(SAProbeCompute(p, task, NULL, theta, 0, NULL, row));
+  for (PetscInt i = 0; i < k; i++) {
+    PetscReal top = lmin + (lmax - lmin) * (PetscReal) (n - 1 - i) / (PetscReal) (n - 1);
+    PetscReal bot = lmin + (lmax - lmin) * (PetscReal) i / (PetscReal) (n - 1);
+
+    PetscCall(Col(p, row, "hessian_eig", i, &v));
+    CHECK_REL("top eigenvalue", v, top, 1e-8);
+    PetscCall(Col(p, row, "hessian_eig_min", i, &v));
+    CHECK_REL("bottom eigenvalue", v, bot, 1e-8);
+    PetscCall(Col(p, row, "hessian_residual", i, &v));
+    PetscCheck(v <= 1e-10 * lmax, PETSC_COMM_SELF, PETSC_ERR_PLIB, "residual %g", (double) v);
+  }
+  PetscCall(Col(p, row, "hessian_hvps", 0, &hv1));
+  PetscCall(SAProbeCompute(p, task, NULL, theta, 1, NULL, row));
+  PetscCall(Col(p, row, "hessian_hvps", 0, &hv2));
+  PetscCall(PetscPrintf(comm, "  Hessian top/bottom-%" PetscInt_FMT ": %g HVPs cold, %g warm\n", k, (double) hv1,
+                        (double) hv2));
+  PetscCheck(hv2 < hv1, PETSC_COMM_SELF, PETSC_ERR_PLIB, "warm start did not save HVPs: %g vs %g", (double) hv2,
+             (double) hv1);
+  PetscCall(PetscFree(row));
+  PetscCall(SAProbeDestroy(&p));
+  PetscCall(VecDestroy(&theta));
+  PetscCall(SATaskDestroy(&task));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* sharpness ratio lr lambda_max / (2 (1 + mu)); trace within 6 standard errors of sum lambda_i;
+   the Jacobian of GD: radius max |1 - lr lambda_i| and (J symmetric) singular values |1 - lr lambda_i|;
+   heavy ball: radius = largest root magnitude, largest singular value >= radius (non-normal) */
+static PetscErrorCode CheckSharpnessTraceJacobian(void)
+{
+  MPI_Comm          comm = PETSC_COMM_WORLD;
+  const PetscInt    n = 50, k = 3;
+  const PetscReal   lmin = 0.01, lmax = 1.0, lr = 1.5, mu = 0.5;
+  const char *const gd[] = {"-optimizer_type", "sgd", "-optimizer_lr", "1.5", NULL};
+  const char *const hb[] = {"-optimizer_type", "momentum", "-optimizer_lr", "1.5", "-optimizer_momentum", "0.5", NULL};
+  SATask            task;
+  SAOptimizer       opt;
+  Vec               theta;
+  SAProbe           p;
+  PetscReal        *row, v, se, sum = 0, ref[50];
+  PetscInt          rowlen;
+
+  PetscFunctionBeginUser;
+  PetscCall(CreateQuadratic(comm, "50", "0.01", "1.0", &task));
+  PetscCall(SATaskCreateParameters(task, &theta));
+  for (PetscInt heavy = 0; heavy < 2; heavy++) {
+    PetscCall(CreateOptimizer(comm, heavy ? hb : gd, &opt));
+    PetscCall(Train(task, opt, theta, 2));
+    PetscCall(CreateProbe(comm, "sharpness,trace,jacobian", k, 1e-12, &p));
+    PetscCall(SAProbeSetTraceVectors(p, 64));
+    PetscCall(SAProbeGetColumns(p, NULL, NULL, &rowlen));
+    PetscCall(PetscMalloc1(rowlen, &row));
+    PetscCall(SAProbeCompute(p, task, opt, theta, 2, NULL, row));
+    PetscCall(Col(p, row, "sharpness_ratio", 0, &v));
+    CHECK_REL("sharpness ratio", v, lr * lmax / (2 * (1 + (heavy ? mu : 0))), 1e-8);
+    if (!heavy) {
+      sum = 0;
+      for (PetscInt i = 0; i < n; i++) sum += LogSpaced(i, n, lmin, lmax);
+      PetscCall(Col(p, row, "hessian_trace", 0, &v));
+      PetscCall(Col(p, row, "hessian_trace_stderr", 0, &se));
+      PetscCall(
+        PetscPrintf(comm, "  Hutchinson trace %.6f +- %.6f, exact %.6f\n", (double) v, (double) se, (double) sum));
+      PetscCheck(se > 0 && PetscAbsReal(v - sum) <= 6 * se, PETSC_COMM_SELF, PETSC_ERR_PLIB, "trace %g +- %g, exact %g",
+                 (double) v, (double) se, (double) sum);
+      for (PetscInt i = 0; i < n; i++) ref[i] = PetscAbsReal(1 - lr * LogSpaced(i, n, lmin, lmax));
+      qsort(ref, (size_t) n, sizeof(PetscReal), CmpDesc);
+      PetscCall(Col(p, row, "jacobian_radius", 0, &v));
+      CHECK_REL("GD spectral radius", v, ref[0], 1e-8);
+      for (PetscInt i = 0; i < k; i++) {
+        PetscReal re, im;
+
+        PetscCall(Col(p, row, "jacobian_eig_re", i, &re));
+        PetscCall(Col(p, row, "jacobian_eig_im", i, &im));
+        CHECK_REL("GD |eigenvalue|", PetscSqrtReal(re * re + im * im), ref[i], 1e-8);
+        PetscCall(Col(p, row, "jacobian_sv", i, &v));
+        CHECK_REL("GD singular value", v, ref[i], 1e-8);
+      }
+    } else {
+      PetscReal rad = 0, sv;
+
+      for (PetscInt i = 0; i < n; i++) { /* |roots| of z^2 - (1 + mu - lr l) z + mu */
+        PetscReal tr = 1 + mu - lr * LogSpaced(i, n, lmin, lmax), disc = tr * tr - 4 * mu;
+
+        rad = PetscMax(rad, disc >= 0 ? 0.5 * (PetscAbsReal(tr) + PetscSqrtReal(disc)) : PetscSqrtReal(mu));
+      }
+      PetscCall(Col(p, row, "jacobian_radius", 0, &v));
+      PetscCall(Col(p, row, "jacobian_sv", 0, &sv));
+      PetscCall(PetscPrintf(comm, "  heavy ball: radius %.6f (closed form %.6f), largest singular value %.6f\n",
+                            (double) v, (double) rad, (double) sv));
+      CHECK_REL("heavy-ball spectral radius", v, rad, 1e-8);
+      PetscCheck(sv >= rad, PETSC_COMM_SELF, PETSC_ERR_PLIB, "sigma_max %g < radius %g", (double) sv, (double) rad);
+    }
+    PetscCall(PetscFree(row));
+    PetscCall(SAProbeDestroy(&p));
+    PetscCall(SAOptimizerDestroy(&opt));
+  }
+  PetscCall(VecDestroy(&theta));
+  PetscCall(SATaskDestroy(&task));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* SLQ: Gauss quadrature with m nodes is exact for degree <= 2m - 1, so for each vector q the quadrature moments
+   sum_k tau_k theta_k^p equal q^T H^p q / q^T q, computed here by repeated HVPs (p <= 5 < 2m): agreement to
+   roundoff, 1e-10 relative. The broadened density integrates to 1 and has mean sum tau theta / nv and second
+   moment + sigma^2: checked by the trapezoid rule on a grid covering the nodes +- 10 sigma (h = sigma / 20,
+   error O(h^2) << 1e-6 for a Gaussian). */
+static PetscErrorCode CheckSLQ(void)
+{
+  MPI_Comm       comm = PETSC_COMM_WORLD;
+  const PetscInt nv = 3, m = 8, P = 5;
+  SATask         task;
+  Vec            theta, q, w1, w2;
+  Mat            H;
+  SABatch        b = SA_BATCH(0);
+  SAStream       s;
+  PetscReal      nodes[3 * 8], weights[3 * 8], sigma = 0.02, gmin = -0.5, gmax = 2.5, mom[3] = {0, 0, 0};
+  PetscInt       G;
+  PetscReal     *grid, *phi, I0 = 0, I1 = 0, I2 = 0;
+
+  PetscFunctionBeginUser;
+  PetscCall(CreateQuadratic(comm, "40", "0.05", "2.0", &task));
+  PetscCall(SATaskCreateParameters(task, &theta));
+  PetscCall(SATaskInitialGuess(task, theta));
+  PetscCall(SAProbeCreateHessian(task, theta, &b, &H));
+  PetscCall(SAStreamCreate(SEED_CAMPAIGN, SEED_MEMBER, SA_STREAM_PROBE, &s));
+  PetscCall(SAProbeLanczosQuadrature(H, nv, m, &s, 100, nodes, weights));
+  PetscCall(VecDuplicate(theta, &q));
+  PetscCall(VecDuplicate(theta, &w1));
+  PetscCall(VecDuplicate(theta, &w2));
+  for (PetscInt j = 0; j < nv; j++) {
+    PetscReal qq, wsum = 0;
+
+    PetscCall(SAProbeRademacher(&s, 100 + j, q));
+    PetscCall(VecDot(q, q, &qq));
+    PetscCall(VecCopy(q, w1));
+    for (PetscInt pp = 0; pp <= P; pp++) { /* w1 = H^pp q */
+      PetscScalar d;
+      PetscReal   quad = 0, scale = 0;
+
+      PetscCall(VecDot(w1, q, &d));
+      for (PetscInt i = 0; i < m; i++) {
+        quad += weights[j * m + i] * PetscPowReal(nodes[j * m + i], (PetscReal) pp);
+        scale += weights[j * m + i] * PetscPowReal(PetscAbsReal(nodes[j * m + i]), (PetscReal) pp);
+      }
+      PetscCheck(PetscAbsReal(quad - PetscRealPart(d) / qq) <= 1e-10 * scale, PETSC_COMM_SELF, PETSC_ERR_PLIB,
+                 "vector %" PetscInt_FMT " moment %" PetscInt_FMT ": quadrature %.15g, exact %.15g", j, pp,
+                 (double) quad, (double) (PetscRealPart(d) / qq));
+      PetscCall(MatMult(H, w1, w2));
+      PetscCall(VecCopy(w2, w1));
+    }
+    for (PetscInt i = 0; i < m; i++) {
+      wsum += weights[j * m + i];
+      mom[1] += weights[j * m + i] * nodes[j * m + i] / nv;
+      mom[2] += weights[j * m + i] * nodes[j * m + i] * nodes[j * m + i] / nv;
+    }
+    CHECK_REL("quadrature weights sum", wsum, 1.0, 1e-12);
+  }
+  G = (PetscInt) ((gmax - gmin) / (sigma / 20)) + 1;
+  PetscCall(PetscMalloc2(G, &grid, G, &phi));
+  for (PetscInt g = 0; g < G; g++) grid[g] = gmin + (gmax - gmin) * g / (G - 1);
+  PetscCall(SAProbeDensity(nv * m, nodes, weights, nv, sigma, G, grid, phi));
+  for (PetscInt g = 0; g < G; g++) {
+    PetscReal wt = (g == 0 || g == G - 1 ? 0.5 : 1.0) * (gmax - gmin) / (G - 1);
+
+    I0 += wt * phi[g];
+    I1 += wt * phi[g] * grid[g];
+    I2 += wt * phi[g] * grid[g] * grid[g];
+  }
+  PetscCall(PetscPrintf(comm, "  SLQ density: integral %.10f, mean %.10f (%.10f), second moment %.10f (%.10f)\n",
+                        (double) I0, (double) I1, (double) mom[1], (double) I2, (double) (mom[2] + sigma * sigma)));
+  CHECK_REL("density integral", I0, 1.0, 1e-6);
+  CHECK_REL("density mean", I1, mom[1], 1e-6);
+  CHECK_REL("density second moment", I2, mom[2] + sigma * sigma, 1e-6);
+  PetscCall(PetscFree2(grid, phi));
+  PetscCall(VecDestroy(&q));
+  PetscCall(VecDestroy(&w1));
+  PetscCall(VecDestroy(&w2));
+  PetscCall(MatDestroy(&H));
+  PetscCall(VecDestroy(&theta));
+  PetscCall(SATaskDestroy(&task));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* ----------------------------------------------------------------------------------------------- */
+/* MLP: dense Hessian with LAPACK, and 1 vs 2 ranks                                                 */
+/* ----------------------------------------------------------------------------------------------- */
+
+static const char *const MLPOpts[] = {"-task_type",
+                                      "classify",
+                                      "-task_classify_dataset",
+                                      "digits",
+                                      "-task_classify_batch",
+                                      "32",
+                                      "-model_hidden",
+                                      "5",
+                                      "-model_activation",
+                                      "tanh",
+                                      "-model_dropout",
+                                      "0.1",
+                                      NULL};
+
+static PetscErrorCode CreateMLP(MPI_Comm comm, SATask *task, Vec *theta)
+{
+  PetscFunctionBeginUser;
+  PetscCall(SetOptions(MLPOpts));
+  PetscCall(SATaskCreate(comm, task));
+  PetscCall(SATaskSetFromOptions(*task));
+  PetscCall(SATaskSetSeeds(*task, SEED_CAMPAIGN, SEED_MEMBER));
+  PetscCall(SATaskSetUp(*task));
+  PetscCall(ClearOptions(MLPOpts));
+  PetscCall(SATaskCreateParameters(*task, theta));
+  PetscCall(SATaskInitialGuess(*task, *theta));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* the probe's top-k and bottom-k Hessian eigenvalues on a frozen probe batch (with dropout: masks frozen) equal
+   those of the dense Hessian assembled column by column from HVPs (MatComputeOperator) and solved with LAPACK
+   dsyev. The assembled matrix must be symmetric to roundoff (1e-10 relative: it is if the batch and the masks
+   are frozen). Eigenvalues: EPS tolerance 1e-13 gives |error| <= |r| ~ 1e-13 |lambda_max|; dsyev is backward
+   stable (O(n eps |H|) ~ 1e-13 for n ~ 400): compared at 1e-8 relative to |lambda_max|. */
+static PetscErrorCode CheckMLPDense(void)
+{
+  MPI_Comm           comm = PETSC_COMM_WORLD;
+  const PetscInt     k    = 3;
+  SATask             task;
+  Vec                theta;
+  Mat                H, D, Dall, *sub;
+  SABatch            b = SA_BATCH(0);
+  SAProbe            p;
+  IS                 rows;
+  PetscInt           N, rowlen;
+  PetscReal         *row, *a, *w, *work, asym = 0, hmax = 0, v;
+  const PetscScalar *da;
+  PetscBLASInt       bn, lwork, info;
+
+  PetscFunctionBeginUser;
+  PetscCall(CreateMLP(comm, &task, &theta));
+  PetscCall(CreateProbe(comm, "hessian", k, 1e-13, &p));
+  PetscCall(SAProbeSetBatch(p, 64));
+  PetscCall(SAProbeGetColumns(p, NULL, NULL, &rowlen));
+  PetscCall(PetscMalloc1(rowlen, &row));
+  PetscCall(SAProbeCompute(p, task, NULL, theta, 0, NULL, row));
+  b.probe       = 64; /* the probe's own batch */
+  b.noise_scale = 0.0;
+  PetscCall(SAProbeCreateHessian(task, theta, &b, &H));
+  PetscCall(MatComputeOperator(H, MATDENSE, &D));
+  PetscCall(MatGetSize(D, &N, NULL));
+  PetscCall(ISCreateStride(PETSC_COMM_SELF, N, 0, 1, &rows));
+  PetscCall(MatCreateSubMatrices(D, 1, &rows, &rows, MAT_INITIAL_MATRIX, &sub));
+  PetscCall(MatConvert(sub[0], MATSEQDENSE, MAT_INITIAL_MATRIX, &Dall));
+  PetscCall(MatDestroySubMatrices(1, &sub));
+  PetscCall(ISDestroy(&rows));
+  PetscCall(PetscMalloc3(N * N, &a, N, &w, 4 * N, &work));
+  PetscCall(MatDenseGetArrayRead(Dall, &da));
+  for (PetscInt i = 0; i < N * N; i++) hmax = PetscMax(hmax, PetscAbsReal(PetscRealPart(da[i])));
+  for (PetscInt i = 0; i < N; i++)
+    for (PetscInt j = 0; j < N; j++) {
+      asym         = PetscMax(asym, PetscAbsReal(PetscRealPart(da[i + j * N] - da[j + i * N])));
+      a[i + j * N] = 0.5 * PetscRealPart(da[i + j * N] + da[j + i * N]);
+    }
+  PetscCall(MatDenseRestoreArrayRead(Dall, &da));
+  PetscCheck(asym <= 1e-10 * hmax, PETSC_COMM_SELF, PETSC_ERR_PLIB, "assembled Hessian asymmetric: %g of %g",
+             (double) asym, (double) hmax);
+  PetscCall(PetscBLASIntCast(N, &bn));
+  lwork = 4 * bn;
+  PetscCallBLAS("LAPACKsyev", LAPACKsyev_("N", "U", &bn, a, &bn, w, work, &lwork, &info));
+  PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "dsyev failed: %d", (int) info);
+  {
+    PetscReal top, bot;
+
+    PetscCall(Col(p, row, "hessian_eig", 0, &top));
+    PetscCall(Col(p, row, "hessian_eig_min", 0, &bot));
+    PetscCall(PetscPrintf(comm,
+                          "  MLP (%" PetscInt_FMT " parameters): lambda_max %.12f (LAPACK %.12f), lambda_min %.12f "
+                          "(LAPACK %.12f)\n",
+                          N, (double) top, (double) w[N - 1], (double) bot, (double) w[0]));
+  }
+  for (PetscInt i = 0; i < k; i++) {
+    PetscCall(Col(p, row, "hessian_eig", i, &v));
+    PetscCheck(PetscAbsReal(v - w[N - 1 - i]) <= 1e-8 * PetscAbsReal(w[N - 1]), PETSC_COMM_SELF, PETSC_ERR_PLIB,
+               "top %" PetscInt_FMT ": %.15g vs LAPACK %.15g", i, (double) v, (double) w[N - 1 - i]);
+    PetscCall(Col(p, row, "hessian_eig_min", i, &v));
+    PetscCheck(PetscAbsReal(v - w[i]) <= 1e-8 * PetscAbsReal(w[N - 1]), PETSC_COMM_SELF, PETSC_ERR_PLIB,
+               "bottom %" PetscInt_FMT ": %.15g vs LAPACK %.15g", i, (double) v, (double) w[i]);
+  }
+  PetscCall(PetscFree3(a, w, work));
+  PetscCall(PetscFree(row));
+  PetscCall(MatDestroy(&Dall));
+  PetscCall(MatDestroy(&D));
+  PetscCall(MatDestroy(&H));
+  PetscCall(SAProbeDestroy(&p));
+  PetscCall(VecDestroy(&theta));
+  PetscCall(SATaskDestroy(&task));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* one probe row of every kind for the MLP after two momentum steps, on comm */
+static PetscErrorCode MLPProbeRow(MPI_Comm comm, SAProbe *pout, PetscReal **row)
+{
+  const char *const kv[] = {"-optimizer_type", "momentum", "-optimizer_lr", "0.1", "-optimizer_momentum", "0.9", NULL};
+  SATask            task;
+  SAOptimizer       opt;
+  Vec               theta;
+  SAProbe           p;
+  PetscInt          rowlen;
+
+  PetscFunctionBeginUser;
+  PetscCall(CreateMLP(comm, &task, &theta));
+  PetscCall(CreateOptimizer(comm, kv, &opt));
+  PetscCall(Train(task, opt, theta, 2));
+  PetscCall(CreateProbe(comm, "hessian,sharpness,trace,density,jacobian", 3, 1e-13, &p));
+  PetscCall(SAProbeSetBatch(p, 64));
+  PetscCall(SAProbeSetDensity(p, 2, 20, 51, -1.0, 4.0, 0.1));
+  PetscCall(SAProbeGetColumns(p, NULL, NULL, &rowlen));
+  PetscCall(PetscMalloc1(rowlen, row));
+  PetscCall(SAProbeCompute(p, task, opt, theta, 2, NULL, *row));
+  *pout = p;
+  PetscCall(VecDestroy(&theta));
+  PetscCall(SAOptimizerDestroy(&opt));
+  PetscCall(SATaskDestroy(&task));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static int CmpReal(const void *a, const void *b)
+{
+  PetscReal x = *(const PetscReal *) a, y = *(const PetscReal *) b;
+  return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+/* the same probe on the whole communicator (1 or 2 ranks) and on one rank agrees to 1e-10 relative to each
+   column's scale: the random vectors are layout independent, so only reduction order differs (~1e-15) and the
+   solves converge to 1e-13. Counts and residual norms (roundoff-level numbers) are not compared; Jacobian
+   eigenvalues are compared as sorted real parts and |imaginary parts| (conjugate pairs may come in either
+   order). */
+static PetscErrorCode CheckLayout(void)
+{
+  SAProbe              p1, p2;
+  PetscReal           *r1, *r2;
+  PetscInt             nc;
+  const SAProbeColumn *c;
+  PetscMPIInt          size;
+
+  PetscFunctionBeginUser;
+  PetscCall(MLPProbeRow(PETSC_COMM_WORLD, &p1, &r1));
+  PetscCall(MLPProbeRow(PETSC_COMM_SELF, &p2, &r2));
+  PetscCall(SAProbeGetColumns(p1, &nc, &c, NULL));
+  PetscCallMPI(MPI_Comm_size(PETSC_COMM_WORLD, &size));
+  for (PetscInt j = 0; j < nc; j++) {
+    PetscReal scale = 0, err = 0, *x = r1 + c[j].offset, *y = r2 + c[j].offset;
+
+    if (strstr(c[j].name, "residual") || strstr(c[j].name, "hvps") || strstr(c[j].name, "iterations")) continue;
+    if (strstr(c[j].name, "jacobian_eig")) {
+      for (PetscInt i = 0; i < c[j].len; i++) x[i] = PetscAbsReal(x[i]), y[i] = PetscAbsReal(y[i]);
+      qsort(x, (size_t) c[j].len, sizeof(PetscReal), CmpReal);
+      qsort(y, (size_t) c[j].len, sizeof(PetscReal), CmpReal);
+    }
+    for (PetscInt i = 0; i < c[j].len; i++) {
+      PetscCheck(x[i] != NC_FILL_DOUBLE && y[i] != NC_FILL_DOUBLE, PETSC_COMM_SELF, PETSC_ERR_PLIB,
+                 "%s[%" PetscInt_FMT "] not measured", c[j].name, i);
+      scale = PetscMax(scale, PetscAbsReal(y[i]));
+      err   = PetscMax(err, PetscAbsReal(x[i] - y[i]));
+    }
+    PetscCall(PetscPrintf(PETSC_COMM_WORLD, "  %-22s %d vs 1 rank: max difference %.2e of %.2e\n", c[j].name,
+                          (int) size, (double) err, (double) scale));
+    PetscCheck(err <= 1e-10 * scale, PETSC_COMM_SELF, PETSC_ERR_PLIB, "%s: %d ranks vs 1 differ by %g of %g", c[j].name,
+               (int) size, (double) err, (double) scale);
+  }
+  PetscCall(PetscFree(r1));
+  PetscCall(PetscFree(r2));
+  PetscCall(SAProbeDestroy(&p1));
+  PetscCall(SAProbeDestroy(&p2));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* ----------------------------------------------------------------------------------------------- */
+/* deck keys                                                                                        */
+/* ----------------------------------------------------------------------------------------------- */
+
+/* SAProbeSetFromOptions on kv must fail with PETSC_ERR_USER_INPUT and a message naming key */
+static PetscErrorCode CheckBadKey(const char *const kv[], const char key[])
+{
+  SAProbe        p = NULL;
+  PetscErrorCode ierr;
+  const char    *msg;
+
+  PetscFunctionBeginUser;
+  PetscCall(SetOptions(kv));
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = SAProbeCreate(PETSC_COMM_WORLD, &p);
+  if (!ierr) ierr = SAProbeSetFromOptions(p);
+  PetscCall(PetscPopErrorHandler());
+  PetscCall(ClearOptions(kv));
+  PetscCall(SAProbeDestroy(&p));
+  PetscCheck(ierr == PETSC_ERR_USER_INPUT, PETSC_COMM_SELF, PETSC_ERR_PLIB,
+             "bad key %s: expected a user-input error, got %d", key, (int) ierr);
+  PetscCall(SADeckError(ierr, &msg));
+  PetscCheck(strstr(msg, key), PETSC_COMM_SELF, PETSC_ERR_PLIB, "bad key %s: message '%s' does not name it", key, msg);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode CheckDeck(void)
+{
+  const char *const kind[]  = {"-probe_kinds", "hessian,curvature", NULL};
+  const char *const nev[]   = {"-probe_nev", "0", NULL};
+  const char *const batch[] = {"-probe_batch", "0", NULL};
+  const char *const grid[]  = {"-probe_density_min", "3", "-probe_density_max", "1", NULL};
+  const char *const good[]  = {"-probe_kinds", "hessian,jacobian", "-probe_every", "10", "-probe_nev", "2", NULL};
+  SAProbe           p;
+  PetscBool         on;
+  PetscInt          n;
+
+  PetscFunctionBeginUser;
+  PetscCall(CheckBadKey(kind, "probe_kinds"));
+  PetscCall(CheckBadKey(nev, "probe_nev"));
+  PetscCall(CheckBadKey(batch, "probe_batch"));
+  PetscCall(CheckBadKey(grid, "probe_density_max"));
+  PetscCall(SetOptions(good));
+  PetscCall(SAProbeCreate(PETSC_COMM_WORLD, &p));
+  PetscCall(SAProbeSetFromOptions(p));
+  PetscCall(ClearOptions(good));
+  PetscCall(SAProbeGetKind(p, SA_PROBE_JACOBIAN, &on));
+  PetscCheck(on, PETSC_COMM_SELF, PETSC_ERR_PLIB, "jacobian not on");
+  PetscCall(SAProbeGetKind(p, SA_PROBE_TRACE, &on));
+  PetscCheck(!on, PETSC_COMM_SELF, PETSC_ERR_PLIB, "trace on");
+  PetscCall(SAProbeNumScheduled(p, 100, 35, &n)); /* 0, 10, ..., 100 and the onset 35 */
+  PetscCheck(n == 12, PETSC_COMM_SELF, PETSC_ERR_PLIB, "%" PetscInt_FMT " probes scheduled, expected 12", n);
+  PetscCall(SAProbeNumScheduled(p, 100, 40, &n)); /* onset on the period */
+  PetscCheck(n == 11, PETSC_COMM_SELF, PETSC_ERR_PLIB, "%" PetscInt_FMT " probes scheduled, expected 11", n);
+  PetscCall(SAProbeDestroy(&p));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static void test_step_derivatives(void) { CU_ASSERT_EQUAL(CheckAllStepDerivatives(), PETSC_SUCCESS); }
 static void test_jacobian_gd(void) { CU_ASSERT_EQUAL(CheckJacobianSpectrum(PETSC_FALSE), PETSC_SUCCESS); }
 static void test_jacobian_heavy_ball(void) { CU_ASSERT_EQUAL(CheckJacobianSpectrum(PETSC_TRUE), PETSC_SUCCESS); }
+static void test_hessian_quadratic(void) { CU_ASSERT_EQUAL(CheckHessianQuadratic(), PETSC_SUCCESS); }
+static void test_sharpness_trace_jacobian(void) { CU_ASSERT_EQUAL(CheckSharpnessTraceJacobian(), PETSC_SUCCESS); }
+static void test_slq(void) { CU_ASSERT_EQUAL(CheckSLQ(), PETSC_SUCCESS); }
+static void test_mlp_dense(void) { CU_ASSERT_EQUAL(CheckMLPDense(), PETSC_SUCCESS); }
+static void test_layout(void) { CU_ASSERT_EQUAL(CheckLayout(), PETSC_SUCCESS); }
+static void test_deck(void) { CU_ASSERT_EQUAL(CheckDeck(), PETSC_SUCCESS); }
 
 int main(int argc, char **argv)
 {
@@ -451,6 +972,13 @@ int main(int argc, char **argv)
   CU_add_test(s, "JVP/VJP of the whole step vs central differences and adjoint", test_step_derivatives);
   CU_add_test(s, "GD Jacobian eigenvalues are 1 - lr lambda_i", test_jacobian_gd);
   CU_add_test(s, "heavy-ball Jacobian eigenvalues are the 2x2-block roots", test_jacobian_heavy_ball);
+  CU_add_test(s, "Hessian top/bottom-k = constructed spectrum; warm start saves HVPs", test_hessian_quadratic);
+  CU_add_test(s, "sharpness ratio, Hutchinson trace, Jacobian radius and singular values",
+              test_sharpness_trace_jacobian);
+  CU_add_test(s, "SLQ quadrature moments exact, density moments", test_slq);
+  CU_add_test(s, "MLP Hessian top/bottom-k = LAPACK on the dense Hessian from HVPs", test_mlp_dense);
+  CU_add_test(s, "every probe on the group = the same probe on one rank", test_layout);
+  CU_add_test(s, "deck keys: errors name the key; schedule", test_deck);
   PetscCall(SATestRunSuite(PETSC_COMM_WORLD, &nfail_all));
   PetscCall(SAFinalize());
   PetscCall(SlepcFinalize());
