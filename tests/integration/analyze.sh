@@ -53,4 +53,11 @@ set -e
 [ $rc1 = 2 ] && grep -q "analyze_delta" bad1.log || fail "bad -analyze_delta: rc $rc1, $(cat bad1.log)"
 [ $rc2 = 2 ] && grep -q "nowhere.*results.nc" bad2.log || fail "missing directory: rc $rc2, $(cat bad2.log)"
 [ $rc3 = 2 ] && grep -q "analyze_dleta" bad3.log || fail "misspelled option: rc $rc3, $(cat bad3.log)"
+# the report: figures and report.md (needs python3-matplotlib and python3-netcdf4 from scripts/setup.sh)
+sa 1 report m > report.log
+for f in trajectories metastates collapse_probability finding1 warnings; do
+  head -c 8 "m/report/$f.png" | od -An -c | grep -q "P   N   G" || fail "report: $f.png is not a PNG"
+done
+grep -q "separated" m/report/report.md || fail "report.md lacks the margin table"
+grep -q "finding 2: the sweep has no controlled-stochasticity axis" report.log || fail "report: no note on finding 2"
 echo "analyze: OK"
