@@ -9,6 +9,7 @@
 #pragma once
 #include <stabaudit/sasys.h>
 #include <stabaudit/sastream.h>
+#include <petscmat.h>
 
 /* stream purpose of the bootstrap resampling (far from the training purposes of sastream.h) */
 #define SA_STREAM_ANALYSIS 1000
@@ -93,6 +94,23 @@ PETSC_EXTERN PetscErrorCode SAWarningRunStatistic(PetscInt, const PetscReal[], P
 PETSC_EXTERN PetscErrorCode SAWarningCalibrate(PetscInt, const PetscReal[], PetscReal, PetscReal *);
 PETSC_EXTERN PetscErrorCode SAWarningFirst(PetscInt, const PetscInt[], const PetscReal[], PetscReal, PetscInt, PetscInt,
                                            PetscInt *);
+
+/* ---- Lyapunov spectrum by QR (Benettin) propagation through update-map Jacobians ------------ */
+
+/*S
+  SALyap - accumulates the leading k Lyapunov exponents of a trajectory from the Jacobians of its steps
+
+  Level: beginner
+
+.seealso: `SALyapCreate()`, `SALyapStep()`, `SALyapGetExponents()`
+S*/
+typedef struct _p_SALyap   *SALyap;
+PETSC_EXTERN PetscErrorCode SALyapCreate(MPI_Comm, SALyap *);
+PETSC_EXTERN PetscErrorCode SALyapSetParameters(SALyap, PetscInt, PetscInt, PetscInt, PetscInt64);
+PETSC_EXTERN PetscErrorCode SALyapSetFromOptions(SALyap);
+PETSC_EXTERN PetscErrorCode SALyapStep(SALyap, Mat);
+PETSC_EXTERN PetscErrorCode SALyapGetExponents(SALyap, PetscReal[], PetscInt *);
+PETSC_EXTERN PetscErrorCode SALyapDestroy(SALyap *);
 
 /* ---- the campaign analysis ------------------------------------------------------------------ */
 

@@ -7,6 +7,9 @@
       decays as (0.5 / 1.3)^(2t) relative, below 1e-8 after the 20 skipped steps;
     - Wilson intervals against the closed form printed in Brown, Cai & DasGupta (2001), 4 digits;
     - statistical checks use 4 standard errors of the quantity (delta method, Bartlett, binomial);
+    - the QR (Benettin) Lyapunov exponents of gradient descent on a quadratic are log|1 - lr lambda_i|: with a
+      transient of 300 steps the tangents are aligned up to (0.916)^300 = 4e-12 (largest ratio of successive
+      |1 - lr lambda|), so 1e-8 relative leaves a wide margin over roundoff;
     - the SVD subspace is checked against Wedin's bound sin(theta) <= |E| / (sigma_k(X) - 2 |E|), with
       |E| <= sigma_n (sqrt(N) + sqrt(p) + 6) (Gaussian matrix concentration at 6 standard deviations).
   Random numbers come from Philox streams (SA_STREAM_TEST). The SVD test distributes its rows over
@@ -18,6 +21,9 @@
 #include <slepcsys.h>
 #include <stabaudit/saanalysis.h>
 #include <stabaudit/sastream.h>
+#include <stabaudit/satask.h>
+#include <stabaudit/saoptimizer.h>
+#include <stabaudit/saprobe.h>
 
 #define N_SE 4.0
 
@@ -376,12 +382,96 @@ static void test_false_alarm(void)
   PetscCallVoid(PetscFree3(zc, zt, rc));
 }
 
+static int CmpDesc(const void *a, const void *b)
+{
+  PetscReal x = *(const PetscReal *) a, y = *(const PetscReal *) b;
+  return (x < y) - (x > y);
+}
+
+/* gradient descent on a quadratic (linear spectrum in [0.1, 1], n = 20, lr = 1.5): J = I - lr A at every step */
+static PetscErrorCode LyapunovGD(PetscInt every)
+{
+  const PetscInt    n = 20, K = 4, T0 = 300, T = 600;
+  const PetscReal   lr = 1.5, lmin = 0.1, lmax = 1.0;
+  const char *const kv[] = {"-task_type",
+                            "quadratic",
+                            "-task_quadratic_dim",
+                            "20",
+                            "-task_quadratic_lambda_min",
+                            "0.1",
+                            "-task_quadratic_lambda_max",
+                            "1.0",
+                            "-task_quadratic_spectrum",
+                            "linear",
+                            "-optimizer_type",
+                            "sgd",
+                            "-optimizer_lr",
+                            "1.5",
+                            NULL};
+  SATask            task;
+  SAOptimizer       opt;
+  SALyap            ly;
+  Vec               theta, g;
+  PetscReal         ref[20], lam[4], loss;
+  PetscInt          counted;
+
+  PetscFunctionBeginUser;
+  for (PetscInt i = 0; kv[i]; i += 2) PetscCall(PetscOptionsSetValue(NULL, kv[i], kv[i + 1]));
+  PetscCall(SATaskCreate(PETSC_COMM_WORLD, &task));
+  PetscCall(SATaskSetFromOptions(task));
+  PetscCall(SATaskSetSeeds(task, 3, 4));
+  PetscCall(SATaskSetNoise(task, 0.0));
+  PetscCall(SATaskSetUp(task));
+  PetscCall(SAOptimizerCreate(PETSC_COMM_WORLD, &opt));
+  PetscCall(SAOptimizerSetFromOptions(opt));
+  for (PetscInt i = 0; kv[i]; i += 2) PetscCall(PetscOptionsClearValue(NULL, kv[i]));
+  PetscCall(SATaskCreateParameters(task, &theta));
+  PetscCall(SATaskInitialGuess(task, theta));
+  PetscCall(SAOptimizerSetUp(opt, theta));
+  PetscCall(VecDuplicate(theta, &g));
+  PetscCall(SALyapCreate(PETSC_COMM_WORLD, &ly));
+  PetscCall(SALyapSetParameters(ly, K, every, T0, 17));
+  for (PetscInt t = 0; t < T; t++) {
+    SABatch b = SA_BATCH(t);
+    SAHyper h;
+    Mat     J;
+
+    b.probe = -1;
+    PetscCall(SAProbeCreateJacobian(task, opt, theta, &b, t, &J));
+    PetscCall(SALyapStep(ly, J));
+    PetscCall(MatDestroy(&J));
+    PetscCall(SATaskLossGradient(task, theta, &b, &loss, g));
+    PetscCall(SAOptimizerGetHyper(opt, t, &h));
+    PetscCall(SAOptimizerUpdate(opt, &h, theta, g));
+  }
+  PetscCall(SALyapGetExponents(ly, lam, &counted));
+  for (PetscInt i = 0; i < n; i++) ref[i] = PetscLogReal(PetscAbsReal(1 - lr * (lmin + (lmax - lmin) * i / (n - 1))));
+  qsort(ref, (size_t) n, sizeof(PetscReal), CmpDesc);
+  CU_ASSERT_EQUAL(counted, T - T0);
+  for (PetscInt i = 0; i < K; i++) CU_ASSERT(PetscAbsReal(lam[i] - ref[i]) <= 1e-8 * PetscAbsReal(ref[i]));
+  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "  every %" PetscInt_FMT ": lambda_1 %.15f (log|1 - lr lambda| %.15f)\n",
+                        every, (double) lam[0], (double) ref[0]));
+  PetscCall(SALyapDestroy(&ly));
+  PetscCall(VecDestroy(&g));
+  PetscCall(VecDestroy(&theta));
+  PetscCall(SAOptimizerDestroy(&opt));
+  PetscCall(SATaskDestroy(&task));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static void test_lyapunov_gd(void)
+{
+  CU_ASSERT_FATAL(!LyapunovGD(1));
+  CU_ASSERT_FATAL(!LyapunovGD(5));
+}
+
 int main(int argc, char **argv)
 {
   int       nfail_all;
   CU_pSuite s;
 
   PetscCall(SlepcInitialize(&argc, &argv, NULL, NULL));
+  PetscCall(SAInitialize());
   InitSteps();
   if (CU_initialize_registry() != CUE_SUCCESS) return EXIT_FAILURE;
   s = CU_add_suite("analysis", NULL, NULL);
@@ -395,7 +485,9 @@ int main(int argc, char **argv)
   CU_add_test(s, "detector scores", test_detectors);
   CU_add_test(s, "meta-state SVD recovers a planted low-rank signal", test_metastate_planted);
   CU_add_test(s, "calibrated warnings keep their false-alarm rate", test_false_alarm);
+  CU_add_test(s, "QR Lyapunov spectrum of GD on the quadratic", test_lyapunov_gd);
   PetscCall(SATestRunSuite(PETSC_COMM_WORLD, &nfail_all));
+  PetscCall(SAFinalize());
   PetscCall(SlepcFinalize());
   return nfail_all ? EXIT_FAILURE : EXIT_SUCCESS;
 }
