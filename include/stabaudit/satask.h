@@ -101,3 +101,5 @@ PETSC_EXTERN PetscErrorCode SATaskDestroy(SATask *);
 PETSC_EXTERN PetscErrorCode SATaskQuadraticGetEigenvalueRange(SATask, PetscReal *, PetscReal *);
 PETSC_EXTERN PetscErrorCode SATaskClassifySetBatchSize(SATask, PetscInt);
 PETSC_EXTERN PetscErrorCode SATaskClassifySetDropout(SATask, PetscReal);
+PETSC_EXTERN PetscErrorCode SATaskClassifyGetBatchRows(SATask, const SABatch *, PetscInt *, PetscInt *, PetscInt *,
+                                                       const PetscReal **, const int **);

@@ -49,6 +49,30 @@ check record_every "campaign: {steps: 20, record_every: 3}
 check cli_typo "$base" "the command line" "unknown key 'stepz' in section 'campaign'" -campaign_stepz 3
 check cli_type "$base" "the command line" "campaign_steps" -campaign_steps 1.5
 check group_size "$base" "group_size" "expected an integer in [1, 2]" -group_size 3
+# kinds that make no sense for the workload or optimizer are deck errors, not silent no-ops
+digits='campaign: {steps: 20, record_every: 5}
+task: {type: classify, classify: {dataset: digits, batch: 0}}
+model: {hidden: [8]}
+optimizer: {type: sgd, lr: 0.1}
+'
+check kind_task "${base}perturbations: [p]
+p: {kind: label_noise, magnitudes: [0.1]}
+" "kind_task.yaml" "kind label_noise of block 'p': needs labelled samples, which task quadratic does not offer"
+check kind_optimizer "${base}perturbations: [p]
+p: {kind: adam_eps, magnitudes: [0.1]}
+" "p_kind" "needs optimizer adam or adamw, but the optimizer is sgd"
+check kind_fullbatch "${digits}perturbations: [p]
+p: {kind: batch_scale, magnitudes: [2]}
+" "p_kind" "needs minibatches"
+check kind_layer "${digits}perturbations: [p]
+p: {kind: layer_reset, magnitudes: [1], layer: 9}
+" "p_layer" "layer 9 does not exist: the model has layers 1..2"
+check kind_noclip "${digits}perturbations: [p]
+p: {kind: clip_off, magnitudes: [0]}
+" "p_kind" "the optimizer does not clip"
+check kind_integer "${digits}perturbations: [p]
+p: {kind: precision, magnitudes: [7.5]}
+" "p_kind" "must be integers in [1, 52]"
 printf '%s' "$base" > divide.yaml
 if sa 4 run divide.yaml -o out_divide -group_size 3 > divide.log 2>&1; then fail "group_size 3 on 4 ranks: exit 0"; fi
 grep -q "key 'group_size' (option -group_size): 3 must divide the number of MPI ranks (4)" divide.log || fail "group_size 3 on 4 ranks: $(grep error: divide.log)"

@@ -10,6 +10,7 @@
 */
 #include <stabaudit/private/saperturbimpl.h>
 #include <stabaudit/sadeck.h>
+#include <math.h>
 
 static const char *const SAPrecisionFormats[] = {"bfloat16", "float16"};
 
@@ -42,15 +43,17 @@ PetscErrorCode SAPerturbRoundToFormat(PetscReal x, PetscInt bits, PetscInt emin,
   PetscReal q, r, big;
 
   PetscFunctionBeginUser;
-  if (!PetscIsNormalReal(x) && !(x != 0 && PetscIsInfOrNanReal(x) == 0)) {
-    *y = x; /* 0, NaN, inf */
+  if (x == 0 || PetscIsInfOrNanReal(x)) {
+    *y = x;
     PetscFunctionReturn(PETSC_SUCCESS);
   }
   (void) frexp(x, &e);                                    /* |x| = f 2^e, f in [0.5, 1): exponent of x is e - 1 */
   q   = ldexp(1.0, (int) (PetscMax(e - 1, emin) - bits)); /* the spacing of the format at x */
   r   = nearbyint(x / q) * q;                             /* ties to even in the default rounding mode */
   big = ldexp(2.0 - ldexp(1.0, (int) -bits), (int) emax);
-  *y  = PetscAbsReal(r) > big ? (x > 0 ? PETSC_INFINITY : -PETSC_INFINITY) : r;
+  *y  = PetscAbsReal(r) > big
+          ? (x > 0 ? (PetscReal) INFINITY : (PetscReal) -INFINITY) /* not PETSC_INFINITY, a finite value */
+          : r;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

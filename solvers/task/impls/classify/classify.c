@@ -1028,3 +1028,49 @@ PetscErrorCode SATaskClassifySetDropout(SATask task, PetscReal p)
   task->setupcalled = PETSC_FALSE;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
+
+/*@C
+  SATaskClassifyGetBatchRows - The samples this rank sees for a batch description (after data perturbations)
+
+  Collective
+
+  Input Parameters:
++ task  - the task, of type classify (set up)
+- batch - the batch description
+
+  Output Parameters:
++ B     - the batch size (all ranks of the group)
+. n     - rows on this rank
+. k0    - global batch position of its first row
+. X     - (n, d) row-major features, owned by the task, valid until its next call
+- y     - (n) labels, owned by the task
+
+  Notes:
+  What the loss-gradient of the same batch uses, so users and tests can see the effect of label noise, input noise,
+  covariate shift, class imbalance, data order and batch scaling.
+
+  Level: developer
+
+.seealso: `SATaskLossGradient()`, `SABatch`
+@*/
+PetscErrorCode SATaskClassifyGetBatchRows(SATask task, const SABatch *batch, PetscInt *B, PetscInt *n, PetscInt *k0,
+                                          const PetscReal **X, const int **y)
+{
+  SATask_Classify *c;
+  PetscBool        match;
+  PetscInt         nl, b;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscStrcmp(task->type_name, SATASKCLASSIFY, &match));
+  PetscCheck(match, task->comm, PETSC_ERR_ARG_WRONG, "Task type %s is not classify", task->type_name);
+  PetscCall(SATaskSetUp(task));
+  c          = (SATask_Classify *) task->data;
+  c->fwdstep = -1;
+  PetscCall(SAClassifyBatchRows(task, batch, &nl, &b));
+  if (B) *B = b;
+  if (n) *n = nl;
+  if (k0) *k0 = c->k0;
+  if (X) *X = c->Xb;
+  if (y) *y = c->yb;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
