@@ -1259,6 +1259,8 @@ static PetscErrorCode SAAnalysisPrint(MPI_Comm comm, const char dir[], const SAC
     if (mg->status == SA_MARGIN_CENSORED_ABOVE) PetscCall(PetscSNPrintf(iv, sizeof(iv), "> %.4g", (double) mg->low));
     else if (mg->status == SA_MARGIN_CENSORED_BELOW)
       PetscCall(PetscSNPrintf(iv, sizeof(iv), "< %.4g", (double) mg->high));
+    else if (mg->status == SA_MARGIN_NODATA || mg->status == SA_MARGIN_NONMONOTONE)
+      PetscCall(PetscSNPrintf(iv, sizeof(iv), "-"));
     else PetscCall(PetscSNPrintf(iv, sizeof(iv), "[%.4g, %.4g]", (double) mg->low, (double) mg->high));
     PetscCall(PetscPrintf(comm, "%-24s %-14s %-15s %5" PetscInt_FMT " %5" PetscInt_FMT " %11.5g %25s  %s\n",
                           d->clabel + g->gcfg[q] * SA_NAME, g->bname[g->gblock[q]], SADimName(g->gdim[q]), g->gn[q], nc,
@@ -1270,9 +1272,14 @@ static PetscErrorCode SAAnalysisPrint(MPI_Comm comm, const char dir[], const SAC
                         "(1) Spearman rank correlation of a configuration's final performance (twin median) and its "
                         "stability margin\n"));
   for (PetscInt b = 0; b < g->B; b++)
-    PetscCall(PetscPrintf(comm, "    %-14s %-15s rho %+.3f [%+.3f, %+.3f]  n = %" PetscInt_FMT "\n", g->bname[b],
-                          SADimName(g->bdim[b]), (double) f->f1[4 * b + 1], (double) f->f1[4 * b + 2],
-                          (double) f->f1[4 * b + 3], (PetscInt) f->f1[4 * b]));
+    if (f->f1[4 * b] < 3)
+      PetscCall(PetscPrintf(comm,
+                            "    %-14s %-15s n = %" PetscInt_FMT " configurations with a margin: too few (needs 3)\n",
+                            g->bname[b], SADimName(g->bdim[b]), (PetscInt) f->f1[4 * b]));
+    else
+      PetscCall(PetscPrintf(comm, "    %-14s %-15s rho %+.3f [%+.3f, %+.3f]  n = %" PetscInt_FMT "\n", g->bname[b],
+                            SADimName(g->bdim[b]), (double) f->f1[4 * b + 1], (double) f->f1[4 * b + 2],
+                            (double) f->f1[4 * b + 3], (PetscInt) f->f1[4 * b]));
   if (!f->A)
     PetscCall(PetscPrintf(comm, "(2) no controlled-stochasticity axis in the sweep: finding 2 not available\n"));
   for (PetscInt a = 0; a < f->A; a++) {
