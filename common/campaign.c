@@ -128,6 +128,12 @@ static PetscErrorCode SACampaignBuild(SACampaign c, MPI_Comm comm, const PetscRe
   PetscCall(SASolverSetOptimizer(*s, opt));
   PetscCall(SASolverSetSteps(*s, c->nsteps, c->record_every));
   PetscCall(SASolverSetExplosionFactor(*s, c->explode));
+  { /* spectral probes (deck section probe:, analysis/probes), NULL when none is on */
+    SAProbe probe;
+
+    PetscCall(SAProbeCreateForMember(comm, c->seed, seed, c->nsteps, pert >= 0 ? c->pertonset[pert] : -1, &probe));
+    PetscCall(SASolverSetProbe(*s, probe));
+  }
   if (cfg)
     for (PetscInt a = 0; a < c->naxes; a++) PetscCall((*SASweepAxes[c->axis[a]].apply)(*s, cfg[a]));
   if (pert >= 0) {

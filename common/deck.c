@@ -35,12 +35,14 @@ static PetscInt     SADeckNKeys = 0, SADeckMaxKeys = 0;
 static SAKeyRole    SADeckRole = SA_KEY_RESULT;
 
 /* options PETSc (not stabaudit) reads; they are never reported as unknown */
+/* (the probe_ entries: SLEPc options of the probes' solvers, -probe_eps_*, -probe_jac_eps_*, -probe_jac_svd_*) */
 static const char *const SADeckPetscPrefixes[] = {
-  "log_",         "malloc",    "info",    "options_", "help",
-  "version",      "on_error",  "fp_trap", "check_",   "viewer_",
-  "petsc",        "no_signal", "error_",  "debugger", "start_in_debugger",
-  "memory_",      "objects_",  "mpi_",    "saws",     "use_gpu_aware_mpi",
-  "skip_petscrc", "device_",   NULL};
+  "log_",         "malloc",    "info",       "options_",  "help",
+  "version",      "on_error",  "fp_trap",    "check_",    "viewer_",
+  "petsc",        "no_signal", "error_",     "debugger",  "start_in_debugger",
+  "memory_",      "objects_",  "mpi_",       "saws",      "use_gpu_aware_mpi",
+  "skip_petscrc", "device_",   "probe_eps_", "probe_st_", "probe_bv_",
+  "probe_ds_",    "probe_rg_", "probe_jac_", NULL};
 
 /*@C
   SADeckGetFileName - Returns the name of the deck loaded by `SADeckLoad()` ("" if none)

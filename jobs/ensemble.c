@@ -512,6 +512,7 @@ static PetscErrorCode SAEnsembleWriteCheckpoint(SAEnsemble e, SASolver s, PetscI
   PetscCall(SASolverGetRecords(s, &nrec, &nobs, &info.rec));
   info.nrec = nrec;
   info.nobs = nobs;
+  PetscCall(SASolverGetProbe(s, &info.probe)); /* probe rows and warm starts travel with the checkpoint */
   PetscCall(SACheckpointWrite(e->group, path, &info, theta, ns, state, names));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -530,6 +531,7 @@ static PetscErrorCode SAEnsembleReadCheckpoint(SAEnsemble e, SASolver s, const c
   PetscCall(SASolverGetOptimizer(s, &opt));
   PetscCall(SAOptimizerGetState(opt, &ns, &state, &names));
   PetscCall(SASolverGetRecords(s, &nrec, &nobs, &rec));
+  PetscCall(SASolverGetProbe(s, &info.probe)); /* receives the probe rows and warm starts */
   PetscCall(SACheckpointRead(e->group, path, &info, theta, ns, state, names));
   PetscCheck(info.nrec == nrec && info.nobs == nobs, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
              "Checkpoint %s holds %" PetscInt_FMT "x%" PetscInt_FMT " records, the campaign has %" PetscInt_FMT
@@ -672,6 +674,12 @@ static PetscErrorCode SAEnsembleRunMember(SAEnsemble e, PetscInt m)
   r.nrec    = nrec;
   r.nobs    = nobs;
   r.seconds = t1 - t0;
+  {
+    SAProbe probe;
+
+    PetscCall(SASolverGetProbe(s, &probe));
+    PetscCall(SAProbeGetRecords(probe, &r.nprobe, &r.plen, &r.probe)); /* 0 rows without probes */
+  }
   if (!e->grank) {
     SAProgressMsg p = {(int) m,
                        (int) e->mygroup,

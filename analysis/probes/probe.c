@@ -25,7 +25,7 @@
   (1 + 4096 t + slot, global index), t < 2^20: results do not depend on the number of ranks beyond solver tolerance.
   Columns a kind does not fill, and eigenvalues that did not converge, hold the netCDF fill value.
 */
-#include <stabaudit/saprobe.h>
+#include <stabaudit/private/saprobeimpl.h>
 #include <stabaudit/sadeck.h>
 #include <slepceps.h>
 #include <slepcsvd.h>
@@ -39,50 +39,6 @@
 #define SA_PROBE_SLOT_SLQ      2048
 
 const char *const SAProbeKinds[] = {"hessian", "sharpness", "trace", "density", "jacobian"};
-
-/* column indices */
-enum {
-  C_STEP,
-  C_EIG,
-  C_RES,
-  C_HVPS,
-  C_ITS,
-  C_EIGMIN,
-  C_SHARP,
-  C_RATIO,
-  C_TRACE,
-  C_TRACE_SE,
-  C_JRADIUS,
-  C_JRE,
-  C_JIM,
-  C_JSV,
-  C_DENSITY,
-  C_COUNT
-};
-
-struct _p_SAProbe {
-  MPI_Comm      comm;
-  PetscBool     kind[SA_PROBE_NKINDS];
-  PetscInt      every;             /* probe every K steps (0 = never on a period) */
-  PetscBool     at_onset, at_end;  /* also at the perturbation onset / the last step */
-  PetscInt      nev;               /* k */
-  PetscReal     tol;               /* EPS/SVD relative tolerance */
-  PetscInt      maxit;             /* EPS/SVD maximum iterations */
-  PetscInt      batch;             /* probe batch: > 0 samples, -1 full training set */
-  PetscBool     warm;              /* warm start the Hessian solves */
-  PetscInt      ntrace;            /* Hutchinson vectors */
-  PetscInt      nslq, mslq;        /* SLQ vectors and Lanczos steps */
-  PetscInt      ngrid;             /* density grid points */
-  PetscReal     gmin, gmax, sigma; /* density grid range and Gaussian width */
-  PetscReal    *grid;              /* the grid */
-  PetscInt64    campaign_seed, member_seed;
-  SAProbeColumn col[C_COUNT];       /* the row layout */
-  PetscInt      rowlen;             /* entries per row */
-  Vec           wtop[64], wbot[64]; /* warm-start vectors of the top and bottom Hessian solves */
-  PetscInt      ntop, nbot;         /* how many are valid */
-  Vec           wpre;               /* warm start of the preconditioned sharpness solve */
-  PetscBool     setup;
-};
 
 /*@C
   SAProbeCreate - Creates a probe (all kinds off) on a member's group communicator
@@ -131,7 +87,7 @@ static PetscErrorCode SAProbeLayout(SAProbe p)
   struct {
     const char *name, *long_name, *units;
     PetscInt    len, dim;
-  } c[C_COUNT] = {
+  } c[SA_PROBE_C_COUNT] = {
     {"probe_step", "optimizer step of the probe", "1", 1, 0},
     {"hessian_eig", "largest Hessian eigenvalues of the probe-batch loss (descending)", "1", k, 1},
     {"hessian_residual", "residual norm |H x - lambda x| of the largest eigenpairs (|x| = 1)", "1", k, 1},
@@ -151,7 +107,7 @@ static PetscErrorCode SAProbeLayout(SAProbe p)
   PetscInt off = 0;
 
   PetscFunctionBeginUser;
-  for (PetscInt i = 0; i < C_COUNT; i++) {
+  for (PetscInt i = 0; i < SA_PROBE_C_COUNT; i++) {
     p->col[i].name      = c[i].name;
     p->col[i].long_name = c[i].long_name;
     p->col[i].units     = c[i].units;
@@ -634,7 +590,7 @@ PetscErrorCode SAProbeGetColumns(SAProbe p, PetscInt *ncol, const SAProbeColumn 
 {
   PetscFunctionBeginUser;
   if (!p->setup) PetscCall(SAProbeLayout(p));
-  if (ncol) *ncol = C_COUNT;
+  if (ncol) *ncol = SA_PROBE_C_COUNT;
   if (cols) *cols = p->col;
   if (rowlen) *rowlen = p->rowlen;
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -764,7 +720,8 @@ static PetscErrorCode SAProbeJacobianSpectrum(SAProbe p, Mat J, PetscInt step, P
   PetscInt       nconv, nb, N;
   Vec            x0, blk;
   SAStream       s;
-  PetscReal     *re = row + p->col[C_JRE].offset, *im = row + p->col[C_JIM].offset, *sv = row + p->col[C_JSV].offset;
+  PetscReal     *re = row + p->col[SA_PROBE_C_JRE].offset, *im = row + p->col[SA_PROBE_C_JIM].offset,
+            *sv = row + p->col[SA_PROBE_C_JSV].offset;
 
   PetscFunctionBeginUser;
   PetscCall(MatGetSize(J, &N, NULL));
@@ -805,7 +762,7 @@ static PetscErrorCode SAProbeJacobianSpectrum(SAProbe p, Mat J, PetscInt step, P
       im[i] = PetscRealPart(ki);
     } else re[i] = im[i] = NC_FILL_DOUBLE;
   }
-  row[p->col[C_JRADIUS].offset] = nconv > 0 ? PetscSqrtReal(re[0] * re[0] + im[0] * im[0]) : NC_FILL_DOUBLE;
+  row[p->col[SA_PROBE_C_JRADIUS].offset] = nconv > 0 ? PetscSqrtReal(re[0] * re[0] + im[0] * im[0]) : NC_FILL_DOUBLE;
   PetscCall(EPSDestroy(&eps));
 
   PetscCall(SVDCreate(p->comm, &svd));
@@ -865,9 +822,9 @@ PetscErrorCode SAProbeCompute(SAProbe p, SATask task, SAOptimizer opt, Vec theta
   PetscCheck(step >= 0 && step < SA_PROBE_MAXSTEP, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
              "Probe step %" PetscInt_FMT " not in [0, 2^20)", step);
   for (PetscInt i = 0; i < p->rowlen; i++) row[i] = NC_FILL_DOUBLE;
-  row[p->col[C_STEP].offset] = (PetscReal) step;
-  b.probe                    = p->batch;
-  b.noise_scale              = 0.0;
+  row[p->col[SA_PROBE_C_STEP].offset] = (PetscReal) step;
+  b.probe                             = p->batch;
+  b.noise_scale                       = 0.0;
   if (opt) {
     if (h) hh = *h;
     else PetscCall(SAOptimizerGetHyper(opt, step, &hh));
@@ -876,13 +833,13 @@ PetscErrorCode SAProbeCompute(SAProbe p, SATask task, SAOptimizer opt, Vec theta
   PetscCall(SAProbeCreateHessian(task, theta, &b, &H));
   if (p->kind[SA_PROBE_HESSIAN]) {
     PetscCall(SAProbeSymmetricSolve(p, H, EPS_LARGEST_REAL, k, SA_PROBE_ADDR(step, 0), p->wtop, &p->ntop,
-                                    row + p->col[C_EIG].offset, row + p->col[C_RES].offset, &its));
+                                    row + p->col[SA_PROBE_C_EIG].offset, row + p->col[SA_PROBE_C_RES].offset, &its));
     PetscCall(SAProbeSymmetricSolve(p, H, EPS_SMALLEST_REAL, k, SA_PROBE_ADDR(step, 1), p->wbot, &p->nbot,
-                                    row + p->col[C_EIGMIN].offset, NULL, &its));
+                                    row + p->col[SA_PROBE_C_EIGMIN].offset, NULL, &its));
     PetscCall(SAProbeOperatorGetHVPCount(H, &nhvp));
-    row[p->col[C_HVPS].offset] = (PetscReal) nhvp;
-    row[p->col[C_ITS].offset]  = (PetscReal) its;
-    lmax                       = row[p->col[C_EIG].offset];
+    row[p->col[SA_PROBE_C_HVPS].offset] = (PetscReal) nhvp;
+    row[p->col[SA_PROBE_C_ITS].offset]  = (PetscReal) its;
+    lmax                                = row[p->col[SA_PROBE_C_EIG].offset];
   }
   if (p->kind[SA_PROBE_SHARPNESS]) {
     SAOptimizerType type;
@@ -900,8 +857,8 @@ PetscErrorCode SAProbeCompute(SAProbe p, SATask task, SAOptimizer opt, Vec theta
       PetscCall(SAProbeCreatePreconditionedHessian(task, opt, theta, &b, step, &S));
       PetscCall(SAProbeSymmetricSolve(p, S, EPS_LARGEST_REAL, 1, SA_PROBE_ADDR(step, 2), &p->wpre, &n1, &e, &r, &it2));
       PetscCall(MatDestroy(&S));
-      row[p->col[C_SHARP].offset] = e;
-      if (e != NC_FILL_DOUBLE) row[p->col[C_RATIO].offset] = e * (1.0 - hh.beta1) / (2.0 + 2.0 * hh.beta1);
+      row[p->col[SA_PROBE_C_SHARP].offset] = e;
+      if (e != NC_FILL_DOUBLE) row[p->col[SA_PROBE_C_RATIO].offset] = e * (1.0 - hh.beta1) / (2.0 + 2.0 * hh.beta1);
     } else {
       if (lmax == NC_FILL_DOUBLE) {
         PetscReal e, r;
@@ -911,13 +868,13 @@ PetscErrorCode SAProbeCompute(SAProbe p, SATask task, SAOptimizer opt, Vec theta
           SAProbeSymmetricSolve(p, H, EPS_LARGEST_REAL, 1, SA_PROBE_ADDR(step, 0), p->wtop, &p->ntop, &e, &r, &it2));
         lmax = e;
       }
-      row[p->col[C_SHARP].offset] = lmax;
-      if (lmax != NC_FILL_DOUBLE) row[p->col[C_RATIO].offset] = lmax * hh.lr / (2.0 * (1.0 + hh.momentum));
+      row[p->col[SA_PROBE_C_SHARP].offset] = lmax;
+      if (lmax != NC_FILL_DOUBLE) row[p->col[SA_PROBE_C_RATIO].offset] = lmax * hh.lr / (2.0 * (1.0 + hh.momentum));
     }
   }
   if (p->kind[SA_PROBE_TRACE])
     PetscCall(SAProbeHutchinson(H, p->ntrace, &s, SA_PROBE_ADDR(step, SA_PROBE_SLOT_TRACE),
-                                &row[p->col[C_TRACE].offset], &row[p->col[C_TRACE_SE].offset]));
+                                &row[p->col[SA_PROBE_C_TRACE].offset], &row[p->col[SA_PROBE_C_TRACE_SE].offset]));
   if (p->kind[SA_PROBE_DENSITY]) {
     PetscReal *nodes, *w;
     PetscInt   N, m;
@@ -926,8 +883,8 @@ PetscErrorCode SAProbeCompute(SAProbe p, SATask task, SAOptimizer opt, Vec theta
     m = PetscMin(p->mslq, N);
     PetscCall(PetscMalloc2(p->nslq * m, &nodes, p->nslq * m, &w));
     PetscCall(SAProbeLanczosQuadrature(H, p->nslq, m, &s, SA_PROBE_ADDR(step, SA_PROBE_SLOT_SLQ), nodes, w));
-    PetscCall(
-      SAProbeDensity(p->nslq * m, nodes, w, p->nslq, p->sigma, p->ngrid, p->grid, row + p->col[C_DENSITY].offset));
+    PetscCall(SAProbeDensity(p->nslq * m, nodes, w, p->nslq, p->sigma, p->ngrid, p->grid,
+                             row + p->col[SA_PROBE_C_DENSITY].offset));
     PetscCall(PetscFree2(nodes, w));
   }
   PetscCall(MatDestroy(&H));
@@ -940,6 +897,166 @@ PetscErrorCode SAProbeCompute(SAProbe p, SATask task, SAOptimizer opt, Vec theta
     PetscCall(SAProbeJacobianSpectrum(p, J, step, row));
     PetscCall(MatDestroy(&J));
   }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAProbeSetMember - Prepares the probe's record of one member: one row per scheduled step
+
+  Collective
+
+  Input Parameters:
++ p      - the probe (kinds and schedule set)
+. nsteps - the member's last step
+- onset  - the member's perturbation onset (-1: none)
+
+  Level: intermediate
+
+.seealso: `SAProbeStep()`, `SAProbeGetRecords()`
+@*/
+PetscErrorCode SAProbeSetMember(SAProbe p, PetscInt nsteps, PetscInt onset)
+{
+  PetscInt k = 0;
+
+  PetscFunctionBeginUser;
+  if (!p->setup) PetscCall(SAProbeLayout(p));
+  p->nsteps = nsteps;
+  p->onset  = onset;
+  PetscCall(SAProbeNumScheduled(p, nsteps, onset, &p->nrows));
+  PetscCall(PetscFree(p->rowstep));
+  PetscCall(PetscFree(p->rows));
+  PetscCall(PetscMalloc1(p->nrows + 1, &p->rowstep));
+  PetscCall(PetscMalloc1(p->nrows * p->rowlen + 1, &p->rows));
+  for (PetscInt i = 0; i < p->nrows * p->rowlen; i++) p->rows[i] = NC_FILL_DOUBLE;
+  for (PetscInt t = 0; t <= nsteps; t++) {
+    PetscBool yes;
+
+    PetscCall(SAProbeIsScheduled(p, t, nsteps, onset, &yes));
+    if (yes) p->rowstep[k++] = t;
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAProbeStep - Probes the member at step t if the schedule says so, into the row of that step
+
+  Collective
+
+  Input Parameters:
++ p     - the probe (`SAProbeSetMember()` called)
+. task  - the task
+. opt   - the optimizer, with the state that belongs to theta
+. theta - the parameters at step t
+. step  - t
+- h     - the hyper-parameters of step t after perturbations (NULL: `SAOptimizerGetHyper()`)
+
+  Notes:
+  Called by `SASolverStep()` just before the update. The probe uses its own vectors and the frozen probe batch:
+  the training trajectory is the same with and without probes.
+
+  Level: intermediate
+
+.seealso: `SAProbeSetMember()`, `SASolverSetProbe()`
+@*/
+PetscErrorCode SAProbeStep(SAProbe p, SATask task, SAOptimizer opt, Vec theta, PetscInt step, const SAHyper *h)
+{
+  PetscFunctionBeginUser;
+  for (PetscInt i = 0; i < p->nrows; i++)
+    if (p->rowstep[i] == step) PetscCall(SAProbeCompute(p, task, opt, theta, step, h, p->rows + i * p->rowlen));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAProbeGetRecords - Returns the member's probe rows
+
+  Not Collective
+
+  Input Parameter:
+. p - the probe (may be NULL: no probes)
+
+  Output Parameters:
++ nrows  - rows (scheduled probes; 0 if p is NULL)
+. rowlen - entries per row
+- rows   - the rows, nrows x rowlen, owned by the probe (fill value where not probed yet)
+
+  Level: intermediate
+
+.seealso: `SAProbeSetRecords()`, `SAProbeGetColumns()`
+@*/
+PetscErrorCode SAProbeGetRecords(SAProbe p, PetscInt *nrows, PetscInt *rowlen, PetscReal **rows)
+{
+  PetscFunctionBeginUser;
+  *nrows  = p ? p->nrows : 0;
+  *rowlen = p ? p->rowlen : 0;
+  *rows   = p ? p->rows : NULL;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAProbeSetRecords - Restores probe rows (from a checkpoint, possibly the twin's branch point) by their step
+
+  Not Collective
+
+  Input Parameters:
++ p      - the probe (`SAProbeSetMember()` called)
+. n      - number of rows given
+. rowlen - their length (must be the probe's)
+- rows   - the rows; a row whose probe_step is one of the member's scheduled steps is copied into that row,
+           a row of an unscheduled step or never computed (fill value) is ignored
+
+  Level: developer
+
+.seealso: `SAProbeGetRecords()`
+@*/
+PetscErrorCode SAProbeSetRecords(SAProbe p, PetscInt n, PetscInt rowlen, const PetscReal rows[])
+{
+  PetscFunctionBeginUser;
+  PetscCheck(rowlen == p->rowlen, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
+             "Probe rows of length %" PetscInt_FMT ", the deck gives %" PetscInt_FMT, rowlen, p->rowlen);
+  for (PetscInt i = 0; i < n; i++) {
+    PetscReal t = rows[i * rowlen + p->col[SA_PROBE_C_STEP].offset];
+
+    if (t == NC_FILL_DOUBLE) continue;
+    for (PetscInt j = 0; j < p->nrows; j++)
+      if ((PetscReal) p->rowstep[j] == t) PetscCall(PetscArraycpy(p->rows + j * rowlen, rows + i * rowlen, rowlen));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAProbeCreateForMember - Creates the probe of a member from the deck, or NULL when the deck turns no probe on
+
+  Collective
+
+  Input Parameters:
++ comm     - the member's group communicator
+. campaign - campaign seed
+. member   - member seed
+. nsteps   - the member's last step
+- onset    - its perturbation onset (-1: none)
+
+  Output Parameter:
+. p - the probe (NULL if probe_kinds is empty)
+
+  Level: developer
+
+.seealso: `SACampaignCreateSolver()`, `SASolverSetProbe()`
+@*/
+PetscErrorCode SAProbeCreateForMember(MPI_Comm comm, PetscInt64 campaign, PetscInt64 member, PetscInt nsteps,
+                                      PetscInt onset, SAProbe *p)
+{
+  PetscBool any = PETSC_FALSE;
+
+  PetscFunctionBeginUser;
+  PetscCall(SAProbeCreate(comm, p));
+  PetscCall(SAProbeSetFromOptions(*p));
+  for (PetscInt k = 0; k < SA_PROBE_NKINDS; k++) any = (PetscBool) (any || (*p)->kind[k]);
+  if (!any) {
+    PetscCall(SAProbeDestroy(p));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  PetscCall(SAProbeSetSeeds(*p, campaign, member));
+  PetscCall(SAProbeSetMember(*p, nsteps, onset));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -986,6 +1103,8 @@ PetscErrorCode SAProbeDestroy(SAProbe *p)
   if (!*p) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(SAProbeResetWarmStart(*p));
   PetscCall(PetscFree((*p)->grid));
+  PetscCall(PetscFree((*p)->rowstep));
+  PetscCall(PetscFree((*p)->rows));
   PetscCall(PetscFree(*p));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

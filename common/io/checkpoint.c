@@ -76,6 +76,7 @@ PetscErrorCode SACheckpointWrite(MPI_Comm comm, const char path[], const SACheck
   }
   PetscCall(VecView(rv, v));
   PetscCall(VecDestroy(&rv));
+  PetscCall(SAProbeCheckpointWrite(info->probe, v)); /* probe rows and warm starts (probes_io.c) */
   PetscCall(PetscViewerDestroy(&v));
   if (!rank) {
     PetscCall(SAFileSync(tmp));
@@ -101,7 +102,8 @@ PetscErrorCode SACheckpointWrite(MPI_Comm comm, const char path[], const SACheck
 - names  - their names
 
   Output Parameter:
-. info - scalars and records (info->rec allocated; free with `PetscFree()`)
+. info - scalars and records (info->rec allocated; free with `PetscFree()`); info->probe is an input: the
+         member's probe (or NULL), which receives the probe rows and warm-start vectors stored in the file
 
   Notes:
   A checkpoint of another format version is an error naming the file.
@@ -158,6 +160,7 @@ PetscErrorCode SACheckpointRead(MPI_Comm comm, const char path[], SACheckpointIn
     PetscCall(VecDestroy(&all));
   }
   PetscCall(VecDestroy(&rv));
+  PetscCall(SAProbeCheckpointRead(info->probe, v, theta)); /* probe rows and warm starts (probes_io.c) */
   PetscCall(PetscViewerDestroy(&v));
   PetscCall(PetscLogEventEnd(SA_CheckpointRead, 0, 0, 0, 0));
   PetscFunctionReturn(PETSC_SUCCESS);

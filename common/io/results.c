@@ -68,6 +68,7 @@ PetscErrorCode SAResultsWrite(MPI_Comm comm, const char dir[], SACampaign c, con
   int        *ibuf;
   double     *dbuf, *obs;
   char       *cbuf;
+  SAProbeNC   probenc = NULL;
   enum {
     V_STEP,
     V_MEMBER,
@@ -194,6 +195,7 @@ PetscErrorCode SAResultsWrite(MPI_Comm comm, const char dir[], SACampaign c, con
       PetscCall(PetscFree(deck));
     }
   }
+  PetscCall(SAProbeResultsDefine(ncid, c, dmem, &probenc)); /* probe dimensions and variables (probes_io.c) */
   SACallNC(nc_enddef, (ncid));
   for (PetscInt v = 0; v < V_AXIS0 + c->naxes; v++) SACallNC(nc_var_par_access, (ncid, vid[v], NC_COLLECTIVE));
   for (PetscInt o = 0; o < O; o++) SACallNC(nc_var_par_access, (ncid, vobs[o], NC_COLLECTIVE));
@@ -288,6 +290,8 @@ PetscErrorCode SAResultsWrite(MPI_Comm comm, const char dir[], SACampaign c, con
   }
   count[1] = (size_t) R;
   for (PetscInt o = 0; o < O; o++) SACallNC(nc_put_vara_double, (ncid, vobs[o], start, count, obs + o * nb * R));
+  PetscCall(SAProbeResultsPut(comm, ncid, probenc, idx, m0, nb));
+  PetscCall(SAProbeResultsDestroy(&probenc));
   SACallNC(nc_close, (ncid));
   PetscCall(PetscFree(obs));
   PetscCall(PetscFree(ibuf));

@@ -4,7 +4,8 @@
   Each finished member is one record, appended with a single write() and fsync()ed:
     header  : magic "SAREC01\n" (8 bytes), payload length (uint64), CRC-32 of the payload (uint32), 0 (uint32)
     payload : member, reason, diverged_step (int64); final_performance, seconds (double);
-              nrec, nobs (int64); records (nrec x nobs doubles)
+              nrec, nobs (int64); records (nrec x nobs doubles);
+              optionally (members with probes) nprobe, plen (int64) and the probe rows (nprobe x plen doubles)
   Native byte order (all ranks of a campaign share an architecture). A kill -9 can leave only a
   torn last record, which the scan detects (short read or CRC mismatch) and ignores: a member is
   finished exactly when its record is complete. A session (one `stabaudit run`) writes its own
@@ -47,6 +48,7 @@ PetscErrorCode SAShardAppend(const char dir[], PetscInt session, PetscInt group,
 {
   char   path[PETSC_MAX_PATH_LEN];
   size_t n = (size_t) r->nrec * (size_t) r->nobs, plen = 5 * sizeof(int64_t) + 2 * sizeof(double) + n * sizeof(double);
+  size_t np = r->nprobe > 0 ? (size_t) r->nprobe * (size_t) r->plen : 0;
   char  *buf;
   SAShardHeader h;
   int64_t       iv[3];
@@ -59,6 +61,7 @@ PetscErrorCode SAShardAppend(const char dir[], PetscInt session, PetscInt group,
   PetscCall(PetscLogEventBegin(SA_IOWrite, 0, 0, 0, 0));
   PetscCall(
     PetscSNPrintf(path, sizeof(path), "%s/shards/s%04" PetscInt_FMT "_g%05" PetscInt_FMT ".sa", dir, session, group));
+  if (r->nprobe > 0) plen += 2 * sizeof(int64_t) + np * sizeof(double);
   PetscCall(PetscMalloc1(sizeof(h) + plen, &buf));
   memcpy(h.magic, SAShardMagic, 8);
   h.len = plen;
@@ -79,6 +82,14 @@ PetscErrorCode SAShardAppend(const char dir[], PetscInt session, PetscInt group,
     memcpy(p, sz, sizeof(sz));
     p += sizeof(sz);
     if (n) memcpy(p, r->rec, n * sizeof(double));
+    p += n * sizeof(double);
+    if (r->nprobe > 0) { /* probe section */
+      int64_t ps[2] = {r->nprobe, r->plen};
+
+      memcpy(p, ps, sizeof(ps));
+      p += sizeof(ps);
+      if (np) memcpy(p, r->probe, np * sizeof(double));
+    }
   }
   h.crc = (uint32_t) crc32(0L, (const Bytef *) (buf + sizeof(h)), (uInt) plen);
   memcpy(buf, &h, sizeof(h));
@@ -99,8 +110,9 @@ static PetscErrorCode SAShardReadAt(FILE *fp, long offset, SAMemberResult *r, Pe
 {
   SAShardHeader h;
   char         *buf = NULL;
-  int64_t       iv[3], sz[2];
+  int64_t       iv[3], sz[2], ps[2] = {0, 0};
   double        dv[2];
+  uint64_t      base;
 
   PetscFunctionBeginUser;
   *ok = PETSC_FALSE;
@@ -116,7 +128,10 @@ static PetscErrorCode SAShardReadAt(FILE *fp, long offset, SAMemberResult *r, Pe
   memcpy(iv, buf, sizeof(iv));
   memcpy(dv, buf + sizeof(iv), sizeof(dv));
   memcpy(sz, buf + sizeof(iv) + sizeof(dv), sizeof(sz));
-  if ((uint64_t) (5 * sizeof(int64_t) + 2 * sizeof(double)) + (uint64_t) (sz[0] * sz[1]) * sizeof(double) != h.len) {
+  base = (uint64_t) (5 * sizeof(int64_t) + 2 * sizeof(double)) + (uint64_t) (sz[0] * sz[1]) * sizeof(double);
+  if (h.len >= base + 2 * sizeof(int64_t)) memcpy(ps, buf + base, sizeof(ps)); /* the optional probe section */
+  if (base != h.len && (h.len < base + 2 * sizeof(int64_t) || ps[0] < 0 || ps[1] < 0 ||
+                        base + 2 * sizeof(int64_t) + (uint64_t) (ps[0] * ps[1]) * sizeof(double) != h.len)) {
     PetscCall(PetscFree(buf));
     PetscFunctionReturn(PETSC_SUCCESS);
   }
@@ -128,6 +143,13 @@ static PetscErrorCode SAShardReadAt(FILE *fp, long offset, SAMemberResult *r, Pe
   r->nrec              = (PetscInt) sz[0];
   r->nobs              = (PetscInt) sz[1];
   r->rec               = NULL;
+  r->nprobe            = base == h.len ? 0 : (PetscInt) ps[0];
+  r->plen              = base == h.len ? 0 : (PetscInt) ps[1];
+  r->probe             = NULL;
+  if (r->nprobe * r->plen > 0) {
+    PetscCall(PetscMalloc1(r->nprobe * r->plen, &r->probe));
+    memcpy(r->probe, buf + base + 2 * sizeof(int64_t), (size_t) (r->nprobe * r->plen) * sizeof(double));
+  }
   if (sz[0] * sz[1] > 0) {
     PetscCall(PetscMalloc1(sz[0] * sz[1], &r->rec));
     memcpy(r->rec, buf + 5 * sizeof(int64_t) + 2 * sizeof(double), (size_t) (sz[0] * sz[1]) * sizeof(double));
@@ -320,5 +342,6 @@ PetscErrorCode SAMemberResultDestroy(SAMemberResult *r)
 {
   PetscFunctionBeginUser;
   PetscCall(PetscFree(r->rec));
+  PetscCall(PetscFree(r->probe));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -4,6 +4,7 @@
 */
 #pragma once
 #include <stabaudit/sacampaign.h>
+#include <stabaudit/saprobe.h>
 
 #define SA_NC_CONVENTIONS "CF-1.13"
 #define SA_NC_DIM_MEMBER  "member"
@@ -44,6 +45,8 @@ typedef struct {
   PetscInt          nrec;              /* recorded steps */
   PetscInt          nobs;              /* observables per recorded step */
   PetscReal        *rec;               /* nrec x nobs, NaN-free fill (NC_FILL_DOUBLE) where not reached */
+  PetscInt          nprobe, plen;      /* probe rows and their length (0, 0 without probes; docs/probes.md) */
+  PetscReal        *probe;             /* nprobe x plen (SAProbeGetRecords()), NULL without probes */
 } SAMemberResult;
 
 /*S
@@ -73,6 +76,7 @@ typedef struct {
   PetscInt          diverged_step; /* -1 unless diverged */
   PetscInt          nrec, nobs;    /* size of rec */
   PetscReal        *rec;           /* records so far (nrec x nobs) */
+  SAProbe           probe;         /* input to write and read: the member's probe (rows, warm starts), or NULL */
 } SACheckpointInfo;
 
 PETSC_EXTERN PetscErrorCode SAShardAppend(const char[], PetscInt, PetscInt, const SAMemberResult *);
@@ -87,3 +91,11 @@ PETSC_EXTERN PetscErrorCode SACheckpointRead(MPI_Comm, const char[], SACheckpoin
                                              const char *const[]);
 
 PETSC_EXTERN PetscErrorCode SAResultsWrite(MPI_Comm, const char[], SACampaign, const SAShardIndex *, const char[]);
+
+/* probes (common/io/probes_io.c) */
+typedef struct _n_SAProbeNC *SAProbeNC;
+PETSC_EXTERN PetscErrorCode  SAProbeCheckpointWrite(SAProbe, PetscViewer);
+PETSC_EXTERN PetscErrorCode  SAProbeCheckpointRead(SAProbe, PetscViewer, Vec);
+PETSC_EXTERN PetscErrorCode  SAProbeResultsDefine(int, SACampaign, int, SAProbeNC *);
+PETSC_EXTERN PetscErrorCode  SAProbeResultsPut(MPI_Comm, int, SAProbeNC, const SAShardIndex *, PetscInt, PetscInt);
+PETSC_EXTERN PetscErrorCode  SAProbeResultsDestroy(SAProbeNC *);

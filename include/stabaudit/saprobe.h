@@ -94,5 +94,10 @@ PETSC_EXTERN PetscErrorCode SAProbeGetDensityGrid(SAProbe, PetscInt *, const Pet
 PETSC_EXTERN PetscErrorCode SAProbeGetNumEigenvalues(SAProbe, PetscInt *);
 PETSC_EXTERN PetscErrorCode SAProbeCompute(SAProbe, SATask, SAOptimizer, Vec, PetscInt, const SAHyper *, PetscReal[]);
 PETSC_EXTERN PetscErrorCode SAProbeResetWarmStart(SAProbe);
+PETSC_EXTERN PetscErrorCode SAProbeSetMember(SAProbe, PetscInt, PetscInt);
+PETSC_EXTERN PetscErrorCode SAProbeStep(SAProbe, SATask, SAOptimizer, Vec, PetscInt, const SAHyper *);
+PETSC_EXTERN PetscErrorCode SAProbeGetRecords(SAProbe, PetscInt *, PetscInt *, PetscReal **);
+PETSC_EXTERN PetscErrorCode SAProbeSetRecords(SAProbe, PetscInt, PetscInt, const PetscReal[]);
+PETSC_EXTERN PetscErrorCode SAProbeCreateForMember(MPI_Comm, PetscInt64, PetscInt64, PetscInt, PetscInt, SAProbe *);
 PETSC_EXTERN PetscErrorCode SAProbeView(SAProbe, PetscViewer);
 PETSC_EXTERN PetscErrorCode SAProbeDestroy(SAProbe *);

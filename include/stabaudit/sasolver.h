@@ -5,6 +5,7 @@
 #include <stabaudit/satask.h>
 #include <stabaudit/saoptimizer.h>
 #include <stabaudit/saperturb.h>
+#include <stabaudit/saprobe.h>
 
 /*S
   SASolver - trains one member: the step pipeline (parametric hook, batch, loss and gradient,
@@ -53,4 +54,6 @@ PETSC_EXTERN PetscErrorCode SASolverGetObservable(SASolver, PetscInt, const SAOb
 PETSC_EXTERN PetscErrorCode SASolverGetFinalPerformance(SASolver, PetscReal *);
 PETSC_EXTERN PetscErrorCode SASolverGetTheta(SASolver, Vec *);
 PETSC_EXTERN PetscErrorCode SASolverSetState(SASolver, PetscInt, SAConvergedReason, PetscInt, const PetscReal[]);
+PETSC_EXTERN PetscErrorCode SASolverSetProbe(SASolver, SAProbe);
+PETSC_EXTERN PetscErrorCode SASolverGetProbe(SASolver, SAProbe *);
 PETSC_EXTERN PetscErrorCode SASolverDestroy(SASolver *);

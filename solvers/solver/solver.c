@@ -15,6 +15,7 @@
   group's rank 0 so every rank takes the same divergence decision.
 */
 #include <stabaudit/sasolver.h>
+#include <stabaudit/saprobe.h>
 #include <netcdf.h>
 
 const SAObservableInfo SAObservables[] = {
@@ -54,6 +55,7 @@ struct _p_SASolver {
   MPI_File          traj;       /* the twin's trajectory file: record r of theta at byte offset 8 r P (global order) */
   PetscInt          traj_onset; /* first step at which the twin distance is computed (mode 2) */
   Vec               twin;       /* the twin's theta at the step (mode 2) */
+  SAProbe           probe;      /* spectral probes of the member (analysis/probes), NULL: none */
 };
 
 static PetscLogEvent SASOLVER_Step;
@@ -444,6 +446,7 @@ PetscErrorCode SASolverStep(SASolver s)
   } else {
     PetscCall(SAOptimizerGetHyper(s->opt, t, &h));
     if (s->pert) PetscCall(SAPerturbApplyOptimizer(s->pert, t, s->opt, &h));
+    if (s->probe) PetscCall(SAProbeStep(s->probe, s->task, s->opt, s->theta, t, &h)); /* scheduled probes */
     if (r) {
       PetscReal l;
 
@@ -677,6 +680,50 @@ PetscErrorCode SASolverSetState(SASolver s, PetscInt step, SAConvergedReason rea
 }
 
 /*@C
+  SASolverSetProbe - Sets the member's spectral probes (the solver takes ownership; NULL: none)
+
+  Logically Collective
+
+  Input Parameters:
++ s - the solver
+- p - the probe (`SAProbeCreateForMember()`), run by `SASolverStep()` at its scheduled steps, just before the
+      update, with the hyper-parameters of the step after perturbations
+
+  Level: intermediate
+
+.seealso: `SASolverGetProbe()`, `SAProbeStep()`
+@*/
+PetscErrorCode SASolverSetProbe(SASolver s, SAProbe p)
+{
+  PetscFunctionBeginUser;
+  if (p != s->probe) PetscCall(SAProbeDestroy(&s->probe));
+  s->probe = p;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SASolverGetProbe - Returns the member's spectral probes
+
+  Not Collective
+
+  Input Parameter:
+. s - the solver
+
+  Output Parameter:
+. p - the probe (NULL: none)
+
+  Level: intermediate
+
+.seealso: `SASolverSetProbe()`, `SAProbeGetRecords()`
+@*/
+PetscErrorCode SASolverGetProbe(SASolver s, SAProbe *p)
+{
+  PetscFunctionBeginUser;
+  *p = s->probe;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
   SASolverDestroy - Destroys the solver and the task, optimizer and perturbation set on it (it owns them)
 
   Collective
@@ -701,6 +748,7 @@ PetscErrorCode SASolverDestroy(SASolver *s)
   PetscCall(SATaskDestroy(&(*s)->task));
   PetscCall(SAOptimizerDestroy(&(*s)->opt));
   PetscCall(SAPerturbDestroy(&(*s)->pert));
+  PetscCall(SAProbeDestroy(&(*s)->probe));
   PetscCall(PetscFree(*s));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

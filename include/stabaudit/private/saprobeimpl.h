@@ -1,0 +1,54 @@
+/*
+  saprobeimpl.h - the SAProbe struct (analysis/probes/probe.c; checkpoint and dataset I/O in common/io/probes_io.c)
+*/
+#pragma once
+#include <stabaudit/saprobe.h>
+
+/* column indices */
+enum {
+  SA_PROBE_C_STEP,
+  SA_PROBE_C_EIG,
+  SA_PROBE_C_RES,
+  SA_PROBE_C_HVPS,
+  SA_PROBE_C_ITS,
+  SA_PROBE_C_EIGMIN,
+  SA_PROBE_C_SHARP,
+  SA_PROBE_C_RATIO,
+  SA_PROBE_C_TRACE,
+  SA_PROBE_C_TRACE_SE,
+  SA_PROBE_C_JRADIUS,
+  SA_PROBE_C_JRE,
+  SA_PROBE_C_JIM,
+  SA_PROBE_C_JSV,
+  SA_PROBE_C_DENSITY,
+  SA_PROBE_C_COUNT
+};
+
+struct _p_SAProbe {
+  MPI_Comm      comm;
+  PetscBool     kind[SA_PROBE_NKINDS];
+  PetscInt      every;             /* probe every K steps (0 = never on a period) */
+  PetscBool     at_onset, at_end;  /* also at the perturbation onset / the last step */
+  PetscInt      nev;               /* k */
+  PetscReal     tol;               /* EPS/SVD relative tolerance */
+  PetscInt      maxit;             /* EPS/SVD maximum iterations */
+  PetscInt      batch;             /* probe batch: > 0 samples, -1 full training set */
+  PetscBool     warm;              /* warm start the Hessian solves */
+  PetscInt      ntrace;            /* Hutchinson vectors */
+  PetscInt      nslq, mslq;        /* SLQ vectors and Lanczos steps */
+  PetscInt      ngrid;             /* density grid points */
+  PetscReal     gmin, gmax, sigma; /* density grid range and Gaussian width */
+  PetscReal    *grid;              /* the grid */
+  PetscInt64    campaign_seed, member_seed;
+  SAProbeColumn col[SA_PROBE_C_COUNT]; /* the row layout */
+  PetscInt      rowlen;                /* entries per row */
+  Vec           wtop[64], wbot[64];    /* warm-start vectors of the top and bottom Hessian solves */
+  PetscInt      ntop, nbot;            /* how many are valid */
+  Vec           wpre;                  /* warm start of the preconditioned sharpness solve */
+  PetscBool     setup;
+  /* the member's record (SAProbeSetMember): one row per scheduled step, in step order */
+  PetscInt   nsteps, onset; /* the member's last step and perturbation onset (-1: none) */
+  PetscInt   nrows;         /* scheduled probes */
+  PetscInt  *rowstep;       /* their steps */
+  PetscReal *rows;          /* nrows x rowlen, fill value until computed */
+};
