@@ -969,6 +969,7 @@ static PetscErrorCode SAAnalysisWrite(MPI_Comm comm, const char dir[], const SAC
       PetscCall(
         SANCAttText(ncid, v, "flag_meanings", "fit separated censored_above censored_below nonmonotone nodata"));
     }
+    DEF("margin_log_scale", NC_INT, 1, dg, 0, 0, "1: the margin was fitted in log(magnitude), 0: in magnitude");
     DEF("margin_slope", NC_DOUBLE, 1, dg, 0, 0, "logistic slope b of logit p = a + b x");
     DEF("group_final_median", NC_DOUBLE, 1, dg, 0, 0, "median final performance of the group's members");
     DEF("group_final_iqr", NC_DOUBLE, 1, dg, 0, 0, "interquartile range of the group's final performance");
@@ -1105,6 +1106,8 @@ static PetscErrorCode SAAnalysisWrite(MPI_Comm comm, const char dir[], const SAC
     PetscCall(SAPutD(ncid, VID("stability_margin_high"), g->G, tmpd, rank));
     for (PetscInt q = 0; q < g->G; q++) tmpi[q] = g->margin[q].status;
     PetscCall(SAPutI(ncid, VID("margin_status"), g->G, tmpi, PETSC_MIN_INT, rank));
+    for (PetscInt q = 0; q < g->G; q++) tmpi[q] = g->margin[q].logscale ? 1 : 0;
+    PetscCall(SAPutI(ncid, VID("margin_log_scale"), g->G, tmpi, PETSC_MIN_INT, rank));
     for (PetscInt q = 0; q < g->G; q++) tmpd[q] = g->margin[q].b;
     PetscCall(SAPutD(ncid, VID("margin_slope"), g->G, tmpd, rank));
     PetscCall(SAPutD(ncid, VID("group_final_median"), g->G, g->gmed, rank));

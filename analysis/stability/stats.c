@@ -194,7 +194,7 @@ static PetscErrorCode SAMarginOne(PetscInt n, const PetscReal x[], const PetscRe
 + n         - members (magnitude, collapsed) pairs
 . mag       - magnitudes
 . collapsed - outcomes in {0, 1}
-. uselog    - fit in log(magnitude) (every magnitude must then be positive)
+. uselog    - fit in log(magnitude); ignored (linear fit, mg->logscale false) when a magnitude is not positive
 . nboot     - bootstrap replicates for the interval of a fitted margin
 . level     - confidence level, e.g. 0.95
 - rng       - stream of the bootstrap draws (step = replicate, index = draw)
@@ -221,12 +221,9 @@ PetscErrorCode SAMarginEstimate(PetscInt n, const PetscReal mag[], const PetscRe
 
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc4(n + 1, &x, n + 1, &xb, n + 1, &yb, nboot + 1, &mb));
-  for (PetscInt i = 0; i < n; i++) {
-    PetscCheck(!uselog || mag[i] > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
-               "option -analyze_margin_log: magnitude %g is not positive; use -analyze_margin_log false",
-               (double) mag[i]);
-    x[i] = uselog ? PetscLogReal(mag[i]) : mag[i];
-  }
+  for (PetscInt i = 0; i < n; i++)
+    if (!(mag[i] > 0)) uselog = PETSC_FALSE; /* a magnitude 0 (e.g. clip_off): linear scale for this group */
+  for (PetscInt i = 0; i < n; i++) x[i] = uselog ? PetscLogReal(mag[i]) : mag[i];
   PetscCall(SAMarginOne(n, x, collapsed, mg));
   if (mg->status == SA_MARGIN_FIT) {
     for (PetscInt r = 0; r < nboot; r++) {
@@ -247,6 +244,7 @@ PetscErrorCode SAMarginEstimate(PetscInt n, const PetscReal mag[], const PetscRe
       PetscCall(SAQuantile(nm, mb, 1 - (1 - level) / 2, &mg->high));
     }
   }
+  mg->logscale = uselog;
   if (uselog) {
     mg->margin = PetscExpReal(mg->margin);
     mg->low    = PetscExpReal(mg->low);

@@ -62,6 +62,7 @@ typedef struct {
   SAMarginStatus status;
   PetscReal      margin, low, high; /* NaN where not defined (censored: one side only) */
   PetscReal      a, b;              /* logit p = a + b x, x = log(magnitude) or magnitude */
+  PetscBool      logscale;          /* x = log(magnitude) (else magnitude: some magnitude was not positive) */
 } SAMargin;
 
 PETSC_EXTERN PetscReal      SANormalQuantile(PetscReal);

@@ -185,10 +185,16 @@ static void test_margin_planted(void)
   CU_ASSERT_DOUBLE_EQUAL(mg.margin, 1.1, 1e-12);
   CU_ASSERT_DOUBLE_EQUAL(mg.low, 1.0, 1e-12);
   CU_ASSERT_DOUBLE_EQUAL(mg.high, 1.2, 1e-12);
+  CU_ASSERT(!mg.logscale);
+  /* log scale asked for, but a magnitude is 0 (x = 0 is on the grid): the fit falls back to the linear scale */
+  CU_ASSERT_FATAL(!SAMarginEstimate(n, x, y, PETSC_TRUE, 50, 0.95, &s, &mg));
+  CU_ASSERT(!mg.logscale);
+  CU_ASSERT_DOUBLE_EQUAL(mg.margin, 1.1, 1e-12);
   /* the same in log scale: geometric midpoint */
   for (PetscInt i = 0; i < n; i++) x[i] += 0.5;
   CU_ASSERT_FATAL(!SAMarginEstimate(n, x, y, PETSC_TRUE, 50, 0.95, &s, &mg));
   CU_ASSERT_DOUBLE_EQUAL(mg.margin, PetscSqrtReal(1.5 * 1.7), 1e-12);
+  CU_ASSERT(mg.logscale);
   /* no collapse in range: censored above, never extrapolated */
   for (PetscInt i = 0; i < n; i++) y[i] = 0;
   CU_ASSERT_FATAL(!SAMarginEstimate(n, x, y, PETSC_FALSE, 50, 0.95, &s, &mg));
