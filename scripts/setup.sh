@@ -8,7 +8,8 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config libopenmpi-dev openmpi-bin petsc-dev slepc-dev
       libhdf5-openmpi-dev libnetcdf-mpi-dev libcunit1-dev librandom123-dev libyaml-dev zlib1g-dev
       netcdf-bin python3-netcdf4 python3-xarray dataset-fashion-mnist libopenblas0-pthread
-      python3-matplotlib)
+      python3-matplotlib
+      slurm-wlm munge) # slurm-wlm, munge: the single-node SLURM of the 'slurm' tests (tests/slurm/)
 if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
 missing=()
 for p in "${pkgs[@]}"; do
