@@ -19,7 +19,7 @@ import numpy as np  # noqa: E402
 FILL_D = 9.0e36
 FILL_I = -2147483647
 DIMS = ["none", "optimization", "environment", "parametric", "learning_signal"]
-MARGIN = ["fit", "separated", "censored above", "censored below", "non-monotone", "no data"]
+MARGIN = ["fit", "separated", "censored above", "censored below", "non-monotone", "no data", "quasi-separated"]
 
 
 def text(v):
@@ -295,7 +295,15 @@ def main(d):
                 continue
             ncol = int(sum(ints(a, "cell_collapsed")[cg == g]))
             st = ints(a, "margin_status")[g]
-            iv = ("> %.4g" % mlo[g]) if st == 2 else ("< %.4g" % mhi[g]) if st == 3 else "[%.4g, %.4g]" % (mlo[g], mhi[g])
+            if st == 2:
+                iv = "> %.4g" % mlo[g]
+            elif st == 3:
+                iv = "< %.4g" % mhi[g]
+            elif st in (4, 5):
+                iv = "-"
+            else:
+                iv = ("(open" if np.isnan(mlo[g]) else "[%.4g" % mlo[g]) + ", " + \
+                     ("open)" if np.isnan(mhi[g]) else "%.4g]" % mhi[g])
             md.append("| %s | %s | %s | %d | %d | %.4g | %s | %s |" % (clabel[gcfg[g]], gpert[g], DIMS[gdim[g]],
                                                                      gm[g], ncol, mg[g], iv, MARGIN[st]))
         md += ["", "## Findings", "", "(1) Spearman correlation of final performance and stability margin:", "",

@@ -765,7 +765,9 @@ static PetscErrorCode SAWarnings(MPI_Comm comm, const SACampaignData *d, SAMembe
 
 static PetscBool SAMarginUsable(const SAMargin *mg)
 {
-  return mg->status == SA_MARGIN_FIT || mg->status == SA_MARGIN_SEPARATED ? PETSC_TRUE : PETSC_FALSE;
+  return mg->status == SA_MARGIN_FIT || mg->status == SA_MARGIN_SEPARATED || mg->status == SA_MARGIN_QUASI_SEPARATED
+           ? PETSC_TRUE
+           : PETSC_FALSE;
 }
 
 static PetscErrorCode SAFindingsCompute(const SACampaignData *d, const SAMemberData *r, const SAGroups *g,
@@ -964,10 +966,10 @@ static PetscErrorCode SAAnalysisWrite(MPI_Comm comm, const char dir[], const SAC
     DEF("stability_margin_high", NC_DOUBLE, 1, dg, 0, 0, "upper end of the margin's interval");
     DEF("margin_status", NC_INT, 1, dg, 0, 0, "how the margin was obtained");
     {
-      int fv[6] = {0, 1, 2, 3, 4, 5};
-      SACallNC(nc_put_att_int, (ncid, v, "flag_values", NC_INT, 6, fv));
-      PetscCall(
-        SANCAttText(ncid, v, "flag_meanings", "fit separated censored_above censored_below nonmonotone nodata"));
+      int fv[7] = {0, 1, 2, 3, 4, 5, 6};
+      SACallNC(nc_put_att_int, (ncid, v, "flag_values", NC_INT, 7, fv));
+      PetscCall(SANCAttText(ncid, v, "flag_meanings",
+                            "fit separated censored_above censored_below nonmonotone nodata quasi_separated"));
     }
     DEF("margin_log_scale", NC_INT, 1, dg, 0, 0, "1: the margin was fitted in log(magnitude), 0: in magnitude");
     DEF("margin_slope", NC_DOUBLE, 1, dg, 0, 0, "logistic slope b of logit p = a + b x");
@@ -1264,7 +1266,12 @@ static PetscErrorCode SAAnalysisPrint(MPI_Comm comm, const char dir[], const SAC
       PetscCall(PetscSNPrintf(iv, sizeof(iv), "< %.4g", (double) mg->high));
     else if (mg->status == SA_MARGIN_NODATA || mg->status == SA_MARGIN_NONMONOTONE)
       PetscCall(PetscSNPrintf(iv, sizeof(iv), "-"));
-    else PetscCall(PetscSNPrintf(iv, sizeof(iv), "[%.4g, %.4g]", (double) mg->low, (double) mg->high));
+    else if (PetscIsNanReal(mg->low) || PetscIsNanReal(mg->high)) {
+      char a[32] = "(open", b[32] = "open)";
+      if (!PetscIsNanReal(mg->low)) PetscCall(PetscSNPrintf(a, sizeof(a), "[%.4g", (double) mg->low));
+      if (!PetscIsNanReal(mg->high)) PetscCall(PetscSNPrintf(b, sizeof(b), "%.4g]", (double) mg->high));
+      PetscCall(PetscSNPrintf(iv, sizeof(iv), "%s, %s", a, b));
+    } else PetscCall(PetscSNPrintf(iv, sizeof(iv), "[%.4g, %.4g]", (double) mg->low, (double) mg->high));
     PetscCall(PetscPrintf(comm, "%-24s %-14s %-15s %5" PetscInt_FMT " %5" PetscInt_FMT " %11.5g %25s  %s\n",
                           d->clabel + g->gcfg[q] * SA_NAME, g->bname[g->gblock[q]], SADimName(g->gdim[q]), g->gn[q], nc,
                           (double) mg->margin, iv, SAMarginStatuses[mg->status]));
@@ -1274,27 +1281,53 @@ static PetscErrorCode SAAnalysisPrint(MPI_Comm comm, const char dir[], const SAC
   PetscCall(PetscPrintf(comm,
                         "(1) Spearman rank correlation of a configuration's final performance (twin median) and its "
                         "stability margin\n"));
-  for (PetscInt b = 0; b < g->B; b++)
-    if (f->f1[4 * b] < 3)
-      PetscCall(PetscPrintf(comm,
-                            "    %-14s %-15s n = %" PetscInt_FMT " configurations with a margin: too few (needs 3)\n",
-                            g->bname[b], SADimName(g->bdim[b]), (PetscInt) f->f1[4 * b]));
-    else
+  for (PetscInt b = 0; b < g->B; b++) {
+    if (f->f1[4 * b] >= 3) {
       PetscCall(PetscPrintf(comm, "    %-14s %-15s rho %+.3f [%+.3f, %+.3f]  n = %" PetscInt_FMT "\n", g->bname[b],
                             SADimName(g->bdim[b]), (double) f->f1[4 * b + 1], (double) f->f1[4 * b + 2],
                             (double) f->f1[4 * b + 3], (PetscInt) f->f1[4 * b]));
+      continue;
+    }
+    /* too few configurations for a correlation: the values themselves */
+    PetscCall(PetscPrintf(comm, "    %-14s %-15s n = %" PetscInt_FMT " (no correlation below 3):", g->bname[b],
+                          SADimName(g->bdim[b]), (PetscInt) f->f1[4 * b]));
+    for (PetscInt c = 0; c < d->C; c++) {
+      const SAMargin *mg = &g->margin[c * g->B + b];
+      if (SAMarginUsable(mg))
+        PetscCall(PetscPrintf(comm, " %s: perf %.3f margin %.4g;", d->clabel + c * SA_NAME, (double) g->cfmed[c],
+                              (double) mg->margin));
+    }
+    PetscCall(PetscPrintf(comm, "\n"));
+  }
   if (!f->A)
     PetscCall(PetscPrintf(comm, "(2) no controlled-stochasticity axis in the sweep: finding 2 not available\n"));
   for (PetscInt a = 0; a < f->A; a++) {
-    PetscCall(PetscPrintf(comm, "(2) against the stochasticity level '%s' (Spearman):\n", d->axname[f->axis[a]]));
+    PetscCall(PetscPrintf(comm, "(2) against the stochasticity level '%s' (Spearman; the values when n < 3):\n",
+                          d->axname[f->axis[a]]));
     for (PetscInt b = 0; b < g->B; b++) {
       PetscInt q = 4 * (a * g->B + b);
-      PetscCall(PetscPrintf(comm,
-                            "    %-14s margin rho %+.3f [%+.3f, %+.3f] n = %" PetscInt_FMT
-                            "; collapse probability rho %+.3f [%+.3f, %+.3f] n = %" PetscInt_FMT "\n",
-                            g->bname[b], (double) f->f2m[q + 1], (double) f->f2m[q + 2], (double) f->f2m[q + 3],
-                            (PetscInt) f->f2m[q], (double) f->f2c[q + 1], (double) f->f2c[q + 2],
-                            (double) f->f2c[q + 3], (PetscInt) f->f2c[q]));
+      if (f->f2c[q] >= 3) {
+        PetscCall(PetscPrintf(comm,
+                              "    %-14s margin rho %+.3f [%+.3f, %+.3f] n = %" PetscInt_FMT
+                              "; collapse probability rho %+.3f [%+.3f, %+.3f] n = %" PetscInt_FMT "\n",
+                              g->bname[b], (double) f->f2m[q + 1], (double) f->f2m[q + 2], (double) f->f2m[q + 3],
+                              (PetscInt) f->f2m[q], (double) f->f2c[q + 1], (double) f->f2c[q + 2],
+                              (double) f->f2c[q + 3], (PetscInt) f->f2c[q]));
+        continue;
+      }
+      PetscCall(PetscPrintf(comm, "    %-14s", g->bname[b]));
+      for (PetscInt c = 0; c < d->C; c++) {
+        PetscInt        gi = c * g->B + b, nc = 0;
+        const SAMargin *mg = &g->margin[gi];
+        if (!g->gn[gi]) continue;
+        for (PetscInt cc = 0; cc < g->ncell; cc++)
+          if (g->cgroup[cc] == gi) nc += g->ck[cc];
+        PetscCall(PetscPrintf(comm, " %s: collapsed %" PetscInt_FMT "/%" PetscInt_FMT ", margin %s%.4g;",
+                              d->clabel + c * SA_NAME, nc, g->gn[gi],
+                              mg->status == SA_MARGIN_CENSORED_ABOVE ? "> " : "",
+                              (double) (mg->status == SA_MARGIN_CENSORED_ABOVE ? mg->low : mg->margin)));
+      }
+      PetscCall(PetscPrintf(comm, "\n"));
     }
   }
   PetscCall(PetscPrintf(comm,

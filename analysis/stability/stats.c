@@ -7,9 +7,8 @@
 #include <math.h>
 #include <stdlib.h>
 
-const char *const SAMarginStatuses[] = {"fit",         "separated", "censored_above", "censored_below",
-                                        "nonmonotone", "nodata",    "SAMarginStatus", "SA_MARGIN_",
-                                        NULL};
+const char *const SAMarginStatuses[] = {"fit",    "separated",       "censored_above", "censored_below", "nonmonotone",
+                                        "nodata", "quasi_separated", "SAMarginStatus", "SA_MARGIN_",     NULL};
 
 static int SACompareReal(const void *a, const void *b)
 {
@@ -144,8 +143,35 @@ PetscErrorCode SALogisticFit(PetscInt n, const PetscReal x[], const PetscReal y[
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* nonparametric bracket of the crossing m: the largest magnitude <= m whose Wilson upper end is below 1/2 and the
+   smallest >= m whose Wilson lower end is above 1/2 (NaN: open) */
+static PetscErrorCode SAMarginBracket(PetscInt n, const PetscReal x[], const PetscReal y[], PetscReal m, PetscReal z,
+                                      PetscReal *low, PetscReal *high)
+{
+  PetscFunctionBeginUser;
+  *low = *high = NAN;
+  for (PetscInt i = 0; i < n; i++) {
+    PetscInt  k = 0, c = 0;
+    PetscReal lo, hi;
+    PetscBool first = PETSC_TRUE;
+
+    for (PetscInt j = 0; j < i; j++)
+      if (x[j] == x[i]) first = PETSC_FALSE;
+    if (!first) continue;
+    for (PetscInt j = 0; j < n; j++)
+      if (x[j] == x[i]) {
+        c++;
+        k += y[j] > 0.5;
+      }
+    PetscCall(SAWilsonInterval(k, c, z, &lo, &hi));
+    if (x[i] <= m && hi < 0.5 && (PetscIsNanReal(*low) || x[i] > *low)) *low = x[i];
+    if (x[i] >= m && lo > 0.5 && (PetscIsNanReal(*high) || x[i] < *high)) *high = x[i];
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* margin of one (re)sample; status as SAMarginStatus, value in the fit scale */
-static PetscErrorCode SAMarginOne(PetscInt n, const PetscReal x[], const PetscReal y[], SAMargin *mg)
+static PetscErrorCode SAMarginOne(PetscInt n, const PetscReal x[], const PetscReal y[], PetscReal z, SAMargin *mg)
 {
   PetscReal xmin = PETSC_MAX_REAL, xmax = -PETSC_MAX_REAL, x0max = -PETSC_MAX_REAL, x1min = PETSC_MAX_REAL;
   PetscInt  n1 = 0;
@@ -177,7 +203,13 @@ static PetscErrorCode SAMarginOne(PetscInt n, const PetscReal x[], const PetscRe
   } else {
     PetscCall(SALogisticFit(n, x, y, &mg->a, &mg->b, &conv));
     if (!(mg->b > 0)) mg->status = SA_MARGIN_NONMONOTONE;
-    else {
+    else if (!conv) {
+      /* quasi-complete separation (e.g. no collapse below the top magnitude, some at it): the slope runs away and
+         the bootstrap would only repeat the data's structure; the interval is the Wilson bracket */
+      mg->status = SA_MARGIN_QUASI_SEPARATED;
+      mg->margin = -mg->a / mg->b;
+      PetscCall(SAMarginBracket(n, x, y, mg->margin, z, &mg->low, &mg->high));
+    } else {
       mg->status = SA_MARGIN_FIT;
       mg->margin = -mg->a / mg->b;
     }
@@ -206,8 +238,11 @@ static PetscErrorCode SAMarginOne(PetscInt n, const PetscReal x[], const PetscRe
   Overlapping outcomes: maximum-likelihood logistic fit, margin = -a/b, percentile bootstrap interval over
   replicates that give a margin (separated replicates give the midpoint of their gap). Outcomes separated by
   magnitude (no overlap): the logistic MLE does not exist; the margin is the midpoint of the gap between the
-  largest magnitude without collapse and the smallest with, and the gap is the interval. No collapse (or only
-  collapses) in range: censored, reported as such and never extrapolated.
+  largest magnitude without collapse and the smallest with, and the gap is the interval. Quasi-complete
+  separation (outcomes overlap at one magnitude only, so the slope diverges): the margin is the fit's crossing and
+  the interval is the nonparametric Wilson bracket (largest magnitude below it whose Wilson interval lies below
+  1/2, smallest above it whose interval lies above 1/2; an end is NaN, open, if no magnitude qualifies). No collapse (or
+only collapses) in range: censored, reported as such and never extrapolated.
 
   Level: beginner
 
@@ -216,7 +251,7 @@ static PetscErrorCode SAMarginOne(PetscInt n, const PetscReal x[], const PetscRe
 PetscErrorCode SAMarginEstimate(PetscInt n, const PetscReal mag[], const PetscReal collapsed[], PetscBool uselog,
                                 PetscInt nboot, PetscReal level, const SAStream *rng, SAMargin *mg)
 {
-  PetscReal *x, *xb, *yb, *mb;
+  PetscReal *x, *xb, *yb, *mb, z = SANormalQuantile(1 - (1 - level) / 2);
   PetscInt   nm = 0;
 
   PetscFunctionBeginUser;
@@ -224,7 +259,7 @@ PetscErrorCode SAMarginEstimate(PetscInt n, const PetscReal mag[], const PetscRe
   for (PetscInt i = 0; i < n; i++)
     if (!(mag[i] > 0)) uselog = PETSC_FALSE; /* a magnitude 0 (e.g. clip_off): linear scale for this group */
   for (PetscInt i = 0; i < n; i++) x[i] = uselog ? PetscLogReal(mag[i]) : mag[i];
-  PetscCall(SAMarginOne(n, x, collapsed, mg));
+  PetscCall(SAMarginOne(n, x, collapsed, z, mg));
   if (mg->status == SA_MARGIN_FIT) {
     for (PetscInt r = 0; r < nboot; r++) {
       SAMargin one;
@@ -236,8 +271,9 @@ PetscErrorCode SAMarginEstimate(PetscInt n, const PetscReal mag[], const PetscRe
         xb[i] = x[j];
         yb[i] = collapsed[j];
       }
-      PetscCall(SAMarginOne(n, xb, yb, &one));
-      if (one.status == SA_MARGIN_FIT || one.status == SA_MARGIN_SEPARATED) mb[nm++] = one.margin;
+      PetscCall(SAMarginOne(n, xb, yb, z, &one));
+      if (one.status == SA_MARGIN_FIT || one.status == SA_MARGIN_SEPARATED || one.status == SA_MARGIN_QUASI_SEPARATED)
+        mb[nm++] = one.margin;
     }
     if (nm >= 2) {
       PetscCall(SAQuantile(nm, mb, (1 - level) / 2, &mg->low));

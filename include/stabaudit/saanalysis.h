@@ -44,12 +44,13 @@ PETSC_EXTERN PetscErrorCode SAFTLEFit(PetscInt, const PetscInt[], const PetscRea
   Level: beginner
 E*/
 typedef enum {
-  SA_MARGIN_FIT            = 0, /* logistic fit, bootstrap percentile interval */
-  SA_MARGIN_SEPARATED      = 1, /* outcomes separated by magnitude: midpoint of the gap, the gap as interval */
-  SA_MARGIN_CENSORED_ABOVE = 2, /* no collapse in range: margin > largest magnitude (low = that magnitude) */
-  SA_MARGIN_CENSORED_BELOW = 3, /* every member collapsed: margin < smallest magnitude (high = that magnitude) */
-  SA_MARGIN_NONMONOTONE    = 4, /* the fitted slope is not positive: collapse does not grow with magnitude */
-  SA_MARGIN_NODATA         = 5  /* fewer than two magnitudes */
+  SA_MARGIN_FIT             = 0, /* logistic fit, bootstrap percentile interval */
+  SA_MARGIN_SEPARATED       = 1, /* outcomes separated by magnitude: midpoint of the gap, the gap as interval */
+  SA_MARGIN_CENSORED_ABOVE  = 2, /* no collapse in range: margin > largest magnitude (low = that magnitude) */
+  SA_MARGIN_CENSORED_BELOW  = 3, /* every member collapsed: margin < smallest magnitude (high = that magnitude) */
+  SA_MARGIN_NONMONOTONE     = 4, /* the fitted slope is not positive: collapse does not grow with magnitude */
+  SA_MARGIN_NODATA          = 5, /* fewer than two magnitudes */
+  SA_MARGIN_QUASI_SEPARATED = 6  /* overlap at one magnitude only: the fit's crossing, the Wilson bracket as interval */
 } SAMarginStatus;
 PETSC_EXTERN const char *const SAMarginStatuses[];
 

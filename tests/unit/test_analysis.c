@@ -195,6 +195,20 @@ static void test_margin_planted(void)
   CU_ASSERT_FATAL(!SAMarginEstimate(n, x, y, PETSC_TRUE, 50, 0.95, &s, &mg));
   CU_ASSERT_DOUBLE_EQUAL(mg.margin, PetscSqrtReal(1.5 * 1.7), 1e-12);
   CU_ASSERT(mg.logscale);
+  /* quasi-complete separation: no collapse at 2 and 4, 4 of 8 at 8: the slope diverges, the crossing is at 8 and the
+     interval is the Wilson bracket [4, open) (0/8 has Wilson upper end 0.32 < 1/2; 4/8 does not exceed 1/2) */
+  {
+    PetscReal xq[24], yq[24];
+    for (PetscInt i = 0; i < 24; i++) {
+      xq[i] = i < 8 ? 2 : (i < 16 ? 4 : 8);
+      yq[i] = i >= 20 ? 1 : 0;
+    }
+    CU_ASSERT_FATAL(!SAMarginEstimate(24, xq, yq, PETSC_TRUE, 50, 0.95, &s, &mg));
+    CU_ASSERT_EQUAL(mg.status, SA_MARGIN_QUASI_SEPARATED);
+    CU_ASSERT_DOUBLE_EQUAL(mg.margin, 8, 1e-3);
+    CU_ASSERT_DOUBLE_EQUAL(mg.low, 4, 1e-12);
+    CU_ASSERT(PetscIsNanReal(mg.high));
+  }
   /* no collapse in range: censored above, never extrapolated */
   for (PetscInt i = 0; i < n; i++) y[i] = 0;
   CU_ASSERT_FATAL(!SAMarginEstimate(n, x, y, PETSC_FALSE, 50, 0.95, &s, &mg));
