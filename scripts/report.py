@@ -81,6 +81,7 @@ def main(d):
 
     def save(fig, name, caption):
         p = os.path.join(out, name)
+        fig.tight_layout()
         fig.savefig(p, dpi=110, bbox_inches="tight")
         plt.close(fig)
         figs.append((name, caption))
@@ -125,7 +126,7 @@ def main(d):
         if lat.shape[2] >= 2:
             pts = lat[base].reshape(-1, lat.shape[2])
             pts = pts[~np.isnan(pts[:, 0])]
-            ax[0].scatter(pts[:, 0], pts[:, 1], s=8, color="0.6", label="baseline twins (envelope)")
+            ax[0].scatter(pts[:, 0], pts[:, 1], s=6, color="black", zorder=3, label="baseline twins (envelope)")
             for m in np.where(~base)[0]:
                 ax[0].plot(lat[m, :, 0], lat[m, :, 1], color="tab:red" if col[m] else "tab:blue", lw=0.6, alpha=0.5)
             ax[0].set_xlabel("meta-state 1 (%.0f%%)" % (100 * ex[0]))
@@ -163,9 +164,14 @@ def main(d):
         gdim = ints(a, "group_dimension")
         mg, mlo, mhi = dbl(a, "stability_margin"), dbl(a, "stability_margin_low"), dbl(a, "stability_margin_high")
         blocks = list(dict.fromkeys(gpert))
-        fig, axs = plt.subplots(1, len(blocks), figsize=(4.6 * len(blocks), 3.4), squeeze=False)
+        ncol = min(4, len(blocks))
+        nrow = (len(blocks) + ncol - 1) // ncol
+        fig, axs = plt.subplots(nrow, ncol, figsize=(4.4 * ncol, 3.3 * nrow), squeeze=False)
+        for b in range(len(blocks), nrow * ncol):
+            axs[b // ncol, b % ncol].axis("off")
         for b, name in enumerate(blocks):
-            ax = axs[0, b]
+            ax = axs[b // ncol, b % ncol]
+            bm = cm[np.array([gpert[g] == name for g in cg])]
             for g in [g for g in range(len(gpert)) if gpert[g] == name]:
                 sel = np.where(cg == g)[0]
                 if not len(sel):
@@ -173,14 +179,18 @@ def main(d):
                 o = sel[np.argsort(cm[sel])]
                 line = ax.errorbar(cm[o], cp[o], yerr=[cp[o] - clo[o], chi[o] - cp[o]], marker="o", ms=3,
                                    capsize=2, label=clabel[gcfg[g]])
-                if not np.isnan(mg[g]):
+                if not np.isnan(mg[g]):  # the margin, and its interval (an open end runs to the last magnitude)
                     ax.axvline(mg[g], color=line[0].get_color(), ls="--", lw=0.8)
-                    ax.axvspan(mlo[g], mhi[g], color=line[0].get_color(), alpha=0.12)
+                    lo_ = mlo[g] if not np.isnan(mlo[g]) else np.min(bm)
+                    hi_ = mhi[g] if not np.isnan(mhi[g]) else np.max(bm)
+                    ax.axvspan(lo_, hi_, color=line[0].get_color(), alpha=0.12)
             ax.axhline(0.5, color="0.5", lw=0.5)
-            ax.set_xscale("log")
-            ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
-            ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-            ax.set_xticks(sorted(set(cm[np.array([gpert[g] == name for g in cg])])))
+            if np.all(bm > 0):
+                ax.set_xscale("log")
+                ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
+                ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+            ax.set_xticks(sorted(set(bm)))
+            ax.set_ylim(-0.04, 1.04)
             ax.tick_params(axis="x", labelsize=7)
             ax.set_title("%s (%s)" % (name, DIMS[gdim[gpert.index(name)]]), fontsize=9)
             ax.set_xlabel("magnitude")
@@ -213,13 +223,22 @@ def main(d):
                 for b, bn in enumerate(blocks):
                     gs = [g for g in range(len(gpert)) if gpert[g] == bn]
                     pc = [np.mean(col[(cfg == gcfg[g]) & (np.array(pert) == bn)]) for g in gs]
-                    axs[0].plot([lev[gcfg[g]] for g in gs], pc, "o", label="%s / %s" % (name, bn))
-                    axs[1].plot([lev[gcfg[g]] for g in gs], [mg[g] for g in gs], "o", label="%s / %s" % (name, bn))
-            axs[0].set_ylabel("collapse probability")
-            axs[1].set_ylabel("stability margin")
+                    o = np.argsort([lev[gcfg[g]] for g in gs])
+                    xs = [lev[gcfg[gs[i]]] for i in o]
+                    axs[0].plot(xs, [pc[i] for i in o], "o-", label=bn)
+                    axs[1].plot(xs, [mg[gs[i]] for i in o], "o-", label=bn)
+                for ax in axs:
+                    ax.set_xlabel("stochasticity level: %s" % name)
+                    if np.all(lev > 0):
+                        ax.set_xscale("log")
+                        ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
+                        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+                        ax.set_xticks(sorted(set(lev)))
+            axs[0].set_ylabel("collapse probability (all magnitudes)")
+            axs[1].set_ylabel("stability margin (units of each block)")
+            axs[1].set_yscale("log")
             for ax in axs:
-                ax.set_xlabel("stochasticity level")
-                ax.legend(fontsize=7)
+                ax.legend(fontsize=7, ncol=2)
             save(fig, "finding2.png", "Finding 2: collapse probability and margin against the stochasticity level")
         else:
             notes.append("finding 2: the sweep has no controlled-stochasticity axis (config_noise, config_dropout, "
