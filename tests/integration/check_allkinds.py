@@ -24,6 +24,10 @@ for m in range(td.shape[0]):
         bad.append(f"member {m} ({kinds[m]}): distance before onset {onset[m]}: {pre}")
     if post.size == 0 or not np.all(np.isfinite(post) & (post > 0) & (post != fill)):
         bad.append(f"member {m} ({kinds[m]}): no positive distance after onset {onset[m]}: {post}")
+for axis, values in (("dropout", [0, 0.1]), ("batch", [32, 48])):
+    got = sorted(set(np.round(d["config_" + axis][:], 12)))
+    if got != values:
+        bad.append(f"config_{axis} holds {got}, expected {values}")
 print(f"{len(seen)} kinds checked")
 if len(seen) != int(sys.argv[2]):
     bad.append(f"{len(seen)} kinds in the campaign, expected {sys.argv[2]}: {sorted(seen)}")

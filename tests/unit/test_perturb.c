@@ -833,6 +833,68 @@ static PetscErrorCode CheckQuadraticWindows(void)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* ---------------------------------------------------------------------------------------------------- */
+/* controlled stochasticity: gradient noise scaled to the measured noise                                */
+/* ---------------------------------------------------------------------------------------------------- */
+
+/* With noise_mode scaled the gradient noise is sigma sqrt(tr(Sigma_B) / P) xi, xi the same N(0, I) draw as the
+   isotropic mode's; tr(Sigma_B) = S / K from K equal micro-batches, and the recorded gradient noise scale is
+   (B / K) S / |G|^2 with G the clean batch gradient, so the factor must be sqrt(gns |G|^2 / (B P)). */
+static PetscErrorCode CheckScaledNoise(void)
+{
+  const char *const       iso[] = {"-task_classify_noise_mode", "isotropic", NULL};
+  const char *const       scl[] = {"-task_classify_noise_mode", "scaled", NULL};
+  SATask                  ti, ts;
+  Vec                     theta, g0, gi, gs;
+  SABatch                 b = SA_BATCH(6);
+  PetscReal               L, sigma = 0.5, ni, ns, G, vals[64], gns = -1, expect;
+  PetscInt                nobs, P;
+  const SAObservableInfo *info;
+
+  PetscFunctionBeginUser;
+  PetscCall(SetOptions(iso));
+  PetscCall(CreateTask(TaskOpts, &ti, &theta));
+  PetscCall(ClearOptions(iso));
+  PetscCall(SetOptions(scl));
+  PetscCall(CreateTask(TaskOpts, &ts, NULL));
+  PetscCall(ClearOptions(scl));
+  PetscCall(VecDuplicate(theta, &g0));
+  PetscCall(VecDuplicate(theta, &gi));
+  PetscCall(VecDuplicate(theta, &gs));
+  PetscCall(VecGetSize(theta, &P));
+  PetscCall(SATaskLossGradient(ti, theta, &b, &L, g0));
+  PetscCall(SATaskGetObservables(ti, &nobs, &info));
+  PetscCall(SATaskComputeObservables(ti, theta, g0, &b, vals));
+  for (PetscInt i = 0; i < nobs; i++)
+    if (!strcmp(info[i].name, "grad_noise_scale")) gns = vals[i];
+  PetscCheck(gns > 0, PETSC_COMM_SELF, PETSC_ERR_PLIB, "no grad_noise_scale observable");
+  PetscCall(SATaskSetNoise(ti, sigma));
+  PetscCall(SATaskSetNoise(ts, sigma));
+  PetscCall(SATaskLossGradient(ti, theta, &b, &L, gi));
+  PetscCall(SATaskLossGradient(ts, theta, &b, &L, gs));
+  PetscCall(VecAXPY(gi, -1.0, g0));
+  PetscCall(VecAXPY(gs, -1.0, g0));
+  PetscCall(VecNorm(gi, NORM_2, &ni));
+  PetscCall(VecNorm(gs, NORM_2, &ns));
+  PetscCall(VecNorm(g0, NORM_2, &G));
+  expect = PetscSqrtReal(gns * G * G / (64.0 * P));
+  PetscCheck(PetscAbsReal(ns / ni - expect) <= 1e-10 * expect, PETSC_COMM_SELF, PETSC_ERR_PLIB,
+             "scaled noise factor %.15g, expected %.15g", (double) (ns / ni), (double) expect);
+  PetscCall(VecScale(gi, expect));
+  PetscCall(VecAXPY(gi, -1.0, gs));
+  PetscCall(VecNorm(gi, NORM_2, &ni));
+  PetscCheck(ni <= 1e-10 * ns, PETSC_COMM_SELF, PETSC_ERR_PLIB, "scaled noise is not the isotropic draw rescaled (%g)",
+             (double) (ni / ns));
+  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "  noise_mode scaled: factor sqrt(tr(Sigma_B)/P) = %.3e\n", (double) expect));
+  PetscCall(VecDestroy(&g0));
+  PetscCall(VecDestroy(&gi));
+  PetscCall(VecDestroy(&gs));
+  PetscCall(VecDestroy(&theta));
+  PetscCall(SATaskDestroy(&ti));
+  PetscCall(SATaskDestroy(&ts));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static void test_label_noise(void) { CU_ASSERT_EQUAL(CheckLabelNoise(), PETSC_SUCCESS); }
 static void test_input_shift(void) { CU_ASSERT_EQUAL(CheckInputNoiseAndShift(), PETSC_SUCCESS); }
 static void test_imbalance(void) { CU_ASSERT_EQUAL(CheckClassImbalanceOrderBatch(), PETSC_SUCCESS); }
@@ -841,6 +903,7 @@ static void test_kick_reset(void) { CU_ASSERT_EQUAL(CheckKickAndReset(), PETSC_S
 static void test_prune_precision(void) { CU_ASSERT_EQUAL(CheckPruneAndPrecision(), PETSC_SUCCESS); }
 static void test_optimization(void) { CU_ASSERT_EQUAL(CheckOptimizationKinds(), PETSC_SUCCESS); }
 static void test_windows(void) { CU_ASSERT_EQUAL(CheckQuadraticWindows(), PETSC_SUCCESS); }
+static void test_scaled_noise(void) { CU_ASSERT_EQUAL(CheckScaledNoise(), PETSC_SUCCESS); }
 
 int main(int argc, char **argv)
 {
@@ -859,6 +922,7 @@ int main(int argc, char **argv)
   CU_add_test(s, "prune, precision (bfloat16, float16), init_scale", test_prune_precision);
   CU_add_test(s, "lr_scale, momentum_shift, optimizer_reset, adam_eps, clip_off", test_optimization);
   CU_add_test(s, "onset, duration and shape: GD on the quadratic in closed form", test_windows);
+  CU_add_test(s, "gradient noise scaled to the measured noise (noise_mode scaled)", test_scaled_noise);
   PetscCall(SATestRunSuite(PETSC_COMM_WORLD, &nfail_all));
   PetscCall(SAFinalize());
   PetscCall(SlepcFinalize());
