@@ -207,9 +207,10 @@ def main(d):
             if gs:
                 ax.errorbar([mg[g] for g in gs], [cfmed[gcfg[g]] for g in gs],
                             xerr=[[mg[g] - mlo[g] for g in gs], [mhi[g] - mg[g] for g in gs]], fmt="o", capsize=2,
-                            label="%s: rho %.2f (n %d)" % (name, dbl(a, "finding1_spearman")[b],
-                                                          ints(a, "finding1_n")[b]))
-        ax.set_xlabel("stability margin")
+                            label=("%s: rho %.2f (n %d)" % (name, dbl(a, "finding1_spearman")[b], ints(a, "finding1_n")[b]))
+                            if ints(a, "finding1_n")[b] >= 3 else "%s: n %d, too few for rho" % (name, len(gs)))
+        ax.set_xscale("log")
+        ax.set_xlabel("stability margin (units of each block)")
         ax.set_ylabel("final performance (twin median)")
         ax.legend(fontsize=7)
         save(fig, "finding1.png", "Finding 1: final performance against stability margin per configuration")
@@ -323,12 +324,17 @@ def main(d):
             else:
                 iv = ("(open" if np.isnan(mlo[g]) else "[%.4g" % mlo[g]) + ", " + \
                      ("open)" if np.isnan(mhi[g]) else "%.4g]" % mhi[g])
-            md.append("| %s | %s | %s | %d | %d | %.4g | %s | %s |" % (clabel[gcfg[g]], gpert[g], DIMS[gdim[g]],
-                                                                     gm[g], ncol, mg[g], iv, MARGIN[st]))
+            md.append("| %s | %s | %s | %d | %d | %s | %s | %s |" % (
+                clabel[gcfg[g]], gpert[g], DIMS[gdim[g]], gm[g], ncol, "-" if np.isnan(mg[g]) else "%.4g" % mg[g], iv,
+                MARGIN[st]))
         md += ["", "## Findings", "", "(1) Spearman correlation of final performance and stability margin:", "",
                "| perturbation | dimension | n | rho | interval |", "|---|---|---|---|---|"]
         pn = text(a["perturbation_name"][:])
         for b, name in enumerate(pn):
+            if ints(a, "finding1_n")[b] < 3:
+                md.append("| %s | %s | %d | too few configurations | |" % (
+                    name, DIMS[ints(a, "perturbation_dimension")[b]], ints(a, "finding1_n")[b]))
+                continue
             md.append("| %s | %s | %d | %.3f | [%.3f, %.3f] |" % (
                 name, DIMS[ints(a, "perturbation_dimension")[b]], ints(a, "finding1_n")[b],
                 dbl(a, "finding1_spearman")[b], dbl(a, "finding1_spearman_low")[b],
