@@ -116,16 +116,26 @@ static PetscErrorCode CommandPlan(const char deck[], int argc, char **argv)
   SACampaign c;
   SAEnsemble e;
   char       dir[PETSC_MAX_PATH_LEN];
+  PetscInt   csteps, cranks, rpn;
+  PetscReal  walltime;
 
   PetscFunctionBeginUser;
   PetscCall(LoadCampaign(deck, argc, argv, &c));
   PetscCall(SAEnsembleCreate(PETSC_COMM_WORLD, &e));
   PetscCall(SAEnsembleSetFromOptions(e));
+  PetscCall(SAPlanGetOptions(&csteps, &walltime, &cranks, &rpn));
   PetscCall(SADeckSetRole(SA_KEY_CONTROL));
   PetscCall(SADeckGetString("", "o", "", dir, sizeof(dir), NULL));
   PetscCall(SADeckCheckUnused(PETSC_COMM_WORLD));
   PetscCall(SACampaignExpand(c, NULL));
   PetscCall(SACampaignView(c, PETSC_VIEWER_STDOUT_WORLD));
+  if (csteps > 0) { /* calibration: a few steps of each configuration (jobs/plan.c, docs/hpc.md) */
+    SAPlanCost cost;
+
+    PetscCall(SAPlanCalibrate(c, PETSC_COMM_WORLD, dir, csteps, cranks, &cost));
+    PetscCall(SAPlanSuggest(&cost, walltime, rpn));
+    PetscCall(SAPlanView(&cost, PETSC_COMM_WORLD));
+  }
   PetscCall(SAEnsembleDestroy(&e));
   PetscCall(SACampaignDestroy(&c));
   PetscFunctionReturn(PETSC_SUCCESS);

@@ -1,8 +1,10 @@
 /*
   slurm.c - SAJobs: the SLURM job scripts of a campaign (stabaudit jobs).
 
+  DIR/jobs/deck.yaml    the resolved deck (every key with its value) as a deck the jobs run: empty lists
+                        are left out (a deck may not give an empty list)
   DIR/jobs/run.sh       the run job (a job array of -slurm_array_shards tasks when > 1): resources,
-                        srun --mpi=pmix of stabaudit run on the resolved deck DIR/deck.yaml, one log
+                        srun --mpi=pmix of stabaudit run on DIR/jobs/deck.yaml, one log
                         per job in DIR/logs/; --signal=B:USR1@<s> and --requeue: the shell passes
                         the signal on to the ranks, which checkpoint and exit 75 (SA_EXIT_REQUEUE),
                         and the job requeues itself
@@ -95,7 +97,7 @@ static PetscErrorCode SAJobsGetString(const char key[], char v[], size_t len)
 }
 
 /* SLURM time formats: M, M:S, H:M:S, D-H, D-H:M, D-H:M:S; returns seconds, or -1 if the text is none of them */
-static long SAJobsParseTime(const char t[])
+static long SAJobsParseTimeSeconds(const char t[])
 {
   long  d = 0, f[3] = {0, 0, 0};
   int   n = 0, day = strchr(t, '-') != NULL;
@@ -103,21 +105,43 @@ static long SAJobsParseTime(const char t[])
 
   if (day) {
     d = strtol(t, &end, 10);
-    if (end == t || *end != '-' || d < 0) return -1;
+    if (end == t || *end != '-' || d < 0) return -1; /* not a time */
     t = end + 1;
   }
   while (n < 3) {
     long x = strtol(t, &end, 10);
-    if (end == t || x < 0 || !(*end == ':' || *end == 0)) return -1;
+    if (end == t || x < 0 || !(*end == ':' || *end == 0)) return -1; /* not a time */
     f[n++] = x;
     if (!*end) break;
     t = end + 1;
   }
-  if (*end) return -1;
+  if (*end) return -1;                                        /* not a time */
   if (day) return d * 86400 + f[0] * 3600 + f[1] * 60 + f[2]; /* D-H[:M[:S]] */
   if (n == 1) return f[0] * 60;                               /* M */
   if (n == 2) return f[0] * 60 + f[1];                        /* M:S */
   return f[0] * 3600 + f[1] * 60 + f[2];                      /* H:M:S */
+}
+
+/*@C
+  SAJobsParseTime - Parses a SLURM time limit (M, M:S, H:M:S, D-H, D-H:M or D-H:M:S)
+
+  Not Collective
+
+  Input Parameter:
+. t - the text
+
+  Output Parameter:
+. sec - seconds, -1 if the text is not a SLURM time
+
+  Level: developer
+
+.seealso: `SAJobsSetFromOptions()`
+@*/
+PetscErrorCode SAJobsParseTime(const char t[], PetscReal *sec)
+{
+  PetscFunctionBeginUser;
+  *sec = (PetscReal) SAJobsParseTimeSeconds(t);
+  PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 /*@C
@@ -169,8 +193,8 @@ PetscErrorCode SAJobsSetFromOptions(SAJobs j)
                          j->group_size, j->nodes * j->ntasks_per_node));
   PetscCall(SAJobsGetString("slurm_time", j->time, sizeof(j->time)));
   PetscCall(SAJobsGetString("slurm_analysis_time", j->analysis_time, sizeof(j->analysis_time)));
-  limit  = SAJobsParseTime(j->time);
-  alimit = SAJobsParseTime(j->analysis_time);
+  limit  = SAJobsParseTimeSeconds(j->time);
+  alimit = SAJobsParseTimeSeconds(j->analysis_time);
   if (limit <= 0)
     PetscCall(
       SADeckFail("slurm_time", "'%s' is not a SLURM time limit; allowed: M, M:S, H:M:S, D-H, D-H:M, D-H:M:S", j->time));
@@ -273,7 +297,7 @@ PetscErrorCode SAJobsWrite(SAJobs j, SACampaign c, const char dir[])
   PetscMPIInt rank;
   PetscInt    nfam = 0, ranks = j->nodes * j->ntasks_per_node;
   char       *buf, line[4 * PETSC_MAX_PATH_LEN], path[PETSC_MAX_PATH_LEN], log[64];
-  size_t      len = 65536;
+  size_t      len = 1 << 20;
 
   PetscFunctionBeginUser;
   for (PetscInt m = 0; m < c->nmembers; m++) nfam += c->members[m].pert < 0;
@@ -299,6 +323,22 @@ PetscErrorCode SAJobsWrite(SAJobs j, SACampaign c, const char dir[])
   PetscCheck(!mkdir(path, 0755) || errno == EEXIST, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "cannot create %s: %s", path,
              strerror(errno));
   PetscCall(PetscCalloc1(len, &buf));
+
+  /* the resolved deck, without its empty lists */
+  {
+    char *text, *save = NULL;
+
+    PetscCall(SADeckGetResolved(&text));
+    for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+      if (strstr(l, ": []")) continue;
+      PetscCall(PetscStrlcat(buf, l, len));
+      PetscCall(PetscStrlcat(buf, "\n", len));
+    }
+    PetscCall(PetscFree(text));
+    PetscCall(PetscSNPrintf(path, sizeof(path), "%s/jobs/deck.yaml", j->dir));
+    PetscCall(SAFileWriteAtomic(path, buf, strlen(buf)));
+    buf[0] = 0;
+  }
 
   /* the run job */
   PetscCall(PetscSNPrintf(log, sizeof(log), j->shards > 1 ? "run-%%A_%%a.log" : "run-%%j.log"));
@@ -330,7 +370,7 @@ PetscErrorCode SAJobsWrite(SAJobs j, SACampaign c, const char dir[])
   PetscCall(PetscSNPrintf(line, sizeof(line),
                           "# pass SLURM's signal (--signal=B:USR1, scancel --batch, preemption) on to the job step\n"
                           "trap 'kill -USR1 \"$step\" 2> /dev/null' USR1 TERM\n"
-                          "srun --mpi=pmix %s run %s/deck.yaml -o %s -group_size %" PetscInt_FMT
+                          "srun --mpi=pmix %s run %s/jobs/deck.yaml -o %s -group_size %" PetscInt_FMT
                           " -shard_count %" PetscInt_FMT " -shard_index \"${SLURM_ARRAY_TASK_ID:-0}\" -options_left &\n"
                           "step=$!\n"
                           "while true; do wait \"$step\"; rc=$?; kill -0 \"$step\" 2> /dev/null || break; done\n"
@@ -363,7 +403,7 @@ PetscErrorCode SAJobsWrite(SAJobs j, SACampaign c, const char dir[])
   PetscCall(SAJobsCommonSetup(j, buf, len));
   PetscCall(PetscSNPrintf(line, sizeof(line),
                           "set -e\n"
-                          "srun --mpi=pmix %s run %s/deck.yaml -o %s -group_size 1 -shard_count 1 -options_left\n"
+                          "srun --mpi=pmix %s run %s/jobs/deck.yaml -o %s -group_size 1 -shard_count 1 -options_left\n"
                           "srun --mpi=pmix %s analyze %s\n"
                           "srun --mpi=pmix %s report %s\n",
                           j->bin, j->dir, j->dir, j->bin, j->dir, j->bin, j->dir));

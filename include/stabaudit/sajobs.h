@@ -35,16 +35,27 @@ PETSC_EXTERN PetscErrorCode SAJobsDestroy(SAJobs *);
   Level: beginner
 S*/
 typedef struct {
-  PetscInt   nmembers;     /* members */
-  PetscInt64 steps;        /* optimizer steps to take (with twin branching) */
-  PetscReal  sec_per_step; /* measured seconds per optimizer step on one group (mean over configurations) */
-  PetscReal  core_hours;   /* estimated core-hours: steps * sec_per_step * group_size / 3600 */
-  PetscReal  mem_per_rank; /* measured peak resident memory per rank (bytes) */
-  PetscInt   group_size;   /* ranks per member used by the calibration */
-  PetscReal  walltime;     /* target wall time (s), 0 if none */
-  PetscInt   ranks;        /* suggested number of ranks for the target wall time */
-  PetscInt   nodes;        /* suggested nodes (ranks / ranks per node, rounded up) */
-  PetscReal  predicted;    /* predicted wall time (s) on the suggested layout */
+  PetscInt   nmembers;                 /* members */
+  PetscInt64 steps;                    /* optimizer steps to take (with twin branching, none diverging) */
+  PetscInt64 checkpoints;              /* checkpoints to write (in flight every checkpoint_every, branch points) */
+  PetscReal  sec_per_step;             /* measured seconds per step on one group (mean over configurations) */
+  PetscReal  sec_per_checkpoint;       /* measured seconds per checkpoint (mean over configurations) */
+  PetscReal  member_seconds;           /* sum over members of set-up, steps and checkpoints (s, one group) */
+  PetscReal  core_hours;               /* member_seconds * group_size / 3600 */
+  PetscReal  mem_per_rank;             /* measured peak resident memory per rank (bytes) */
+  PetscReal  longest;                  /* seconds of the longest member (a full trajectory) */
+  PetscInt   group_size;               /* ranks per member in the calibration */
+  PetscInt   ranks;                    /* ranks of the layout to predict (0: none) */
+  PetscReal  predicted;                /* predicted wall time (s) on that layout */
+  PetscReal  walltime;                 /* target wall time (s), 0 if none */
+  PetscInt   suggested_group_size;     /* suggested layout for the target */
+  PetscInt   suggested_nodes;          /* nodes */
+  PetscInt   suggested_tasks_per_node; /* ranks per node */
+  PetscReal  suggested_predicted;      /* its predicted wall time (s) */
 } SAPlanCost;
 
-PETSC_EXTERN PetscErrorCode SAPlanCalibrate(SACampaign, MPI_Comm, PetscInt, PetscInt, SAPlanCost *);
+PETSC_EXTERN PetscErrorCode SAPlanCalibrate(SACampaign, MPI_Comm, const char[], PetscInt, PetscInt, SAPlanCost *);
+PETSC_EXTERN PetscErrorCode SAPlanSuggest(SAPlanCost *, PetscReal, PetscInt);
+PETSC_EXTERN PetscErrorCode SAPlanView(const SAPlanCost *, MPI_Comm);
+PETSC_EXTERN PetscErrorCode SAPlanGetOptions(PetscInt *, PetscReal *, PetscInt *, PetscInt *);
+PETSC_EXTERN PetscErrorCode SAJobsParseTime(const char[], PetscReal *);

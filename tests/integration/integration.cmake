@@ -10,6 +10,7 @@ sa_add_script_test(it_quickstart SCRIPT ${SA_IT}/quickstart.sh LABELS mpi TIMEOU
 # preemption signals and shards (docs/hpc.md); the real-SLURM tests are in tests/slurm/
 sa_add_script_test(it_preempt SCRIPT ${SA_IT}/preempt.sh LABELS mpi TIMEOUT 300)
 sa_add_script_test(it_shards SCRIPT ${SA_IT}/shards.sh LABELS mpi TIMEOUT 300)
+sa_add_script_test(it_plan SCRIPT ${SA_IT}/plan.sh LABELS mpi TIMEOUT 300)
 # stability analysis: the lr_scale margin of GD on the quadratic at 2 / lambda_max (tests/decks/margin.yaml)
 sa_add_script_test(it_analyze SCRIPT ${SA_IT}/analyze.sh LABELS mpi TIMEOUT 300)
 # spectral probes in training: branch = scratch bitwise, trajectory unchanged, closed forms (tests/decks/probes.yaml)

@@ -1,0 +1,341 @@
+/*
+  plan.c - cost planning by calibration (stabaudit plan).
+
+  For each configuration of the sweep, the unperturbed member of the first seed is built on the
+  planning communicator (one group: every rank of `stabaudit plan`; the set-up is timed) and
+  trained for a few steps (one warm-up step, then -plan_calibration_steps timed steps rounded up to
+  whole record periods, so that the evaluations of recorded steps count in their proportion; probes
+  run if their schedule falls in that window), then three checkpoints of it are written and timed in the
+  campaign directory's file system (-o, else the current directory). The cost of the campaign is
+      member-seconds = sum over members of set-up + steps x (s per step) + checkpoints x (s per checkpoint)
+  of its configuration, with branching (a perturbed member starts at its onset; a twin writes one
+  branch point per onset; members in flight checkpoint every campaign_checkpoint_every steps),
+  assuming no member diverges early (an upper bound). Wall time on G groups is modelled as max(member-seconds / G,
+  longest chain), the longest chain being a twin up to an onset followed by its perturbed member (= one full member).
+  docs/hpc.md compares this prediction with measured runs.
+*/
+#include <stabaudit/sajobs.h>
+#include <stabaudit/sadeck.h>
+#include <stabaudit/sasolver.h>
+#include <stabaudit/saio.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+/*@C
+  SAPlanCalibrate - Measures the cost per step of every configuration and estimates the campaign's cost and layout
+
+  Collective
+
+  Input Parameters:
++ c       - the expanded campaign
+. comm    - the calibration communicator (one group; its size is the group size calibrated)
+. dir     - a directory on the campaign's file system for a scratch checkpoint (NULL or "": the current one)
+. steps   - timed steps per configuration (after one warm-up step)
+- ranks   - ranks of the layout to predict (0: the suggested one only)
+
+  Output Parameter:
+. cost - the estimate (members, steps, seconds per step, core-hours, memory per rank, longest member); predictions
+         and the suggested layout come from `SAPlanSuggest()`
+
+  Level: beginner
+
+.seealso: `SAPlanSuggest()`, `SACampaignCreateSolver()`
+@*/
+PetscErrorCode SAPlanCalibrate(SACampaign c, MPI_Comm comm, const char dir[], PetscInt steps, PetscInt ranks,
+                               SAPlanCost *cost)
+{
+  PetscMPIInt size, rank;
+  PetscReal  *sps, *sck, *ssu, *dt, total = 0;
+  long        rss = 0, maxrss;
+  char        scratch[PETSC_MAX_PATH_LEN];
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCall(PetscMemzero(cost, sizeof(*cost)));
+  PetscCall(PetscCalloc3(c->nconfigs, &sps, c->nconfigs, &sck, c->nconfigs, &ssu));
+  {
+    int pid = (int) getpid();
+
+    PetscCallMPI(MPI_Bcast(&pid, 1, MPI_INT, 0, comm));
+    PetscCall(PetscSNPrintf(scratch, sizeof(scratch), "%s/.sa_plan_%d.h5",
+                            dir && dir[0] && !access(dir, W_OK) ? dir : ".", pid));
+  }
+  cost->group_size = size;
+  cost->nmembers   = c->nmembers;
+  cost->ranks      = ranks;
+  steps = ((steps + c->record_every - 1) / c->record_every) * c->record_every; /* whole record periods: evaluations */
+  steps = PetscMax(1, PetscMin(steps, c->nsteps - 1));
+  PetscCall(PetscMalloc1(steps, &dt));
+  for (PetscInt k = 0; k < c->nconfigs; k++) {
+    PetscInt       m = -1, done_steps = 0;
+    SASolver       s;
+    PetscBool      done;
+    PetscLogDouble t0, t1, t2;
+    PetscReal      ct[3];
+    char           label[256];
+
+    for (PetscInt i = 0; i < c->nmembers && m < 0; i++)
+      if (c->members[i].config == k && c->members[i].pert < 0) m = i;
+    if (m < 0) continue;
+    PetscCallMPI(MPI_Barrier(comm));
+    PetscCall(PetscTime(&t0));
+    PetscCall(SACampaignCreateSolver(c, m, comm, &s));
+    PetscCall(SASolverSetUp(s));
+    PetscCallMPI(MPI_Barrier(comm));
+    PetscCall(PetscTime(&t1));
+    ssu[k] = (PetscReal) (t1 - t0);
+    PetscCall(SASolverStep(s)); /* warm-up: first-touch allocations, data set caches */
+    PetscCall(SASolverIsDone(s, &done));
+    while (!done && done_steps < steps) { /* steps 1..steps: recorded steps (evaluations) in their proportion */
+      PetscCallMPI(MPI_Barrier(comm));
+      PetscCall(PetscTime(&t0));
+      PetscCall(SASolverStep(s));
+      PetscCallMPI(MPI_Barrier(comm));
+      PetscCall(PetscTime(&t1));
+      dt[done_steps++] = (PetscReal) (t1 - t0);
+      PetscCall(SASolverIsDone(s, &done));
+    }
+    for (int i = 0; i < 3; i++) { /* a member's checkpoint, as SAEnsembleRun() writes it */
+      SACheckpointInfo   info;
+      Vec                theta, *state;
+      PetscInt           ns, nrec, nobs;
+      const char *const *names;
+      SAOptimizer        opt;
+
+      PetscCall(SASolverGetTheta(s, &theta));
+      PetscCall(SASolverGetOptimizer(s, &opt));
+      PetscCall(SAOptimizerGetState(opt, &ns, &state, &names));
+      info.member = m;
+      PetscCall(SASolverGetStep(s, &info.step));
+      PetscCall(SASolverGetReason(s, &info.reason, &info.diverged_step));
+      PetscCall(SASolverGetRecords(s, &nrec, &nobs, &info.rec));
+      info.nrec = nrec;
+      info.nobs = nobs;
+      PetscCall(SASolverGetProbe(s, &info.probe));
+      PetscCallMPI(MPI_Barrier(comm));
+      PetscCall(PetscTime(&t1));
+      PetscCall(SACheckpointWrite(comm, scratch, &info, theta, ns, state, names));
+      PetscCallMPI(MPI_Barrier(comm));
+      PetscCall(PetscTime(&t2));
+      ct[i] = (PetscReal) (t2 - t1);
+    }
+    if (!rank) (void) unlink(scratch);
+    PetscCall(PetscSortReal(3, ct));
+    sps[k] = 0;
+    for (PetscInt i = 0; i < done_steps; i++) sps[k] += dt[i] / done_steps;
+    sck[k] = ct[1];                                          /* median of three */
+    PetscCallMPI(MPI_Bcast(&sps[k], 1, MPIU_REAL, 0, comm)); /* rank 0's clock decides */
+    PetscCallMPI(MPI_Bcast(&sck[k], 1, MPIU_REAL, 0, comm));
+    PetscCallMPI(MPI_Bcast(&ssu[k], 1, MPIU_REAL, 0, comm));
+    PetscCall(SACampaignGetConfigLabel(c, k, label, sizeof(label)));
+    PetscCall(PetscPrintf(comm,
+                          "plan: calibration of configuration %" PetscInt_FMT
+                          " (%s) on %d rank(s): set-up %.3e s, %" PetscInt_FMT
+                          " steps at %.3e s, checkpoint %.3e s%s\n",
+                          k, label, (int) size, (double) ssu[k], done_steps, (double) sps[k], (double) sck[k],
+                          done ? " (diverged early)" : ""));
+    PetscCall(SASolverDestroy(&s));
+  }
+  for (PetscInt i = 0; i < c->nmembers; i++) {
+    const SAMember *mb    = &c->members[i];
+    PetscInt        start = (mb->pert >= 0 && c->branch) ? c->pertonset[mb->pert] : 0, n = c->nsteps - start + 1;
+    PetscInt        nck = c->nsteps / c->checkpoint_every - start / c->checkpoint_every; /* steps start..nsteps */
+
+    if (mb->pert < 0 && c->branch) { /* branch points: one per distinct onset of its perturbed members */
+      PetscInt on[64], non = 0;
+      for (PetscInt j = 0; j < c->nmembers; j++)
+        if (c->members[j].twin == i) {
+          PetscBool have = PETSC_FALSE;
+          for (PetscInt q = 0; q < non; q++) have = (PetscBool) (have || on[q] == c->pertonset[c->members[j].pert]);
+          if (!have && non < 64) on[non++] = c->pertonset[c->members[j].pert];
+        }
+      nck += non;
+    }
+    cost->steps += n;
+    cost->checkpoints += nck;
+    total += ssu[mb->config] + n * sps[mb->config] + nck * sck[mb->config];
+  }
+  cost->member_seconds = total;
+  cost->core_hours     = total * size / 3600.0;
+  for (PetscInt k = 0; k < c->nconfigs; k++) cost->sec_per_step += sps[k] / c->nconfigs;
+  for (PetscInt k = 0; k < c->nconfigs; k++) cost->sec_per_checkpoint += sck[k] / c->nconfigs;
+  {
+    struct rusage ru;
+    if (!getrusage(RUSAGE_SELF, &ru)) rss = ru.ru_maxrss; /* kB on Linux */
+  }
+  PetscCallMPI(MPI_Allreduce(&rss, &maxrss, 1, MPI_LONG, MPI_MAX, comm));
+  cost->mem_per_rank = 1024.0 * maxrss;
+  {
+    PetscReal longest = 0;
+    for (PetscInt k = 0; k < c->nconfigs; k++)
+      longest = PetscMax(longest, ssu[k] + (c->nsteps + 1) * sps[k] + c->nsteps / c->checkpoint_every * sck[k]);
+    cost->longest = longest;
+  }
+  PetscCall(PetscFree3(sps, sck, ssu));
+  PetscCall(PetscFree(dt));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAPlanSuggest - Predicts the wall time on a number of ranks and suggests a layout for a target wall time
+
+  Not Collective
+
+  Input Parameters:
++ cost           - the calibrated cost (`SAPlanCalibrate()`)
+. walltime       - target wall time in seconds (0: none)
+- ranks_per_node - ranks per node of the machine to plan for
+
+  Output Parameter:
+. cost - with predicted (on cost->ranks ranks, if set), and for a target wall time the suggested group size,
+         nodes, ranks per node (whole groups per node, nodes filled) and their predicted wall time (suggested_*)
+
+  Notes:
+  Wall time on G groups = max(member-seconds / G, longest member). Groups are capped by the number of members. When
+  one member alone takes more than half the target, a larger group size is suggested assuming linear strong scaling
+  inside a group (calibrate again with that many ranks to check it).
+
+  Level: beginner
+
+.seealso: `SAPlanCalibrate()`
+@*/
+PetscErrorCode SAPlanSuggest(SAPlanCost *cost, PetscReal walltime, PetscInt ranks_per_node)
+{
+  PetscReal total = cost->member_seconds; /* at the calibrated group size */
+
+  PetscFunctionBeginUser;
+  if (cost->ranks > 0) {
+    PetscInt groups = PetscMax(1, PetscMin(cost->ranks / cost->group_size, cost->nmembers));
+    cost->predicted = PetscMax(total / groups, cost->longest);
+  }
+  cost->walltime = walltime;
+  if (walltime > 0) {
+    PetscInt  g     = cost->group_size, groups, gpn, npg, tpn, nodes;
+    PetscReal scale = 1, budget = 0.9 * walltime; /* 10 % margin: start-up, results, imbalance */
+
+    if (cost->longest > 0.5 * walltime) { /* one member is too long for the target at this group size */
+      PetscReal f = PetscCeilReal(cost->longest / (0.5 * walltime));
+      g *= (PetscInt) f;
+      scale = 1.0 / f;
+    }
+    if (g > ranks_per_node) { /* a group spans whole nodes */
+      npg   = (g + ranks_per_node - 1) / ranks_per_node;
+      scale = scale * g / (npg * ranks_per_node);
+      g     = npg * ranks_per_node;
+      gpn   = 1;
+      tpn   = ranks_per_node;
+    } else { /* whole groups per node */
+      npg = 1;
+      gpn = ranks_per_node / g;
+      tpn = gpn * g;
+    }
+    groups = (PetscInt) PetscCeilReal(total * scale / budget);
+    groups = PetscMax(1, PetscMin(groups, cost->nmembers));
+    nodes  = npg > 1 ? groups * npg : (groups + gpn - 1) / gpn;
+    if (npg == 1) groups = PetscMin(nodes * gpn, cost->nmembers); /* fill the nodes */
+    cost->suggested_group_size     = g;
+    cost->suggested_nodes          = nodes;
+    cost->suggested_tasks_per_node = tpn;
+    cost->suggested_predicted      = PetscMax(total * scale / groups, cost->longest * scale);
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAPlanView - Prints the plan (rank 0)
+
+  Collective
+
+  Input Parameters:
++ cost - the plan
+- comm - the communicator
+
+  Level: beginner
+
+.seealso: `SAPlanCalibrate()`, `SAPlanSuggest()`
+@*/
+PetscErrorCode SAPlanView(const SAPlanCost *cost, MPI_Comm comm)
+{
+  PetscReal total = cost->member_seconds;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscPrintf(comm,
+                        "plan: %" PetscInt_FMT " members, %" PetscInt64_FMT " steps and %" PetscInt64_FMT
+                        " checkpoints (with branching, none diverging) at group size %" PetscInt_FMT "\n",
+                        cost->nmembers, cost->steps, cost->checkpoints, cost->group_size));
+  PetscCall(PetscPrintf(comm,
+                        "plan: cost %.4g member-seconds = %.4g core-hours; longest member %.3g s; peak memory per rank "
+                        "%.0f MiB\n",
+                        (double) total, (double) cost->core_hours, (double) cost->longest,
+                        (double) (cost->mem_per_rank / 1048576.0)));
+  if (cost->ranks > 0)
+    PetscCall(PetscPrintf(comm,
+                          "plan: on %" PetscInt_FMT " rank(s) (%" PetscInt_FMT " group(s) of %" PetscInt_FMT
+                          "): predicted wall time %.4g s\n",
+                          cost->ranks, PetscMax(1, PetscMin(cost->ranks / cost->group_size, cost->nmembers)),
+                          cost->group_size, (double) cost->predicted));
+  if (cost->walltime > 0)
+    PetscCall(PetscPrintf(
+      comm,
+      "plan: for a wall time of %.0f s: group size %" PetscInt_FMT ", %" PetscInt_FMT " node(s) x %" PetscInt_FMT
+      " rank(s); predicted wall time %.4g s (%.4g core-hours)\n"
+      "plan:   stabaudit jobs DECK -o DIR -group_size %" PetscInt_FMT " -slurm_nodes %" PetscInt_FMT
+      " -slurm_ntasks_per_node %" PetscInt_FMT "\n",
+      (double) cost->walltime, cost->suggested_group_size, cost->suggested_nodes, cost->suggested_tasks_per_node,
+      (double) cost->suggested_predicted,
+      (double) (cost->suggested_predicted * cost->suggested_nodes * cost->suggested_tasks_per_node / 3600.0),
+      cost->suggested_group_size, cost->suggested_nodes, cost->suggested_tasks_per_node));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAPlanGetOptions - Reads the options of stabaudit plan (not recorded in the resolved deck)
+
+  Not Collective
+
+  Output Parameters:
++ steps          - timed calibration steps per configuration (0: no calibration)
+. walltime       - target wall time in seconds (0: none)
+. ranks          - ranks of a layout to predict (0: none)
+- ranks_per_node - ranks per node of the machine planned for
+
+  Options Database Keys:
++ -plan_calibration_steps <n> - timed steps per configuration (20; 0 skips the calibration)
+. -plan_walltime <t>          - target wall time, SLURM format (M, H:M:S, D-H:M:S, ...)
+. -plan_ranks <n>             - predict the wall time on n ranks
+- -plan_ranks_per_node <n>    - ranks per node (this machine's processors)
+
+  Level: beginner
+
+.seealso: `SAPlanCalibrate()`, `SAPlanSuggest()`
+@*/
+PetscErrorCode SAPlanGetOptions(PetscInt *steps, PetscReal *walltime, PetscInt *ranks, PetscInt *ranks_per_node)
+{
+  char      t[64] = "";
+  PetscBool set;
+
+  PetscFunctionBeginUser;
+  *steps          = 20;
+  *walltime       = 0;
+  *ranks          = 0;
+  *ranks_per_node = (PetscInt) sysconf(_SC_NPROCESSORS_ONLN);
+  PetscCall(PetscOptionsGetInt(NULL, NULL, "-plan_calibration_steps", steps, &set));
+  if (set && (*steps < 0 || *steps > 100000))
+    PetscCall(SADeckFail("plan_calibration_steps", "%" PetscInt_FMT " is out of range; allowed 0 to 100000", *steps));
+  PetscCall(PetscOptionsGetInt(NULL, NULL, "-plan_ranks", ranks, &set));
+  if (set && *ranks < 1) PetscCall(SADeckFail("plan_ranks", "%" PetscInt_FMT " is out of range; allowed >= 1", *ranks));
+  PetscCall(PetscOptionsGetInt(NULL, NULL, "-plan_ranks_per_node", ranks_per_node, &set));
+  if (set && *ranks_per_node < 1)
+    PetscCall(SADeckFail("plan_ranks_per_node", "%" PetscInt_FMT " is out of range; allowed >= 1", *ranks_per_node));
+  PetscCall(PetscOptionsGetString(NULL, NULL, "-plan_walltime", t, sizeof(t), &set));
+  if (set) {
+    PetscCall(SAJobsParseTime(t, walltime));
+    if (*walltime <= 0)
+      PetscCall(
+        SADeckFail("plan_walltime",
+                   "'%s' is not a SLURM time limit; allowed: M, M:S, H:M:S, D-H, D-H:M, D-H:M:S (e.g. 12:00:00)", t));
+    if (!*steps) PetscCall(SADeckFail("plan_walltime", "needs a calibration (plan_calibration_steps > 0)"));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
