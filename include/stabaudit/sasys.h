@@ -15,6 +15,12 @@
 #  define PetscAssertPointer(h, arg) \
     PetscCheck((h) != NULL, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "Null pointer: argument %d", (int) (arg))
 #endif
+#if PETSC_VERSION_LT(3, 22, 0)
+/* VecGetState() is public from 3.22 (PETSc MR 7470); before, PetscObjectStateGet() is exported by libpetsc but
+   declared only in petsc/private/petscimpl.h */
+PETSC_EXTERN PetscErrorCode PetscObjectStateGet(PetscObject, PetscObjectState *);
+#  define VecGetState(v, state) PetscObjectStateGet((PetscObject) (v), (state))
+#endif
 #if PETSC_VERSION_LT(3, 24, 0)
 typedef void (*SAMatOpFn)(void); /* MatShellSetOperation() cast target up to 3.23 */
 #else

@@ -59,6 +59,8 @@ typedef struct {
   PetscReal       *micro;                    /* K x P micro-batch gradient sums */
   PetscReal       *fwdtheta;                 /* the full theta of the forward state now in ws (HVP reuse) */
   PetscInt         fwdstep;                  /* 0 when ws holds the forward state of fwdbatch, -1 otherwise */
+  PetscObjectId    fwdid;                    /* fwdtheta is still to be copied from the Vec of this id (0: no) ... */
+  PetscObjectState fwdstate;                 /* ... at this state (SAClassifyGather copies it, lazily) */
   SABatch          fwdbatch;                 /* the batch of that forward state */
   Vec              gnoise;                   /* gradient noise (task_noise > 0), layout of theta */
   PetscReal       *probe0;                   /* (nprobe, width) activations of the probe at theta_0 */
@@ -570,16 +572,36 @@ static PetscErrorCode SAClassifyMasks(SATask_Classify *c, PetscInt nlocal, const
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* gathers theta (and v) to every rank */
+/*
+  Gathers theta (and v) to every rank. It also completes the HVP reuse record of the last gradient lazily: the gradient
+  notes only the id and state of its theta Vec (copying P values per step cost 5-10% of a large step), and the copy
+  into fwdtheta is made here when that Vec, unchanged, is gathered (SATaskHessianMult gathers theta first). Gathering
+  any other Vec, or that Vec after a change, drops the reuse instead (ws is then recomputed when needed).
+*/
 static PetscErrorCode SAClassifyGather(SATask_Classify *c, Vec x, Vec full)
 {
   PetscFunctionBeginUser;
   PetscCall(VecScatterBegin(c->toall, x, full, INSERT_VALUES, SCATTER_FORWARD));
   PetscCall(VecScatterEnd(c->toall, x, full, INSERT_VALUES, SCATTER_FORWARD));
+  if (c->fwdid) {
+    PetscObjectId      id;
+    PetscObjectState   st;
+    const PetscScalar *f;
+
+    PetscCall(PetscObjectGetId((PetscObject) x, &id));
+    PetscCall(VecGetState(x, &st));
+    if (id == c->fwdid && st == c->fwdstate && c->fwdstep == 0) {
+      if (!c->fwdtheta) PetscCall(PetscMalloc1(c->P, &c->fwdtheta));
+      PetscCall(VecGetArrayRead(full, &f));
+      PetscCall(PetscArraycpy(c->fwdtheta, f, c->P));
+      PetscCall(VecRestoreArrayRead(full, &f));
+    } else c->fwdstep = -1;
+    c->fwdid = 0;
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* sums the local full-length gfull over the group into the shard layout of out, divided by B */
+/* sums the local full-length gfull over the group into the shard layout of out, divided by B (B = 1: not scaled) */
 static PetscErrorCode SAClassifyReduceScatter(SATask task, PetscInt B, Vec out)
 {
   SATask_Classify *c = (SATask_Classify *) task->data;
@@ -589,7 +611,7 @@ static PetscErrorCode SAClassifyReduceScatter(SATask task, PetscInt B, Vec out)
   PetscCall(VecGetArray(out, &a));
   PetscCallMPI(MPI_Reduce_scatter(c->gfull, a, c->counts, MPIU_REAL, MPI_SUM, task->comm));
   PetscCall(VecRestoreArray(out, &a));
-  PetscCall(VecScale(out, 1.0 / B));
+  if (B != 1) PetscCall(VecScale(out, 1.0 / B));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -669,6 +691,27 @@ static PetscErrorCode SAClassifyMicroGradients(SATask task, Vec theta, const SAB
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/*
+  The batch mean 1/B is applied to the output-layer gradient D through the model's signal modifier (scale[n] = 1/B, or
+  the learning-signal factors and terms of SAClassifySignal times 1/B): the backward pass is linear in D, so the
+  gradient comes out as a mean with no pass over P values (exact, so bitwise the same as scaling afterwards, when B is
+  a power of two).
+*/
+static PetscErrorCode SAClassifyMeanSignal(SATask_Classify *c, PetscInt nl, PetscInt B, PetscBool sig)
+{
+  const PetscReal s = 1.0 / B;
+
+  PetscFunctionBeginUser;
+  if (sig) {
+    for (PetscInt i = 0; i < nl; i++) c->sigscale[i] *= s;
+    for (PetscInt i = 0; i < nl * c->w[c->L]; i++) c->sigadd[i] *= s;
+  } else {
+    for (PetscInt i = 0; i < nl; i++) c->sigscale[i] = s;
+    PetscCall(SAModelSetSignalModifier(c->model, c->sigscale, NULL));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscErrorCode SATaskLossGradient_Classify(SATask task, Vec theta, const SABatch *batch, PetscReal *loss,
                                                   Vec grad)
 {
@@ -695,21 +738,20 @@ static PetscErrorCode SATaskLossGradient_Classify(SATask task, Vec theta, const 
 
     PetscCall(SAModelForward(c->model, c->ws, t, c->Xb, c->yb, c->dropout > 0 ? masks : NULL, nl, &lsum));
     PetscCall(SAClassifySignal(task, batch, nl, &sig));
+    PetscCall(SAClassifyMeanSignal(c, nl, B, sig));
     PetscCall(SAModelBackward(c->model, c->ws, t, c->Xb, c->yb, c->dropout > 0 ? masks : NULL, nl, gout));
-    if (sig) PetscCall(SAModelSetSignalModifier(c->model, NULL, NULL));
+    PetscCall(SAModelSetSignalModifier(c->model, NULL, NULL));
   }
-  if (!c->fwdtheta) PetscCall(PetscMalloc1(c->P, &c->fwdtheta));
-  PetscCall(PetscArraycpy(c->fwdtheta, t, c->P));
+  PetscCall(VecRestoreArrayRead(size > 1 ? c->full : theta, &t));
+  /* ws holds the forward state of (batch, theta): fwdtheta is filled lazily by SAClassifyGather */
   c->fwdstep  = 0;
   c->fwdbatch = *batch;
-  PetscCall(VecRestoreArrayRead(size > 1 ? c->full : theta, &t));
+  PetscCall(PetscObjectGetId((PetscObject) theta, &c->fwdid));
+  PetscCall(VecGetState(theta, &c->fwdstate));
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &lsum, 1, MPIU_REAL, MPI_SUM, task->comm));
   *loss = lsum / B;
-  if (size > 1) PetscCall(SAClassifyReduceScatter(task, B, grad));
-  else {
-    PetscCall(VecRestoreArray(grad, &gout));
-    PetscCall(VecScale(grad, 1.0 / B));
-  }
+  if (size > 1) PetscCall(SAClassifyReduceScatter(task, 1, grad)); /* already a mean */
+  else PetscCall(VecRestoreArray(grad, &gout));
   if (task->noise * batch->noise_scale != 0.0 && !batch->probe) { /* controlled stochasticity: gradient noise */
     SAStream  ns;
     PetscReal sigma = task->noise * batch->noise_scale;
