@@ -57,7 +57,8 @@ PetscErrorCode SAAnalysisOptionsDefault(SAAnalysisOptions *o)
 
 /* the campaign as read from results.nc: metadata on every rank, series of the local block */
 typedef struct {
-  PetscInt  M, R, C, O, m0, nb, naxes, iperf, iloss, itd, ilr, stoch[SA_MAXAXES];
+  PetscInt  M, R, C, O, m0, nb, naxes, iperf, iloss, itd, ilr, stoch[SA_MAXAXES], nlyap;
+  double   *lyap; /* lyap_exponent(member, lyap) of results.nc when the campaign computed it, else NULL */
   PetscInt *step;
   int      *config, *dim, *onset, *twin, *reason, *divstep;
   double   *mag, *final, *perf, *axval, *obs; /* perf: M x R; obs: O x nb x R (local) */
@@ -224,6 +225,25 @@ static PetscErrorCode SACampaignDataRead(MPI_Comm comm, const char path[], SACam
     if (SA_ISFILL(d->mag[i])) d->mag[i] = NAN;
     if (SA_ISFILL(d->final[i])) d->final[i] = NAN;
   }
+  /* the Lyapunov spectrum computed during training (SALyap), copied to analysis.nc */
+  {
+    int    vid, nd, dims[NC_MAX_VAR_DIMS];
+    size_t k;
+    if (nc_inq_varid(ncid, "lyap_exponent", &vid) == NC_NOERR) {
+      SACallNC(nc_inq_var, (ncid, vid, NULL, NULL, &nd, dims, NULL));
+      PetscCheck(nd == 2 && dims[0] == dmem, comm, PETSC_ERR_FILE_UNEXPECTED,
+                 "%s: lyap_exponent must have dimensions (member, lyap)", path);
+      SACallNC(nc_inq_dimlen, (ncid, dims[1], &k));
+      d->nlyap = (PetscInt) k;
+      PetscCall(PetscMalloc1(d->M * d->nlyap + 1, &d->lyap));
+      start[0] = start[1] = 0;
+      count[0]            = (size_t) d->M;
+      count[1]            = k;
+      SACallNC(nc_get_vara_double, (ncid, vid, start, count, d->lyap));
+      for (PetscInt i = 0; i < d->M * d->nlyap; i++)
+        if (SA_ISFILL(d->lyap[i])) d->lyap[i] = NAN;
+    }
+  }
   SACallNC(nc_close, (ncid));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -239,6 +259,7 @@ static PetscErrorCode SACampaignDataDestroy(SACampaignData *d)
   PetscCall(PetscFree2(d->obsname, d->axname));
   PetscCall(PetscFree(d->axval));
   PetscCall(PetscFree(d->obs));
+  PetscCall(PetscFree(d->lyap));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -874,7 +895,7 @@ static PetscErrorCode SAAnalysisWrite(MPI_Comm comm, const char dir[], const SAC
 {
   PetscMPIInt rank;
   char        path[PETSC_MAX_PATH_LEN], tmp[PETSC_MAX_PATH_LEN], source[1024], buf[2048], *opts, *names;
-  int         ncid, dm, ds, dc, dn, dd, dk = -1, dp = -1, dg = -1, dl = -1, db = -1, da = -1, dims[3], v;
+  int         ncid, dm, ds, dc, dn, dd, dly = -1, dk = -1, dp = -1, dg = -1, dl = -1, db = -1, da = -1, dims[3], v;
   PetscInt    M = d->M, R = d->R, k = ms->k, p = ms->p, D = SA_D;
   PetscReal  *tmpd;
   PetscInt   *tmpi;
@@ -894,6 +915,7 @@ static PetscErrorCode SAAnalysisWrite(MPI_Comm comm, const char dir[], const SAC
   SACallNC(nc_def_dim, (ncid, SA_NC_DIM_CONFIG, (size_t) d->C, &dc));
   SACallNC(nc_def_dim, (ncid, SA_NC_DIM_NAME, SA_NAME, &dn));
   SACallNC(nc_def_dim, (ncid, "detector", (size_t) D, &dd));
+  if (d->nlyap > 0) SACallNC(nc_def_dim, (ncid, "lyap", (size_t) d->nlyap, &dly));
   if (k > 0) {
     SACallNC(nc_def_dim, (ncid, "component", (size_t) k, &dk));
     SACallNC(nc_def_dim, (ncid, "observable", (size_t) p, &dp));
@@ -924,6 +946,7 @@ static PetscErrorCode SAAnalysisWrite(MPI_Comm comm, const char dir[], const SAC
   DEF("ftle", NC_DOUBLE, 1, dm, 0, 0, "finite-time Lyapunov exponent per step: slope of log twin_distance");
   DEF("ftle_stderr", NC_DOUBLE, 1, dm, 0, 0, "standard error of the ftle slope");
   DEF("baseline", NC_INT, 1, dm, 0, 0, "member of the baseline ensemble (an unperturbed twin that did not collapse)");
+  if (d->nlyap > 0) DEF("lyap_exponent", NC_DOUBLE, 2, dm, dly, 0, "leading Lyapunov exponents per step (QR, SALyap)");
   DEF("warning_step", NC_INT, 2, dm, dd, 0, "optimizer step at which the detector's warning fired");
   DEF("lead_time", NC_INT, 2, dm, dd, 0, "collapse step minus warning step");
   DEF("warning_score", NC_DOUBLE, 3, dm, ds, dd, "detector score (metastate: the deviation)");
@@ -1046,6 +1069,14 @@ static PetscErrorCode SAAnalysisWrite(MPI_Comm comm, const char dir[], const SAC
   PetscCall(SAPutD(ncid, VID("ftle"), M, r->ftle, rank));
   PetscCall(SAPutD(ncid, VID("ftle_stderr"), M, r->ftle_se, rank));
   PetscCall(SAPutI(ncid, VID("baseline"), M, r->baseline, 0, rank));
+  if (d->nlyap > 0 && !rank) {
+    size_t  st[2] = {0, 0}, ct[2] = {(size_t) M, (size_t) d->nlyap};
+    double *lb;
+    PetscCall(PetscMalloc1(M * d->nlyap, &lb));
+    for (PetscInt q = 0; q < M * d->nlyap; q++) lb[q] = SA_FILLD(d->lyap[q]);
+    SACallNC(nc_put_vara_double, (ncid, VID("lyap_exponent"), st, ct, lb));
+    PetscCall(PetscFree(lb));
+  }
   if (!rank) {
     size_t st[2] = {0, 0}, ct[2] = {(size_t) M, (size_t) D};
     int   *wb, *lb;
@@ -1230,6 +1261,18 @@ static PetscErrorCode SAAnalysisPrint(MPI_Comm comm, const char dir[], const SAC
                         "collapses: %" PetscInt_FMT " of %" PetscInt_FMT " perturbed members, %" PetscInt_FMT
                         " of %" PetscInt_FMT " twins (delta %g, W %" PetscInt_FMT " steps)\n",
                         ncp, np, nct, nt, (double) o->delta, o->window));
+  if (d->nlyap > 0) {
+    PetscReal *l1, q = NAN;
+    PetscInt   nl = 0;
+    PetscCall(PetscMalloc1(d->M, &l1));
+    for (PetscInt m = 0; m < d->M; m++)
+      if (!PetscIsNanReal(d->lyap[m * d->nlyap])) l1[nl++] = d->lyap[m * d->nlyap];
+    if (nl) PetscCall(SAQuantile(nl, l1, 0.5, &q));
+    PetscCall(PetscPrintf(comm,
+                          "lyapunov: %" PetscInt_FMT " exponents for %" PetscInt_FMT " members; median lambda_1 %.4g\n",
+                          d->nlyap, nl, (double) q));
+    PetscCall(PetscFree(l1));
+  }
   if (d->itd < 0) PetscCall(PetscPrintf(comm, "ftle: results.nc has no twin_distance variable: no FTLE\n"));
   else
     PetscCall(

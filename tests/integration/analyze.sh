@@ -44,6 +44,24 @@ for v in ["stability_margin", "ftle", "twin_gap_area", "max_drawdown", "deviatio
 assert a.Conventions == "CF-1.13" and "analyze" in a.history
 print("analyze: margins at 2/lr_max inside their intervals; 1 and 2 ranks agree")
 PY
+# a campaign that computed Lyapunov exponents (lyap_exponent(member, lyap), docs/analysis.md): copied over
+mkdir -p ly && cp m/results.nc ly/
+"$PY" - ly/results.nc <<'PY'
+import sys, netCDF4, numpy as np
+ds = netCDF4.Dataset(sys.argv[1], "a")
+ds.createDimension("lyap", 3)
+v = ds.createVariable("lyap_exponent", "f8", ("member", "lyap"), fill_value=9.96920996838687e36)
+v[:] = np.arange(len(ds.dimensions["member"]) * 3).reshape(-1, 3) * 0.01 - 0.5
+ds.close()
+PY
+sa 2 analyze ly -analyze_bootstrap 0 > ly.log
+grep -q "lyapunov: 3 exponents" ly.log || fail "lyap_exponent not read: $(cat ly.log)"
+"$PY" - ly/analysis.nc <<'PY'
+import sys, netCDF4, numpy as np
+a = netCDF4.Dataset(sys.argv[1]); a.set_auto_mask(False)
+x = a["lyap_exponent"][:]
+assert np.allclose(x, np.arange(x.size).reshape(-1, 3) * 0.01 - 0.5, rtol=0, atol=1e-15)
+PY
 # bad input: a clear message naming the option or file, exit status 2
 set +e
 sa 1 analyze m -analyze_delta 2 > bad1.log 2>&1; rc1=$?
