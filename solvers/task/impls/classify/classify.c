@@ -606,12 +606,22 @@ static PetscErrorCode SAClassifyReduceScatter(SATask task, PetscInt B, Vec out)
 {
   SATask_Classify *c = (SATask_Classify *) task->data;
   PetscScalar     *a;
+  PetscMPIInt      size;
+  PetscInt         n;
+  const PetscReal  s = 1.0 / B;
 
   PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_size(task->comm, &size));
+  PetscCall(VecGetLocalSize(out, &n));
   PetscCall(VecGetArray(out, &a));
-  PetscCallMPI(MPI_Reduce_scatter(c->gfull, a, c->counts, MPIU_REAL, MPI_SUM, task->comm));
+  if (size > 1) {
+    PetscCallMPI(MPI_Reduce_scatter(c->gfull, a, c->counts, MPIU_REAL, MPI_SUM, task->comm));
+    if (B != 1)
+      for (PetscInt i = 0; i < n; i++) a[i] *= s;
+  } else if (B != 1) { /* one rank: copy and scale in one pass */
+    for (PetscInt i = 0; i < n; i++) a[i] = s * c->gfull[i];
+  } else PetscCall(PetscArraycpy(a, c->gfull, n));
   PetscCall(VecRestoreArray(out, &a));
-  if (B != 1) PetscCall(VecScale(out, 1.0 / B));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
