@@ -2,7 +2,8 @@
   plan.c - cost planning by calibration (stabaudit plan).
 
   For each configuration of the sweep, the unperturbed member of the first seed is built on the
-  planning communicator (one group: every rank of `stabaudit plan`; the set-up is timed) and
+  planning communicator (one group: every rank of `stabaudit plan`; its set-up is timed the second
+  time, as data sets load once per process) and
   trained for a few steps (one warm-up step, then -plan_calibration_steps timed steps rounded up to
   whole record periods, so that the evaluations of recorded steps count in their proportion; probes
   run if their schedule falls in that window), then three checkpoints of it are written and timed in the
@@ -78,6 +79,9 @@ PetscErrorCode SAPlanCalibrate(SACampaign c, MPI_Comm comm, const char dir[], Pe
     for (PetscInt i = 0; i < c->nmembers && m < 0; i++)
       if (c->members[i].config == k && c->members[i].pert < 0) m = i;
     if (m < 0) continue;
+    PetscCall(SACampaignCreateSolver(c, m, comm, &s)); /* once untimed: data sets load once per process */
+    PetscCall(SASolverSetUp(s));
+    PetscCall(SASolverDestroy(&s));
     PetscCallMPI(MPI_Barrier(comm));
     PetscCall(PetscTime(&t0));
     PetscCall(SACampaignCreateSolver(c, m, comm, &s));
