@@ -70,6 +70,7 @@ def main(d):
     twin = ints(r, "twin")
     cfg = ints(r, "config")
     mag = dbl(r, "magnitude")
+    onset = ints(r, "onset")
     pert = text(r["perturbation"][:])
     clabel = text(r["config_label"][:])
     col = ints(a, "collapsed")
@@ -258,7 +259,7 @@ def main(d):
         s, y = [], []
         for m in range(len(col)):
             for k in range(len(step)):
-                if col[m] and step[k] >= cstep[m]:
+                if (col[m] and step[k] >= cstep[m]) or (twin[m] >= 0 and step[k] < onset[m]):
                     continue
                 s.append(score[m, k, q])
                 y.append(bool(col[m]) and cstep[m] - step[k] <= horizon)
@@ -276,9 +277,10 @@ def main(d):
     save(fig, "warnings.png", "Finding 3: lead-time histogram and ROC curves of the detectors")
 
     # 7. sharpness against 2/lr and the Jacobian spectral radius against 1 (probe variables)
-    heig = next((v for v in ("hessian_eig", "sharpness") if v in r.variables), None)
+    heig = next((v for v in ("sharpness", "hessian_eig") if v in r.variables), None)
     if heig and "probe_step" in r.variables:
-        ps = dbl(r, "probe_step")
+        ps = ints(r, "probe_step").astype(float)
+        ps[ps < 0] = np.nan
         h = dbl(r, heig)
         if h.ndim == 3:
             h = np.nanmax(h, axis=2)
@@ -286,16 +288,19 @@ def main(d):
         fig, axs = plt.subplots(1, 2, figsize=(10, 3.6))
         for m in range(h.shape[0]):
             c = "0.3" if twin[m] < 0 else ("tab:red" if col[m] else "tab:blue")
-            axs[0].plot(ps[m], h[m], color=c, lw=0.7)
-            axs[0].plot(step, 2 / lrv[m], color=c, ls=":", lw=0.5)
+            ok = ~np.isnan(ps[m]) & ~np.isnan(h[m])
+            axs[0].plot(ps[m][ok], h[m][ok], "o-", color=c, lw=0.7, ms=2)
+            if twin[m] < 0:  # the threshold 2/lr of each configuration (its twins' learning rate)
+                axs[0].plot(step, 2 / lrv[m], color="k", ls=":", lw=0.8)
         axs[0].set_yscale("log")
         axs[0].set_xlabel("step")
-        axs[0].set_ylabel("sharpness (dotted: 2/lr)")
+        axs[0].set_ylabel("%s (dotted: 2/lr)" % heig)
         if "jacobian_radius" in r.variables:
             jr = dbl(r, "jacobian_radius")
             for m in range(jr.shape[0]):
-                axs[1].plot(ps[m], jr[m], color="0.3" if twin[m] < 0 else ("tab:red" if col[m] else "tab:blue"),
-                            lw=0.7)
+                ok = ~np.isnan(ps[m]) & ~np.isnan(jr[m])
+                axs[1].plot(ps[m][ok], jr[m][ok], "o-", ms=2, lw=0.7,
+                            color="0.3" if twin[m] < 0 else ("tab:red" if col[m] else "tab:blue"))
             axs[1].axhline(1, color="k", lw=0.6)
             axs[1].set_xlabel("step")
             axs[1].set_ylabel("Jacobian spectral radius")

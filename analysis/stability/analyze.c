@@ -701,7 +701,11 @@ static PetscErrorCode SAWarnings(MPI_Comm comm, const SACampaignData *d, SAMembe
     for (PetscInt i = 0; i < nb; i++) {
       PetscInt ws = -1;
       for (PetscInt t = 0; t < R; t++) score[t] = ms->sc[(i * R + t) * SA_D + det];
-      if (ms->thr[det] < PETSC_INFINITY) PetscCall(SAWarningFirst(R, d->step, score, ms->thr[det], o->m, 0, &ws));
+      PetscInt k0 = 0;
+      /* a perturbed member is watched from its onset: before it, it is its twin */
+      if (d->twin[d->m0 + i] >= 0)
+        while (k0 < R && d->step[k0] < d->onset[d->m0 + i]) k0++;
+      if (ms->thr[det] < PETSC_INFINITY) PetscCall(SAWarningFirst(R, d->step, score, ms->thr[det], o->m, k0, &ws));
       r->warn[(d->m0 + i) * SA_D + det] = ws;
     }
   }
@@ -745,6 +749,7 @@ static PetscErrorCode SAWarnings(MPI_Comm comm, const SACampaignData *d, SAMembe
       for (PetscInt t = 0; t < R; t++) {
         PetscReal s = ms->sc[(i * R + t) * SA_D + det];
         if (PetscIsNanReal(s) || (r->collapsed[m] && d->step[t] >= r->cstep[m])) continue;
+        if (d->twin[m] >= 0 && d->step[t] < d->onset[m]) continue; /* before the onset a perturbed member is its twin */
         sv[2 * np]     = s;
         sv[2 * np + 1] = r->collapsed[m] && r->cstep[m] - d->step[t] <= o->horizon ? 1 : 0;
         np++;
