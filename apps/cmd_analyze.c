@@ -51,7 +51,20 @@ static PetscErrorCode CheckDirectory(const char dir[], const char file[], const 
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* stabaudit analyze DIR */
+/*@C
+  SACommandAnalyze - The `stabaudit analyze DIR` verb: reads the -analyze_ options, runs `SAAnalyze()`
+
+  Collective on PETSC_COMM_WORLD
+
+  Input Parameters:
++ dir  - the campaign directory
+. argc - argument count (for the history attribute)
+- argv - arguments
+
+  Level: developer
+
+.seealso: `SAAnalyze()`, `SACommandReport()`
+@*/
 PetscErrorCode SACommandAnalyze(const char dir[], int argc, char **argv)
 {
   SAAnalysisOptions o;
@@ -77,7 +90,21 @@ PetscErrorCode SACommandAnalyze(const char dir[], int argc, char **argv)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* stabaudit report DIR: rank 0 runs scripts/report.py with Debian's python3 */
+/*@C
+  SACommandReport - The `stabaudit report DIR` verb: rank 0 runs scripts/report.py (or -report_script) with
+  Debian's python3 on DIR/analysis.nc and DIR/results.nc
+
+  Collective on PETSC_COMM_WORLD
+
+  Input Parameters:
++ dir  - the campaign directory
+. argc - argument count
+- argv - arguments
+
+  Level: developer
+
+.seealso: `SACommandAnalyze()`
+@*/
 PetscErrorCode SACommandReport(const char dir[], int argc, char **argv)
 {
   PetscMPIInt rank;
