@@ -21,7 +21,8 @@
       (EPS tolerance 1e-12); a warm-started second probe needs fewer HVPs; sharpness ratio lr lambda_max /
       (2 (1 + mu)) at 1e-8; Hutchinson trace within 6 of its standard errors of sum lambda_i; GD Jacobian radius,
       |eigenvalues| and singular values = |1 - lr lambda_i| (sorted) at 1e-8; heavy-ball radius = the largest
-      root magnitude, sigma_max >= radius (non-normal);
+      root magnitude, sigma_max >= radius (non-normal); adam: lambda_max(P^-1 H) = LAPACK on the dense D A D with D
+      formed in the test from the optimizer's v and the gradient (1e-8), and its ratio;
     - SLQ: Gauss quadrature moments p <= 5 < 2m equal q^T H^p q / q^T q (exact in real arithmetic; 1e-10);
       the broadened density integrates to 1 and has the quadrature's mean and second moment + sigma^2 (1e-6,
       trapezoid rule with h = sigma / 20);
@@ -105,6 +106,28 @@ static PetscErrorCode RandomVec(Vec v, PetscInt64 step)
   PetscFunctionBeginUser;
   PetscCall(SAStreamCreate(SEED_CAMPAIGN, SEED_MEMBER, SA_STREAM_TEST, &s));
   PetscCall(SAStreamVecNormal(&s, step, v));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Copies a distributed Vec into an array of its global length on every rank (caller frees) */
+static PetscErrorCode GatherAll(Vec v, PetscReal **out)
+{
+  VecScatter         sc;
+  Vec                all;
+  const PetscScalar *a;
+  PetscInt           n;
+
+  PetscFunctionBeginUser;
+  PetscCall(VecScatterCreateToAll(v, &sc, &all));
+  PetscCall(VecScatterBegin(sc, v, all, INSERT_VALUES, SCATTER_FORWARD));
+  PetscCall(VecScatterEnd(sc, v, all, INSERT_VALUES, SCATTER_FORWARD));
+  PetscCall(VecGetSize(all, &n));
+  PetscCall(PetscMalloc1(n, out));
+  PetscCall(VecGetArrayRead(all, &a));
+  for (PetscInt i = 0; i < n; i++) (*out)[i] = PetscRealPart(a[i]);
+  PetscCall(VecRestoreArrayRead(all, &a));
+  PetscCall(VecScatterDestroy(&sc));
+  PetscCall(VecDestroy(&all));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -701,6 +724,105 @@ static PetscErrorCode CheckSLQ(void)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Adam's preconditioned sharpness: lambda_max(P^-1 H), P = diag(sqrt(v_hat) + eps) / lr, with v_hat formed here from
+   the optimizer's v and the frozen-batch gradient (v' = b2 v + (1 - b2) (g + wd theta)^2, v_hat = v' / (1 - b2^(t+1)))
+   and the dense D A D (A assembled from HVPs, D = P^-1/2) solved with LAPACK dsyev: the probe's sharpness at 1e-8
+   (EPS tolerance 1e-12) and its ratio lambda (1 - beta1) / (2 + 2 beta1) */
+static PetscErrorCode CheckAdamSharpness(void)
+{
+  MPI_Comm           comm = PETSC_COMM_WORLD;
+  const char *const  kv[] = {"-optimizer_type",
+                             "adam",
+                             "-optimizer_lr",
+                             "0.05",
+                             "-optimizer_weight_decay",
+                             "0.01",
+                             "-optimizer_adam_eps",
+                             "1e-3",
+                             NULL};
+  const PetscInt     t    = 3;
+  SATask             task;
+  SAOptimizer        opt;
+  Vec                theta, g, d, *st;
+  Mat                H, D, Dall, *sub;
+  SABatch            b = SA_BATCH(t);
+  SAHyper            h;
+  SAProbe            p;
+  IS                 rows;
+  PetscInt           N, ns, rowlen;
+  const char *const *names;
+  PetscReal          loss, *row, *a, *w, *work, *dd, sharp, ratio, bc2;
+  const PetscScalar *da;
+  PetscBLASInt       bn, lwork, info;
+
+  PetscFunctionBeginUser;
+  b.probe       = 256;
+  b.noise_scale = 0.0;
+  PetscCall(CreateQuadratic(comm, "30", "0.05", "2.0", &task));
+  PetscCall(CreateOptimizer(comm, kv, &opt));
+  PetscCall(SATaskCreateParameters(task, &theta));
+  PetscCall(Train(task, opt, theta, t));
+  PetscCall(CreateProbe(comm, "sharpness", 1, 1e-12, &p));
+  PetscCall(SAProbeSetBatch(p, 256));
+  PetscCall(SAProbeGetColumns(p, NULL, NULL, &rowlen));
+  PetscCall(PetscMalloc1(rowlen, &row));
+  PetscCall(SAProbeCompute(p, task, opt, theta, t, NULL, row));
+  PetscCall(Col(p, row, "sharpness", 0, &sharp));
+  PetscCall(Col(p, row, "sharpness_ratio", 0, &ratio));
+  /* D from the formula, gathered */
+  PetscCall(SAOptimizerGetHyper(opt, t, &h));
+  PetscCall(SAOptimizerGetState(opt, &ns, &st, &names));
+  PetscCall(VecDuplicate(theta, &g));
+  PetscCall(VecDuplicate(theta, &d));
+  PetscCall(SATaskLossGradient(task, theta, &b, &loss, g));
+  PetscCall(VecAXPY(g, h.weight_decay, theta)); /* adam: L2 decay inside the moments */
+  PetscCall(VecPointwiseMult(d, g, g));
+  PetscCall(VecAXPBY(d, h.beta2, 1.0 - h.beta2, st[1]));
+  bc2 = 1.0 - PetscPowReal(h.beta2, (PetscReal) (t + 1));
+  PetscCall(VecScale(d, 1.0 / bc2));
+  PetscCall(VecSqrtAbs(d));
+  PetscCall(VecShift(d, h.eps));
+  PetscCall(VecReciprocal(d));
+  PetscCall(VecScale(d, h.lr));
+  PetscCall(VecSqrtAbs(d));
+  PetscCall(GatherAll(d, &dd));
+  /* dense A */
+  PetscCall(SAProbeCreateHessian(task, theta, &b, &H));
+  PetscCall(MatComputeOperator(H, MATDENSE, &D));
+  PetscCall(MatGetSize(D, &N, NULL));
+  PetscCall(ISCreateStride(PETSC_COMM_SELF, N, 0, 1, &rows));
+  PetscCall(MatCreateSubMatrices(D, 1, &rows, &rows, MAT_INITIAL_MATRIX, &sub));
+  PetscCall(MatConvert(sub[0], MATSEQDENSE, MAT_INITIAL_MATRIX, &Dall));
+  PetscCall(MatDestroySubMatrices(1, &sub));
+  PetscCall(ISDestroy(&rows));
+  PetscCall(PetscMalloc3(N * N, &a, N, &w, 4 * N, &work));
+  PetscCall(MatDenseGetArrayRead(Dall, &da));
+  for (PetscInt i = 0; i < N; i++)
+    for (PetscInt j = 0; j < N; j++) a[i + j * N] = dd[i] * 0.5 * PetscRealPart(da[i + j * N] + da[j + i * N]) * dd[j];
+  PetscCall(MatDenseRestoreArrayRead(Dall, &da));
+  PetscCall(PetscBLASIntCast(N, &bn));
+  lwork = 4 * bn;
+  PetscCallBLAS("LAPACKsyev", LAPACKsyev_("N", "U", &bn, a, &bn, w, work, &lwork, &info));
+  PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "dsyev failed: %d", (int) info);
+  PetscCall(PetscPrintf(comm, "  adam: lambda_max(P^-1 H) %.12f (dense %.12f), ratio %.6f\n", (double) sharp,
+                        (double) w[N - 1], (double) ratio));
+  CHECK_REL("preconditioned sharpness", sharp, w[N - 1], 1e-8);
+  CHECK_REL("adam sharpness ratio", ratio, w[N - 1] * (1 - h.beta1) / (2 + 2 * h.beta1), 1e-8);
+  PetscCall(PetscFree3(a, w, work));
+  PetscCall(PetscFree(dd));
+  PetscCall(PetscFree(row));
+  PetscCall(MatDestroy(&Dall));
+  PetscCall(MatDestroy(&D));
+  PetscCall(MatDestroy(&H));
+  PetscCall(VecDestroy(&g));
+  PetscCall(VecDestroy(&d));
+  PetscCall(SAProbeDestroy(&p));
+  PetscCall(VecDestroy(&theta));
+  PetscCall(SAOptimizerDestroy(&opt));
+  PetscCall(SATaskDestroy(&task));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* ----------------------------------------------------------------------------------------------- */
 /* MLP: dense Hessian with LAPACK, and 1 vs 2 ranks                                                 */
 /* ----------------------------------------------------------------------------------------------- */
@@ -956,6 +1078,7 @@ static void test_jacobian_heavy_ball(void) { CU_ASSERT_EQUAL(CheckJacobianSpectr
 static void test_hessian_quadratic(void) { CU_ASSERT_EQUAL(CheckHessianQuadratic(), PETSC_SUCCESS); }
 static void test_sharpness_trace_jacobian(void) { CU_ASSERT_EQUAL(CheckSharpnessTraceJacobian(), PETSC_SUCCESS); }
 static void test_slq(void) { CU_ASSERT_EQUAL(CheckSLQ(), PETSC_SUCCESS); }
+static void test_adam_sharpness(void) { CU_ASSERT_EQUAL(CheckAdamSharpness(), PETSC_SUCCESS); }
 static void test_mlp_dense(void) { CU_ASSERT_EQUAL(CheckMLPDense(), PETSC_SUCCESS); }
 static void test_layout(void) { CU_ASSERT_EQUAL(CheckLayout(), PETSC_SUCCESS); }
 static void test_deck(void) { CU_ASSERT_EQUAL(CheckDeck(), PETSC_SUCCESS); }
@@ -976,6 +1099,7 @@ int main(int argc, char **argv)
   CU_add_test(s, "sharpness ratio, Hutchinson trace, Jacobian radius and singular values",
               test_sharpness_trace_jacobian);
   CU_add_test(s, "SLQ quadrature moments exact, density moments", test_slq);
+  CU_add_test(s, "adam preconditioned sharpness = LAPACK on dense D H D", test_adam_sharpness);
   CU_add_test(s, "MLP Hessian top/bottom-k = LAPACK on the dense Hessian from HVPs", test_mlp_dense);
   CU_add_test(s, "every probe on the group = the same probe on one rank", test_layout);
   CU_add_test(s, "deck keys: errors name the key; schedule", test_deck);
