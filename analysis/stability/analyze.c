@@ -1429,7 +1429,7 @@ PetscErrorCode SAAnalyze(MPI_Comm comm, const char dir[], const SAAnalysisOption
   PetscCall(PetscNew(&f));
   PetscCall(SAMemberAnalyze(&d, o, &r));
   PetscCall(SAMemberReduce(comm, &d, &r));
-  PetscCall(PetscMalloc2(d.nb * d.R * SA_MAXOBS + 1, &ms->lat, d.nb * d.R * SA_D + 1, &ms->sc));
+  PetscCall(PetscMalloc2(d.nb * d.R * PetscMax(d.O, 1) + 1, &ms->lat, d.nb * d.R * SA_D + 1, &ms->sc));
   PetscCall(SAMetaStates(comm, &d, &r, o, ms));
   PetscCall(SAWarnings(comm, &d, &r, o, ms));
   PetscCall(SAGroupsBuild(&d, &r, o, &g));
