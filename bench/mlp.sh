@@ -83,7 +83,7 @@ if [[ "$blas_c" == *"set by stabaudit"* && -z "${SA_BENCH_CORETYPE:-}" ]]; then
   torch_env=(OPENBLAS_CORETYPE="$(echo "$blas_c" | sed -n 's/.*, core \([A-Za-z0-9]*\).*/\1/p')")
 fi
 
-declare -a s_c s_t l_c l_t l_gf l_peak l_hg s_hg l_g l_h d1 d2 d2peak q_small q_large q_peak q_dp
+declare -a s_c s_t l_c l_t l_gf l_peak l_hg s_hg l_g l_h d1 d2 d2peak d2x q_small q_large q_peak q_dp
 for i in $(seq 1 "$reps"); do
   run_c 1 "$work/small_c$i" "${small_c[@]}" -bench_gemm 0
   s_c+=("$(val steps_per_s "$work/small_c$i")")
@@ -117,9 +117,11 @@ for i in $(seq 1 "$reps"); do
   d1+=("$(val steps_per_s "$work/dp1_$i")")
   d2+=("$(val steps_per_s "$work/dp2_$i")")
   d2peak+=("$(val dgemm_peak "$work/dp2_$i")")
+  d2x+=("$(val exchange_ms "$work/dp2_$i")")
   q_dp+=("$(ratio "${d2[-1]}" "${d1[-1]}")")
   echo "rep $i: batch 1024, 1 rank $(val steps_per_s "$work/dp1_$i") steps/s, 2 ranks $(val steps_per_s "$work/dp2_$i")" \
-    "steps/s (dgemm on both ranks at once: $(val dgemm_peak "$work/dp2_$i") GF/s per rank)"
+    "steps/s (dgemm on both ranks at once: $(val dgemm_peak "$work/dp2_$i") GF/s per rank; gather + reduce-scatter" \
+    "on their own: $(val exchange_ms "$work/dp2_$i") ms)"
 done
 if [ $torch_ok = 1 ]; then echo "== PyTorch BLAS: $(sed -n 's/^torch_mlp: BLAS: //p' "$work/large_t1")"; fi
 
@@ -160,7 +162,8 @@ row "  large: ratio of their dgemm flops (sa_mlp_hvp)" "" "" "$(f2 "$(val hvp_fl
   "(info)"
 row "small b128 HVP / gradient" "" "" "$(f2 "$ms_hg")" "$(rng "${s_hg[@]}")" "-" "(info)"
 row "large b1024 steps/s: 2 ranks / 1 rank" "$(f2 "$md2")" "$(f2 "$md1")" "$r_dp" "$(rng "${q_dp[@]}")" ">= 1.7" "$(pass "$r_dp" ">=" 1.7)"
-echo "(dgemm GF/s per rank with both ranks busy: $(f1 "$(med "${d2peak[@]}")"), alone: $(f1 "$ml_peak"))"
+echo "(dgemm GF/s per rank with both ranks busy: $(f1 "$(med "${d2peak[@]}")"), alone: $(f1 "$ml_peak"); 2 ranks: gather +" \
+  "reduce-scatter on their own $(f2 "$(med "${d2x[@]}")") ms of a $(awk -v s="$md2" 'BEGIN {printf "%.2f", 1e3 / s}') ms step)"
 
 if [ "${SA_BENCH_BLAS_COMPARE:-1}" != 0 ]; then
   echo
