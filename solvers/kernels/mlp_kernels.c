@@ -90,8 +90,9 @@ static inline __attribute__((always_inline)) void tanh_block(double *out, const 
 }
 
 /* out (n) = tanh(in (n)); out may equal in */
-__attribute__((target_clones("avx512f", "avx2", "default"))) static void tanh_array(double *out, const double *in,
-                                                                                    size_t n)
+#define SA_MLP_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+
+SA_MLP_CLONES static void tanh_array(double *out, const double *in, size_t n)
 {
   size_t i = 0;
 
@@ -103,6 +104,98 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) static void tanh_ar
     tanh_block(buf, buf);
     memcpy(out + i, buf, (n - i) * sizeof(double));
   }
+}
+
+/*
+  Element-wise loops of the unmasked tanh path, on the same SA_MLP_VL blocks (GCC's -O2 does not vectorise loops of
+  unknown length); the tail is padded into one more block, as in tanh_array, so that every element takes the same
+  instruction sequence.
+*/
+#define SA_MLP_LOAD(v, p)  memcpy(&(v), (p), sizeof(v))
+#define SA_MLP_STORE(p, v) memcpy((p), &(v), sizeof(v))
+
+/* out[0..7] = (1 - A^2) x */
+static inline __attribute__((always_inline)) void tanh_dmul_block(double *out, const double *A, const double *x)
+{
+  sa_v8d a, v;
+
+  SA_MLP_LOAD(a, A);
+  SA_MLP_LOAD(v, x);
+  v = (1.0 - a * a) * v;
+  SA_MLP_STORE(out, v);
+}
+
+/* out (n) = (1 - A^2) x: tanh' from the stored activation A = tanh(Z) times x; out may equal x */
+SA_MLP_CLONES static void tanh_dmul(double *out, const double *A, const double *x, size_t n)
+{
+  size_t i = 0;
+
+  for (; i + SA_MLP_VL <= n; i += SA_MLP_VL) tanh_dmul_block(out + i, A + i, x + i);
+  if (i < n) {
+    double a[SA_MLP_VL] = {0}, v[SA_MLP_VL] = {0};
+
+    memcpy(a, A + i, (n - i) * sizeof(double));
+    memcpy(v, x + i, (n - i) * sizeof(double));
+    tanh_dmul_block(v, a, v);
+    memcpy(out + i, v, (n - i) * sizeof(double));
+  }
+}
+
+/* with d = 1 - A^2, dd = -2 A d: R[0..7] = R d + D dd RZ, D[0..7] = D d */
+static inline __attribute__((always_inline)) void tanh_rback_block(double *R, double *D, const double *A,
+                                                                   const double *RZ)
+{
+  sa_v8d a, r, dl, rz, d, dd;
+
+  SA_MLP_LOAD(a, A);
+  SA_MLP_LOAD(r, R);
+  SA_MLP_LOAD(dl, D);
+  SA_MLP_LOAD(rz, RZ);
+  d  = 1.0 - a * a;
+  dd = -2.0 * a * d;
+  r  = r * d + dl * dd * rz;
+  dl = dl * d;
+  SA_MLP_STORE(R, r);
+  SA_MLP_STORE(D, dl);
+}
+
+/* the R-backward update of the unmasked tanh path on n elements (tanh' and tanh'' from the stored A = tanh(Z)) */
+SA_MLP_CLONES static void tanh_rback(double *R, double *D, const double *A, const double *RZ, size_t n)
+{
+  size_t i = 0;
+
+  for (; i + SA_MLP_VL <= n; i += SA_MLP_VL) tanh_rback_block(R + i, D + i, A + i, RZ + i);
+  if (i < n) {
+    double r[SA_MLP_VL] = {0}, d[SA_MLP_VL] = {0}, a[SA_MLP_VL] = {0}, rz[SA_MLP_VL] = {0};
+    size_t k = (n - i) * sizeof(double);
+
+    memcpy(r, R + i, k);
+    memcpy(d, D + i, k);
+    memcpy(a, A + i, k);
+    memcpy(rz, RZ + i, k);
+    tanh_rback_block(r, d, a, rz);
+    memcpy(R + i, r, k);
+    memcpy(D + i, d, k);
+  }
+}
+
+/* gb (no) += colsum D (B, no), each column summed over n = 0..B-1 in order */
+SA_MLP_CLONES static void colsum_add(double *gb, const double *D, int B, int no)
+{
+  int o = 0;
+
+  for (; o + SA_MLP_VL <= no; o += SA_MLP_VL) {
+    sa_v8d acc, v;
+
+    SA_MLP_LOAD(acc, gb + o);
+    for (int n = 0; n < B; n++) {
+      SA_MLP_LOAD(v, D + (size_t) n * no + o);
+      acc += v;
+    }
+    SA_MLP_STORE(gb + o, acc);
+  }
+  for (; o < no; o++)
+    for (int n = 0; n < B; n++) gb[o] += D[(size_t) n * no + o];
 }
 
 /* the same tanh for one value (masked and scalar paths): bitwise equal to tanh_array's */
@@ -284,8 +377,7 @@ static void output_delta(double *D, const double *z, const double *p, const int 
 static void accumulate_layer(double *gW, double *gb, const double *D, const double *in, int B, int ni, int no)
 {
   gemm_rm('T', 'N', no, ni, B, 1.0, D, no, in, ni, 1.0, gW, ni);
-  for (int n = 0; n < B; n++)
-    for (int o = 0; o < no; o++) gb[o] += D[(size_t) n * no + o];
+  colsum_add(gb, D, B, no);
 }
 
 void sa_mlp_backward(double *grad, double *ws, const double *theta, const double *X, const int *y,
@@ -321,7 +413,7 @@ void sa_mlp_backward_signal(double *grad, double *ws, const double *theta, const
 
       gemm_rm('N', 'N', B, ni, no, 1.0, D0, no, Wl, ni, 0.0, D1, ni);
       if (act == SA_ACT_TANH && !mk) { /* unmasked tanh: the stored activation is tanh(Z), f' = 1 - A^2 exactly */
-        for (size_t i = 0; i < (size_t) B * ni; i++) D1[i] *= 1.0 - in[i] * in[i];
+        tanh_dmul(D1, in, D1, (size_t) B * ni);
       } else {
         for (size_t i = 0; i < (size_t) B * ni; i++) D1[i] *= mk ? mk[i] * act_df(act, Zp[i]) : act_df(act, Zp[i]);
       }
@@ -359,7 +451,7 @@ void sa_mlp_hvp(double *Hv, double *ws, const double *theta, const double *v, co
       const double *Al = A + (size_t) B * layer_off(w, l);
 
       if (act == SA_ACT_TANH && !mk) {
-        for (size_t i = 0; i < (size_t) B * no; i++) RAl[i] = (1.0 - Al[i] * Al[i]) * RZl[i];
+        tanh_dmul(RAl, Al, RZl, (size_t) B * no);
       } else {
         for (size_t i = 0; i < (size_t) B * no; i++) RAl[i] = (mk ? mk[i] : 1.0) * act_df(act, Zl[i]) * RZl[i];
       }
@@ -395,14 +487,14 @@ void sa_mlp_hvp(double *Hv, double *ws, const double *theta, const double *v, co
       gemm_rm('N', 'N', B, ni, no, 1.0, D0, no, Wl, ni, 0.0, D1, ni);
       gemm_rm('N', 'N', B, ni, no, 1.0, R0, no, Wl, ni, 0.0, R1, ni);
       gemm_rm('N', 'N', B, ni, no, 1.0, D0, no, Vl, ni, 1.0, R1, ni);
-      for (size_t i = 0; i < (size_t) B * ni; i++) {
-        const int    fast = act == SA_ACT_TANH && !mk; /* unmasked tanh: derivatives from the stored tanh(Z) */
-        const double m = mk ? mk[i] : 1.0, d = fast ? 1.0 - in[i] * in[i] : act_df(act, Zp[i]);
-        const double dd = fast ? -2.0 * in[i] * d : act_d2f(act, Zp[i]);
+      if (act == SA_ACT_TANH && !mk) tanh_rback(R1, D1, in, RZp, (size_t) B * ni); /* from the stored tanh(Z) */
+      else
+        for (size_t i = 0; i < (size_t) B * ni; i++) {
+          const double m = mk ? mk[i] : 1.0, d = act_df(act, Zp[i]), dd = act_d2f(act, Zp[i]);
 
-        R1[i] = m * (R1[i] * d + D1[i] * dd * RZp[i]);
-        D1[i] *= m * d;
-      }
+          R1[i] = m * (R1[i] * d + D1[i] * dd * RZp[i]);
+          D1[i] *= m * d;
+        }
       tmp = D0, D0 = D1, D1 = tmp;
       tmp = R0, R0 = R1, R1 = tmp;
     }
