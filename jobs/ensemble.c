@@ -858,12 +858,13 @@ PetscErrorCode SAEnsembleRun(SAEnsemble e)
     PetscInt       mine = e->grank ? 0 : e->nrun;
 
     PetscCallMPI(MPI_Reduce(&e->nstepsrun, &steps, 1, MPIU_INT64, MPI_SUM, 0, e->world));
-    PetscCallMPI(MPI_Reduce(&mine, &n, 1, MPIU_INT, MPI_SUM, 0, e->world)); /* fewer than scheduled if preempted */
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &mine, 1, MPIU_INT, MPI_SUM, e->world)); /* < n if preempted */
+    if (mine == n) e->preempted = PETSC_FALSE; /* a signal after the last member: nothing to resume */
     PetscCall(PetscTime(&t1));
     PetscCall(PetscPrintf(e->world,
                           "stabaudit: trained %" PetscInt_FMT " members, %" PetscInt64_FMT
                           " member-steps in %.3f s (%.1f member-steps/s)\n",
-                          n, steps, (double) (t1 - e->t0), (double) (steps / PetscMax(t1 - e->t0, 1e-9))));
+                          mine, steps, (double) (t1 - e->t0), (double) (steps / PetscMax(t1 - e->t0, 1e-9))));
   }
   PetscCallMPI(MPI_Win_free(&e->win));
   e->winbuf = NULL;

@@ -2,17 +2,19 @@
   plan.c - cost planning by calibration (stabaudit plan).
 
   For each configuration of the sweep, the unperturbed member of the first seed is built on the
-  planning communicator (one group: every rank of `stabaudit plan`; its set-up is timed the second
-  time, as data sets load once per process) and
-  trained for a few steps (one warm-up step, then -plan_calibration_steps timed steps rounded up to
-  whole record periods, so that the evaluations of recorded steps count in their proportion; probes
-  run if their schedule falls in that window), then three checkpoints of it are written and timed in the
-  campaign directory's file system (-o, else the current directory). The cost of the campaign is
-      member-seconds = sum over members of set-up + steps x (s per step) + checkpoints x (s per checkpoint)
-  of its configuration, with branching (a perturbed member starts at its onset; a twin writes one
-  branch point per onset; members in flight checkpoint every campaign_checkpoint_every steps),
-  assuming no member diverges early (an upper bound). Wall time on G groups is modelled as max(member-seconds / G,
-  longest chain), the longest chain being a twin up to an onset followed by its perturbed member (= one full member).
+  planning communicator (one group: every rank of `stabaudit plan`) once untimed (data sets load once
+  per process; the first step sets up the probes' solvers), then again: its set-up is timed, step 0
+  is timed on its own (it carries a probe when step 0 is probed), then -plan_calibration_steps
+  steps rounded up to whole record periods (the evaluations of recorded steps count in their
+  proportion), then three checkpoint writes in the campaign directory's file system (-o, else the
+  current directory). With w probes among the d timed steps (sum S) and step 0 taking f:
+      s/step = (S - w f) / (d - w),   s/probe = f - s/step.
+  The cost of the campaign is
+      member-seconds = sum over members of set-up + steps x s/step + checkpoints x s/checkpoint + probes x s/probe
+  of its configuration, with the run's exact counts (a perturbed member starts at its onset; a twin
+  writes one branch point per onset; members in flight checkpoint every campaign_checkpoint_every
+  steps; steps 0..nsteps), assuming no member diverges early (an upper bound). Wall time on G groups
+  is modelled as max(member-seconds / G, longest member).
   docs/hpc.md compares this prediction with measured runs.
 */
 #include <stabaudit/sajobs.h>
@@ -46,15 +48,16 @@ PetscErrorCode SAPlanCalibrate(SACampaign c, MPI_Comm comm, const char dir[], Pe
                                SAPlanCost *cost)
 {
   PetscMPIInt size, rank;
-  PetscReal  *sps, *sck, *ssu, *dt, total = 0;
-  long        rss = 0, maxrss;
+  PetscReal  *sps, *sck, *ssu, *spr, *dt, total = 0;
+  PetscInt   *nprobe = NULL; /* probes each member takes (NULL: no probes) */
+  long        rss    = 0, maxrss;
   char        scratch[PETSC_MAX_PATH_LEN];
 
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_size(comm, &size));
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCall(PetscMemzero(cost, sizeof(*cost)));
-  PetscCall(PetscCalloc3(c->nconfigs, &sps, c->nconfigs, &sck, c->nconfigs, &ssu));
+  PetscCall(PetscCalloc4(c->nconfigs, &sps, c->nconfigs, &sck, c->nconfigs, &ssu, c->nconfigs, &spr));
   {
     int pid = (int) getpid();
 
@@ -72,8 +75,8 @@ PetscErrorCode SAPlanCalibrate(SACampaign c, MPI_Comm comm, const char dir[], Pe
     PetscInt       m = -1, done_steps = 0;
     SASolver       s;
     PetscBool      done;
-    PetscLogDouble t0, t1, t2;
-    PetscReal      ct[3];
+    PetscLogDouble t0, t1, t2, t3;
+    PetscReal      ct[3], first;
     char           label[256];
 
     for (PetscInt i = 0; i < c->nmembers && m < 0; i++)
@@ -81,6 +84,7 @@ PetscErrorCode SAPlanCalibrate(SACampaign c, MPI_Comm comm, const char dir[], Pe
     if (m < 0) continue;
     PetscCall(SACampaignCreateSolver(c, m, comm, &s)); /* once untimed: data sets load once per process */
     PetscCall(SASolverSetUp(s));
+    PetscCall(SASolverStep(s)); /* and the first step (with its probe, if any) sets up its solvers */
     PetscCall(SASolverDestroy(&s));
     PetscCallMPI(MPI_Barrier(comm));
     PetscCall(PetscTime(&t0));
@@ -89,7 +93,10 @@ PetscErrorCode SAPlanCalibrate(SACampaign c, MPI_Comm comm, const char dir[], Pe
     PetscCallMPI(MPI_Barrier(comm));
     PetscCall(PetscTime(&t1));
     ssu[k] = (PetscReal) (t1 - t0);
-    PetscCall(SASolverStep(s)); /* warm-up: first-touch allocations, data set caches */
+    PetscCall(SASolverStep(s)); /* step 0: a step plus the probe when step 0 is probed */
+    PetscCallMPI(MPI_Barrier(comm));
+    PetscCall(PetscTime(&t3));
+    first = (PetscReal) (t3 - t1);
     PetscCall(SASolverIsDone(s, &done));
     while (!done && done_steps < steps) { /* steps 1..steps: recorded steps (evaluations) in their proportion */
       PetscCallMPI(MPI_Barrier(comm));
@@ -127,8 +134,40 @@ PetscErrorCode SAPlanCalibrate(SACampaign c, MPI_Comm comm, const char dir[], Pe
     if (!rank) (void) unlink(scratch);
     PetscCall(PetscSortReal(3, ct));
     sps[k] = 0;
-    for (PetscInt i = 0; i < done_steps; i++) sps[k] += dt[i] / done_steps;
-    sck[k] = ct[1];                                          /* median of three */
+    for (PetscInt i = 0; i < done_steps; i++) sps[k] += dt[i];
+    sck[k] = ct[1]; /* median of three */
+    {               /* probes: the cost of one (step 0 minus a mean step) and how many each member takes */
+      SAProbe   p;
+      PetscBool yes = PETSC_FALSE;
+
+      PetscCall(SASolverGetProbe(s, &p));
+      if (p) PetscCall(SAProbeIsScheduled(p, 0, c->nsteps, -1, &yes));
+      if (yes) { /* separate the probes inside the timed window from the steps */
+        PetscInt w = 0;
+        for (PetscInt t = 1; t <= done_steps; t++) {
+          PetscBool y;
+          PetscCall(SAProbeIsScheduled(p, t, c->nsteps, -1, &y));
+          w += y;
+        }
+        if (w < done_steps) {
+          sps[k] = PetscMax(0, (sps[k] - w * first) / (done_steps - w));
+          spr[k] = PetscMax(0, first - sps[k]);
+        } else sps[k] /= done_steps; /* every step probed: the probe is part of the step */
+      } else sps[k] /= PetscMax(done_steps, 1);
+      if (p && !yes) PetscCall(PetscPrintf(comm, "plan: step 0 is not probed: probe cost not measured\n"));
+      if (p && !nprobe) PetscCall(PetscCalloc1(c->nmembers, &nprobe));
+      for (PetscInt i = 0; p && k == 0 && i < c->nmembers; i++) { /* the schedule is the same for every configuration */
+        const SAMember *mb    = &c->members[i];
+        PetscInt        onset = mb->pert >= 0 ? c->pertonset[mb->pert] : -1;
+        PetscInt        start = (mb->pert >= 0 && c->branch) ? onset : 0;
+
+        for (PetscInt t = start; t <= c->nsteps; t++) {
+          PetscCall(SAProbeIsScheduled(p, t, c->nsteps, onset, &yes));
+          nprobe[i] += yes;
+        }
+      }
+    }
+    PetscCallMPI(MPI_Bcast(&spr[k], 1, MPIU_REAL, 0, comm));
     PetscCallMPI(MPI_Bcast(&sps[k], 1, MPIU_REAL, 0, comm)); /* rank 0's clock decides */
     PetscCallMPI(MPI_Bcast(&sck[k], 1, MPIU_REAL, 0, comm));
     PetscCallMPI(MPI_Bcast(&ssu[k], 1, MPIU_REAL, 0, comm));
@@ -136,9 +175,9 @@ PetscErrorCode SAPlanCalibrate(SACampaign c, MPI_Comm comm, const char dir[], Pe
     PetscCall(PetscPrintf(comm,
                           "plan: calibration of configuration %" PetscInt_FMT
                           " (%s) on %d rank(s): set-up %.3e s, %" PetscInt_FMT
-                          " steps at %.3e s, checkpoint %.3e s%s\n",
+                          " steps at %.3e s, checkpoint %.3e s, probe %.3e s%s\n",
                           k, label, (int) size, (double) ssu[k], done_steps, (double) sps[k], (double) sck[k],
-                          done ? " (diverged early)" : ""));
+                          (double) spr[k], done ? " (diverged early)" : ""));
     PetscCall(SASolverDestroy(&s));
   }
   for (PetscInt i = 0; i < c->nmembers; i++) {
@@ -158,7 +197,8 @@ PetscErrorCode SAPlanCalibrate(SACampaign c, MPI_Comm comm, const char dir[], Pe
     }
     cost->steps += n;
     cost->checkpoints += nck;
-    total += ssu[mb->config] + n * sps[mb->config] + nck * sck[mb->config];
+    cost->probes += nprobe ? nprobe[i] : 0;
+    total += ssu[mb->config] + n * sps[mb->config] + nck * sck[mb->config] + (nprobe ? nprobe[i] : 0) * spr[mb->config];
   }
   cost->member_seconds = total;
   cost->core_hours     = total * size / 3600.0;
@@ -173,10 +213,12 @@ PetscErrorCode SAPlanCalibrate(SACampaign c, MPI_Comm comm, const char dir[], Pe
   {
     PetscReal longest = 0;
     for (PetscInt k = 0; k < c->nconfigs; k++)
-      longest = PetscMax(longest, ssu[k] + (c->nsteps + 1) * sps[k] + c->nsteps / c->checkpoint_every * sck[k]);
+      longest = PetscMax(longest, ssu[k] + (c->nsteps + 1) * sps[k] + c->nsteps / c->checkpoint_every * sck[k] +
+                                    (nprobe ? nprobe[0] : 0) * spr[k]);
     cost->longest = longest;
   }
-  PetscCall(PetscFree3(sps, sck, ssu));
+  PetscCall(PetscFree4(sps, sck, ssu, spr));
+  PetscCall(PetscFree(nprobe));
   PetscCall(PetscFree(dt));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -265,9 +307,10 @@ PetscErrorCode SAPlanView(const SAPlanCost *cost, MPI_Comm comm)
 
   PetscFunctionBeginUser;
   PetscCall(PetscPrintf(comm,
-                        "plan: %" PetscInt_FMT " members, %" PetscInt64_FMT " steps and %" PetscInt64_FMT
-                        " checkpoints (with branching, none diverging) at group size %" PetscInt_FMT "\n",
-                        cost->nmembers, cost->steps, cost->checkpoints, cost->group_size));
+                        "plan: %" PetscInt_FMT " members, %" PetscInt64_FMT " steps, %" PetscInt64_FMT
+                        " checkpoints and %" PetscInt64_FMT
+                        " probes (with branching, none diverging) at group size %" PetscInt_FMT "\n",
+                        cost->nmembers, cost->steps, cost->checkpoints, cost->probes, cost->group_size));
   PetscCall(PetscPrintf(comm,
                         "plan: cost %.4g member-seconds = %.4g core-hours; longest member %.3g s; peak memory per rank "
                         "%.0f MiB\n",

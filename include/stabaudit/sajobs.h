@@ -38,6 +38,7 @@ typedef struct {
   PetscInt   nmembers;                 /* members */
   PetscInt64 steps;                    /* optimizer steps to take (with twin branching, none diverging) */
   PetscInt64 checkpoints;              /* checkpoints to write (in flight every checkpoint_every, branch points) */
+  PetscInt64 probes;                   /* probed steps (deck section probe:) */
   PetscReal  sec_per_step;             /* measured seconds per step on one group (mean over configurations) */
   PetscReal  sec_per_checkpoint;       /* measured seconds per checkpoint (mean over configurations) */
   PetscReal  member_seconds;           /* sum over members of set-up, steps and checkpoints (s, one group) */

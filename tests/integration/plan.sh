@@ -14,7 +14,7 @@ ck=$(awk '$1 == "SACheckpointWrite" {print $2; exit}' run.log)
 [ -n "$steps" ] && [ -n "$ck" ] || fail "no step or checkpoint count in the run log"
 "$SA_BIN" plan "$deck" -plan_ranks 1 -plan_walltime 1:00:00 -plan_ranks_per_node 4 > plan.log
 cat plan.log | grep '^plan'
-grep -q "^plan: 9 members, $steps steps and $ck checkpoints (with branching, none diverging) at group size 1$" plan.log ||
+grep -q "^plan: 9 members, $steps steps, $ck checkpoints and 0 probes (with branching, none diverging) at group size 1$" plan.log ||
   fail "plan counts differ from the run's $steps steps and $ck checkpoints: $(grep '^plan: 9' plan.log)"
 grep -q "^plan: for a wall time of 3600 s: group size 1, 1 node(s) x 4 rank(s); predicted wall time" plan.log ||
   fail "no layout for the target wall time"
