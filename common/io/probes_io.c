@@ -221,6 +221,7 @@ PetscErrorCode SAProbeResultsDefine(int ncid, SACampaign c, int dmem, SAProbeNC 
   SACallNC(nc_def_var, (ncid, "density_grid", NC_DOUBLE, 1, &dgrid, &x->vgrid));
   SACallNC(nc_put_att_text, (ncid, x->vgrid, "long_name", 44, "eigenvalue grid of the Hessian density (SLQ)"));
   SACallNC(nc_put_att_text, (ncid, x->vgrid, "units", 1, "1"));
+  SACallNC(nc_def_var_fill, (ncid, x->vgrid, 0, &f));
   dims[0] = dmem;
   dims[1] = dprobe;
   for (PetscInt j = 0; j < nc; j++) {

@@ -16,5 +16,6 @@ grep -q "(from 30)" branch.log || fail "no member branched at its onset"
 "$NCCOMPARE" branch/results.nc scratch/results.nc
 sa 2 run "$SA_SRC/tests/decks/small.yaml" -o noprobe > noprobe.log
 "$NCCOMPARE" branch/results.nc noprobe/results.nc -exclude "$pvars"
+$PY "$SA_SRC/tests/integration/check_dataset.py" branch/results.nc
 $PY "$SA_SRC/tests/integration/check_probes.py" branch/results.nc
 echo "probes: OK"
