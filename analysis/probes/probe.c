@@ -23,7 +23,8 @@
                (SLEPc SVD with implicit transpose, J^T by the VJP; -probe_jac_svd_* options).
   Random vectors (initial vectors, Rademacher vectors) come from the member's probe stream addressed by
   (1 + 4096 t + slot, global index), t < 2^20: results do not depend on the number of ranks beyond solver tolerance.
-  Columns a kind does not fill, and eigenvalues that did not converge, hold the netCDF fill value.
+  Columns a kind does not fill, and eigenvalues that did not converge, hold the netCDF fill value; so does every
+  column when the Hessian-vector product of a random vector is not finite (one HVP checks this first).
 */
 #include <stabaudit/private/saprobeimpl.h>
 #include <stabaudit/sadeck.h>
@@ -831,6 +832,23 @@ PetscErrorCode SAProbeCompute(SAProbe p, SATask task, SAOptimizer opt, Vec theta
   }
   PetscCall(SAStreamCreate(p->campaign_seed, p->member_seed, SA_STREAM_PROBE, &s));
   PetscCall(SAProbeCreateHessian(task, theta, &b, &H));
+  { /* numerical failure is data: a non-finite Hessian (an exploding member) leaves the row at the fill value */
+    Vec       x, y;
+    PetscReal nrm;
+
+    PetscCall(MatCreateVecs(H, &x, &y));
+    PetscCall(SAStreamVecNormal(&s, SA_PROBE_ADDR(step, 3), x));
+    PetscCall(MatMult(H, x, y));
+    PetscCall(VecNorm(y, NORM_2, &nrm));
+    PetscCall(VecDestroy(&x));
+    PetscCall(VecDestroy(&y));
+    if (PetscIsInfOrNanReal(nrm)) {
+      PetscCall(PetscInfo(NULL, "Probe at step %" PetscInt_FMT ": non-finite Hessian, row left empty\n", step));
+      PetscCall(MatDestroy(&H));
+      PetscFunctionReturn(PETSC_SUCCESS);
+    }
+  }
+  PetscCall(SAProbeOperatorResetHVPCount(H)); /* hessian_hvps counts the solves only */
   if (p->kind[SA_PROBE_HESSIAN]) {
     PetscCall(SAProbeSymmetricSolve(p, H, EPS_LARGEST_REAL, k, SA_PROBE_ADDR(step, 0), p->wtop, &p->ntop,
                                     row + p->col[SA_PROBE_C_EIG].offset, row + p->col[SA_PROBE_C_RES].offset, &its));

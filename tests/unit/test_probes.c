@@ -29,7 +29,7 @@
     - MLP (digits, 385 parameters, dropout 0.1, frozen probe batch of 64): the assembled dense Hessian is
       symmetric (masks frozen) and its LAPACK dsyev top-3 and bottom-3 eigenvalues equal the probe's at 1e-8;
     - every probe kind on PETSC_COMM_WORLD (1 or 2 ranks) equals the same on PETSC_COMM_SELF at 1e-10;
-    - deck errors name the key; the schedule counts (every K, onset, end).
+    - deck errors name the key; the schedule counts (every K, onset, end); a non-finite Hessian leaves a fill row.
   Objects live on PETSC_COMM_WORLD (sharded vectors); checks raise on PETSC_COMM_SELF after global reductions
   (see test_quadratic.c). Run on 1 and 2 ranks.
 */
@@ -936,6 +936,34 @@ static PetscErrorCode CheckMLPDense(void)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* numerical failure is data: a probe of an MLP whose parameters are not finite leaves its row at the fill value */
+static PetscErrorCode CheckNonFinite(void)
+{
+  SATask     task;
+  Vec        theta;
+  SAProbe    p;
+  PetscInt   rowlen;
+  PetscReal *row, v;
+
+  PetscFunctionBeginUser;
+  PetscCall(CreateMLP(PETSC_COMM_WORLD, &task, &theta));
+  PetscCall(VecSet(theta, PETSC_INFINITY));
+  PetscCall(CreateProbe(PETSC_COMM_WORLD, "hessian,trace,density", 2, 1e-8, &p));
+  PetscCall(SAProbeGetColumns(p, NULL, NULL, &rowlen));
+  PetscCall(PetscMalloc1(rowlen, &row));
+  PetscCall(SAProbeCompute(p, task, NULL, theta, 5, NULL, row));
+  PetscCall(Col(p, row, "probe_step", 0, &v));
+  PetscCheck(v == 5, PETSC_COMM_SELF, PETSC_ERR_PLIB, "probe_step %g", (double) v);
+  for (PetscInt i = 1; i < rowlen; i++)
+    PetscCheck(row[i] == NC_FILL_DOUBLE, PETSC_COMM_SELF, PETSC_ERR_PLIB, "entry %" PetscInt_FMT " is %g, not fill", i,
+               (double) row[i]);
+  PetscCall(PetscFree(row));
+  PetscCall(SAProbeDestroy(&p));
+  PetscCall(VecDestroy(&theta));
+  PetscCall(SATaskDestroy(&task));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* one probe row of every kind for the MLP after two momentum steps, on comm */
 static PetscErrorCode MLPProbeRow(MPI_Comm comm, SAProbe *pout, PetscReal **row)
 {
@@ -1080,6 +1108,7 @@ static void test_sharpness_trace_jacobian(void) { CU_ASSERT_EQUAL(CheckSharpness
 static void test_slq(void) { CU_ASSERT_EQUAL(CheckSLQ(), PETSC_SUCCESS); }
 static void test_adam_sharpness(void) { CU_ASSERT_EQUAL(CheckAdamSharpness(), PETSC_SUCCESS); }
 static void test_mlp_dense(void) { CU_ASSERT_EQUAL(CheckMLPDense(), PETSC_SUCCESS); }
+static void test_nonfinite(void) { CU_ASSERT_EQUAL(CheckNonFinite(), PETSC_SUCCESS); }
 static void test_layout(void) { CU_ASSERT_EQUAL(CheckLayout(), PETSC_SUCCESS); }
 static void test_deck(void) { CU_ASSERT_EQUAL(CheckDeck(), PETSC_SUCCESS); }
 
@@ -1101,6 +1130,7 @@ int main(int argc, char **argv)
   CU_add_test(s, "SLQ quadrature moments exact, density moments", test_slq);
   CU_add_test(s, "adam preconditioned sharpness = LAPACK on dense D H D", test_adam_sharpness);
   CU_add_test(s, "MLP Hessian top/bottom-k = LAPACK on the dense Hessian from HVPs", test_mlp_dense);
+  CU_add_test(s, "a non-finite Hessian leaves the row at the fill value", test_nonfinite);
   CU_add_test(s, "every probe on the group = the same probe on one rank", test_layout);
   CU_add_test(s, "deck keys: errors name the key; schedule", test_deck);
   PetscCall(SATestRunSuite(PETSC_COMM_WORLD, &nfail_all));
