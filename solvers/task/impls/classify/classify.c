@@ -30,7 +30,8 @@
 #include <stabaudit/sadataset.h>
 #include <stabaudit/samodel.h>
 
-#define SA_MLP_MAXL 16
+#define SA_MLP_MAXL      16
+#define SA_CLASSIFY_MAXC 256 /* classes (per-class work arrays of the perturbations) */
 
 static const char *const SAClassifySets[] = {"digits", "fashion_mnist", "iris", "wine", "breast_cancer"};
 
@@ -287,6 +288,8 @@ static PetscErrorCode SATaskSetUp_Classify(SATask task)
     }
   }
   task->nclass = c->train->nclass;
+  PetscCheck(c->train->nclass <= SA_CLASSIFY_MAXC, task->comm, PETSC_ERR_SUP,
+             "%" PetscInt_FMT " classes; at most %d are supported", c->train->nclass, SA_CLASSIFY_MAXC);
   { /* training indices grouped by class (class-imbalance resampling) */
     PetscInt C = c->train->nclass, *fill;
 
@@ -441,7 +444,7 @@ static PetscErrorCode SAClassifyBatchRows(SATask task, const SABatch *batch, Pet
     if (batch->probe > 0) i = c->perm[k];
     else if (batch->probe < 0 || !c->batch) i = k;
     else if (batch->imbalance > 0) {
-      PetscReal  wc[256], u;
+      PetscReal  wc[SA_CLASSIFY_MAXC];
       PetscInt   cls;
       PetscInt64 r;
 
@@ -451,7 +454,6 @@ static PetscErrorCode SAClassifyBatchRows(SATask task, const SABatch *batch, Pet
       PetscCall(SAStreamCategorical(&ps, batch->step, 2 * k, C, wc, &cls));
       PetscCall(SAStreamInteger(&ps, batch->step, 2 * k + 1, c->cls_start[cls], c->cls_start[cls + 1] - 1, &r));
       i = c->cls_idx[r];
-      (void) u;
     } else {
       PetscInt64 g = (PetscInt64) batch->step * *B + k, e = g / n;
 
@@ -548,7 +550,7 @@ static PetscErrorCode SAClassifySignal(SATask task, const SABatch *batch, PetscI
     for (PetscInt q = 0; q < C; q++) c->sigadd[r * C + q] = eps * ((q == c->yb[r] ? 1.0 : 0.0) - 1.0 / C);
     if (batch->signal_noise > 0) {
       SAStream  ns;
-      PetscReal z[256];
+      PetscReal z[SA_CLASSIFY_MAXC];
 
       PetscCall(SAClassifyPerturbStream(task, batch, 7, &ns));
       PetscCall(SAStreamNormalArray(&ns, batch->step, (PetscInt64) k * C, C, z));
