@@ -165,7 +165,8 @@ int main(int argc, char **argv)
     PetscCall(PetscPrintf(PETSC_COMM_WORLD, "%s", help));
     PetscCall(PetscPrintf(
       PETSC_COMM_WORLD,
-      "\nstabaudit: error: expected a command (run, plan, version) and for run/plan a deck, got '%s'\n", cmd));
+      "\nstabaudit: error: expected a command (run, plan, jobs, analyze, report, version) and its argument, got '%s'\n",
+      cmd));
     PetscCall(SAFinalize());
     PetscCall(SlepcFinalize());
     return 2;

@@ -326,7 +326,7 @@ PetscErrorCode SAPlanView(const SAPlanCost *cost, MPI_Comm comm)
     PetscCall(PetscPrintf(
       comm,
       "plan: for a wall time of %.0f s: group size %" PetscInt_FMT ", %" PetscInt_FMT " node(s) x %" PetscInt_FMT
-      " rank(s); predicted wall time %.4g s (%.4g core-hours)\n"
+      " rank(s); predicted wall time %.4g s (%.4g core-hours allocated)\n"
       "plan:   stabaudit jobs DECK -o DIR -group_size %" PetscInt_FMT " -slurm_nodes %" PetscInt_FMT
       " -slurm_ntasks_per_node %" PetscInt_FMT "\n",
       (double) cost->walltime, cost->suggested_group_size, cost->suggested_nodes, cost->suggested_tasks_per_node,
