@@ -83,7 +83,7 @@ def main(d):
     def save(fig, name, caption):
         p = os.path.join(out, name)
         fig.tight_layout()
-        fig.savefig(p, dpi=110, bbox_inches="tight")
+        fig.savefig(p, dpi=90, bbox_inches="tight")
         plt.close(fig)
         figs.append((name, caption))
 
@@ -302,6 +302,7 @@ def main(d):
                 axs[1].plot(ps[m][ok], jr[m][ok], "o-", ms=2, lw=0.7,
                             color="0.3" if twin[m] < 0 else ("tab:red" if col[m] else "tab:blue"))
             axs[1].axhline(1, color="k", lw=0.6)
+            axs[1].set_yscale("log")
             axs[1].set_xlabel("step")
             axs[1].set_ylabel("Jacobian spectral radius")
         save(fig, "sharpness.png", "Sharpness against 2/lr and the update-map Jacobian spectral radius against 1")

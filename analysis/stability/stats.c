@@ -213,6 +213,15 @@ static PetscErrorCode SAMarginOne(PetscInt n, const PetscReal x[], const PetscRe
       mg->status = SA_MARGIN_FIT;
       mg->margin = -mg->a / mg->b;
     }
+    /* a crossing outside the tested magnitudes is not extrapolated: censored, bounded by the Wilson bracket */
+    if (mg->status != SA_MARGIN_NONMONOTONE && (mg->margin > xmax || mg->margin < xmin)) {
+      PetscReal lo, hi;
+      PetscCall(SAMarginBracket(n, x, y, mg->margin, z, &lo, &hi));
+      mg->status = mg->margin > xmax ? SA_MARGIN_CENSORED_ABOVE : SA_MARGIN_CENSORED_BELOW;
+      mg->low    = mg->status == SA_MARGIN_CENSORED_ABOVE ? lo : NAN;
+      mg->high   = mg->status == SA_MARGIN_CENSORED_BELOW ? hi : NAN;
+      mg->margin = NAN;
+    }
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }

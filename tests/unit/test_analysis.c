@@ -209,6 +209,18 @@ static void test_margin_planted(void)
     CU_ASSERT_DOUBLE_EQUAL(mg.low, 4, 1e-12);
     CU_ASSERT(PetscIsNanReal(mg.high));
   }
+  /* the same with 2 of 8 at 8: the crossing lies beyond 8; censored above, bounded below by the bracket (4) */
+  {
+    PetscReal xq[24], yq[24];
+    for (PetscInt i = 0; i < 24; i++) {
+      xq[i] = i < 8 ? 2 : (i < 16 ? 4 : 8);
+      yq[i] = i >= 22 ? 1 : 0;
+    }
+    CU_ASSERT_FATAL(!SAMarginEstimate(24, xq, yq, PETSC_TRUE, 50, 0.95, &s, &mg));
+    CU_ASSERT_EQUAL(mg.status, SA_MARGIN_CENSORED_ABOVE);
+    CU_ASSERT(PetscIsNanReal(mg.margin));
+    CU_ASSERT_DOUBLE_EQUAL(mg.low, 4, 1e-12);
+  }
   /* no collapse in range: censored above, never extrapolated */
   for (PetscInt i = 0; i < n; i++) y[i] = 0;
   CU_ASSERT_FATAL(!SAMarginEstimate(n, x, y, PETSC_FALSE, 50, 0.95, &s, &mg));
