@@ -20,7 +20,7 @@ slurmd_port=${SA_SLURMD_PORT:-6818}
 for p in "$ctld" "$slurmd_port"; do
   if (exec 3<> "/dev/tcp/127.0.0.1/$p") 2> /dev/null; then skip "port $p is in use (another SLURM?)"; fi
 done
-sed -e "s|@SLURM_DIR@|$SLURM_DIR|g" -e "s|@CPUS@|$(nproc)|g" -e "s|@CTLD_PORT@|$ctld|g" \
+sed -e "s|@SLURM_DIR@|$SLURM_DIR|g" -e "s|@CPUS@|$(getconf _NPROCESSORS_ONLN)|g" -e "s|@CTLD_PORT@|$ctld|g" \
   -e "s|@SLURMD_PORT@|$slurmd_port|g" "$here/slurm.conf.in" > "$SLURM_DIR/etc/slurm.conf"
 export SLURM_CONF="$SLURM_DIR/etc/slurm.conf"
 /usr/sbin/slurmd -V > /dev/null 2>&1 || skip "slurmd does not run: $(/usr/sbin/slurmd -V 2>&1 | head -1)"
