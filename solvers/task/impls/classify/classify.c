@@ -62,6 +62,10 @@ typedef struct {
   PetscInt         fwdstep;                  /* 0 when ws holds the forward state of fwdbatch, -1 otherwise */
   PetscObjectId    fwdid;                    /* fwdtheta is still to be copied from the Vec of this id (0: no) ... */
   PetscObjectState fwdstate;                 /* ... at this state (SAClassifyGather copies it, lazily) */
+  PetscObjectId    gsrc[2];                  /* one rank: full [0], vfull [1] hold this Vec ... */
+  PetscObjectState gsrcst[2];                /* ... at this state, */
+  PetscObjectId    gdst[2];                  /* and have this id ... */
+  PetscObjectState gdstst[2];                /* ... and state (SAClassifyGather then skips the copy) */
   SABatch          fwdbatch;                 /* the batch of that forward state */
   Vec              gnoise;                   /* gradient noise (task_noise > 0), layout of theta */
   PetscReal       *probe0;                   /* (nprobe, width) activations of the probe at theta_0 */
@@ -579,19 +583,35 @@ static PetscErrorCode SAClassifyMasks(SATask_Classify *c, PetscInt nlocal, const
   notes only the id and state of its theta Vec (copying P values per step cost 5-10% of a large step), and the copy
   into fwdtheta is made here when that Vec, unchanged, is gathered (SATaskHessianMult gathers theta first). Gathering
   any other Vec, or that Vec after a change, drops the reuse instead (ws is then recomputed when needed).
+  On one rank the copy into full is skipped when full already holds that Vec unchanged (same ids and states of both:
+  many HVPs at one theta, or a gradient and an HVP in turn, gather the same theta again).
 */
 static PetscErrorCode SAClassifyGather(SATask_Classify *c, Vec x, Vec full)
 {
+  PetscObjectId    id, fid;
+  PetscObjectState st, fst;
+  PetscMPIInt      size;
+  const int        k = full == c->full ? 0 : (full == c->vfull ? 1 : -1);
+
   PetscFunctionBeginUser;
-  PetscCall(VecScatterBegin(c->toall, x, full, INSERT_VALUES, SCATTER_FORWARD));
-  PetscCall(VecScatterEnd(c->toall, x, full, INSERT_VALUES, SCATTER_FORWARD));
+  PetscCall(PetscObjectGetId((PetscObject) x, &id));
+  PetscCall(VecGetState(x, &st));
+  PetscCall(PetscObjectGetId((PetscObject) full, &fid));
+  PetscCall(VecGetState(full, &fst));
+  PetscCallMPI(MPI_Comm_size(PetscObjectComm((PetscObject) x), &size));
+  if (size > 1 || k < 0 || c->gsrc[k] != id || c->gsrcst[k] != st || c->gdst[k] != fid || c->gdstst[k] != fst) {
+    PetscCall(VecScatterBegin(c->toall, x, full, INSERT_VALUES, SCATTER_FORWARD));
+    PetscCall(VecScatterEnd(c->toall, x, full, INSERT_VALUES, SCATTER_FORWARD));
+    if (k >= 0) {
+      c->gsrc[k]   = id;
+      c->gsrcst[k] = st;
+      c->gdst[k]   = fid;
+      PetscCall(VecGetState(full, &c->gdstst[k]));
+    }
+  }
   if (c->fwdid) {
-    PetscObjectId      id;
-    PetscObjectState   st;
     const PetscScalar *f;
 
-    PetscCall(PetscObjectGetId((PetscObject) x, &id));
-    PetscCall(VecGetState(x, &st));
     if (id == c->fwdid && st == c->fwdstate && c->fwdstep == 0) {
       if (!c->fwdtheta) PetscCall(PetscMalloc1(c->P, &c->fwdtheta));
       PetscCall(VecGetArrayRead(full, &f));
