@@ -134,6 +134,12 @@ static PetscErrorCode SACampaignBuild(SACampaign c, MPI_Comm comm, const PetscRe
     PetscCall(SAProbeCreateForMember(comm, c->seed, seed, c->nsteps, pert >= 0 ? c->pertonset[pert] : -1, &probe));
     PetscCall(SASolverSetProbe(*s, probe));
   }
+  { /* Lyapunov spectrum during training (deck section lyap:, analysis/stability), NULL when lyap_k is 0 */
+    SALyap ly;
+
+    PetscCall(SALyapCreateForMember(comm, c->seed, seed, &ly));
+    PetscCall(SASolverSetLyap(*s, ly));
+  }
   if (cfg)
     for (PetscInt a = 0; a < c->naxes; a++) PetscCall((*SASweepAxes[c->axis[a]].apply)(*s, cfg[a]));
   if (pert >= 0) {

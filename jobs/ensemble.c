@@ -513,6 +513,7 @@ static PetscErrorCode SAEnsembleWriteCheckpoint(SAEnsemble e, SASolver s, PetscI
   info.nrec = nrec;
   info.nobs = nobs;
   PetscCall(SASolverGetProbe(s, &info.probe)); /* probe rows and warm starts travel with the checkpoint */
+  PetscCall(SASolverGetLyap(s, &info.lyap));   /* and the Lyapunov tangents and sums */
   PetscCall(SACheckpointWrite(e->group, path, &info, theta, ns, state, names));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -532,6 +533,7 @@ static PetscErrorCode SAEnsembleReadCheckpoint(SAEnsemble e, SASolver s, const c
   PetscCall(SAOptimizerGetState(opt, &ns, &state, &names));
   PetscCall(SASolverGetRecords(s, &nrec, &nobs, &rec));
   PetscCall(SASolverGetProbe(s, &info.probe)); /* receives the probe rows and warm starts */
+  PetscCall(SASolverGetLyap(s, &info.lyap));   /* and the Lyapunov tangents and sums */
   PetscCall(SACheckpointRead(e->group, path, &info, theta, ns, state, names));
   PetscCheck(info.nrec == nrec && info.nobs == nobs, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
              "Checkpoint %s holds %" PetscInt_FMT "x%" PetscInt_FMT " records, the campaign has %" PetscInt_FMT
@@ -680,6 +682,19 @@ static PetscErrorCode SAEnsembleRunMember(SAEnsemble e, PetscInt m)
     PetscCall(SASolverGetProbe(s, &probe));
     PetscCall(SAProbeGetRecords(probe, &r.nprobe, &r.plen, &r.probe)); /* 0 rows without probes */
   }
+  { /* the Lyapunov exponents (none without the lyap: section) */
+    SALyap ly;
+
+    PetscCall(SASolverGetLyap(s, &ly));
+    r.nlyap        = 0;
+    r.lyap_counted = 0;
+    r.lyap         = NULL;
+    if (ly) {
+      PetscCall(SALyapGetNumExponents(ly, &r.nlyap));
+      PetscCall(PetscMalloc1(r.nlyap, &r.lyap));
+      PetscCall(SALyapGetExponents(ly, r.lyap, &r.lyap_counted));
+    }
+  }
   if (!e->grank) {
     SAProgressMsg p = {(int) m,
                        (int) e->mygroup,
@@ -698,6 +713,7 @@ static PetscErrorCode SAEnsembleRunMember(SAEnsemble e, PetscInt m)
   }
   e->nrun++;
   if (!e->grank) e->nstepsrun += step - start;
+  PetscCall(PetscFree(r.lyap)); /* the records and probe rows belong to the solver */
   PetscCall(SASolverDestroy(&s));
   PetscCall(PetscLogEventEnd(SAENSEMBLE_Member, 0, 0, 0, 0));
   PetscFunctionReturn(PETSC_SUCCESS);

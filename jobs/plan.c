@@ -124,6 +124,7 @@ PetscErrorCode SAPlanCalibrate(SACampaign c, MPI_Comm comm, const char dir[], Pe
       info.nrec = nrec;
       info.nobs = nobs;
       PetscCall(SASolverGetProbe(s, &info.probe));
+      PetscCall(SASolverGetLyap(s, &info.lyap));
       PetscCallMPI(MPI_Barrier(comm));
       PetscCall(PetscTime(&t1));
       PetscCall(SACheckpointWrite(comm, scratch, &info, theta, ns, state, names));

@@ -3,14 +3,20 @@
   tangent vectors through the update-map Jacobians J_t of the steps (SAProbeCreateJacobian(), saprobe.h):
   W = J_t Q at every step, Q R = W (modified Gram-Schmidt) every `every` steps, lambda_i = sum log R_ii / steps,
   accumulated after a transient of `transient` steps. k = exponents, n = size of J.
+  In training (SALyapCreateForMember(), deck section lyap:) the solver calls SALyapStep() at every update; the state
+  (tangents, log-sums, counters) travels with the member's checkpoints (SALyapCheckpointWrite/Read), the tangents
+  stored block by block in theta's layout so that a checkpoint can be read on another group size. A tangent whose
+  norm is zero or not finite (a diverging run) stops the accumulation: the exponents are then NaN (fill in files).
 */
 #include <stabaudit/saanalysis.h>
 #include <stabaudit/sadeck.h>
+#include <petscviewerhdf5.h>
 
 struct _p_SALyap {
   MPI_Comm   comm;
   PetscInt   k, every, transient, steps, counted;
-  PetscInt64 seed;
+  PetscInt64 seed, mseed; /* stream of the initial tangents: (seed, mseed, SA_STREAM_ANALYSIS) */
+  PetscBool  failed;      /* a tangent norm was zero or not finite: accumulation stopped */
   Vec       *Q, *W;
   PetscReal *logsum;
 };
@@ -92,7 +98,7 @@ PetscErrorCode SALyapSetFromOptions(SALyap ly)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Q R = W by modified Gram-Schmidt; adds log R_ii to logsum when counting */
+/* Q R = W by modified Gram-Schmidt; adds log R_ii to logsum when counting; a zero or non-finite norm sets failed */
 static PetscErrorCode SALyapQR(SALyap ly, PetscBool count)
 {
   PetscFunctionBeginUser;
@@ -104,7 +110,10 @@ static PetscErrorCode SALyapQR(SALyap ly, PetscBool count)
       PetscCall(VecAXPY(ly->W[i], -d, ly->Q[j]));
     }
     PetscCall(VecNorm(ly->W[i], NORM_2, &r));
-    PetscCheck(r > 0, ly->comm, PETSC_ERR_NOT_CONVERGED, "Tangent vector %" PetscInt_FMT " collapsed to zero", i);
+    if (!(r > 0) || PetscIsInfOrNanReal(r)) { /* numerical failure is data (a diverging run), not an error */
+      ly->failed = PETSC_TRUE;
+      PetscFunctionReturn(PETSC_SUCCESS);
+    }
     if (count) ly->logsum[i] += PetscLogReal(r);
     PetscCall(VecCopy(ly->W[i], ly->Q[i]));
     PetscCall(VecScale(ly->Q[i], 1.0 / r));
@@ -129,6 +138,7 @@ static PetscErrorCode SALyapQR(SALyap ly, PetscBool count)
 PetscErrorCode SALyapStep(SALyap ly, Mat J)
 {
   PetscFunctionBeginUser;
+  if (ly->failed) PetscFunctionReturn(PETSC_SUCCESS);
   if (!ly->Q) {
     Vec      v;
     SAStream s;
@@ -137,7 +147,7 @@ PetscErrorCode SALyapStep(SALyap ly, Mat J)
     PetscCall(VecDuplicateVecs(v, ly->k, &ly->Q));
     PetscCall(VecDuplicateVecs(v, ly->k, &ly->W));
     PetscCall(PetscCalloc1(ly->k, &ly->logsum));
-    PetscCall(SAStreamCreate(ly->seed, 0, SA_STREAM_ANALYSIS, &s));
+    PetscCall(SAStreamCreate(ly->seed, ly->mseed, SA_STREAM_ANALYSIS, &s));
     for (PetscInt i = 0; i < ly->k; i++) PetscCall(SAStreamVecNormal(&s, i, ly->W[i]));
     PetscCall(SALyapQR(ly, PETSC_FALSE));
     PetscCall(VecDestroy(&v));
@@ -164,7 +174,7 @@ PetscErrorCode SALyapStep(SALyap ly, Mat J)
 . ly - the object
 
   Output Parameters:
-+ lam     - k exponents (NaN before any counted step)
++ lam     - k exponents (NaN before any counted step, and after a tangent norm was zero or not finite)
 - counted - steps counted (may be NULL)
 
   Level: beginner
@@ -174,8 +184,253 @@ PetscErrorCode SALyapStep(SALyap ly, Mat J)
 PetscErrorCode SALyapGetExponents(SALyap ly, PetscReal lam[], PetscInt *counted)
 {
   PetscFunctionBeginUser;
-  for (PetscInt i = 0; i < ly->k; i++) lam[i] = ly->counted && ly->logsum ? ly->logsum[i] / ly->counted : NAN;
+  for (PetscInt i = 0; i < ly->k; i++)
+    lam[i] = ly->counted && ly->logsum && !ly->failed ? ly->logsum[i] / ly->counted : NAN;
   if (counted) *counted = ly->counted;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SALyapCreateForMember - Creates the Lyapunov accumulator of a member from the deck (section lyap:), or NULL when the
+  deck does not ask for the spectrum (lyap_k 0, the default)
+
+  Collective
+
+  Input Parameters:
++ comm     - the member's group communicator
+. campaign - campaign seed
+- member   - member seed (a twin and its perturbed members share it, and so their initial tangents)
+
+  Output Parameter:
+. ly - the object, or NULL
+
+  Options Database Keys:
++ -lyap_k <k>         - exponents per member, 0..1024 (0: none)
+. -lyap_every <n>     - re-orthonormalise every n steps (>= 1)
+- -lyap_transient <n> - steps not counted (>= 0)
+
+  Level: developer
+
+.seealso: `SASolverSetLyap()`, `SALyapStep()`
+@*/
+PetscErrorCode SALyapCreateForMember(MPI_Comm comm, PetscInt64 campaign, PetscInt64 member, SALyap *ly)
+{
+  PetscInt k = 0, every = 1, transient = 0;
+
+  PetscFunctionBeginUser;
+  *ly = NULL;
+  PetscCall(SADeckGetInt("lyap_", "k", k, 0, 1024, &k, NULL));
+  PetscCall(SADeckGetInt("lyap_", "every", every, 1, PETSC_MAX_INT, &every, NULL));
+  PetscCall(SADeckGetInt("lyap_", "transient", transient, 0, PETSC_MAX_INT, &transient, NULL));
+  if (!k) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(SALyapCreate(comm, ly));
+  PetscCall(SALyapSetParameters(*ly, k, every, transient, campaign));
+  (*ly)->mseed = member;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SALyapGetNumExponents - The number of exponents k
+
+  Not Collective
+
+  Input Parameter:
+. ly - the object
+
+  Output Parameter:
+. k - exponents
+
+  Level: beginner
+
+.seealso: `SALyapGetExponents()`
+@*/
+PetscErrorCode SALyapGetNumExponents(SALyap ly, PetscInt *k)
+{
+  PetscFunctionBeginUser;
+  *k = ly->k;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SALyapCheckpointWrite - Writes the state (tangents, log-sums, counters) into an open checkpoint
+
+  Collective on the group
+
+  Input Parameters:
++ ly    - the object (NULL: nothing is written)
+. v     - the checkpoint's HDF5 viewer (`SACheckpointWrite()`)
+- theta - a vector of theta's layout: each tangent is written block by block in it (lyap_q_<i>_<b>)
+
+  Level: developer
+
+.seealso: `SALyapCheckpointRead()`
+@*/
+PetscErrorCode SALyapCheckpointWrite(SALyap ly, PetscViewer v, Vec theta)
+{
+  PetscInt ints[5], nloc, qloc = 0;
+  char     name[48];
+
+  PetscFunctionBeginUser;
+  if (!ly) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(VecGetLocalSize(theta, &nloc));
+  if (ly->Q) PetscCall(VecGetLocalSize(ly->Q[0], &qloc));
+  ints[0] = ly->k;
+  ints[1] = ly->steps;
+  ints[2] = ly->counted;
+  ints[3] = ly->failed ? 1 : 0;
+  ints[4] = 0; /* blocks of J's layout (1 + optimizer state vectors); 0 before the first step */
+  if (ly->Q) {
+    PetscMPIInt ok;
+
+    ints[4] = nloc > 0 ? qloc / nloc : 0;
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &ints[4], 1, MPIU_INT, MPI_MAX, ly->comm));
+    ok = qloc == ints[4] * nloc ? 1 : 0;
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_LAND, ly->comm));
+    PetscCheck(ok, ly->comm, PETSC_ERR_ARG_INCOMP,
+               "Tangents of local size %" PetscInt_FMT " are not %" PetscInt_FMT
+               " blocks of theta's local size %" PetscInt_FMT,
+               qloc, ints[4], nloc);
+  }
+  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "lyap_k", PETSC_INT, &ints[0]));
+  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "lyap_steps", PETSC_INT, &ints[1]));
+  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "lyap_counted", PETSC_INT, &ints[2]));
+  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "lyap_failed", PETSC_INT, &ints[3]));
+  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "lyap_blocks", PETSC_INT, &ints[4]));
+  if (!ly->Q) PetscFunctionReturn(PETSC_SUCCESS);
+  {
+    PetscMPIInt rank;
+    Vec         lv;
+
+    PetscCallMPI(MPI_Comm_rank(ly->comm, &rank));
+    PetscCall(VecCreateMPI(ly->comm, rank ? 0 : ly->k, ly->k, &lv));
+    PetscCall(PetscObjectSetName((PetscObject) lv, "lyap_logsum"));
+    if (!rank) {
+      PetscScalar *a;
+
+      PetscCall(VecGetArray(lv, &a));
+      for (PetscInt i = 0; i < ly->k; i++) a[i] = ly->logsum[i];
+      PetscCall(VecRestoreArray(lv, &a));
+    }
+    PetscCall(VecView(lv, v));
+    PetscCall(VecDestroy(&lv));
+  }
+  {
+    Vec w;
+
+    PetscCall(VecDuplicate(theta, &w));
+    for (PetscInt i = 0; i < ly->k; i++) {
+      const PetscScalar *q;
+      PetscScalar       *a;
+
+      PetscCall(VecGetArrayRead(ly->Q[i], &q));
+      for (PetscInt b = 0; b < ints[4]; b++) {
+        PetscCall(VecGetArray(w, &a));
+        PetscCall(PetscArraycpy(a, q + b * nloc, nloc));
+        PetscCall(VecRestoreArray(w, &a));
+        PetscCall(PetscSNPrintf(name, sizeof(name), "lyap_q_%" PetscInt_FMT "_%" PetscInt_FMT, i, b));
+        PetscCall(PetscObjectSetName((PetscObject) w, name));
+        PetscCall(VecView(w, v));
+      }
+      PetscCall(VecRestoreArrayRead(ly->Q[i], &q));
+    }
+    PetscCall(VecDestroy(&w));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SALyapCheckpointRead - Restores the state (tangents, log-sums, counters) from an open checkpoint
+
+  Collective on the group
+
+  Input Parameters:
++ ly    - the object (NULL: nothing is read)
+. v     - the checkpoint's HDF5 viewer (`SACheckpointRead()`)
+- theta - a vector of theta's layout (of the group that reads)
+
+  Notes:
+  A checkpoint without Lyapunov state leaves the object as it is (the tangents start at the next step). A twin's
+  branch point gives the perturbed member the twin's tangents and log-sums, so that branching is bitwise equal to
+  training from step 0.
+
+  Level: developer
+
+.seealso: `SALyapCheckpointWrite()`
+@*/
+PetscErrorCode SALyapCheckpointRead(SALyap ly, PetscViewer v, Vec theta)
+{
+  PetscBool has;
+  PetscInt  ints[5], nloc;
+  char      name[48];
+
+  PetscFunctionBeginUser;
+  if (!ly) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(PetscViewerHDF5HasAttribute(v, NULL, "lyap_k", &has));
+  if (!has) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(PetscViewerHDF5ReadAttribute(v, NULL, "lyap_k", PETSC_INT, NULL, &ints[0]));
+  PetscCall(PetscViewerHDF5ReadAttribute(v, NULL, "lyap_steps", PETSC_INT, NULL, &ints[1]));
+  PetscCall(PetscViewerHDF5ReadAttribute(v, NULL, "lyap_counted", PETSC_INT, NULL, &ints[2]));
+  PetscCall(PetscViewerHDF5ReadAttribute(v, NULL, "lyap_failed", PETSC_INT, NULL, &ints[3]));
+  PetscCall(PetscViewerHDF5ReadAttribute(v, NULL, "lyap_blocks", PETSC_INT, NULL, &ints[4]));
+  PetscCheck(ints[0] == ly->k, ly->comm, PETSC_ERR_FILE_UNEXPECTED,
+             "Checkpoint holds %" PetscInt_FMT " Lyapunov tangents, the deck asks for lyap_k %" PetscInt_FMT, ints[0],
+             ly->k);
+  if (ly->Q) {
+    PetscCall(VecDestroyVecs(ly->k, &ly->Q));
+    PetscCall(VecDestroyVecs(ly->k, &ly->W));
+  }
+  PetscCall(PetscFree(ly->logsum));
+  ly->steps   = ints[1];
+  ly->counted = ints[2];
+  ly->failed  = ints[3] ? PETSC_TRUE : PETSC_FALSE;
+  if (!ints[4]) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(VecGetLocalSize(theta, &nloc));
+  {
+    Vec                lv, all, q;
+    VecScatter         sc;
+    const PetscScalar *a;
+
+    PetscCall(VecCreateMPI(ly->comm, PETSC_DECIDE, ly->k, &lv));
+    PetscCall(PetscObjectSetName((PetscObject) lv, "lyap_logsum"));
+    PetscCall(VecLoad(lv, v));
+    PetscCall(VecScatterCreateToAll(lv, &sc, &all));
+    PetscCall(VecScatterBegin(sc, lv, all, INSERT_VALUES, SCATTER_FORWARD));
+    PetscCall(VecScatterEnd(sc, lv, all, INSERT_VALUES, SCATTER_FORWARD));
+    PetscCall(PetscMalloc1(ly->k, &ly->logsum));
+    PetscCall(VecGetArrayRead(all, &a));
+    for (PetscInt i = 0; i < ly->k; i++) ly->logsum[i] = PetscRealPart(a[i]);
+    PetscCall(VecRestoreArrayRead(all, &a));
+    PetscCall(VecScatterDestroy(&sc));
+    PetscCall(VecDestroy(&all));
+    PetscCall(VecDestroy(&lv));
+    PetscCall(VecCreate(ly->comm, &q)); /* the layout of MatCreateVecs() on the Jacobian */
+    PetscCall(VecSetSizes(q, ints[4] * nloc, PETSC_DETERMINE));
+    PetscCall(VecSetType(q, VECSTANDARD));
+    PetscCall(VecDuplicateVecs(q, ly->k, &ly->Q));
+    PetscCall(VecDuplicateVecs(q, ly->k, &ly->W));
+    PetscCall(VecDestroy(&q));
+  }
+  {
+    Vec w;
+
+    PetscCall(VecDuplicate(theta, &w));
+    for (PetscInt i = 0; i < ly->k; i++) {
+      PetscScalar       *qa;
+      const PetscScalar *a;
+
+      PetscCall(VecGetArray(ly->Q[i], &qa));
+      for (PetscInt b = 0; b < ints[4]; b++) {
+        PetscCall(PetscSNPrintf(name, sizeof(name), "lyap_q_%" PetscInt_FMT "_%" PetscInt_FMT, i, b));
+        PetscCall(PetscObjectSetName((PetscObject) w, name));
+        PetscCall(VecLoad(w, v));
+        PetscCall(VecGetArrayRead(w, &a));
+        PetscCall(PetscArraycpy(qa + b * nloc, a, nloc));
+        PetscCall(VecRestoreArrayRead(w, &a));
+      }
+      PetscCall(VecRestoreArray(ly->Q[i], &qa));
+    }
+    PetscCall(VecDestroy(&w));
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

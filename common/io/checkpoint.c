@@ -3,9 +3,11 @@
 
   A checkpoint holds theta ("theta"), each optimizer state vector (by its name), the records so
   far ("records", nrec x nobs flattened) and the attributes sa_format_version, sa_git_sha,
-  member, step, reason, diverged_step, nrec, nobs. The step counter is the whole random state:
-  streams are addressed by (step, index). Written to "<path>.tmp" and renamed, so a kill never
-  leaves a half-written checkpoint under the real name.
+  member, step, reason, diverged_step, nrec, nobs; members with probes add the probe rows and warm starts
+  (probes_io.c), members with a Lyapunov accumulator its tangents lyap_q_<i>_<block>, lyap_logsum and the attributes
+  lyap_k, lyap_steps, lyap_counted, lyap_failed, lyap_blocks (SALyapCheckpointWrite()). The step counter is the whole
+  random state: streams are addressed by (step, index). Written to "<path>.tmp" and renamed, so a kill never leaves a
+  half-written checkpoint under the real name.
 */
 #include <stabaudit/saio.h>
 #include <petscviewerhdf5.h>
@@ -76,7 +78,8 @@ PetscErrorCode SACheckpointWrite(MPI_Comm comm, const char path[], const SACheck
   }
   PetscCall(VecView(rv, v));
   PetscCall(VecDestroy(&rv));
-  PetscCall(SAProbeCheckpointWrite(info->probe, v)); /* probe rows and warm starts (probes_io.c) */
+  PetscCall(SAProbeCheckpointWrite(info->probe, v));      /* probe rows and warm starts (probes_io.c) */
+  PetscCall(SALyapCheckpointWrite(info->lyap, v, theta)); /* Lyapunov tangents and sums (lyapunov.c) */
   PetscCall(PetscViewerDestroy(&v));
   if (!rank) {
     PetscCall(SAFileSync(tmp));
@@ -161,6 +164,7 @@ PetscErrorCode SACheckpointRead(MPI_Comm comm, const char path[], SACheckpointIn
   }
   PetscCall(VecDestroy(&rv));
   PetscCall(SAProbeCheckpointRead(info->probe, v, theta)); /* probe rows and warm starts (probes_io.c) */
+  PetscCall(SALyapCheckpointRead(info->lyap, v, theta));   /* Lyapunov tangents and sums (lyapunov.c) */
   PetscCall(PetscViewerDestroy(&v));
   PetscCall(PetscLogEventEnd(SA_CheckpointRead, 0, 0, 0, 0));
   PetscFunctionReturn(PETSC_SUCCESS);

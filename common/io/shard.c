@@ -5,7 +5,9 @@
     header  : magic "SAREC01\n" (8 bytes), payload length (uint64), CRC-32 of the payload (uint32), 0 (uint32)
     payload : member, reason, diverged_step (int64); final_performance, seconds (double);
               nrec, nobs (int64); records (nrec x nobs doubles);
-              optionally (members with probes) nprobe, plen (int64) and the probe rows (nprobe x plen doubles)
+              optionally (members with probes) nprobe, plen (int64) and the probe rows (nprobe x plen doubles);
+              optionally (members with Lyapunov exponents) the probe section (nprobe = plen = 0 without probes),
+              then nlyap, lyap_counted (int64) and the exponents (nlyap doubles)
   Native byte order (all ranks of a campaign share an architecture). A kill -9 can leave only a
   torn last record, which the scan detects (short read or CRC mismatch) and ignores: a member is
   finished exactly when its record is complete. A session (one `stabaudit run`) writes its own
@@ -61,7 +63,8 @@ PetscErrorCode SAShardAppend(const char dir[], PetscInt session, PetscInt group,
   PetscCall(PetscLogEventBegin(SA_IOWrite, 0, 0, 0, 0));
   PetscCall(
     PetscSNPrintf(path, sizeof(path), "%s/shards/s%04" PetscInt_FMT "_g%05" PetscInt_FMT ".sa", dir, session, group));
-  if (r->nprobe > 0) plen += 2 * sizeof(int64_t) + np * sizeof(double);
+  if (r->nprobe > 0 || r->nlyap > 0) plen += 2 * sizeof(int64_t) + np * sizeof(double);
+  if (r->nlyap > 0) plen += 2 * sizeof(int64_t) + (size_t) r->nlyap * sizeof(double);
   PetscCall(PetscMalloc1(sizeof(h) + plen, &buf));
   memcpy(h.magic, SAShardMagic, 8);
   h.len = plen;
@@ -83,12 +86,20 @@ PetscErrorCode SAShardAppend(const char dir[], PetscInt session, PetscInt group,
     p += sizeof(sz);
     if (n) memcpy(p, r->rec, n * sizeof(double));
     p += n * sizeof(double);
-    if (r->nprobe > 0) { /* probe section */
-      int64_t ps[2] = {r->nprobe, r->plen};
+    if (r->nprobe > 0 || r->nlyap > 0) { /* probe section (empty when only the Lyapunov section follows) */
+      int64_t ps[2] = {r->nprobe > 0 ? r->nprobe : 0, r->nprobe > 0 ? r->plen : 0};
 
       memcpy(p, ps, sizeof(ps));
       p += sizeof(ps);
       if (np) memcpy(p, r->probe, np * sizeof(double));
+      p += np * sizeof(double);
+    }
+    if (r->nlyap > 0) { /* Lyapunov section */
+      int64_t ls[2] = {r->nlyap, r->lyap_counted};
+
+      memcpy(p, ls, sizeof(ls));
+      p += sizeof(ls);
+      memcpy(p, r->lyap, (size_t) r->nlyap * sizeof(double));
     }
   }
   h.crc = (uint32_t) crc32(0L, (const Bytef *) (buf + sizeof(h)), (uInt) plen);
@@ -110,9 +121,9 @@ static PetscErrorCode SAShardReadAt(FILE *fp, long offset, SAMemberResult *r, Pe
 {
   SAShardHeader h;
   char         *buf = NULL;
-  int64_t       iv[3], sz[2], ps[2] = {0, 0};
+  int64_t       iv[3], sz[2], ps[2] = {0, 0}, ls[2] = {0, 0};
   double        dv[2];
-  uint64_t      base;
+  uint64_t      base, pend;
 
   PetscFunctionBeginUser;
   *ok = PETSC_FALSE;
@@ -130,8 +141,11 @@ static PetscErrorCode SAShardReadAt(FILE *fp, long offset, SAMemberResult *r, Pe
   memcpy(sz, buf + sizeof(iv) + sizeof(dv), sizeof(sz));
   base = (uint64_t) (5 * sizeof(int64_t) + 2 * sizeof(double)) + (uint64_t) (sz[0] * sz[1]) * sizeof(double);
   if (h.len >= base + 2 * sizeof(int64_t)) memcpy(ps, buf + base, sizeof(ps)); /* the optional probe section */
+  pend = base + 2 * sizeof(int64_t) + (uint64_t) (ps[0] * ps[1]) * sizeof(double);
+  if (h.len >= pend + 2 * sizeof(int64_t)) memcpy(ls, buf + pend, sizeof(ls)); /* then the optional Lyapunov one */
   if (base != h.len && (h.len < base + 2 * sizeof(int64_t) || ps[0] < 0 || ps[1] < 0 ||
-                        base + 2 * sizeof(int64_t) + (uint64_t) (ps[0] * ps[1]) * sizeof(double) != h.len)) {
+                        (pend != h.len && (ls[0] <= 0 || ls[1] < 0 ||
+                                           pend + 2 * sizeof(int64_t) + (uint64_t) ls[0] * sizeof(double) != h.len)))) {
     PetscCall(PetscFree(buf));
     PetscFunctionReturn(PETSC_SUCCESS);
   }
@@ -146,6 +160,13 @@ static PetscErrorCode SAShardReadAt(FILE *fp, long offset, SAMemberResult *r, Pe
   r->nprobe            = base == h.len ? 0 : (PetscInt) ps[0];
   r->plen              = base == h.len ? 0 : (PetscInt) ps[1];
   r->probe             = NULL;
+  r->nlyap             = base == h.len || pend == h.len ? 0 : (PetscInt) ls[0];
+  r->lyap_counted      = r->nlyap ? (PetscInt) ls[1] : 0;
+  r->lyap              = NULL;
+  if (r->nlyap > 0) {
+    PetscCall(PetscMalloc1(r->nlyap, &r->lyap));
+    memcpy(r->lyap, buf + pend + 2 * sizeof(int64_t), (size_t) r->nlyap * sizeof(double));
+  }
   if (r->nprobe * r->plen > 0) {
     PetscCall(PetscMalloc1(r->nprobe * r->plen, &r->probe));
     memcpy(r->probe, buf + base + 2 * sizeof(int64_t), (size_t) (r->nprobe * r->plen) * sizeof(double));
@@ -244,7 +265,7 @@ PetscErrorCode SAShardScan(MPI_Comm comm, const char dir[], PetscInt nmembers, P
           idx->offset[r.member] = off;
           idx->nfound++;
         }
-        PetscCall(PetscFree(r.rec));
+        PetscCall(SAMemberResultDestroy(&r));
         off = next;
       }
       fclose(fp);
@@ -343,5 +364,6 @@ PetscErrorCode SAMemberResultDestroy(SAMemberResult *r)
   PetscFunctionBeginUser;
   PetscCall(PetscFree(r->rec));
   PetscCall(PetscFree(r->probe));
+  PetscCall(PetscFree(r->lyap));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -112,6 +112,10 @@ PETSC_EXTERN PetscErrorCode SALyapSetParameters(SALyap, PetscInt, PetscInt, Pets
 PETSC_EXTERN PetscErrorCode SALyapSetFromOptions(SALyap);
 PETSC_EXTERN PetscErrorCode SALyapStep(SALyap, Mat);
 PETSC_EXTERN PetscErrorCode SALyapGetExponents(SALyap, PetscReal[], PetscInt *);
+PETSC_EXTERN PetscErrorCode SALyapCreateForMember(MPI_Comm, PetscInt64, PetscInt64, SALyap *);
+PETSC_EXTERN PetscErrorCode SALyapGetNumExponents(SALyap, PetscInt *);
+PETSC_EXTERN PetscErrorCode SALyapCheckpointWrite(SALyap, PetscViewer, Vec);
+PETSC_EXTERN PetscErrorCode SALyapCheckpointRead(SALyap, PetscViewer, Vec);
 PETSC_EXTERN PetscErrorCode SALyapDestroy(SALyap *);
 
 /* ---- the campaign analysis ------------------------------------------------------------------ */

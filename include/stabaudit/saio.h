@@ -28,6 +28,9 @@
 #define SA_NC_FINALPERF   "final_performance"
 #define SA_NC_CONFIGLABEL "config_label"
 #define SA_NC_NAME_LEN    64
+#define SA_NC_DIM_LYAP    "lyap"
+#define SA_NC_LYAP        "lyap_exponent"
+#define SA_NC_LYAPSTEPS   "lyap_steps"
 
 #define SA_CHECKPOINT_FORMAT_VERSION 1
 
@@ -47,6 +50,9 @@ typedef struct {
   PetscReal        *rec;               /* nrec x nobs, NaN-free fill (NC_FILL_DOUBLE) where not reached */
   PetscInt          nprobe, plen;      /* probe rows and their length (0, 0 without probes; docs/probes.md) */
   PetscReal        *probe;             /* nprobe x plen (SAProbeGetRecords()), NULL without probes */
+  PetscInt          nlyap;             /* Lyapunov exponents (0 without the lyap: section; docs/analysis.md) */
+  PetscInt          lyap_counted;      /* optimizer steps counted in them (0: none, the exponents are NaN) */
+  PetscReal        *lyap;              /* nlyap exponents per step (NaN when not computed), NULL when nlyap is 0 */
 } SAMemberResult;
 
 /*S
@@ -77,6 +83,7 @@ typedef struct {
   PetscInt          nrec, nobs;    /* size of rec */
   PetscReal        *rec;           /* records so far (nrec x nobs) */
   SAProbe           probe;         /* input to write and read: the member's probe (rows, warm starts), or NULL */
+  SALyap            lyap;          /* input to write and read: the member's Lyapunov state (tangents, sums), or NULL */
 } SACheckpointInfo;
 
 PETSC_EXTERN PetscErrorCode SAShardAppend(const char[], PetscInt, PetscInt, const SAMemberResult *);

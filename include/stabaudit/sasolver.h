@@ -6,6 +6,7 @@
 #include <stabaudit/saoptimizer.h>
 #include <stabaudit/saperturb.h>
 #include <stabaudit/saprobe.h>
+#include <stabaudit/saanalysis.h>
 
 /*S
   SASolver - trains one member: the step pipeline (parametric hook, batch, loss and gradient,
@@ -56,4 +57,6 @@ PETSC_EXTERN PetscErrorCode SASolverGetTheta(SASolver, Vec *);
 PETSC_EXTERN PetscErrorCode SASolverSetState(SASolver, PetscInt, SAConvergedReason, PetscInt, const PetscReal[]);
 PETSC_EXTERN PetscErrorCode SASolverSetProbe(SASolver, SAProbe);
 PETSC_EXTERN PetscErrorCode SASolverGetProbe(SASolver, SAProbe *);
+PETSC_EXTERN PetscErrorCode SASolverSetLyap(SASolver, SALyap);
+PETSC_EXTERN PetscErrorCode SASolverGetLyap(SASolver, SALyap *);
 PETSC_EXTERN PetscErrorCode SASolverDestroy(SASolver *);

@@ -9,6 +9,9 @@
     5. divergence check      loss NaN/Inf, or loss > explode * loss(theta_0) (explode * 1 if that is 0): the run ends,
   the reason is recorded (a result, never an error)
     6. optimization hook     hyper-parameters / optimizer state  (SAPerturbApplyOptimizer)
+       then, with the step's final hyper-parameters h, the scheduled probes (SAProbeStep) and, for a member with a
+       Lyapunov accumulator (deck section lyap:), the tangent propagation through the update-map Jacobian of the step
+       on its batch: SAProbeCreateJacobian(), SAProbeJacobianSetHyper(h), SALyapStep() (t < nsteps)
     7. update                theta <- F(theta, g)                (SAOptimizerUpdate)
   Steps t with t % record_every == 0 are recorded: loss, performance (SATaskEvaluate), gradient,
   update and parameter norms and the learning rate in force. The loss is broadcast from the
@@ -56,6 +59,7 @@ struct _p_SASolver {
   PetscInt          traj_onset; /* first step at which the twin distance is computed (mode 2) */
   Vec               twin;       /* the twin's theta at the step (mode 2) */
   SAProbe           probe;      /* spectral probes of the member (analysis/probes), NULL: none */
+  SALyap            lyap;       /* Lyapunov spectrum accumulator (analysis/stability), NULL: none */
 };
 
 static PetscLogEvent SASOLVER_Step;
@@ -447,6 +451,14 @@ PetscErrorCode SASolverStep(SASolver s)
     PetscCall(SAOptimizerGetHyper(s->opt, t, &h));
     if (s->pert) PetscCall(SAPerturbApplyOptimizer(s->pert, t, s->opt, &h));
     if (s->probe) PetscCall(SAProbeStep(s->probe, s->task, s->opt, s->theta, t, &h)); /* scheduled probes */
+    if (s->lyap && t < s->nsteps) { /* tangents through the Jacobian of this update, on the step's batch */
+      Mat J;
+
+      PetscCall(SAProbeCreateJacobian(s->task, s->opt, s->theta, &batch, t, &J));
+      PetscCall(SAProbeJacobianSetHyper(J, &h));
+      PetscCall(SALyapStep(s->lyap, J));
+      PetscCall(MatDestroy(&J));
+    }
     if (r) {
       PetscReal l;
 
@@ -724,6 +736,50 @@ PetscErrorCode SASolverGetProbe(SASolver s, SAProbe *p)
 }
 
 /*@C
+  SASolverSetLyap - Sets the member's Lyapunov-spectrum accumulator (the solver takes ownership; NULL: none)
+
+  Logically Collective
+
+  Input Parameters:
++ s  - the solver
+- ly - the accumulator (`SALyapCreateForMember()`), stepped by `SASolverStep()` at every update t < nsteps, just
+       before it, through the Jacobian of the update with the step's hyper-parameters after perturbations
+
+  Level: intermediate
+
+.seealso: `SASolverGetLyap()`, `SALyapStep()`
+@*/
+PetscErrorCode SASolverSetLyap(SASolver s, SALyap ly)
+{
+  PetscFunctionBeginUser;
+  if (ly != s->lyap) PetscCall(SALyapDestroy(&s->lyap));
+  s->lyap = ly;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SASolverGetLyap - Returns the member's Lyapunov-spectrum accumulator
+
+  Not Collective
+
+  Input Parameter:
+. s - the solver
+
+  Output Parameter:
+. ly - the accumulator (NULL: none)
+
+  Level: intermediate
+
+.seealso: `SASolverSetLyap()`, `SALyapGetExponents()`
+@*/
+PetscErrorCode SASolverGetLyap(SASolver s, SALyap *ly)
+{
+  PetscFunctionBeginUser;
+  *ly = s->lyap;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
   SASolverDestroy - Destroys the solver and the task, optimizer and perturbation set on it (it owns them)
 
   Collective
@@ -749,6 +805,7 @@ PetscErrorCode SASolverDestroy(SASolver *s)
   PetscCall(SAOptimizerDestroy(&(*s)->opt));
   PetscCall(SAPerturbDestroy(&(*s)->pert));
   PetscCall(SAProbeDestroy(&(*s)->probe));
+  PetscCall(SALyapDestroy(&(*s)->lyap));
   PetscCall(PetscFree(*s));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
