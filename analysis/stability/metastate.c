@@ -66,6 +66,10 @@ PetscErrorCode SAMetaStateFit(MPI_Comm comm, PetscInt nloc, PetscInt p, const Pe
   PetscCall(SVDSetDimensions(svd, nsv, PETSC_DEFAULT, PETSC_DEFAULT));
   PetscCall(SVDSetWhichSingularTriplets(svd, SVD_LARGEST));
   PetscCall(SVDSetTolerances(svd, 1e-12, PETSC_DEFAULT));
+  /* all min(N, p) triplets of a tall, thin matrix with possibly zero singular values (an observable that is constant
+     on the baseline standardises to a zero column): the dense LAPACK solver of SLEPc is exact there, where the cross
+     product eigensolver can stop on a roundoff-negative eigenvalue; -analyze_svd_type selects another */
+  PetscCall(SVDSetType(svd, SVDLAPACK));
   PetscCall(SVDSetOptionsPrefix(svd, "analyze_"));
   PetscCall(SVDSetFromOptions(svd));
   PetscCall(SVDSolve(svd));
