@@ -6,13 +6,20 @@
 #     SLEPc Krylov-Schur (defaults; seen at its restarts), plain Lanczos (its first cycle, seen after every HVP) and
 #     power iteration with deflation (PyHessian's algorithm, same HVP; oracle stop and PyHessian's relative-change
 #     stop at 1e-6, with the error that stop leaves);
+#   - top-1 with honest stopping rules, the same rule for both methods (HVPs of the whole solve): PyHessian's relative
+#     change < tau with the loosest tau that reaches 1e-6 (chosen knowing the answer: generous to either method), and
+#     the residual rule |H x - theta x| <= 1e-6 |theta| (bounds the error without knowing the answer); Krylov-Schur
+#     with SLEPc's ncv and with -bench_ncv (6), and Lanczos seen after every HVP (Krylov-Schur without restarts);
 #   - warm starts over 10 consecutive probes 20 training steps apart: HVPs of SAProbe (top-5 and bottom-5, tol 1e-6)
-#     and of top-5 alone, cold and warm.
-# Usage: bench/probes.sh [reps] (default 3). Environment: SA_BENCH_BIN=<bench_probes>. About 10 s per rep.
+#     and of top-5 alone, cold and warm, and how far the previous eigenvectors are from the next operator's
+#     (relative residual of their Rayleigh-Ritz pairs).
+# Usage: bench/probes.sh [reps] [bench_probes options...] (default 3 reps). Environment: SA_BENCH_BIN=<bench_probes>.
+# About 5 s per rep.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${SA_BENCH_BIN:-$here/../build/bin/bench_probes}
 reps=${1:-3}
+shift || true
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 [ -x "$bin" ] || { echo "probes.sh: $bin not built (cmake --build build --target bench_probes)" >&2; exit 1; }
 work=$(mktemp -d /tmp/sa_bench_probes_XXXXXX)
@@ -23,10 +30,12 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else 
 pass() { awk -v x="$1" -v t="$2" 'BEGIN {if (x == "n/a") print "n/a"; else print (x + 0 >= t) ? "PASS" : "FAIL"}'; }
 echo "== machine: $(getconf _NPROCESSORS_ONLN) CPUs, load average $(cut -d' ' -f1 /proc/loadavg) at start"
 keys=(ks1_hvps ks1_s lanczos1_hvps power1_hvps power1_s power1_stop_hvps power1_stop_err ksk_hvps ksk_s lanczosk_hvps
-  powerk_hvps powerk_s powerk_stop_hvps powerk_stop_err cold_hvps warm_hvps cold_s warm_s topcold_hvps topwarm_hvps)
+  powerk_hvps powerk_s powerk_stop_hvps powerk_stop_err cold_hvps warm_hvps cold_s warm_s topcold_hvps topwarm_hvps
+  ks1small_hvps power1_chg_hvps power1_chg_tau power1_res_hvps ks1_chg_hvps ks1_chg_tau ks1_res_hvps ks1small_chg_hvps
+  ks1small_chg_tau ks1small_res_hvps lanczos1_res_hvps warm_rr_res)
 declare -A all
 for i in $(seq 1 "$reps"); do
-  if ! "$bin" -options_left > "$work/r$i" 2>&1 || ! grep -q '^RESULT' "$work/r$i" || grep -q 'not used' "$work/r$i"; then
+  if ! "$bin" -options_left "$@" > "$work/r$i" 2>&1 || ! grep -q '^RESULT' "$work/r$i" || grep -q 'not used' "$work/r$i"; then
     echo "probes.sh: bench_probes failed, output:" >&2
     cat "$work/r$i" >&2
     exit 1
@@ -43,6 +52,19 @@ r=$(ratio "$(m power1_hvps)" "$(m ks1_hvps)")
 row "top-1 to 1e-6, HVPs: Krylov-Schur vs power iteration" "$(m ks1_hvps)" "$(m power1_hvps)" "$r" ">= 4" "$(pass "$r" 4)"
 r=$(ratio "$(m power1_hvps)" "$(m lanczos1_hvps)")
 row "top-1 to 1e-6, HVPs: Lanczos (per HVP) vs power iteration" "$(m lanczos1_hvps)" "$(m power1_hvps)" "$r" "-" "(info)"
+r=$(ratio "$(m power1_chg_hvps)" "$(m ks1_chg_hvps)")
+row "top-1, relative-change stop, HVPs: Krylov-Schur vs power" "$(m ks1_chg_hvps)" "$(m power1_chg_hvps)" "$r" ">= 4" "$(pass "$r" 4)"
+r=$(ratio "$(m power1_chg_hvps)" "$(m ks1small_chg_hvps)")
+row "  the same, Krylov-Schur with the small ncv" "$(m ks1small_chg_hvps)" "$(m power1_chg_hvps)" "$r" ">= 4" "$(pass "$r" 4)"
+r=$(ratio "$(m power1_chg_hvps)" "$(m lanczos1_hvps)")
+row "  bound: Lanczos per HVP (oracle) vs power (change stop)" "$(m lanczos1_hvps)" "$(m power1_chg_hvps)" "$r" "-" "(info)"
+row "  taus of the change stops: power / Krylov-Schur / small ncv" "$(m power1_chg_tau)" "$(m ks1_chg_tau)" "" "" "$(m ks1small_chg_tau)"
+r=$(ratio "$(m power1_res_hvps)" "$(m ks1_res_hvps)")
+row "top-1, residual stop 1e-6, HVPs: Krylov-Schur vs power" "$(m ks1_res_hvps)" "$(m power1_res_hvps)" "$r" "-" "(info)"
+r=$(ratio "$(m power1_res_hvps)" "$(m ks1small_res_hvps)")
+row "  the same, Krylov-Schur with the small ncv" "$(m ks1small_res_hvps)" "$(m power1_res_hvps)" "$r" "-" "(info)"
+r=$(ratio "$(m power1_res_hvps)" "$(m lanczos1_res_hvps)")
+row "  bound: Lanczos per HVP vs power, residual stop" "$(m lanczos1_res_hvps)" "$(m power1_res_hvps)" "$r" "-" "(info)"
 r=$(ratio "$(m power1_s)" "$(m ks1_s)")
 row "top-1 to 1e-6, seconds: Krylov-Schur vs power iteration" "$(m ks1_s)" "$(m power1_s)" "$r" "-" "(info)"
 r=$(ratio "$(m powerk_hvps)" "$(m ksk_hvps)")
@@ -57,3 +79,4 @@ r=$(ratio "$(m topcold_hvps)" "$(m topwarm_hvps)")
 row "10 probes top-5 alone, HVPs: warm vs cold" "$(m topwarm_hvps)" "$(m topcold_hvps)" "$r" "-" "(info)"
 r=$(ratio "$(m cold_s)" "$(m warm_s)")
 row "10 probes top-5+bottom-5, seconds: warm vs cold" "$(m warm_s)" "$(m cold_s)" "$r" "-" "(info)"
+row "10 probes: relative residual of the previous top-k eigenvectors" "$(m warm_rr_res)" "" "" "" "(info)"
