@@ -23,7 +23,11 @@
     Z  (B,S) pre-activations of every layer, the last being the logits
     A  (B,S) masked activations of hidden layers; the slot of layer L holds softmax(z) (xent)
     RZ (B,S), RA (B,S) the R-forward state of the HVP
-    4 buffers (B,M): D ping-pong, RD ping-pong
+    G  (B,S) stored backward products G_l = D_{l+1} W_{l+1} (B, w[l]) of the CLEAN loss (no signal modifier), in the
+       slots of the hidden layers l = 1..L-1 (the slot of layer L is unused); D_l = m_l * f'(Z_l) * G_l
+    4 buffers (B,M): D ping-pong, RD ping-pong (the backward uses the third for its scaled delta)
+    1 flag: 1.0 when G holds the products of the forward now in ws (set by a clean backward or an HVP, cleared by
+       the forward), so the R-backward does not recompute them (one (B,w[l]) x (w[l],w[l-1]) product per layer)
 */
 #include "mlp_kernels.h"
 #include <math.h>
@@ -141,39 +145,40 @@ SA_MLP_CLONES static void tanh_dmul(double *out, const double *A, const double *
   }
 }
 
-/* with d = 1 - A^2, dd = -2 A d: R[0..7] = R d + D dd RZ, D[0..7] = D d */
-static inline __attribute__((always_inline)) void tanh_rback_block(double *R, double *D, const double *A,
-                                                                   const double *RZ)
+/* with d = 1 - A^2, dd = -2 A d: R[0..7] = R d + G dd RZ, D[0..7] = G d */
+static inline __attribute__((always_inline)) void tanh_rback_block(double *R, double *D, const double *G,
+                                                                   const double *A, const double *RZ)
 {
-  sa_v8d a, r, dl, rz, d, dd;
+  sa_v8d a, r, g, rz, d, dd;
 
   SA_MLP_LOAD(a, A);
   SA_MLP_LOAD(r, R);
-  SA_MLP_LOAD(dl, D);
+  SA_MLP_LOAD(g, G);
   SA_MLP_LOAD(rz, RZ);
   d  = 1.0 - a * a;
   dd = -2.0 * a * d;
-  r  = r * d + dl * dd * rz;
-  dl = dl * d;
+  r  = r * d + g * dd * rz;
+  g  = g * d;
   SA_MLP_STORE(R, r);
-  SA_MLP_STORE(D, dl);
+  SA_MLP_STORE(D, g);
 }
 
-/* the R-backward update of the unmasked tanh path on n elements (tanh' and tanh'' from the stored A = tanh(Z)) */
-SA_MLP_CLONES static void tanh_rback(double *R, double *D, const double *A, const double *RZ, size_t n)
+/* the R-backward update of the unmasked tanh path on n elements (tanh' and tanh'' from the stored A = tanh(Z)), from
+   the backward product G = D_l W_l: D = G tanh' (the same value as tanh_dmul's) */
+SA_MLP_CLONES static void tanh_rback(double *R, double *D, const double *G, const double *A, const double *RZ, size_t n)
 {
   size_t i = 0;
 
-  for (; i + SA_MLP_VL <= n; i += SA_MLP_VL) tanh_rback_block(R + i, D + i, A + i, RZ + i);
+  for (; i + SA_MLP_VL <= n; i += SA_MLP_VL) tanh_rback_block(R + i, D + i, G + i, A + i, RZ + i);
   if (i < n) {
-    double r[SA_MLP_VL] = {0}, d[SA_MLP_VL] = {0}, a[SA_MLP_VL] = {0}, rz[SA_MLP_VL] = {0};
+    double r[SA_MLP_VL] = {0}, d[SA_MLP_VL] = {0}, g[SA_MLP_VL] = {0}, a[SA_MLP_VL] = {0}, rz[SA_MLP_VL] = {0};
     size_t k = (n - i) * sizeof(double);
 
     memcpy(r, R + i, k);
-    memcpy(d, D + i, k);
+    memcpy(g, G + i, k);
     memcpy(a, A + i, k);
     memcpy(rz, RZ + i, k);
-    tanh_rback_block(r, d, a, rz);
+    tanh_rback_block(r, d, g, a, rz);
     memcpy(R + i, r, k);
     memcpy(D + i, d, k);
   }
@@ -289,7 +294,13 @@ void sa_mlp_offsets(int L, const int w[], size_t offW[], size_t offb[])
 
 size_t sa_mlp_workspace(int L, const int w[], int B)
 {
-  return 4 * (size_t) B * width_sum(L, w) + 4 * (size_t) B * width_max(L, w);
+  return 5 * (size_t) B * width_sum(L, w) + 4 * (size_t) B * width_max(L, w) + 1;
+}
+
+/* the flag of the stored backward products G (see the workspace layout) */
+static double *stored_flag(double *ws, int L, const int w[], int B)
+{
+  return ws + 5 * (size_t) B * width_sum(L, w) + 4 * (size_t) B * width_max(L, w);
 }
 
 /* Zl (B,no) = in (B,ni) Wl^T + bl, Wl is (no,ni) */
@@ -310,6 +321,7 @@ double sa_mlp_forward(double *ws, const double *theta, const double *X, const in
   double       *p    = A + (size_t) B * layer_off(w, L);
   double        lsum = 0.0;
 
+  *stored_flag(ws, L, w, B) = 0.0; /* the stored backward products belong to the previous forward */
   for (int l = 1; l <= L; l++) {
     const int     ni = w[l - 1], no = w[l];
     const double *Wl = theta + weight_off(w, l);
@@ -392,34 +404,46 @@ void sa_mlp_backward_signal(double *grad, double *ws, const double *theta, const
 {
   const size_t  S = width_sum(L, w), M = width_max(L, w);
   const double *Z = ws, *A = ws + (size_t) B * S;
-  double       *D0 = ws + 4 * (size_t) B * S, *D1 = D0 + (size_t) B * M, *tmp;
+  double       *G  = ws + 4 * (size_t) B * S;
+  double       *D0 = ws + 5 * (size_t) B * S, *D1 = D0 + (size_t) B * M, *Ds = D1 + (size_t) B * M, *tmp;
+  const int     clean = dadd == NULL; /* then the chain carries the clean deltas, dscale is applied per layer */
 
   output_delta(D0, Z + (size_t) B * layer_off(w, L), A + (size_t) B * layer_off(w, L), y, loss, B, w[L]);
-  if (dscale)
-    for (int n = 0; n < B; n++)
-      for (int c = 0; c < w[L]; c++) D0[(size_t) n * w[L] + c] *= dscale[n];
-  if (dadd)
+  if (!clean) { /* D_L + dadd does not factor per sample: propagate the modified delta, store nothing */
+    if (dscale)
+      for (int n = 0; n < B; n++)
+        for (int c = 0; c < w[L]; c++) D0[(size_t) n * w[L] + c] *= dscale[n];
     for (size_t i = 0; i < (size_t) B * w[L]; i++) D0[i] += dadd[i];
+  }
   for (int l = L; l >= 1; l--) {
     const int     ni = w[l - 1], no = w[l];
     const double *Wl = theta + weight_off(w, l);
     double       *gW = grad + weight_off(w, l);
     const double *in = l > 1 ? A + (size_t) B * layer_off(w, l - 1) : X;
+    const double *Dg = D0;
 
-    accumulate_layer(gW, gW + (size_t) no * ni, D0, in, B, ni, no);
+    if (clean && dscale) { /* the gradient's delta is dscale[n] D_l[n, :]; the chain stays clean for the HVP */
+      for (int n = 0; n < B; n++)
+        for (int o = 0; o < no; o++) Ds[(size_t) n * no + o] = D0[(size_t) n * no + o] * dscale[n];
+      Dg = Ds;
+    }
+    accumulate_layer(gW, gW + (size_t) no * ni, Dg, in, B, ni, no);
     if (l > 1) {
       const double *Zp = Z + (size_t) B * layer_off(w, l - 1);
       const double *mk = layer_mask(masks, l - 1);
+      double       *Gp = clean ? G + (size_t) B * layer_off(w, l - 1) : D1;
 
-      gemm_rm('N', 'N', B, ni, no, 1.0, D0, no, Wl, ni, 0.0, D1, ni);
+      gemm_rm('N', 'N', B, ni, no, 1.0, D0, no, Wl, ni, 0.0, Gp, ni);
       if (act == SA_ACT_TANH && !mk) { /* unmasked tanh: the stored activation is tanh(Z), f' = 1 - A^2 exactly */
-        tanh_dmul(D1, in, D1, (size_t) B * ni);
+        tanh_dmul(D1, in, Gp, (size_t) B * ni);
       } else {
-        for (size_t i = 0; i < (size_t) B * ni; i++) D1[i] *= mk ? mk[i] * act_df(act, Zp[i]) : act_df(act, Zp[i]);
+        for (size_t i = 0; i < (size_t) B * ni; i++)
+          D1[i] = Gp[i] * (mk ? mk[i] * act_df(act, Zp[i]) : act_df(act, Zp[i]));
       }
       tmp = D0, D0 = D1, D1 = tmp;
     }
   }
+  if (clean) *stored_flag(ws, L, w, B) = 1.0;
 }
 
 void sa_mlp_hvp(double *Hv, double *ws, const double *theta, const double *v, const double *X, const int *y,
@@ -428,9 +452,10 @@ void sa_mlp_hvp(double *Hv, double *ws, const double *theta, const double *v, co
   const size_t  S = width_sum(L, w), M = width_max(L, w);
   const int     C = w[L];
   const double *Z = ws, *A = ws + (size_t) B * S;
-  double       *RZ = ws + 2 * (size_t) B * S, *RA = ws + 3 * (size_t) B * S;
-  double *D0 = ws + 4 * (size_t) B * S, *D1 = D0 + (size_t) B * M, *R0 = D1 + (size_t) B * M, *R1 = R0 + (size_t) B * M;
-  double *tmp;
+  double       *RZ = ws + 2 * (size_t) B * S, *RA = ws + 3 * (size_t) B * S, *G = ws + 4 * (size_t) B * S;
+  double *D0 = ws + 5 * (size_t) B * S, *D1 = D0 + (size_t) B * M, *R0 = D1 + (size_t) B * M, *R1 = R0 + (size_t) B * M;
+  double *tmp, *flag = stored_flag(ws, L, w, B);
+  const int     stored = *flag == 1.0; /* G holds D_l W_l of this forward (clean loss): not recomputed */
   const double *z = Z + (size_t) B * layer_off(w, L), *p = A + (size_t) B * layer_off(w, L);
   const double *Rz = RZ + (size_t) B * layer_off(w, L);
 
@@ -482,23 +507,25 @@ void sa_mlp_hvp(double *Hv, double *ws, const double *theta, const double *v, co
       const double *Zp  = Z + (size_t) B * layer_off(w, l - 1);
       const double *RZp = RZ + (size_t) B * layer_off(w, l - 1);
       const double *mk  = layer_mask(masks, l - 1);
+      double       *Gp  = G + (size_t) B * layer_off(w, l - 1);
 
       gemm_rm('T', 'N', no, ni, B, 1.0, D0, no, RA + (size_t) B * layer_off(w, l - 1), ni, 1.0, hW, ni);
-      gemm_rm('N', 'N', B, ni, no, 1.0, D0, no, Wl, ni, 0.0, D1, ni);
+      if (!stored) gemm_rm('N', 'N', B, ni, no, 1.0, D0, no, Wl, ni, 0.0, Gp, ni);
       gemm_rm('N', 'N', B, ni, no, 1.0, R0, no, Wl, ni, 0.0, R1, ni);
       gemm_rm('N', 'N', B, ni, no, 1.0, D0, no, Vl, ni, 1.0, R1, ni);
-      if (act == SA_ACT_TANH && !mk) tanh_rback(R1, D1, in, RZp, (size_t) B * ni); /* from the stored tanh(Z) */
+      if (act == SA_ACT_TANH && !mk) tanh_rback(R1, D1, Gp, in, RZp, (size_t) B * ni); /* from the stored tanh(Z) */
       else
         for (size_t i = 0; i < (size_t) B * ni; i++) {
           const double m = mk ? mk[i] : 1.0, d = act_df(act, Zp[i]), dd = act_d2f(act, Zp[i]);
 
-          R1[i] = m * (R1[i] * d + D1[i] * dd * RZp[i]);
-          D1[i] *= m * d;
+          R1[i] = m * (R1[i] * d + Gp[i] * dd * RZp[i]);
+          D1[i] = Gp[i] * (m * d);
         }
       tmp = D0, D0 = D1, D1 = tmp;
       tmp = R0, R0 = R1, R1 = tmp;
     }
   }
+  *flag = 1.0;
 }
 
 int sa_mlp_correct(const double *ws, const int *y, int L, const int w[], int B)

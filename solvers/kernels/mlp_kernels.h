@@ -22,8 +22,12 @@
 
   Call order: sa_mlp_forward() stores the pre-activations, activations and softmax of the batch in ws;
   sa_mlp_backward(), sa_mlp_hvp(), sa_mlp_logits() and sa_mlp_correct() read that state and must follow a
-  forward on the same theta, X and masks. backward and hvp only write scratch in ws, so any number of them
-  (e.g. many HVPs for a Lanczos solve) can follow one forward.
+  forward on the same theta, X, y and masks. backward and hvp write scratch in ws, and the products D_l W_l of the
+  backward of the CLEAN loss (no signal modifier; the hidden-layer deltas are these times m f') that the HVP's
+  R-backward needs: a backward without dadd, or the first HVP, stores them and later HVPs of the same forward reuse
+  them instead of recomputing them (the result is bitwise the same either way). So any number of backward and hvp
+  calls (e.g. a gradient and then many HVPs for a Lanczos solve) can follow one forward; a new forward invalidates
+  the stored products.
 
   The kernels validate nothing (no PETSc here): callers check with PetscCheck that act and loss are SA_ACT_* and
   SA_LOSS_* values, that every label is in [0, C), that B >= 1 and every w[l] >= 1. The output layer takes no mask.
@@ -45,7 +49,7 @@ size_t sa_mlp_nparams(int L, const int w[]);
 void sa_mlp_offsets(int L, const int w[], size_t offW[], size_t offb[]);
 
 /* doubles needed by ws: forward state (pre-activations, activations, softmax), the R-forward state of the
-   HVP and four (B, max_l w[l]) backward buffers */
+   HVP, the stored backward products of the clean loss, four (B, max_l w[l]) backward buffers and one flag */
 size_t sa_mlp_workspace(int L, const int w[], int B);
 
 /* forward pass; stores its state in ws and returns the SUMMED loss over the batch (0 when y is NULL:
@@ -58,18 +62,23 @@ void sa_mlp_activations(double *out, const double *ws, int L, const int w[], int
 /* out (B, C): the logits of the last forward */
 void sa_mlp_logits(double *out, const double *ws, int L, const int w[], int B);
 
-/* grad (P) += d(summed loss)/d theta; after sa_mlp_forward() on the same batch. ACCUMULATES: zero grad first */
+/* grad (P) += d(summed loss)/d theta; after sa_mlp_forward() on the same batch. ACCUMULATES: zero grad first.
+   Stores the backward products of the clean loss in ws for sa_mlp_hvp() */
 void sa_mlp_backward(double *grad, double *ws, const double *theta, const double *X, const int *y,
                      const double *const *masks, int L, const int w[], int act, int loss, int B);
 
 /* the same with the output-layer loss gradient D (B, C) = dloss/dz changed before it is propagated (learning-signal
-   perturbations): D[n, c] <- dscale[n] D[n, c] + dadd[n, c]; dscale (B) and dadd (B, C) may each be NULL */
+   perturbations): D[n, c] <- dscale[n] D[n, c] + dadd[n, c]; dscale (B) and dadd (B, C) may each be NULL.
+   With dadd NULL the clean deltas are propagated and scaled by dscale[n] only where they enter grad (the same
+   gradient: the backward is linear and row-wise in D), and their products are stored for sa_mlp_hvp(); with dadd
+   the modified deltas are propagated and nothing is stored. Either way the HVP stays that of the clean loss */
 void sa_mlp_backward_signal(double *grad, double *ws, const double *theta, const double *X, const int *y,
                             const double *const *masks, int L, const int w[], int act, int loss, int B,
                             const double *dscale, const double *dadd);
 
 /* Hv (P) += H v, H the exact Hessian of the summed loss at theta, v (P) any direction; Pearlmutter's
-   R-operator (forward-over-reverse), reusing the state of sa_mlp_forward() on the same batch. ACCUMULATES */
+   R-operator (forward-over-reverse), reusing the state of sa_mlp_forward() on the same batch and the backward
+   products of a clean sa_mlp_backward() or an earlier HVP after it (computed and stored here otherwise). ACCUMULATES */
 void sa_mlp_hvp(double *Hv, double *ws, const double *theta, const double *v, const double *X, const int *y,
                 const double *const *masks, int L, const int w[], int act, int loss, int B);
 

@@ -1,7 +1,8 @@
 /*
   test_mlp_kernels.c - the pure-C MLP kernels (solvers/kernels/mlp_kernels.c): parameter layout, forward
   against naive loops, hand-computed losses, accuracy count, gradient and Hessian-vector product against
-  central finite differences, symmetry of the Hessian, and the sum-over-batch semantics.
+  central finite differences, symmetry of the Hessian, the sum-over-batch semantics, and the HVP's reuse of the
+  backward products stored by a gradient (bitwise the HVP of a fresh forward, also after signal-modified gradients).
 
   Net 5-7-6-4 (L = 3), B = 9, every activation (tanh, relu, gelu) x loss (xent, mse) x dropout (off, on).
   Test data come from a fixed 64-bit LCG inside this file (deterministic, no rand()).
@@ -436,6 +437,86 @@ static PetscErrorCode CheckSumSemantics(void)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/*
+  The R-backward reuses the backward products D_l W_l of the clean loss that a gradient (or an earlier HVP) of the same
+  forward stored in ws. Every sequence below must give the HVP of a fresh forward BITWISE (the same operations on the
+  same values): after a clean gradient, after gradients with a per-sample scale (stored, chain kept clean) and with an
+  added term (nothing stored), a second HVP, an added-term gradient between two HVPs, and a forward at another theta
+  after a gradient (the stored products are invalidated). The scaled gradient (clean chain, scaled per layer) must
+  agree with the one of the modified chain (dadd = 0 forces that path) to TOL_SUM.
+*/
+static PetscErrorCode CheckStoredDeltas(void)
+{
+  Problem pb;
+  double  v[NP_MAX], h0[NP_MAX], h[NP_MAX], g[NP_MAX], gm[NP_MAX], t2[NP_MAX], h2[NP_MAX], emax = 0.0;
+  double  dscale[NB], dadd[NB * 4], zero[NB * 4] = {0};
+  int     nseq = 0;
+
+  PetscFunctionBeginUser;
+  for (int n = 0; n < NB; n++) dscale[n] = 0.3 + 0.1 * n; /* not powers of two */
+  for (int i = 0; i < NB * widths[NL]; i++) dadd[i] = 0.01 * (i % 7) - 0.02;
+  for (int act = 0; act < 3; act++)
+    for (int loss = 0; loss < 2; loss++)
+      for (int d = 0; d < 2; d++) {
+        double e;
+
+        PetscCall(SetUpProblem(&pb, act, loss, (PetscBool) d));
+        RandomUnit(v, pb.P, 7u);
+        for (size_t i = 0; i < pb.P; i++) t2[i] = pb.theta[i] * (1.0 + 0.01 * v[i]);
+        (void) LossAt(&pb, pb.theta); /* fresh forward, the HVP computes and stores the products itself */
+        HvpAt(&pb, pb.theta, v, h0);
+        for (int seq = 0; seq < 6; seq++) {
+          (void) LossAt(&pb, pb.theta);
+          memset(g, 0, sizeof(g));
+          switch (seq) {
+          case 0: sa_mlp_backward(g, pb.ws, pb.theta, pb.X, pb.y, pb.mk, NL, widths, act, loss, NB); break;
+          case 1:
+            sa_mlp_backward_signal(g, pb.ws, pb.theta, pb.X, pb.y, pb.mk, NL, widths, act, loss, NB, dscale, NULL);
+            break;
+          case 2:
+            sa_mlp_backward_signal(g, pb.ws, pb.theta, pb.X, pb.y, pb.mk, NL, widths, act, loss, NB, dscale, dadd);
+            break;
+          case 3: /* a second HVP reuses what the first stored */
+            sa_mlp_backward(g, pb.ws, pb.theta, pb.X, pb.y, pb.mk, NL, widths, act, loss, NB);
+            HvpAt(&pb, pb.theta, v, h);
+            break;
+          case 4: /* an added-term gradient between two HVPs leaves the stored products alone */
+            HvpAt(&pb, pb.theta, v, h);
+            sa_mlp_backward_signal(g, pb.ws, pb.theta, pb.X, pb.y, pb.mk, NL, widths, act, loss, NB, NULL, dadd);
+            break;
+          default: /* a forward at another theta after a gradient: products of that theta */
+            sa_mlp_backward(g, pb.ws, pb.theta, pb.X, pb.y, pb.mk, NL, widths, act, loss, NB);
+            (void) LossAt(&pb, t2);
+            HvpAt(&pb, t2, v, h2);
+            (void) LossAt(&pb, t2);
+            sa_mlp_backward(g, pb.ws, t2, pb.X, pb.y, pb.mk, NL, widths, act, loss, NB);
+            (void) LossAt(&pb, t2);
+            break;
+          }
+          HvpAt(&pb, seq == 5 ? t2 : pb.theta, v, h);
+          PetscCheck(!memcmp(h, seq == 5 ? h2 : h0, pb.P * sizeof(double)), PETSC_COMM_SELF, PETSC_ERR_PLIB,
+                     "%s/%s/dropout %d: HVP of sequence %d differs from a fresh forward's (rel %g)", actname[act],
+                     lossname[loss], d, seq, DiffNorm(h, seq == 5 ? h2 : h0, pb.P) / Norm(h0, pb.P));
+          nseq++;
+        }
+        /* the scaled gradient: clean chain scaled per layer vs the modified chain (dadd = 0) */
+        (void) LossAt(&pb, pb.theta);
+        memset(g, 0, sizeof(g));
+        sa_mlp_backward_signal(g, pb.ws, pb.theta, pb.X, pb.y, pb.mk, NL, widths, act, loss, NB, dscale, NULL);
+        memset(gm, 0, sizeof(gm));
+        sa_mlp_backward_signal(gm, pb.ws, pb.theta, pb.X, pb.y, pb.mk, NL, widths, act, loss, NB, dscale, zero);
+        e    = DiffNorm(g, gm, pb.P) / Norm(gm, pb.P);
+        emax = PetscMax(emax, e);
+        PetscCheck(e < TOL_SUM, PETSC_COMM_SELF, PETSC_ERR_PLIB, "%s/%s/dropout %d: scaled gradients differ by %g",
+                   actname[act], lossname[loss], d, e);
+      }
+  PetscCall(PetscPrintf(PETSC_COMM_WORLD,
+                        "\n  stored backward products: %d HVP sequences bitwise equal to a fresh forward's; scaled "
+                        "gradient, clean vs modified chain: max rel err %.2e (tol %.0e)\n",
+                        nseq, emax, TOL_SUM));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static void test_layout(void) { CU_ASSERT_EQUAL(CheckLayout(), PETSC_SUCCESS); }
 static void test_reference_forward(void) { CU_ASSERT_EQUAL(CheckReferenceForward(), PETSC_SUCCESS); }
 static void test_hand_loss(void) { CU_ASSERT_EQUAL(CheckHandLoss(), PETSC_SUCCESS); }
@@ -443,6 +524,7 @@ static void test_correct(void) { CU_ASSERT_EQUAL(CheckCorrect(), PETSC_SUCCESS);
 static void test_gradient(void) { CU_ASSERT_EQUAL(CheckGradient(), PETSC_SUCCESS); }
 static void test_hessian(void) { CU_ASSERT_EQUAL(CheckHessian(), PETSC_SUCCESS); }
 static void test_sum_semantics(void) { CU_ASSERT_EQUAL(CheckSumSemantics(), PETSC_SUCCESS); }
+static void test_stored_deltas(void) { CU_ASSERT_EQUAL(CheckStoredDeltas(), PETSC_SUCCESS); }
 
 int main(int argc, char **argv)
 {
@@ -459,6 +541,7 @@ int main(int argc, char **argv)
   CU_add_test(s, "gradient vs central differences", test_gradient);
   CU_add_test(s, "HVP vs central differences, symmetry", test_hessian);
   CU_add_test(s, "sums over batch halves", test_sum_semantics);
+  CU_add_test(s, "HVP reuse of the stored backward products", test_stored_deltas);
   PetscCall(SATestRunSuite(PETSC_COMM_WORLD, &nfail_all));
   PetscCall(PetscFinalize());
   return nfail_all ? EXIT_FAILURE : EXIT_SUCCESS;

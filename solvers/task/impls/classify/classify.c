@@ -62,6 +62,8 @@ typedef struct {
   PetscInt         fwdstep;                  /* 0 when ws holds the forward state of fwdbatch, -1 otherwise */
   PetscObjectId    fwdid;                    /* fwdtheta is still to be copied from the Vec of this id (0: no) ... */
   PetscObjectState fwdstate;                 /* ... at this state (SAClassifyGather copies it, lazily) */
+  PetscObjectId    fwdoid;                   /* one rank: the forward state in ws is of the theta Vec of this id ... */
+  PetscObjectState fwdost;                   /* ... at this state (the HVP reuses it with no copy or comparison) */
   PetscObjectId    gsrc[2];                  /* one rank: full [0], vfull [1] hold this Vec ... */
   PetscObjectState gsrcst[2];                /* ... at this state, */
   PetscObjectId    gdst[2];                  /* and have this id ... */
@@ -775,11 +777,17 @@ static PetscErrorCode SATaskLossGradient_Classify(SATask task, Vec theta, const 
     PetscCall(SAModelSetSignalModifier(c->model, NULL, NULL));
   }
   PetscCall(VecRestoreArrayRead(size > 1 ? c->full : theta, &t));
-  /* ws holds the forward state of (batch, theta): fwdtheta is filled lazily by SAClassifyGather */
+  /* ws holds the forward state of (batch, theta): on several ranks fwdtheta is filled lazily by SAClassifyGather; one
+     rank records the Vec's id and state only (theta is not copied, SATaskHessianMult_Classify compares them) */
   c->fwdstep  = 0;
   c->fwdbatch = *batch;
-  PetscCall(PetscObjectGetId((PetscObject) theta, &c->fwdid));
-  PetscCall(VecGetState(theta, &c->fwdstate));
+  if (size > 1) {
+    PetscCall(PetscObjectGetId((PetscObject) theta, &c->fwdid));
+    PetscCall(VecGetState(theta, &c->fwdstate));
+  } else {
+    PetscCall(PetscObjectGetId((PetscObject) theta, &c->fwdoid));
+    PetscCall(VecGetState(theta, &c->fwdost));
+  }
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &lsum, 1, MPIU_REAL, MPI_SUM, task->comm));
   *loss = lsum / B;
   if (size > 1) PetscCall(SAClassifyReduceScatter(task, 1, grad)); /* already a mean */
@@ -803,6 +811,59 @@ static PetscErrorCode SATaskLossGradient_Classify(SATask task, Vec theta, const 
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/*
+  One rank: works on the arrays of theta, v and Hv directly, like the gradient (no gather of theta and v, no full-length
+  product to zero and copy). The forward state in ws is reused when it is of the same batch and of the theta Vec of the
+  same id and state (recorded by the gradient or by the forward below): no copy or comparison of P values. Hv is zeroed,
+  accumulated into and scaled by 1/B in place (the same products as SAClassifyReduceScatter's copy, so the same bits).
+*/
+static PetscErrorCode SAClassifyHessianMultOne(SATask task, Vec theta, const SABatch *batch, Vec v, Vec Hv)
+{
+  SATask_Classify   *c  = (SATask_Classify *) task->data;
+  PetscInt           nl = 0, B = 1;
+  const double      *masks[SA_MLP_MAXL] = {NULL};
+  const PetscScalar *t, *vv;
+  PetscScalar       *h;
+  PetscObjectId      id;
+  PetscObjectState   st;
+  PetscBool          reuse;
+
+  PetscFunctionBeginUser;
+  PetscCheck(Hv != theta && Hv != v, task->comm, PETSC_ERR_ARG_IDN, "Hv must differ from theta and v");
+  PetscCall(PetscObjectGetId((PetscObject) theta, &id));
+  PetscCall(VecGetState(theta, &st));
+  reuse = (PetscBool) (c->fwdstep == 0 && !memcmp(&c->fwdbatch, batch, sizeof(SABatch)) && id == c->fwdoid &&
+                       st == c->fwdost);
+  if (reuse) PetscCall(SAClassifyLocalRows(task, batch, &nl, &B));
+  else PetscCall(SAClassifyBatchRows(task, batch, &nl, &B));
+  PetscCall(SAClassifyMasks(c, nl, masks));
+  PetscCall(VecGetArrayRead(theta, &t));
+  PetscCall(VecGetArrayRead(v, &vv));
+  PetscCall(VecGetArray(Hv, &h));
+  PetscCall(PetscArrayzero(h, c->P));
+  if (nl > 0) {
+    if (!reuse) {
+      PetscReal lignored;
+
+      PetscCall(SAModelForward(c->model, c->ws, t, c->Xb, c->yb, c->dropout > 0 ? masks : NULL, nl, &lignored));
+      c->fwdstep  = 0;
+      c->fwdbatch = *batch;
+      c->fwdoid   = id;
+      c->fwdost   = st;
+    }
+    PetscCall(SAModelHessianMult(c->model, c->ws, t, vv, c->Xb, c->yb, c->dropout > 0 ? masks : NULL, nl, h));
+  }
+  if (B != 1) {
+    const PetscReal s = 1.0 / B;
+
+    for (PetscInt i = 0; i < c->P; i++) h[i] = s * h[i];
+  }
+  PetscCall(VecRestoreArray(Hv, &h));
+  PetscCall(VecRestoreArrayRead(v, &vv));
+  PetscCall(VecRestoreArrayRead(theta, &t));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscErrorCode SATaskHessianMult_Classify(SATask task, Vec theta, const SABatch *batch, Vec v, Vec Hv)
 {
   SATask_Classify   *c  = (SATask_Classify *) task->data;
@@ -810,8 +871,14 @@ static PetscErrorCode SATaskHessianMult_Classify(SATask task, Vec theta, const S
   const double      *masks[SA_MLP_MAXL] = {NULL};
   const PetscScalar *t, *vv;
   PetscBool          reuse;
+  PetscMPIInt        size;
 
   PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_size(task->comm, &size));
+  if (size == 1) { /* no gather, no full-length product */
+    PetscCall(SAClassifyHessianMultOne(task, theta, batch, v, Hv));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
   PetscCall(SAClassifyGather(c, theta, c->full));
   PetscCall(SAClassifyGather(c, v, c->vfull));
   PetscCall(VecGetArrayRead(c->full, &t));
