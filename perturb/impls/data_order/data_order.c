@@ -10,7 +10,8 @@
 static PetscErrorCode SAPerturbBatch_DataOrder(SAPerturb p, PetscInt step, PetscReal env, SABatch *b)
 {
   PetscFunctionBeginUser;
-  b->order_key = (p->pkey ^ (PetscInt64) 0x5DEECE66DLL) + (PetscInt64) p->magnitude;
+  /* unsigned arithmetic: the key mixes with wrap-around, which signed integers do not define */
+  b->order_key = (PetscInt64) (((uint64_t) p->pkey ^ 0x5DEECE66DULL) + (uint64_t) p->magnitude);
   if (!b->order_key) b->order_key = 1;
   PetscFunctionReturn(PETSC_SUCCESS);
 }

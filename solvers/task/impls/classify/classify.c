@@ -100,6 +100,7 @@ typedef struct {
   PetscInt64       shiftkey;                            /* the stream key they were drawn from (0 = none) */
   PetscReal       *sigscale;                            /* (rows) output-gradient factors (signal perturbations) */
   PetscReal       *sigadd;                              /* (rows, C) output-gradient terms */
+  PetscBool        sigaddon;                            /* sigadd is in use for the current batch */
   PetscReal       *xtmp;                                /* (d) scratch */
 } SATask_Classify;
 
@@ -387,8 +388,9 @@ static PetscErrorCode SAClassifyLocalRows(SATask task, const SABatch *batch, Pet
 static PetscErrorCode SAClassifyPerturbStream(SATask task, const SABatch *batch, PetscInt64 use, SAStream *s)
 {
   PetscFunctionBeginUser;
-  PetscCall(
-    SAStreamCreate(batch->pkey ^ (use * (PetscInt64) 0x9E3779B97F4A7C15LL), task->member_seed, SA_STREAM_PERTURB, s));
+  /* unsigned arithmetic: the key mixes with wrap-around, which signed integers do not define */
+  PetscCall(SAStreamCreate((PetscInt64) ((uint64_t) batch->pkey ^ ((uint64_t) use * 0x9E3779B97F4A7C15ULL)),
+                           task->member_seed, SA_STREAM_PERTURB, s));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -424,7 +426,8 @@ static PetscErrorCode SAClassifyBatchRows(SATask task, const SABatch *batch, Pet
   SATask_Classify *c = (SATask_Classify *) task->data;
   PetscMPIInt      rank, size;
   PetscInt         n = c->train->n, d = c->train->d, C = c->train->nclass, k0, k1;
-  SAStream         bs, ps;
+  SAStream         bs, ps, ls, ns;
+  PetscReal        wc[SA_CLASSIFY_MAXC];
 
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_rank(task->comm, &rank));
@@ -443,20 +446,25 @@ static PetscErrorCode SAClassifyBatchRows(SATask task, const SABatch *batch, Pet
     if (batch->order_key != c->permkey) c->permepoch = -1;
     c->permkey = batch->order_key;
   }
-  if (batch->imbalance > 0) PetscCall(SAClassifyPerturbStream(task, batch, 5, &ps));
+  /* the perturbations' streams and the class weights, once per batch */
+  if (batch->imbalance > 0) {
+    PetscCall(SAClassifyPerturbStream(task, batch, 5, &ps));
+    for (PetscInt q = 0; q < C; q++)
+      wc[q] = (c->cls_start[q + 1] - c->cls_start[q]) *
+              PetscPowReal(1.0 + batch->imbalance, -(PetscReal) q / PetscMax(1, C - 1));
+  }
+  if (batch->label_noise > 0) PetscCall(SAClassifyPerturbStream(task, batch, 1, &ls));
+  if (batch->input_noise > 0) PetscCall(SAClassifyPerturbStream(task, batch, 2, &ns));
+  if (batch->covariate_shift > 0) PetscCall(SAClassifyShiftSetUp(task, batch));
   for (PetscInt k = k0; k < k1; k++) {
     PetscInt i;
 
     if (batch->probe > 0) i = c->perm[k];
     else if (batch->probe < 0 || !c->batch) i = k;
     else if (batch->imbalance > 0) {
-      PetscReal  wc[SA_CLASSIFY_MAXC];
       PetscInt   cls;
       PetscInt64 r;
 
-      for (PetscInt q = 0; q < C; q++)
-        wc[q] = (c->cls_start[q + 1] - c->cls_start[q]) *
-                PetscPowReal(1.0 + batch->imbalance, -(PetscReal) q / PetscMax(1, C - 1));
       PetscCall(SAStreamCategorical(&ps, batch->step, 2 * k, C, wc, &cls));
       PetscCall(SAStreamInteger(&ps, batch->step, 2 * k + 1, c->cls_start[cls], c->cls_start[cls + 1] - 1, &r));
       i = c->cls_idx[r];
@@ -472,10 +480,8 @@ static PetscErrorCode SAClassifyBatchRows(SATask task, const SABatch *batch, Pet
     PetscCall(PetscArraycpy(&c->Xb[(k - k0) * d], &c->train->X[i * d], d));
     c->yb[k - k0] = (int) c->train->y[i];
     if (batch->label_noise > 0) { /* fixed per training sample: the same samples are mislabelled at every visit */
-      SAStream  ls;
       PetscReal u;
 
-      PetscCall(SAClassifyPerturbStream(task, batch, 1, &ls));
       PetscCall(SAStreamUniform(&ls, 0, i, &u));
       if (u < batch->label_noise) {
         PetscInt64 off;
@@ -487,7 +493,6 @@ static PetscErrorCode SAClassifyBatchRows(SATask task, const SABatch *batch, Pet
     if (batch->covariate_shift > 0) {
       PetscReal *x = &c->Xb[(k - k0) * d];
 
-      PetscCall(SAClassifyShiftSetUp(task, batch));
       for (PetscInt j = 0; j < d; j++) {
         PetscReal t = c->shiftb[j];
         for (PetscInt l = 0; l < d; l++) t += c->shiftR[j * d + l] * x[l];
@@ -496,10 +501,8 @@ static PetscErrorCode SAClassifyBatchRows(SATask task, const SABatch *batch, Pet
       PetscCall(PetscArraycpy(x, c->xtmp, d));
     }
     if (batch->input_noise > 0) {
-      SAStream   ns;
       PetscReal *x = &c->Xb[(k - k0) * d];
 
-      PetscCall(SAClassifyPerturbStream(task, batch, 2, &ns));
       PetscCall(SAStreamNormalArray(&ns, batch->step, (PetscInt64) k * d, d, c->xtmp));
       for (PetscInt j = 0; j < d; j++) x[j] += batch->input_noise * c->xtmp[j];
     }
@@ -537,33 +540,34 @@ static PetscErrorCode SAClassifySignal(SATask task, const SABatch *batch, PetscI
   SATask_Classify *c   = (SATask_Classify *) task->data;
   PetscInt         C   = c->w[c->L];
   PetscReal        eps = batch->label_smoothing >= 0 ? batch->label_smoothing : c->label_smoothing;
+  SAStream         fs, ns;
 
   PetscFunctionBeginUser;
-  *active = (PetscBool) (eps > 0 || batch->signal_flip > 0 || batch->signal_noise > 0);
+  *active     = (PetscBool) (eps > 0 || batch->signal_flip > 0 || batch->signal_noise > 0);
+  c->sigaddon = (PetscBool) (eps > 0 || batch->signal_noise > 0); /* flips alone need no added term */
   if (!*active) PetscFunctionReturn(PETSC_SUCCESS);
+  if (batch->signal_flip > 0) PetscCall(SAClassifyPerturbStream(task, batch, 6, &fs));
+  if (batch->signal_noise > 0) PetscCall(SAClassifyPerturbStream(task, batch, 7, &ns));
   for (PetscInt r = 0; r < nl; r++) {
     PetscInt k = c->k0 + r;
 
     c->sigscale[r] = 1.0;
     if (batch->signal_flip > 0) {
-      SAStream  fs;
       PetscReal u;
 
-      PetscCall(SAClassifyPerturbStream(task, batch, 6, &fs));
       PetscCall(SAStreamUniform(&fs, batch->step, k, &u));
       if (u < batch->signal_flip) c->sigscale[r] = -1.0;
     }
+    if (!c->sigaddon) continue;
     for (PetscInt q = 0; q < C; q++) c->sigadd[r * C + q] = eps * ((q == c->yb[r] ? 1.0 : 0.0) - 1.0 / C);
     if (batch->signal_noise > 0) {
-      SAStream  ns;
       PetscReal z[SA_CLASSIFY_MAXC];
 
-      PetscCall(SAClassifyPerturbStream(task, batch, 7, &ns));
       PetscCall(SAStreamNormalArray(&ns, batch->step, (PetscInt64) k * C, C, z));
       for (PetscInt q = 0; q < C; q++) c->sigadd[r * C + q] += batch->signal_noise * z[q];
     }
   }
-  PetscCall(SAModelSetSignalModifier(c->model, c->sigscale, c->sigadd));
+  PetscCall(SAModelSetSignalModifier(c->model, c->sigscale, c->sigaddon ? c->sigadd : NULL));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -738,7 +742,8 @@ static PetscErrorCode SAClassifyMeanSignal(SATask_Classify *c, PetscInt nl, Pets
   PetscFunctionBeginUser;
   if (sig) {
     for (PetscInt i = 0; i < nl; i++) c->sigscale[i] *= s;
-    for (PetscInt i = 0; i < nl * c->w[c->L]; i++) c->sigadd[i] *= s;
+    if (c->sigaddon)
+      for (PetscInt i = 0; i < nl * c->w[c->L]; i++) c->sigadd[i] *= s;
   } else {
     for (PetscInt i = 0; i < nl; i++) c->sigscale[i] = s;
     PetscCall(SAModelSetSignalModifier(c->model, c->sigscale, NULL));
