@@ -24,3 +24,19 @@ static inline PetscErrorCode SATestRunSuite(MPI_Comm comm, int *nfail_all)
   PetscCallMPI(MPI_Allreduce(&nfail, nfail_all, 1, MPI_INT, MPI_SUM, comm));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
+
+/* sets the options kv[0] = kv[1], kv[2] = kv[3], ... (NULL-terminated; kv itself may be NULL) */
+static inline PetscErrorCode SATestSetOptions(const char *const kv[])
+{
+  PetscFunctionBeginUser;
+  for (PetscInt i = 0; kv && kv[i]; i += 2) PetscCall(PetscOptionsSetValue(NULL, kv[i], kv[i + 1]));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* clears the options set by SATestSetOptions(kv) */
+static inline PetscErrorCode SATestClearOptions(const char *const kv[])
+{
+  PetscFunctionBeginUser;
+  for (PetscInt i = 0; kv && kv[i]; i += 2) PetscCall(PetscOptionsClearValue(NULL, kv[i]));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

@@ -23,28 +23,14 @@
 #define NHAND 7     /* length of the hand-computed vectors */
 
 /* Sets NULL-terminated {name, value} pairs in the options database */
-static PetscErrorCode SetOptions(const char *const kv[])
-{
-  PetscFunctionBeginUser;
-  for (PetscInt i = 0; kv[i]; i += 2) PetscCall(PetscOptionsSetValue(NULL, kv[i], kv[i + 1]));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-static PetscErrorCode ClearOptions(const char *const kv[])
-{
-  PetscFunctionBeginUser;
-  for (PetscInt i = 0; kv[i]; i += 2) PetscCall(PetscOptionsClearValue(NULL, kv[i]));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 /* An optimizer configured from the options kv */
 static PetscErrorCode CreateOptimizer(const char *const kv[], SAOptimizer *opt)
 {
   PetscFunctionBeginUser;
-  PetscCall(SetOptions(kv));
+  PetscCall(SATestSetOptions(kv));
   PetscCall(SAOptimizerCreate(PETSC_COMM_WORLD, opt));
   PetscCall(SAOptimizerSetFromOptions(*opt));
-  PetscCall(ClearOptions(kv));
+  PetscCall(SATestClearOptions(kv));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -471,13 +457,13 @@ static PetscErrorCode CheckBadKey(const char *const kv[], PetscBool unused, cons
   const char    *msg;
 
   PetscFunctionBeginUser;
-  PetscCall(SetOptions(kv));
+  PetscCall(SATestSetOptions(kv));
   PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
   ierr = SAOptimizerCreate(PETSC_COMM_WORLD, &opt);
   if (!ierr) ierr = SAOptimizerSetFromOptions(opt);
   if (!ierr && unused) ierr = SADeckCheckUnused(PETSC_COMM_WORLD);
   PetscCall(PetscPopErrorHandler());
-  PetscCall(ClearOptions(kv));
+  PetscCall(SATestClearOptions(kv));
   PetscCall(SAOptimizerDestroy(&opt));
   PetscCheck(ierr == PETSC_ERR_USER_INPUT, PETSC_COMM_SELF, PETSC_ERR_PLIB,
              "bad key %s: expected a user-input error, got %d", key, (int) ierr);
@@ -529,11 +515,11 @@ static PetscErrorCode CheckBadKeys(void)
   PetscCall(CheckBadKey(adam_sgd, PETSC_TRUE, "optimizer_adam_beta2"));
 
   /* a complete deck leaves no unused key */
-  PetscCall(SetOptions(good));
+  PetscCall(SATestSetOptions(good));
   PetscCall(SAOptimizerCreate(PETSC_COMM_WORLD, &opt));
   PetscCall(SAOptimizerSetFromOptions(opt));
   PetscCall(SADeckCheckUnused(PETSC_COMM_WORLD));
-  PetscCall(ClearOptions(good));
+  PetscCall(SATestClearOptions(good));
   PetscCall(SAOptimizerDestroy(&opt));
 
   /* the programmatic setters check their arguments; a schedule without its parameters fails in GetHyper */

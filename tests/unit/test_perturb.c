@@ -33,27 +33,13 @@ static const char *const TaskOpts[] = {
   "-task_type", "classify", "-task_classify_dataset", "digits", "-task_classify_batch", "64", "-model_hidden",
   "16,8",       NULL};
 
-static PetscErrorCode SetOptions(const char *const kv[])
-{
-  PetscFunctionBeginUser;
-  for (PetscInt i = 0; kv && kv[i]; i += 2) PetscCall(PetscOptionsSetValue(NULL, kv[i], kv[i + 1]));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-static PetscErrorCode ClearOptions(const char *const kv[])
-{
-  PetscFunctionBeginUser;
-  for (PetscInt i = 0; kv && kv[i]; i += 2) PetscCall(PetscOptionsClearValue(NULL, kv[i]));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 static PetscErrorCode CreateTask(const char *const kv[], SATask *task, Vec *theta)
 {
   PetscFunctionBeginUser;
-  PetscCall(SetOptions(kv));
+  PetscCall(SATestSetOptions(kv));
   PetscCall(SATaskCreate(PETSC_COMM_WORLD, task));
   PetscCall(SATaskSetFromOptions(*task));
-  PetscCall(ClearOptions(kv));
+  PetscCall(SATestClearOptions(kv));
   PetscCall(SATaskSetSeeds(*task, SEED_CAMPAIGN, SEED_MEMBER));
   PetscCall(SATaskSetUp(*task));
   if (theta) {
@@ -852,12 +838,12 @@ static PetscErrorCode CheckScaledNoise(void)
   const SAObservableInfo *info;
 
   PetscFunctionBeginUser;
-  PetscCall(SetOptions(iso));
+  PetscCall(SATestSetOptions(iso));
   PetscCall(CreateTask(TaskOpts, &ti, &theta));
-  PetscCall(ClearOptions(iso));
-  PetscCall(SetOptions(scl));
+  PetscCall(SATestClearOptions(iso));
+  PetscCall(SATestSetOptions(scl));
   PetscCall(CreateTask(TaskOpts, &ts, NULL));
-  PetscCall(ClearOptions(scl));
+  PetscCall(SATestClearOptions(scl));
   PetscCall(VecDuplicate(theta, &g0));
   PetscCall(VecDuplicate(theta, &gi));
   PetscCall(VecDuplicate(theta, &gs));

@@ -51,20 +51,6 @@
 /* helpers                                                                                          */
 /* ----------------------------------------------------------------------------------------------- */
 
-static PetscErrorCode SetOptions(const char *const kv[])
-{
-  PetscFunctionBeginUser;
-  for (PetscInt i = 0; kv[i]; i += 2) PetscCall(PetscOptionsSetValue(NULL, kv[i], kv[i + 1]));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-static PetscErrorCode ClearOptions(const char *const kv[])
-{
-  PetscFunctionBeginUser;
-  for (PetscInt i = 0; kv[i]; i += 2) PetscCall(PetscOptionsClearValue(NULL, kv[i]));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 /* quadratic task of dimension n, eigenvalues log-spaced in [lmin, lmax], noise 0 */
 static PetscErrorCode CreateQuadratic(MPI_Comm comm, const char *n, const char *lmin, const char *lmax, SATask *task)
 {
@@ -79,23 +65,23 @@ static PetscErrorCode CreateQuadratic(MPI_Comm comm, const char *n, const char *
                             NULL};
 
   PetscFunctionBeginUser;
-  PetscCall(SetOptions(kv));
+  PetscCall(SATestSetOptions(kv));
   PetscCall(SATaskCreate(comm, task));
   PetscCall(SATaskSetFromOptions(*task));
   PetscCall(SATaskSetSeeds(*task, SEED_CAMPAIGN, SEED_MEMBER));
   PetscCall(SATaskSetNoise(*task, 0.0));
   PetscCall(SATaskSetUp(*task));
-  PetscCall(ClearOptions(kv));
+  PetscCall(SATestClearOptions(kv));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 static PetscErrorCode CreateOptimizer(MPI_Comm comm, const char *const kv[], SAOptimizer *opt)
 {
   PetscFunctionBeginUser;
-  PetscCall(SetOptions(kv));
+  PetscCall(SATestSetOptions(kv));
   PetscCall(SAOptimizerCreate(comm, opt));
   PetscCall(SAOptimizerSetFromOptions(*opt));
-  PetscCall(ClearOptions(kv));
+  PetscCall(SATestClearOptions(kv));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -532,9 +518,9 @@ static PetscErrorCode CheckHessianQuadratic(void)
   PetscInt          rowlen;
 
   PetscFunctionBeginUser;
-  PetscCall(SetOptions(kvl));
+  PetscCall(SATestSetOptions(kvl));
   PetscCall(CreateQuadratic(comm, "60", "0.1", "2.0", &task));
-  PetscCall(ClearOptions(kvl));
+  PetscCall(SATestClearOptions(kvl));
   PetscCall(SATaskCreateParameters(task, &theta));
   PetscCall(SATaskInitialGuess(task, theta));
   PetscCall(CreateProbe(comm, "hessian", k, 1e-12, &p));
@@ -844,12 +830,12 @@ static const char *const MLPOpts[] = {"-task_type",
 static PetscErrorCode CreateMLP(MPI_Comm comm, SATask *task, Vec *theta)
 {
   PetscFunctionBeginUser;
-  PetscCall(SetOptions(MLPOpts));
+  PetscCall(SATestSetOptions(MLPOpts));
   PetscCall(SATaskCreate(comm, task));
   PetscCall(SATaskSetFromOptions(*task));
   PetscCall(SATaskSetSeeds(*task, SEED_CAMPAIGN, SEED_MEMBER));
   PetscCall(SATaskSetUp(*task));
-  PetscCall(ClearOptions(MLPOpts));
+  PetscCall(SATestClearOptions(MLPOpts));
   PetscCall(SATaskCreateParameters(*task, theta));
   PetscCall(SATaskInitialGuess(*task, *theta));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -1054,12 +1040,12 @@ static PetscErrorCode CheckBadKey(const char *const kv[], const char key[])
   const char    *msg;
 
   PetscFunctionBeginUser;
-  PetscCall(SetOptions(kv));
+  PetscCall(SATestSetOptions(kv));
   PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
   ierr = SAProbeCreate(PETSC_COMM_WORLD, &p);
   if (!ierr) ierr = SAProbeSetFromOptions(p);
   PetscCall(PetscPopErrorHandler());
-  PetscCall(ClearOptions(kv));
+  PetscCall(SATestClearOptions(kv));
   PetscCall(SAProbeDestroy(&p));
   PetscCheck(ierr == PETSC_ERR_USER_INPUT, PETSC_COMM_SELF, PETSC_ERR_PLIB,
              "bad key %s: expected a user-input error, got %d", key, (int) ierr);
@@ -1084,10 +1070,10 @@ static PetscErrorCode CheckDeck(void)
   PetscCall(CheckBadKey(nev, "probe_nev"));
   PetscCall(CheckBadKey(batch, "probe_batch"));
   PetscCall(CheckBadKey(grid, "probe_density_max"));
-  PetscCall(SetOptions(good));
+  PetscCall(SATestSetOptions(good));
   PetscCall(SAProbeCreate(PETSC_COMM_WORLD, &p));
   PetscCall(SAProbeSetFromOptions(p));
-  PetscCall(ClearOptions(good));
+  PetscCall(SATestClearOptions(good));
   PetscCall(SAProbeGetKind(p, SA_PROBE_JACOBIAN, &on));
   PetscCheck(on, PETSC_COMM_SELF, PETSC_ERR_PLIB, "jacobian not on");
   PetscCall(SAProbeGetKind(p, SA_PROBE_TRACE, &on));

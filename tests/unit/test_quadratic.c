@@ -43,31 +43,17 @@
 /* ----------------------------------------------------------------------------------------------- */
 
 /* Sets NULL-terminated {name, value} pairs in the options database */
-static PetscErrorCode SetOptions(const char *const kv[])
-{
-  PetscFunctionBeginUser;
-  for (PetscInt i = 0; kv[i]; i += 2) PetscCall(PetscOptionsSetValue(NULL, kv[i], kv[i + 1]));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-static PetscErrorCode ClearOptions(const char *const kv[])
-{
-  PetscFunctionBeginUser;
-  for (PetscInt i = 0; kv[i]; i += 2) PetscCall(PetscOptionsClearValue(NULL, kv[i]));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 /* A quadratic task configured from the options kv (task_type is added here), seeded and set up */
 static PetscErrorCode CreateQuadratic(MPI_Comm comm, const char *const kv[], PetscInt64 member, SATask *task)
 {
   PetscFunctionBeginUser;
   PetscCall(PetscOptionsSetValue(NULL, "-task_type", "quadratic"));
-  PetscCall(SetOptions(kv));
+  PetscCall(SATestSetOptions(kv));
   PetscCall(SATaskCreate(comm, task));
   PetscCall(SATaskSetFromOptions(*task));
   PetscCall(SATaskSetSeeds(*task, SEED_CAMPAIGN, member));
   PetscCall(SATaskSetUp(*task));
-  PetscCall(ClearOptions(kv));
+  PetscCall(SATestClearOptions(kv));
   PetscCall(PetscOptionsClearValue(NULL, "-task_type"));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -76,10 +62,10 @@ static PetscErrorCode CreateQuadratic(MPI_Comm comm, const char *const kv[], Pet
 static PetscErrorCode CreateOptimizer(MPI_Comm comm, const char *const kv[], SAOptimizer *opt)
 {
   PetscFunctionBeginUser;
-  PetscCall(SetOptions(kv));
+  PetscCall(SATestSetOptions(kv));
   PetscCall(SAOptimizerCreate(comm, opt));
   PetscCall(SAOptimizerSetFromOptions(*opt));
-  PetscCall(ClearOptions(kv));
+  PetscCall(SATestClearOptions(kv));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -999,11 +985,11 @@ static PetscErrorCode CheckEnvelope(void)
   SADimension       dim;
 
   PetscFunctionBeginUser;
-  PetscCall(SetOptions(kv));
+  PetscCall(SATestSetOptions(kv));
   PetscCall(SAPerturbCreate(PETSC_COMM_WORLD, &p));
   PetscCall(SAPerturbSetOptionsPrefix(p, "env_"));
   PetscCall(SAPerturbSetFromOptions(p));
-  PetscCall(ClearOptions(kv));
+  PetscCall(SATestClearOptions(kv));
   PetscCall(SAPerturbGetWindow(p, &onset, &dur, &shape));
   PetscCall(SAPerturbGetMagnitudes(p, &nm, &mags));
   PetscCall(SAPerturbGetMagnitude(p, &m));
@@ -1023,12 +1009,12 @@ static PetscErrorCode CheckEnvelope(void)
   PetscCall(SAPerturbDestroy(&p));
 
   /* explicit tau */
-  PetscCall(SetOptions(kv));
+  PetscCall(SATestSetOptions(kv));
   PetscCall(PetscOptionsSetValue(NULL, "-env_tau", "2.5"));
   PetscCall(SAPerturbCreate(PETSC_COMM_WORLD, &p));
   PetscCall(SAPerturbSetOptionsPrefix(p, "env_"));
   PetscCall(SAPerturbSetFromOptions(p));
-  PetscCall(ClearOptions(kv));
+  PetscCall(SATestClearOptions(kv));
   PetscCall(PetscOptionsClearValue(NULL, "-env_tau"));
   for (PetscInt dd = 0; dd < 2; dd++) {
     PetscInt d = dd ? -1 : 4;
@@ -1083,14 +1069,14 @@ static PetscErrorCode CheckWeightKick(void)
   PetscCall(VecDuplicate(theta, &d1));
   PetscCall(VecDuplicate(theta, &d2));
 
-  PetscCall(SetOptions(kv));
+  PetscCall(SATestSetOptions(kv));
   PetscCall(SAPerturbCreate(PETSC_COMM_WORLD, &p));
   PetscCall(SAPerturbSetOptionsPrefix(p, "kick_"));
   PetscCall(SAPerturbSetFromOptions(p));
   PetscCall(SAPerturbCreate(PETSC_COMM_WORLD, &q));
   PetscCall(SAPerturbSetOptionsPrefix(q, "kick_"));
   PetscCall(SAPerturbSetFromOptions(q));
-  PetscCall(ClearOptions(kv));
+  PetscCall(SATestClearOptions(kv));
   PetscCall(SAPerturbGetDimension(p, &dim));
   PetscCheck(dim == SA_DIM_PARAMETRIC, PETSC_COMM_SELF, PETSC_ERR_PLIB, "weight_kick dimension %d", (int) dim);
   PetscCall(SAPerturbSetMagnitude(p, mag));
@@ -1136,11 +1122,11 @@ static PetscErrorCode CheckWeightKick(void)
     PetscCall(VecAssemblyBegin(ts));
     PetscCall(VecAssemblyEnd(ts));
     PetscCall(VecCopy(ts, tsk));
-    PetscCall(SetOptions(kv));
+    PetscCall(SATestSetOptions(kv));
     PetscCall(SAPerturbCreate(PETSC_COMM_SELF, &ps));
     PetscCall(SAPerturbSetOptionsPrefix(ps, "kick_"));
     PetscCall(SAPerturbSetFromOptions(ps));
-    PetscCall(ClearOptions(kv));
+    PetscCall(SATestClearOptions(kv));
     PetscCall(SAPerturbSetMagnitude(ps, mag));
     PetscCall(SAPerturbSetSeeds(ps, SEED_CAMPAIGN, SEED_MEMBER));
     PetscCall(SAPerturbApplyParams(ps, 3, tsk));
@@ -1191,11 +1177,11 @@ static PetscErrorCode CheckLRSpike(void)
 
   PetscFunctionBeginUser;
   PetscCall(CreateOptimizer(PETSC_COMM_WORLD, oopt, &opt));
-  PetscCall(SetOptions(kv));
+  PetscCall(SATestSetOptions(kv));
   PetscCall(SAPerturbCreate(PETSC_COMM_WORLD, &p));
   PetscCall(SAPerturbSetOptionsPrefix(p, "spike_"));
   PetscCall(SAPerturbSetFromOptions(p));
-  PetscCall(ClearOptions(kv));
+  PetscCall(SATestClearOptions(kv));
   PetscCall(SAPerturbSetSeeds(p, SEED_CAMPAIGN, SEED_MEMBER));
   PetscCall(SAPerturbGetWindow(p, &onset, &dur, NULL));
   PetscCheck(onset == 5 && dur == 1, PETSC_COMM_SELF, PETSC_ERR_PLIB,
