@@ -34,8 +34,8 @@ small_t=(--dataset digits --batch 128 --hidden 128 --steps 2000 --warmup 50)
 large_c=(-task_classify_dataset fashion_mnist -task_classify_batch 64 -model_hidden 512,512 -bench_steps 200
   -bench_warmup 10 -bench_hvp 20)
 large_t=(--dataset fashion_mnist --batch 64 --hidden 512,512 --steps 200 --warmup 10)
-dp_c=(-task_classify_dataset fashion_mnist -task_classify_batch 1024 -model_hidden 512,512 -bench_steps 40
-  -bench_warmup 4 -bench_hvp 0)
+dp_c=(-task_classify_dataset fashion_mnist -task_classify_batch 1024 -model_hidden 512,512 -bench_steps 100
+  -bench_warmup 8 -bench_hvp 0) # 100 timed steps (3-5 s): with 40, a run's 1-2 s window was mostly noise
 
 val() { sed -n "s/^RESULT.* $1=\([^ ]*\).*/\1/p" "$2"; } # value of key $1 in the RESULT line of file $2
 med() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }

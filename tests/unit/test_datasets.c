@@ -50,19 +50,32 @@ static PetscErrorCode CheckShape(const SADataset *ds, const char name[], PetscIn
     PetscCheck(c[k] == counts[k], PETSC_COMM_SELF, PETSC_ERR_PLIB,
                "%s: class %" PetscInt_FMT " has %" PetscInt_FMT " samples, expected %" PetscInt_FMT, name, k, c[k],
                counts[k]);
-  for (PetscInt k = 0; k < n * d; k++)
-    PetscCheck(!PetscIsInfOrNanReal(ds->X[k]), PETSC_COMM_SELF, PETSC_ERR_PLIB, "%s: feature not finite", name);
+  {
+    PetscReal *x;
+
+    PetscCall(PetscMalloc1(d, &x));
+    for (PetscInt i = 0; i < n; i++) {
+      PetscCall(SADatasetGetRow(ds, i, x));
+      for (PetscInt j = 0; j < d; j++)
+        PetscCheck(!PetscIsInfOrNanReal(x[j]), PETSC_COMM_SELF, PETSC_ERR_PLIB, "%s: feature not finite", name);
+    }
+    PetscCall(PetscFree(x));
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 static PetscErrorCode CheckRow(const SADataset *ds, PetscInt i, PetscInt m, const PetscInt j[], const PetscReal v[],
                                PetscInt label)
 {
+  PetscReal x[1024];
+
   PetscFunctionBeginUser;
+  PetscCheck(ds->d <= 1024, PETSC_COMM_SELF, PETSC_ERR_PLIB, "CheckRow: at most 1024 features");
+  PetscCall(SADatasetGetRow(ds, i, x));
   for (PetscInt k = 0; k < m; k++)
-    PetscCheck(ds->X[i * ds->d + j[k]] == v[k], PETSC_COMM_SELF, PETSC_ERR_PLIB,
+    PetscCheck(x[j[k]] == v[k], PETSC_COMM_SELF, PETSC_ERR_PLIB,
                "%s: sample %" PetscInt_FMT " feature %" PetscInt_FMT " is %g, expected %g", ds->name, i, j[k],
-               (double) ds->X[i * ds->d + j[k]], (double) v[k]);
+               (double) x[j[k]], (double) v[k]);
   PetscCheck(ds->y[i] == label, PETSC_COMM_SELF, PETSC_ERR_PLIB,
              "%s: sample %" PetscInt_FMT " has label %" PetscInt_FMT ", expected %" PetscInt_FMT, ds->name, i, ds->y[i],
              label);
@@ -128,11 +141,12 @@ static PetscErrorCode CheckFashion(void)
   SADataset      ds;
   const PetscInt ctrain[] = {6000, 6000, 6000, 6000, 6000, 6000, 6000, 6000, 6000, 6000};
   const PetscInt ctest[]  = {1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000};
-  PetscReal      sum = 0, max = -1;
+  PetscReal      sum = 0, max = -1, x[784];
   PetscInt       imax = -1;
 
   PetscFunctionBeginUser;
   PetscCall(SADatasetLoad("fashion_mnist", NULL, PETSC_FALSE, &ds));
+  PetscCheck(ds.X8 && !ds.X && !ds.mean, PETSC_COMM_SELF, PETSC_ERR_PLIB, "Fashion-MNIST must be held as raw bytes");
   PetscCall(CheckShape(&ds, "fashion_mnist", 60000, 784, 10, ctrain));
   {
     const PetscInt  j[] = {0, 99, 100, 127, 783};
@@ -140,18 +154,24 @@ static PetscErrorCode CheckFashion(void)
     PetscCall(CheckRow(&ds, 0, 5, j, a, 9)); /* 9 = ankle boot */
     PetscCheck(ds.y[1] == 0 && ds.y[2] == 0 && ds.y[3] == 3, PETSC_COMM_SELF, PETSC_ERR_PLIB, "train labels 1..3");
   }
+  PetscCall(SADatasetGetRow(&ds, 0, x));
   for (PetscInt j = 0; j < 784; j++) {
-    sum += ds.X[j];
-    if (ds.X[j] > max) {
-      max  = ds.X[j];
+    sum += x[j];
+    if (x[j] > max) {
+      max  = x[j];
       imax = j;
     }
   }
   PetscCheck(sum == 76247 && max == 255 && imax == 417, PETSC_COMM_SELF, PETSC_ERR_PLIB,
              "train image 0: sum %g max %g at %" PetscInt_FMT ", expected 76247, 255 at 417", (double) sum,
              (double) max, imax);
-  for (PetscInt k = 0; k < ds.n * ds.d; k++)
-    PetscCheck(ds.X[k] >= 0 && ds.X[k] <= 255, PETSC_COMM_SELF, PETSC_ERR_PLIB, "pixel outside 0..255");
+  for (PetscInt i = 0; i < ds.n; i += 997) { /* rows read back as the doubles of their bytes */
+    PetscCall(SADatasetGetRow(&ds, i, x));
+    for (PetscInt j = 0; j < 784; j++)
+      PetscCheck(x[j] == (PetscReal) ds.X8[i * 784 + j], PETSC_COMM_SELF, PETSC_ERR_PLIB,
+                 "sample %" PetscInt_FMT " pixel %" PetscInt_FMT ": %g, byte %d", i, j, (double) x[j],
+                 (int) ds.X8[i * 784 + j]);
+  }
   PetscCall(SADatasetDestroy(&ds));
 
   PetscCall(SADatasetLoad("fashion_mnist", "/nonexistent", PETSC_TRUE, &ds)); /* dir is not used for Fashion-MNIST */
@@ -163,7 +183,8 @@ static PetscErrorCode CheckFashion(void)
     PetscCheck(ds.y[1] == 2 && ds.y[2] == 1 && ds.y[3] == 1, PETSC_COMM_SELF, PETSC_ERR_PLIB, "test labels 1..3");
   }
   sum = 0;
-  for (PetscInt j = 0; j < 784; j++) sum += ds.X[j];
+  PetscCall(SADatasetGetRow(&ds, 0, x));
+  for (PetscInt j = 0; j < 784; j++) sum += x[j];
   PetscCheck(sum == 33456, PETSC_COMM_SELF, PETSC_ERR_PLIB, "test image 0: sum %g, expected 33456", (double) sum);
   PetscCall(SADatasetDestroy(&ds));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -389,7 +410,8 @@ static PetscErrorCode ExpectError(PetscErrorCode ierr, PetscErrorCode code, cons
   PetscCall(PetscErrorMessage(ierr, &text, &specific));
   PetscCheck(specific && strstr(specific, must1) && strstr(specific, must2), PETSC_COMM_SELF, PETSC_ERR_PLIB,
              "message '%s' lacks '%s' or '%s'", specific ? specific : "(none)", must1, must2);
-  PetscCheck(!ds || (!ds->X && !ds->y), PETSC_COMM_SELF, PETSC_ERR_PLIB, "a failed load must leave no memory");
+  PetscCheck(!ds || (!ds->X && !ds->X8 && !ds->y), PETSC_COMM_SELF, PETSC_ERR_PLIB,
+             "a failed load must leave no memory");
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -496,7 +518,84 @@ static PetscErrorCode CheckErrors(void)
 static void test_sklearn(void) { CU_ASSERT_EQUAL(CheckSklearn(), PETSC_SUCCESS); }
 static void test_fashion(void) { CU_ASSERT_EQUAL(CheckFashion(), PETSC_SUCCESS); }
 static void test_split_subset(void) { CU_ASSERT_EQUAL(CheckSplitSubset(), PETSC_SUCCESS); }
+/* a copy of a byte set held as doubles */
+static PetscErrorCode ToDoubles(const SADataset *src, SADataset *dst)
+{
+  PetscFunctionBeginUser;
+  *dst    = *src;
+  dst->X8 = NULL;
+  PetscCall(PetscMalloc1(src->n * src->d, &dst->X));
+  PetscCall(PetscMalloc1(src->n, &dst->y));
+  PetscCall(SADatasetGetRows(src, 0, src->n, dst->X));
+  PetscCall(PetscArraycpy(dst->y, src->y, src->n));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*
+  Fashion-MNIST is held as bytes and standardised when read: its rows must be bitwise the rows of the same data held
+  as doubles and standardised in place (a subset of the training part and the test part, constant pixels included).
+*/
+static PetscErrorCode CheckBytesStandardize(void)
+{
+  SADataset      tr, te, dtr, dte, tmp;
+  PetscReal     *x;
+  PetscInt       nconst = 0;
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  PetscCall(SADatasetLoad("fashion_mnist", NULL, PETSC_FALSE, &tr));
+  PetscCall(SADatasetLoad("fashion_mnist", NULL, PETSC_TRUE, &te));
+  PetscCall(SADatasetSubset(&tr, 3000, 5));
+  PetscCall(SADatasetSubset(&te, 500, 5));
+  PetscCheck(tr.X8 && te.X8 && tr.n == 3000, PETSC_COMM_SELF, PETSC_ERR_PLIB, "a subset of bytes stays bytes");
+  for (PetscInt i = 0; i < tr.n; i++) tr.X8[i * tr.d] = 7; /* a constant feature: centred, not scaled */
+  PetscCall(ToDoubles(&tr, &dtr));
+  PetscCall(ToDoubles(&te, &dte));
+  PetscCall(SADatasetStandardize(&tr, &te));
+  PetscCall(SADatasetStandardize(&dtr, &dte));
+  PetscCheck(tr.X8 && tr.mean && te.mean && !dtr.mean, PETSC_COMM_SELF, PETSC_ERR_PLIB, "bytes keep the statistics");
+  for (PetscInt j = 0; j < tr.d; j++) nconst += tr.sdev[j] == 1;
+  PetscCheck(nconst >= 1 && tr.mean[0] == 7 && tr.sdev[0] == 1, PETSC_COMM_SELF, PETSC_ERR_PLIB,
+             "constant feature 0: mean %g, sdev %g; expected 7, 1", (double) tr.mean[0], (double) tr.sdev[0]);
+  PetscCall(PetscMalloc1(tr.n * tr.d, &x));
+  PetscCall(SADatasetGetRows(&tr, 0, tr.n, x));
+  PetscCheck(!memcmp(x, dtr.X, sizeof(PetscReal) * tr.n * tr.d), PETSC_COMM_SELF, PETSC_ERR_PLIB,
+             "standardised byte rows differ from the standardised doubles (training part)");
+  PetscCall(SADatasetGetRows(&te, 0, te.n, x));
+  PetscCheck(!memcmp(x, dte.X, sizeof(PetscReal) * te.n * te.d), PETSC_COMM_SELF, PETSC_ERR_PLIB,
+             "standardised byte rows differ from the standardised doubles (test part)");
+  PetscCall(SADatasetGetRows(&te, 7, 2, x)); /* an inner range */
+  PetscCheck(!memcmp(x, dte.X + 7 * te.d, sizeof(PetscReal) * 2 * te.d), PETSC_COMM_SELF, PETSC_ERR_PLIB, "rows 7-8");
+  /* misuse: standardising twice, subsetting a standardised set, rows out of range, mixed forms */
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = SADatasetStandardize(&tr, NULL);
+  PetscCall(PetscPopErrorHandler());
+  PetscCall(ExpectError(ierr, PETSC_ERR_ARG_WRONGSTATE, NULL, "fashion_mnist", "standardised already"));
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = SADatasetSubset(&te, 10, 1);
+  PetscCall(PetscPopErrorHandler());
+  PetscCall(ExpectError(ierr, PETSC_ERR_ARG_WRONGSTATE, NULL, "fashion_mnist", "before SADatasetStandardize"));
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = SADatasetGetRows(&te, te.n - 1, 2, x);
+  PetscCall(PetscPopErrorHandler());
+  PetscCall(ExpectError(ierr, PETSC_ERR_ARG_OUTOFRANGE, NULL, "outside the 500 samples", "fashion_mnist"));
+  PetscCall(SADatasetLoad("fashion_mnist", NULL, PETSC_TRUE, &tmp));
+  PetscCall(SADatasetSubset(&tmp, 10, 1));
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = SADatasetStandardize(&tmp, &dte);
+  PetscCall(PetscPopErrorHandler());
+  PetscCall(ExpectError(ierr, PETSC_ERR_ARG_INCOMP, NULL, "fashion_mnist", "different forms"));
+  PetscCall(SADatasetDestroy(&tmp));
+  PetscCall(PetscFree(x));
+  PetscCall(SADatasetDestroy(&tr));
+  PetscCall(SADatasetDestroy(&te));
+  PetscCall(SADatasetDestroy(&dtr));
+  PetscCall(SADatasetDestroy(&dte));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static void test_standardize(void) { CU_ASSERT_EQUAL(CheckStandardize(), PETSC_SUCCESS); }
+static void test_bytes_standardize(void) { CU_ASSERT_EQUAL(CheckBytesStandardize(), PETSC_SUCCESS); }
 static void test_errors(void) { CU_ASSERT_EQUAL(CheckErrors(), PETSC_SUCCESS); }
 
 static PetscErrorCode RemoveScratch(void)
@@ -536,6 +635,7 @@ int main(int argc, char **argv)
   CU_add_test(s, "fashion_mnist train and test parts", test_fashion);
   CU_add_test(s, "split and subset are deterministic, disjoint, covering", test_split_subset);
   CU_add_test(s, "standardisation from the training part", test_standardize);
+  CU_add_test(s, "Fashion-MNIST bytes standardised when read = doubles standardised in place", test_bytes_standardize);
   CU_add_test(s, "bad names, missing and corrupt files", test_errors);
   PetscCall(SATestRunSuite(PETSC_COMM_WORLD, &nfail_all));
   PetscCall(RemoveScratch());

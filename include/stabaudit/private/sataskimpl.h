@@ -34,6 +34,6 @@ struct _p_SATask {
   void                   *data;          /* implementation context */
 };
 
-PETSC_INTERN PetscLogEvent  SATASK_LossGradient, SATASK_HessianMult, SATASK_Evaluate;
+PETSC_INTERN PetscLogEvent  SATASK_LossGradient, SATASK_HessianMult, SATASK_Evaluate, SATASK_BatchRows, SATASK_Exchange;
 PETSC_INTERN PetscErrorCode SATaskCreate_Quadratic(SATask);
 PETSC_INTERN PetscErrorCode SATaskCreate_Classify(SATask);

@@ -6,7 +6,7 @@
 
 PetscFunctionList SATaskList = NULL;
 PetscClassId      SATASK_CLASSID;
-PetscLogEvent     SATASK_LossGradient, SATASK_HessianMult, SATASK_Evaluate;
+PetscLogEvent     SATASK_LossGradient, SATASK_HessianMult, SATASK_Evaluate, SATASK_BatchRows, SATASK_Exchange;
 static PetscBool  SATaskRegisterAllCalled = PETSC_FALSE;
 
 /*@C
@@ -27,6 +27,8 @@ PetscErrorCode SATaskInitializePackage(void)
   PetscCall(PetscLogEventRegister("SATaskLossGrad", SATASK_CLASSID, &SATASK_LossGradient));
   PetscCall(PetscLogEventRegister("SATaskHessMult", SATASK_CLASSID, &SATASK_HessianMult));
   PetscCall(PetscLogEventRegister("SATaskEvaluate", SATASK_CLASSID, &SATASK_Evaluate));
+  PetscCall(PetscLogEventRegister("SATaskBatchRows", SATASK_CLASSID, &SATASK_BatchRows));
+  PetscCall(PetscLogEventRegister("SATaskExchange", SATASK_CLASSID, &SATASK_Exchange));
   PetscCall(SATaskRegister(SATASKQUADRATIC, SATaskCreate_Quadratic));
   PetscCall(SATaskRegister(SATASKCLASSIFY, SATaskCreate_Classify));
   PetscFunctionReturn(PETSC_SUCCESS);

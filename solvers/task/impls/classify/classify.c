@@ -85,6 +85,7 @@ typedef struct {
   PetscInt         wsrows;                              /* rows it was sized for */
   PetscReal       *Xb;                                  /* the local rows of the batch */
   int             *yb;                                  /* their labels */
+  PetscInt        *bidx;                                /* their training-sample indices */
   PetscReal       *maskbuf;                             /* dropout masks of the local rows */
   PetscInt        *perm;                                /* the current epoch permutation */
   PetscInt         permepoch;                           /* its epoch (-1 = none) */
@@ -221,6 +222,7 @@ static PetscErrorCode SAClassifyFreeWork(SATask_Classify *c)
   PetscCall(PetscFree(c->ws));
   PetscCall(PetscFree(c->Xb));
   PetscCall(PetscFree(c->yb));
+  PetscCall(PetscFree(c->bidx));
   PetscCall(PetscFree(c->maskbuf));
   PetscCall(PetscFree(c->perm));
   PetscCall(PetscFree(c->counts));
@@ -254,6 +256,7 @@ static PetscErrorCode SAClassifyReserve(SATask_Classify *c, PetscInt nrows)
   PetscCall(PetscFree(c->ws));
   PetscCall(PetscFree(c->Xb));
   PetscCall(PetscFree(c->yb));
+  PetscCall(PetscFree(c->bidx));
   PetscCall(PetscFree(c->maskbuf));
   PetscCall(PetscFree(c->sigscale));
   PetscCall(PetscFree(c->sigadd));
@@ -263,6 +266,7 @@ static PetscErrorCode SAClassifyReserve(SATask_Classify *c, PetscInt nrows)
   PetscCall(PetscMalloc1(c->wslen, &c->ws));
   PetscCall(PetscMalloc1(nrows * c->w[0], &c->Xb));
   PetscCall(PetscMalloc1(nrows, &c->yb));
+  PetscCall(PetscMalloc1(nrows, &c->bidx));
   PetscCall(PetscMalloc1(PetscMax(1, nrows * hid), &c->maskbuf));
   c->wsrows = nrows;
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -430,6 +434,7 @@ static PetscErrorCode SAClassifyBatchRows(SATask task, const SABatch *batch, Pet
   PetscReal        wc[SA_CLASSIFY_MAXC];
 
   PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(SATASK_BatchRows, 0, 0, 0, 0));
   PetscCallMPI(MPI_Comm_rank(task->comm, &rank));
   PetscCallMPI(MPI_Comm_size(task->comm, &size));
   *B = SAClassifyBatchSize(c, batch);
@@ -456,7 +461,7 @@ static PetscErrorCode SAClassifyBatchRows(SATask task, const SABatch *batch, Pet
   if (batch->label_noise > 0) PetscCall(SAClassifyPerturbStream(task, batch, 1, &ls));
   if (batch->input_noise > 0) PetscCall(SAClassifyPerturbStream(task, batch, 2, &ns));
   if (batch->covariate_shift > 0) PetscCall(SAClassifyShiftSetUp(task, batch));
-  for (PetscInt k = k0; k < k1; k++) {
+  for (PetscInt k = k0; k < k1; k++) { /* the samples first, then the copies */
     PetscInt i;
 
     if (batch->probe > 0) i = c->perm[k];
@@ -477,7 +482,12 @@ static PetscErrorCode SAClassifyBatchRows(SATask task, const SABatch *batch, Pet
       }
       i = c->perm[g % n];
     }
-    PetscCall(PetscArraycpy(&c->Xb[(k - k0) * d], &c->train->X[i * d], d));
+    c->bidx[k - k0] = i;
+  }
+  for (PetscInt k = k0; k < k1; k++) {
+    const PetscInt i = c->bidx[k - k0];
+
+    PetscCall(SADatasetGetRow(c->train, i, &c->Xb[(k - k0) * d]));
     c->yb[k - k0] = (int) c->train->y[i];
     if (batch->label_noise > 0) { /* fixed per training sample: the same samples are mislabelled at every visit */
       PetscReal u;
@@ -526,6 +536,7 @@ static PetscErrorCode SAClassifyBatchRows(SATask task, const SABatch *batch, Pet
     }
   }
   *nlocal = k1 - k0;
+  PetscCall(PetscLogEventEnd(SATASK_BatchRows, 0, 0, 0, 0));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -606,8 +617,10 @@ static PetscErrorCode SAClassifyGather(SATask_Classify *c, Vec x, Vec full)
   PetscCall(VecGetState(full, &fst));
   PetscCallMPI(MPI_Comm_size(PetscObjectComm((PetscObject) x), &size));
   if (size > 1 || k < 0 || c->gsrc[k] != id || c->gsrcst[k] != st || c->gdst[k] != fid || c->gdstst[k] != fst) {
+    PetscCall(PetscLogEventBegin(SATASK_Exchange, 0, 0, 0, 0));
     PetscCall(VecScatterBegin(c->toall, x, full, INSERT_VALUES, SCATTER_FORWARD));
     PetscCall(VecScatterEnd(c->toall, x, full, INSERT_VALUES, SCATTER_FORWARD));
+    PetscCall(PetscLogEventEnd(SATASK_Exchange, 0, 0, 0, 0));
     if (k >= 0) {
       c->gsrc[k]   = id;
       c->gsrcst[k] = st;
@@ -643,7 +656,9 @@ static PetscErrorCode SAClassifyReduceScatter(SATask task, PetscInt B, Vec out)
   PetscCall(VecGetLocalSize(out, &n));
   PetscCall(VecGetArray(out, &a));
   if (size > 1) {
+    PetscCall(PetscLogEventBegin(SATASK_Exchange, 0, 0, 0, 0));
     PetscCallMPI(MPI_Reduce_scatter(c->gfull, a, c->counts, MPIU_REAL, MPI_SUM, task->comm));
+    PetscCall(PetscLogEventEnd(SATASK_Exchange, 0, 0, 0, 0));
     if (B != 1)
       for (PetscInt i = 0; i < n; i++) a[i] *= s;
   } else if (B != 1) { /* one rank: copy and scale in one pass */
@@ -918,7 +933,7 @@ static PetscErrorCode SAClassifyTest(SATask task, Vec theta, PetscReal *loss, Pe
 {
   SATask_Classify   *c = (SATask_Classify *) task->data;
   PetscMPIInt        rank, size;
-  PetscInt           n = c->test->n, d = c->test->d, r0, r1, chunk = 512;
+  PetscInt           n = c->test->n, r0, r1, chunk = 512;
   PetscReal          sums[2] = {0, 0};
   const PetscScalar *t;
 
@@ -939,7 +954,8 @@ static PetscErrorCode SAClassifyTest(SATask task, Vec theta, PetscReal *loss, Pe
       PetscReal l;
       PetscInt  ok;
 
-      PetscCall(SAModelForward(c->model, c->ws, t, &c->test->X[s * d], c->yb, NULL, m, &l));
+      PetscCall(SADatasetGetRows(c->test, s, m, c->Xb));
+      PetscCall(SAModelForward(c->model, c->ws, t, c->Xb, c->yb, NULL, m, &l));
       PetscCall(SAModelCorrect(c->model, c->ws, c->yb, m, &ok));
       sums[0] += l;
       sums[1] += ok;
@@ -968,7 +984,8 @@ static PetscErrorCode SAClassifyProbe(SATask_Classify *c, const PetscScalar *t, 
   {
     PetscReal l;
 
-    PetscCall(SAModelForward(c->model, c->ws, t, c->test->X, NULL, NULL, c->nprobe, &l));
+    PetscCall(SADatasetGetRows(c->test, 0, c->nprobe, c->Xb));
+    PetscCall(SAModelForward(c->model, c->ws, t, c->Xb, NULL, NULL, c->nprobe, &l));
   }
   PetscCall(SAModelHiddenActivations(c->model, c->ws, c->nprobe, out));
   PetscFunctionReturn(PETSC_SUCCESS);
