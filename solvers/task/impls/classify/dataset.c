@@ -527,6 +527,9 @@ SADatasetBytesToRows(size_t m, size_t d, const unsigned char *restrict u, const 
   Notes:
   The standard deviation is the population one (divided by n), so the training features end with mean 0
   and standard deviation 1. A feature that is constant in the training part is only centred (std taken as 1).
+  A set held as doubles is transformed in place. A set held as bytes (`X8`, Fashion-MNIST) keeps its bytes and
+  stores the statistics in `mean` and `sdev`; `SADatasetGetRows()` applies them, with the same expression, when it
+  reads a row. Both parts must be held in the same form; a byte set is standardised once, after any split or subset.
 
   Level: beginner
 
