@@ -5,6 +5,8 @@
 */
 #pragma once
 #include <stabaudit/sasys.h>
+#include <stabaudit/saoptimizer.h>
+#include <stabaudit/sastream.h>
 #include <CUnit/Basic.h>
 
 /* runs the registry filled by the caller, cleans it up, and returns the failures summed over comm */
@@ -38,5 +40,49 @@ static inline PetscErrorCode SATestClearOptions(const char *const kv[])
 {
   PetscFunctionBeginUser;
   for (PetscInt i = 0; kv && kv[i]; i += 2) PetscCall(PetscOptionsClearValue(NULL, kv[i]));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* an optimizer on comm configured from the options kv (set for the call only) */
+static inline PetscErrorCode SATestCreateOptimizer(MPI_Comm comm, const char *const kv[], SAOptimizer *opt)
+{
+  PetscFunctionBeginUser;
+  PetscCall(SATestSetOptions(kv));
+  PetscCall(SAOptimizerCreate(comm, opt));
+  PetscCall(SAOptimizerSetFromOptions(*opt));
+  PetscCall(SATestClearOptions(kv));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* v = a standard normal vector of the test stream of (campaign, member), addressed by step: layout independent */
+static inline PetscErrorCode SATestRandomVec(PetscInt64 campaign, PetscInt64 member, PetscInt64 step, Vec v)
+{
+  SAStream s;
+
+  PetscFunctionBeginUser;
+  PetscCall(SAStreamCreate(campaign, member, SA_STREAM_TEST, &s));
+  PetscCall(SAStreamVecNormal(&s, step, v));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* copies a distributed Vec into an array of its global length on every rank (caller frees) */
+static inline PetscErrorCode SATestGatherAll(Vec v, PetscReal **out)
+{
+  VecScatter         sc;
+  Vec                all;
+  const PetscScalar *a;
+  PetscInt           n;
+
+  PetscFunctionBeginUser;
+  PetscCall(VecScatterCreateToAll(v, &sc, &all));
+  PetscCall(VecScatterBegin(sc, v, all, INSERT_VALUES, SCATTER_FORWARD));
+  PetscCall(VecScatterEnd(sc, v, all, INSERT_VALUES, SCATTER_FORWARD));
+  PetscCall(VecGetSize(all, &n));
+  PetscCall(PetscMalloc1(n, out));
+  PetscCall(VecGetArrayRead(all, &a));
+  for (PetscInt i = 0; i < n; i++) (*out)[i] = PetscRealPart(a[i]);
+  PetscCall(VecRestoreArrayRead(all, &a));
+  PetscCall(VecScatterDestroy(&sc));
+  PetscCall(VecDestroy(&all));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

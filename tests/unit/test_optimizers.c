@@ -22,18 +22,6 @@
 #define RTOL  1e-14 /* a few flops per entry, see above */
 #define NHAND 7     /* length of the hand-computed vectors */
 
-/* Sets NULL-terminated {name, value} pairs in the options database */
-/* An optimizer configured from the options kv */
-static PetscErrorCode CreateOptimizer(const char *const kv[], SAOptimizer *opt)
-{
-  PetscFunctionBeginUser;
-  PetscCall(SATestSetOptions(kv));
-  PetscCall(SAOptimizerCreate(PETSC_COMM_WORLD, opt));
-  PetscCall(SAOptimizerSetFromOptions(*opt));
-  PetscCall(SATestClearOptions(kv));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 /* Sets the owned entries of v from x (global length, same on every rank) */
 static PetscErrorCode SetVec(Vec v, const PetscReal x[])
 {
@@ -166,7 +154,7 @@ static PetscErrorCode CheckHand(void)
     const char *const *snames;
     PetscReal          th[NHAND], v[NHAND] = {0}, m[NHAND] = {0}, s[NHAND] = {0}, err;
 
-    PetscCall(CreateOptimizer(kv[c], &opt));
+    PetscCall(SATestCreateOptimizer(PETSC_COMM_WORLD, kv[c], &opt));
     PetscCall(VecCreateMPI(PETSC_COMM_WORLD, PETSC_DECIDE, NHAND, &theta));
     PetscCall(VecDuplicate(theta, &g));
     for (PetscInt i = 0; i < NHAND; i++) th[i] = 0.5 - 0.2 * i;
@@ -262,7 +250,7 @@ static PetscErrorCode CheckAdamBias(void)
   SAHyper           h;
 
   PetscFunctionBeginUser;
-  PetscCall(CreateOptimizer(kv, &opt));
+  PetscCall(SATestCreateOptimizer(PETSC_COMM_WORLD, kv, &opt));
   PetscCall(VecCreateMPI(PETSC_COMM_WORLD, PETSC_DECIDE, 5, &theta));
   PetscCall(VecDuplicate(theta, &g));
   PetscCall(VecSet(theta, 0.0));
@@ -277,7 +265,7 @@ static PetscErrorCode CheckAdamBias(void)
   }
   PetscCall(SAOptimizerDestroy(&opt));
 
-  PetscCall(CreateOptimizer(kv, &opt));
+  PetscCall(SATestCreateOptimizer(PETSC_COMM_WORLD, kv, &opt));
   PetscCall(VecSet(theta, 0.0));
   PetscCall(SAOptimizerGetHyper(opt, 1, &h));
   PetscCall(SAOptimizerUpdate(opt, &h, theta, g));
@@ -339,7 +327,7 @@ static PetscErrorCode CheckSchedules(void)
   SAHyper             h;
 
   PetscFunctionBeginUser;
-  PetscCall(CreateOptimizer(kv_cos, &opt));
+  PetscCall(SATestCreateOptimizer(PETSC_COMM_WORLD, kv_cos, &opt));
   PetscCall(SAOptimizerGetSchedule(opt, &sched));
   PetscCall(SAOptimizerGetWarmupCosine(opt, &w, &T, &ratio));
   PetscCheck(sched == SA_SCHEDULE_WARMUP_COSINE && w == 4 && T == 14 && ratio == r, PETSC_COMM_SELF, PETSC_ERR_PLIB,
@@ -360,7 +348,7 @@ static PetscErrorCode CheckSchedules(void)
   PetscCall(CheckClose("warmup_cosine (no warmup) lr", 10, h.lr, 0.0, lr));
   PetscCall(SAOptimizerDestroy(&opt));
 
-  PetscCall(CreateOptimizer(kv_step, &opt));
+  PetscCall(SATestCreateOptimizer(PETSC_COMM_WORLD, kv_step, &opt));
   PetscCall(SAOptimizerGetStepDecay(opt, &every, &gamma));
   PetscCheck(every == 3 && gamma == 0.5, PETSC_COMM_SELF, PETSC_ERR_PLIB, "step read as %" PetscInt_FMT ", %g", every,
              (double) gamma);
@@ -373,7 +361,7 @@ static PetscErrorCode CheckSchedules(void)
   PetscCheck(h.lr == lr, PETSC_COMM_SELF, PETSC_ERR_PLIB, "constant schedule gives lr %g", (double) h.lr);
   PetscCall(SAOptimizerDestroy(&opt));
 
-  PetscCall(CreateOptimizer(kv_step_default, &opt));
+  PetscCall(SATestCreateOptimizer(PETSC_COMM_WORLD, kv_step_default, &opt));
   PetscCall(SAOptimizerGetHyper(opt, 7, &h));
   PetscCall(CheckClose("step lr (gamma 0.1)", 7, h.lr, lr * 0.01, lr));
   PetscCall(SAOptimizerDestroy(&opt));
@@ -406,7 +394,7 @@ static PetscErrorCode CheckClip(void)
   PetscCall(SetVec(g0, gc));
   for (PetscInt i = 0; i < 5; i++) th0[i] = 1.0 - 0.3 * i;
   for (PetscInt c = 0; c < 3; c++) {
-    PetscCall(CreateOptimizer(c == 1 ? kv_hi : kv_lo, &opt));
+    PetscCall(SATestCreateOptimizer(PETSC_COMM_WORLD, c == 1 ? kv_hi : kv_lo, &opt));
     PetscCall(SAOptimizerGetClip(opt, &clip));
     PetscCheck(clip == (c == 1 ? 20 : 6.5), PETSC_COMM_SELF, PETSC_ERR_PLIB, "clip read as %g", (double) clip);
     PetscCall(SetVec(theta, th0));
@@ -429,7 +417,7 @@ static PetscErrorCode CheckClip(void)
     }
     PetscCall(SAOptimizerDestroy(&opt));
   }
-  PetscCall(CreateOptimizer(kv_mom, &opt));
+  PetscCall(SATestCreateOptimizer(PETSC_COMM_WORLD, kv_mom, &opt));
   PetscCall(SetVec(theta, th0));
   PetscCall(VecCopy(g0, g));
   PetscCall(SAOptimizerGetHyper(opt, 0, &h));
@@ -563,7 +551,7 @@ static PetscErrorCode CheckUpdateMap(void)
     SAHyper            h;
     PetscBool          same;
 
-    PetscCall(CreateOptimizer(kvs[c], &opt));
+    PetscCall(SATestCreateOptimizer(PETSC_COMM_WORLD, kvs[c], &opt));
     PetscCall(VecCreateMPI(PETSC_COMM_WORLD, PETSC_DECIDE, 5, &theta));
     PetscCall(VecDuplicate(theta, &g));
     PetscCall(VecDuplicate(theta, &g2));

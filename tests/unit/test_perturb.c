@@ -51,13 +51,10 @@ static PetscErrorCode CreateTask(const char *const kv[], SATask *task, Vec *thet
 
 static PetscErrorCode CreateOptimizer(const char *type, SAOptimizer *opt)
 {
+  const char *const kv[] = {"-optimizer_type", type, "-optimizer_clip", "1.0", NULL};
+
   PetscFunctionBeginUser;
-  PetscCall(PetscOptionsSetValue(NULL, "-optimizer_type", type));
-  PetscCall(PetscOptionsSetValue(NULL, "-optimizer_clip", "1.0"));
-  PetscCall(SAOptimizerCreate(PETSC_COMM_WORLD, opt));
-  PetscCall(SAOptimizerSetFromOptions(*opt));
-  PetscCall(PetscOptionsClearValue(NULL, "-optimizer_type"));
-  PetscCall(PetscOptionsClearValue(NULL, "-optimizer_clip"));
+  PetscCall(SATestCreateOptimizer(PETSC_COMM_WORLD, kv, opt));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -75,48 +75,6 @@ static PetscErrorCode CreateQuadratic(MPI_Comm comm, const char *n, const char *
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode CreateOptimizer(MPI_Comm comm, const char *const kv[], SAOptimizer *opt)
-{
-  PetscFunctionBeginUser;
-  PetscCall(SATestSetOptions(kv));
-  PetscCall(SAOptimizerCreate(comm, opt));
-  PetscCall(SAOptimizerSetFromOptions(*opt));
-  PetscCall(SATestClearOptions(kv));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-static PetscErrorCode RandomVec(Vec v, PetscInt64 step)
-{
-  SAStream s;
-
-  PetscFunctionBeginUser;
-  PetscCall(SAStreamCreate(SEED_CAMPAIGN, SEED_MEMBER, SA_STREAM_TEST, &s));
-  PetscCall(SAStreamVecNormal(&s, step, v));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/* Copies a distributed Vec into an array of its global length on every rank (caller frees) */
-static PetscErrorCode GatherAll(Vec v, PetscReal **out)
-{
-  VecScatter         sc;
-  Vec                all;
-  const PetscScalar *a;
-  PetscInt           n;
-
-  PetscFunctionBeginUser;
-  PetscCall(VecScatterCreateToAll(v, &sc, &all));
-  PetscCall(VecScatterBegin(sc, v, all, INSERT_VALUES, SCATTER_FORWARD));
-  PetscCall(VecScatterEnd(sc, v, all, INSERT_VALUES, SCATTER_FORWARD));
-  PetscCall(VecGetSize(all, &n));
-  PetscCall(PetscMalloc1(n, out));
-  PetscCall(VecGetArrayRead(all, &a));
-  for (PetscInt i = 0; i < n; i++) (*out)[i] = PetscRealPart(a[i]);
-  PetscCall(VecRestoreArrayRead(all, &a));
-  PetscCall(VecScatterDestroy(&sc));
-  PetscCall(VecDestroy(&all));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 /* nsteps real training steps from the initial guess (gives the optimizer a non-trivial state) */
 static PetscErrorCode Train(SATask task, SAOptimizer opt, Vec theta, PetscInt nsteps)
 {
@@ -202,7 +160,7 @@ static PetscErrorCode CheckStepDerivatives(const char *label, const char *const 
   PetscFunctionBeginUser;
   b.probe = -1;
   PetscCall(CreateQuadratic(comm, "40", "0.05", "2.0", &task));
-  PetscCall(CreateOptimizer(comm, kv, &opt));
+  PetscCall(SATestCreateOptimizer(comm, kv, &opt));
   PetscCall(SATaskCreateParameters(task, &theta));
   PetscCall(Train(task, opt, theta, step));
   PetscCall(SAProbeCreateJacobian(task, opt, theta, &b, step, &J));
@@ -234,14 +192,14 @@ static PetscErrorCode CheckStepDerivatives(const char *label, const char *const 
   PetscCall(VecDuplicate(theta, &blk));
   PetscCall(VecDuplicate(theta, &sabs));
   for (PetscInt i = 0; i < nb; i++) {
-    PetscCall(RandomVec(blk, 10 + i));
+    PetscCall(SATestRandomVec(SEED_CAMPAIGN, SEED_MEMBER, 10 + i, blk));
     if (i > 0) {
       PetscCall(VecCopy(st[i - 1], sabs));
       PetscCall(VecAbs(sabs));
       PetscCall(VecPointwiseMult(blk, blk, sabs));
     } else PetscCall(VecNormalize(blk, NULL));
     PetscCall(SAProbeJacobianSetBlock(J, dz, i, blk));
-    PetscCall(RandomVec(blk, 20 + i));
+    PetscCall(SATestRandomVec(SEED_CAMPAIGN, SEED_MEMBER, 20 + i, blk));
     PetscCall(SAProbeJacobianSetBlock(J, u, i, blk));
   }
   PetscCall(MatMult(J, dz, Jdz));
@@ -422,7 +380,7 @@ static PetscErrorCode CheckJacobianSpectrum(PetscBool heavy)
   PetscFunctionBeginUser;
   b.probe = -1;
   PetscCall(CreateQuadratic(comm, "30", "0.01", "1.0", &task));
-  PetscCall(CreateOptimizer(comm, heavy ? hb : gd, &opt));
+  PetscCall(SATestCreateOptimizer(comm, heavy ? hb : gd, &opt));
   PetscCall(SATaskCreateParameters(task, &theta));
   PetscCall(Train(task, opt, theta, 2));
   PetscCall(SAProbeCreateJacobian(task, opt, theta, &b, 2, &J));
@@ -573,7 +531,7 @@ static PetscErrorCode CheckSharpnessTraceJacobian(void)
   PetscCall(CreateQuadratic(comm, "50", "0.01", "1.0", &task));
   PetscCall(SATaskCreateParameters(task, &theta));
   for (PetscInt heavy = 0; heavy < 2; heavy++) {
-    PetscCall(CreateOptimizer(comm, heavy ? hb : gd, &opt));
+    PetscCall(SATestCreateOptimizer(comm, heavy ? hb : gd, &opt));
     PetscCall(Train(task, opt, theta, 2));
     PetscCall(CreateProbe(comm, "sharpness,trace,jacobian", k, 1e-12, &p));
     PetscCall(SAProbeSetTraceVectors(p, 64));
@@ -745,7 +703,7 @@ static PetscErrorCode CheckAdamSharpness(void)
   b.probe       = 256;
   b.noise_scale = 0.0;
   PetscCall(CreateQuadratic(comm, "30", "0.05", "2.0", &task));
-  PetscCall(CreateOptimizer(comm, kv, &opt));
+  PetscCall(SATestCreateOptimizer(comm, kv, &opt));
   PetscCall(SATaskCreateParameters(task, &theta));
   PetscCall(Train(task, opt, theta, t));
   PetscCall(CreateProbe(comm, "sharpness", 1, 1e-12, &p));
@@ -771,7 +729,7 @@ static PetscErrorCode CheckAdamSharpness(void)
   PetscCall(VecReciprocal(d));
   PetscCall(VecScale(d, h.lr));
   PetscCall(VecSqrtAbs(d));
-  PetscCall(GatherAll(d, &dd));
+  PetscCall(SATestGatherAll(d, &dd));
   /* dense A */
   PetscCall(SAProbeCreateHessian(task, theta, &b, &H));
   PetscCall(MatComputeOperator(H, MATDENSE, &D));
@@ -962,7 +920,7 @@ static PetscErrorCode MLPProbeRow(MPI_Comm comm, SAProbe *pout, PetscReal **row)
 
   PetscFunctionBeginUser;
   PetscCall(CreateMLP(comm, &task, &theta));
-  PetscCall(CreateOptimizer(comm, kv, &opt));
+  PetscCall(SATestCreateOptimizer(comm, kv, &opt));
   PetscCall(Train(task, opt, theta, 2));
   PetscCall(CreateProbe(comm, "hessian,sharpness,trace,density,jacobian", 3, 1e-13, &p));
   PetscCall(SAProbeSetBatch(p, 64));

@@ -58,50 +58,6 @@ static PetscErrorCode CreateQuadratic(MPI_Comm comm, const char *const kv[], Pet
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* An optimizer configured from the options kv */
-static PetscErrorCode CreateOptimizer(MPI_Comm comm, const char *const kv[], SAOptimizer *opt)
-{
-  PetscFunctionBeginUser;
-  PetscCall(SATestSetOptions(kv));
-  PetscCall(SAOptimizerCreate(comm, opt));
-  PetscCall(SAOptimizerSetFromOptions(*opt));
-  PetscCall(SATestClearOptions(kv));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/* A unit-free random vector from the test stream, addressed by step: layout independent */
-static PetscErrorCode RandomVec(Vec v, PetscInt64 step)
-{
-  SAStream s;
-
-  PetscFunctionBeginUser;
-  PetscCall(SAStreamCreate(SEED_CAMPAIGN, SEED_MEMBER, SA_STREAM_TEST, &s));
-  PetscCall(SAStreamVecNormal(&s, step, v));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/* Copies a distributed Vec into an array of its global length on every rank (caller frees) */
-static PetscErrorCode GatherAll(Vec v, PetscReal **out)
-{
-  VecScatter         sc;
-  Vec                all;
-  const PetscScalar *a;
-  PetscInt           n;
-
-  PetscFunctionBeginUser;
-  PetscCall(VecScatterCreateToAll(v, &sc, &all));
-  PetscCall(VecScatterBegin(sc, v, all, INSERT_VALUES, SCATTER_FORWARD));
-  PetscCall(VecScatterEnd(sc, v, all, INSERT_VALUES, SCATTER_FORWARD));
-  PetscCall(VecGetSize(all, &n));
-  PetscCall(PetscMalloc1(n, out));
-  PetscCall(VecGetArrayRead(all, &a));
-  for (PetscInt i = 0; i < n; i++) (*out)[i] = PetscRealPart(a[i]);
-  PetscCall(VecRestoreArrayRead(all, &a));
-  PetscCall(VecScatterDestroy(&sc));
-  PetscCall(VecDestroy(&all));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 /* e <- unit vector of global index i */
 static PetscErrorCode UnitVec(Vec e, PetscInt i)
 {
@@ -232,8 +188,8 @@ static PetscErrorCode CheckGradientFD(void)
   PetscCall(VecNorm(g, NORM_2, &gnorm));
   PetscCheck(L > 0 && gnorm > 0, PETSC_COMM_SELF, PETSC_ERR_PLIB, "degenerate start: L %g |g| %g", (double) L,
              (double) gnorm);
-  PetscCall(GatherAll(theta, &th));
-  PetscCall(GatherAll(g, &ga));
+  PetscCall(SATestGatherAll(theta, &th));
+  PetscCall(SATestGatherAll(g, &ga));
   for (size_t k = 0; k < sizeof(idx) / sizeof(idx[0]); k++) {
     PetscInt  i = idx[k];
     PetscReal h = H_FD * PetscMax(1.0, PetscAbsReal(th[i])), Lp, Lm, fd, tol = RTOL_FD * gnorm;
@@ -253,7 +209,7 @@ static PetscErrorCode CheckGradientFD(void)
     PetscReal   thinf, h, Lp, Lm, fd, tol = RTOL_FD * gnorm;
     PetscScalar gv;
 
-    PetscCall(RandomVec(e, 100 + j));
+    PetscCall(SATestRandomVec(SEED_CAMPAIGN, SEED_MEMBER, 100 + j, e));
     PetscCall(VecNormalize(e, NULL));
     PetscCall(VecNorm(theta, NORM_INFINITY, &thinf));
     h = H_FD * PetscMax(1.0, thinf);
@@ -316,8 +272,8 @@ static PetscErrorCode CheckHessian(void)
   PetscCall(VecDuplicate(theta, &gp));
   PetscCall(VecDuplicate(theta, &gm));
   PetscCall(VecDuplicate(theta, &w));
-  PetscCall(RandomVec(u, 200));
-  PetscCall(RandomVec(v, 201));
+  PetscCall(SATestRandomVec(SEED_CAMPAIGN, SEED_MEMBER, 200, u));
+  PetscCall(SATestRandomVec(SEED_CAMPAIGN, SEED_MEMBER, 201, v));
   PetscCall(SATaskHessianMult(task, theta, &b, v, Hv));
   PetscCall(SATaskHessianMult(task, theta, &b, u, Hu));
   PetscCall(VecNorm(Hv, NORM_2, &nHv));
@@ -365,7 +321,7 @@ static PetscErrorCode CheckHessian(void)
     PetscScalar vv, vh;
     PetscReal   R;
 
-    PetscCall(RandomVec(w, 300 + j));
+    PetscCall(SATestRandomVec(SEED_CAMPAIGN, SEED_MEMBER, 300 + j, w));
     if (j >= 4) PetscCall(VecPointwiseMult(w, w, w)); /* positive vectors: another part of the sphere */
     PetscCall(SATaskHessianMult(task, theta, &b, w, Hv2));
     PetscCall(VecDot(w, w, &vv));
@@ -518,7 +474,7 @@ static PetscErrorCode CheckSpectrum(void)
     for (PetscInt j = 0; j < n; j++) {
       PetscCall(UnitVec(e, j));
       PetscCall(SATaskHessianMult(task, theta, &b, e, He));
-      PetscCall(GatherAll(He, &col));
+      PetscCall(SATestGatherAll(He, &col));
       for (PetscInt i = 0; i < n; i++) A[i + j * n] = col[i];
       PetscCall(PetscFree(col));
     }
@@ -712,7 +668,7 @@ static PetscErrorCode RunSolver(MPI_Comm comm, const char *const topts[], const 
   PetscCall(SATaskQuadraticGetEigenvalueRange(task, &lmin, &lmax));
   PetscCall(PetscSNPrintf(lr, sizeof(lr), "%.17g", (double) (lrfac / lmax)));
   PetscCall(PetscOptionsSetValue(NULL, "-optimizer_lr", lr));
-  PetscCall(CreateOptimizer(comm, oopts, &opt));
+  PetscCall(SATestCreateOptimizer(comm, oopts, &opt));
   PetscCall(PetscOptionsClearValue(NULL, "-optimizer_lr"));
   PetscCall(SASolverCreate(comm, &s));
   PetscCall(SASolverSetTask(s, task));
@@ -827,7 +783,7 @@ static PetscErrorCode CheckDivergenceOracle(void)
     PetscCall(VecCreateMPI(PETSC_COMM_WORLD, PETSC_DECIDE, n, &zv));
     PetscCall(SAStreamCreate(SEED_CAMPAIGN, SEED_MEMBER, SA_STREAM_INIT, &is));
     PetscCall(SAStreamVecNormal(&is, 0, zv));
-    PetscCall(GatherAll(zv, &z));
+    PetscCall(SATestGatherAll(zv, &z));
     PetscCall(VecDestroy(&zv));
     PetscCall(RunSolver(PETSC_COMM_WORLD, topts0, sgd, lrfac, nsteps, explode, NULL, &r));
     for (PetscInt i = 0; i < n; i++) L0 += 0.5 * LogSpaced(i, n, lmin, lmax) * z[i] * z[i];
@@ -903,7 +859,7 @@ static PetscErrorCode CheckMomentumHand(void)
     PetscReal          th[5], v[5] = {0}, err = 0, gerr;
     SAHyper            h;
 
-    PetscCall(CreateOptimizer(PETSC_COMM_WORLD, c == 0 ? o_sgd : (c == 1 ? o_hb : o_nes), &opt));
+    PetscCall(SATestCreateOptimizer(PETSC_COMM_WORLD, c == 0 ? o_sgd : (c == 1 ? o_hb : o_nes), &opt));
     PetscCall(SAOptimizerGetHyper(opt, 0, &h));
     PetscCheck(h.lr == lr && h.momentum == (c ? mu : 0.0), PETSC_COMM_SELF, PETSC_ERR_PLIB,
                "case %" PetscInt_FMT ": hyper-parameters lr %g momentum %g", c, (double) h.lr, (double) h.momentum);
@@ -1061,7 +1017,7 @@ static PetscErrorCode CheckWeightKick(void)
 
   PetscFunctionBeginUser;
   PetscCall(VecCreateMPI(PETSC_COMM_WORLD, PETSC_DECIDE, n, &theta));
-  PetscCall(RandomVec(theta, 400));
+  PetscCall(SATestRandomVec(SEED_CAMPAIGN, SEED_MEMBER, 400, theta));
   PetscCall(VecShift(theta, 0.5));
   PetscCall(VecNorm(theta, NORM_2, &nt));
   PetscCall(VecDuplicate(theta, &t1));
@@ -1109,13 +1065,13 @@ static PetscErrorCode CheckWeightKick(void)
              (double) nrm);
 
   /* the same kick on PETSC_COMM_SELF, each rank holding all of theta */
-  PetscCall(GatherAll(d1, &kick));
+  PetscCall(SATestGatherAll(d1, &kick));
   {
     SAPerturb          ps;
     PetscReal         *all;
     const PetscScalar *a;
 
-    PetscCall(GatherAll(theta, &all));
+    PetscCall(SATestGatherAll(theta, &all));
     PetscCall(VecCreateSeq(PETSC_COMM_SELF, n, &ts));
     PetscCall(VecDuplicate(ts, &tsk));
     for (PetscInt i = 0; i < n; i++) PetscCall(VecSetValue(ts, i, all[i], INSERT_VALUES));
@@ -1176,7 +1132,7 @@ static PetscErrorCode CheckLRSpike(void)
   PetscInt    onset, dur;
 
   PetscFunctionBeginUser;
-  PetscCall(CreateOptimizer(PETSC_COMM_WORLD, oopt, &opt));
+  PetscCall(SATestCreateOptimizer(PETSC_COMM_WORLD, oopt, &opt));
   PetscCall(SATestSetOptions(kv));
   PetscCall(SAPerturbCreate(PETSC_COMM_WORLD, &p));
   PetscCall(SAPerturbSetOptionsPrefix(p, "spike_"));
@@ -1244,7 +1200,7 @@ static PetscErrorCode CheckLayoutDeterminism(void)
       if (a == NC_FILL_DOUBLE || b == NC_FILL_DOUBLE) err = PetscMax(err, a == b ? 0.0 : 1.0);
       else err = PetscMax(err, PetscAbsReal(a - b) / PetscMax(PetscAbsReal(a), PETSC_SMALL));
     }
-  PetscCall(GatherAll(tw, &aw));
+  PetscCall(SATestGatherAll(tw, &aw));
   PetscCall(VecGetSize(ts, &n));
   PetscCall(VecNorm(tw, NORM_INFINITY, &tinf));
   PetscCall(VecGetArrayRead(ts, &as));
