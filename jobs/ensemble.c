@@ -494,30 +494,6 @@ static PetscErrorCode SAEnsemblePoll(SAEnsemble e, PetscBool wait)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode SAEnsembleWriteCheckpoint(SAEnsemble e, SASolver s, PetscInt m, const char path[])
-{
-  SACheckpointInfo   info;
-  Vec                theta, *state;
-  PetscInt           ns, nrec, nobs;
-  const char *const *names;
-  SAOptimizer        opt;
-
-  PetscFunctionBeginUser;
-  PetscCall(SASolverGetTheta(s, &theta));
-  PetscCall(SASolverGetOptimizer(s, &opt));
-  PetscCall(SAOptimizerGetState(opt, &ns, &state, &names));
-  info.member = m;
-  PetscCall(SASolverGetStep(s, &info.step));
-  PetscCall(SASolverGetReason(s, &info.reason, &info.diverged_step));
-  PetscCall(SASolverGetRecords(s, &nrec, &nobs, &info.rec));
-  info.nrec = nrec;
-  info.nobs = nobs;
-  PetscCall(SASolverGetProbe(s, &info.probe)); /* probe rows and warm starts travel with the checkpoint */
-  PetscCall(SASolverGetLyap(s, &info.lyap));   /* and the Lyapunov tangents and sums */
-  PetscCall(SACheckpointWrite(e->group, path, &info, theta, ns, state, names));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 static PetscErrorCode SAEnsembleReadCheckpoint(SAEnsemble e, SASolver s, const char path[])
 {
   SACheckpointInfo   info;
@@ -568,7 +544,7 @@ static PetscErrorCode SAEnsembleStopMember(SAEnsemble e, SASolver s, PetscInt m,
   PetscFunctionBeginUser;
   e->preempted = PETSC_TRUE;
   if (s) PetscCall(SASolverGetStep(s, &step));
-  if (step > start) PetscCall(SAEnsembleWriteCheckpoint(e, s, m, inflight));
+  if (step > start) PetscCall(SASolverWriteCheckpoint(s, m, inflight));
   if (!e->grank) {
     SAProgressMsg p = {(int) m, (int) e->mygroup, (int) step, (int) start, 0, 0.0, 1};
 
@@ -654,9 +630,9 @@ static PetscErrorCode SAEnsembleRunMember(SAEnsemble e, PetscInt m)
       if (e->onsets[m][k] == step) {
         PetscCall(SAEnsembleBranchPath(e, m, step, path, sizeof(path)));
         PetscCall(SAEnsembleGroupExists(e, path, &flg));
-        if (!flg) PetscCall(SAEnsembleWriteCheckpoint(e, s, m, path));
+        if (!flg) PetscCall(SASolverWriteCheckpoint(s, m, path));
       }
-    if (step > start && step % c->checkpoint_every == 0) PetscCall(SAEnsembleWriteCheckpoint(e, s, m, inflight));
+    if (step > start && step % c->checkpoint_every == 0) PetscCall(SASolverWriteCheckpoint(s, m, inflight));
     PetscCall(SASolverStep(s));
     PetscCall(SASolverIsDone(s, &done));
     PetscCall(SAEnsemblePoll(e, PETSC_FALSE));
@@ -665,7 +641,7 @@ static PetscErrorCode SAEnsembleRunMember(SAEnsemble e, PetscInt m)
   for (PetscInt k = 0; k < e->nonsets[m]; k++) {
     PetscCall(SAEnsembleBranchPath(e, m, e->onsets[m][k], path, sizeof(path)));
     PetscCall(SAEnsembleGroupExists(e, path, &flg));
-    if (!flg) PetscCall(SAEnsembleWriteCheckpoint(e, s, m, path));
+    if (!flg) PetscCall(SASolverWriteCheckpoint(s, m, path));
   }
   PetscCall(PetscTime(&t1));
   r.member = m;

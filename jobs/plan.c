@@ -108,26 +108,9 @@ PetscErrorCode SAPlanCalibrate(SACampaign c, MPI_Comm comm, const char dir[], Pe
       PetscCall(SASolverIsDone(s, &done));
     }
     for (int i = 0; i < 3; i++) { /* a member's checkpoint, as SAEnsembleRun() writes it */
-      SACheckpointInfo   info;
-      Vec                theta, *state;
-      PetscInt           ns, nrec, nobs;
-      const char *const *names;
-      SAOptimizer        opt;
-
-      PetscCall(SASolverGetTheta(s, &theta));
-      PetscCall(SASolverGetOptimizer(s, &opt));
-      PetscCall(SAOptimizerGetState(opt, &ns, &state, &names));
-      info.member = m;
-      PetscCall(SASolverGetStep(s, &info.step));
-      PetscCall(SASolverGetReason(s, &info.reason, &info.diverged_step));
-      PetscCall(SASolverGetRecords(s, &nrec, &nobs, &info.rec));
-      info.nrec = nrec;
-      info.nobs = nobs;
-      PetscCall(SASolverGetProbe(s, &info.probe));
-      PetscCall(SASolverGetLyap(s, &info.lyap));
       PetscCallMPI(MPI_Barrier(comm));
       PetscCall(PetscTime(&t1));
-      PetscCall(SACheckpointWrite(comm, scratch, &info, theta, ns, state, names));
+      PetscCall(SASolverWriteCheckpoint(s, m, scratch));
       PetscCallMPI(MPI_Barrier(comm));
       PetscCall(PetscTime(&t2));
       ct[i] = (PetscReal) (t2 - t1);

@@ -65,33 +65,6 @@ typedef struct {
   char     *pert, *clabel, (*obsname)[SA_NAME], (*axname)[SA_NAME], title[256];
 } SACampaignData;
 
-static PetscErrorCode SANCAttText(int ncid, int varid, const char name[], const char text[])
-{
-  PetscFunctionBeginUser;
-  SACallNC(nc_put_att_text, (ncid, varid, name, strlen(text), text));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-static PetscErrorCode SANCDefVar(int ncid, const char name[], nc_type type, int ndims, const int dims[],
-                                 const char long_name[], int *varid)
-{
-  PetscFunctionBeginUser;
-  SACallNC(nc_def_var, (ncid, name, type, ndims, dims, varid));
-  PetscCall(SANCAttText(ncid, *varid, "long_name", long_name));
-  PetscCall(SANCAttText(ncid, *varid, "units", "1"));
-  if (type == NC_DOUBLE) {
-    double f = NC_FILL_DOUBLE;
-    SACallNC(nc_def_var_fill, (ncid, *varid, 0, &f));
-  } else if (type == NC_INT) {
-    int f = NC_FILL_INT;
-    SACallNC(nc_def_var_fill, (ncid, *varid, 0, &f));
-  } else if (type == NC_CHAR) {
-    char f = 0;
-    SACallNC(nc_def_var_fill, (ncid, *varid, 0, &f));
-  }
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 static PetscErrorCode SAReadVar(int ncid, const char path[], const char name[], nc_type type, void *buf,
                                 const size_t *start, const size_t *count)
 {
@@ -931,12 +904,12 @@ static PetscErrorCode SAAnalysisWrite(MPI_Comm comm, const char dir[], const SAC
   if (f->A > 0 && g->B > 0) SACallNC(nc_def_dim, (ncid, "stochasticity", (size_t) f->A, &da));
 
     /* definitions: the order of the table in docs/analysis.md */
-#define DEF(name, type, nd, d0, d1, d2, ln)                    \
-  do {                                                         \
-    dims[0] = d0;                                              \
-    dims[1] = d1;                                              \
-    dims[2] = d2;                                              \
-    PetscCall(SANCDefVar(ncid, name, type, nd, dims, ln, &v)); \
+#define DEF(name, type, nd, d0, d1, d2, ln)                         \
+  do {                                                              \
+    dims[0] = d0;                                                   \
+    dims[1] = d1;                                                   \
+    dims[2] = d2;                                                   \
+    PetscCall(SANCDefVar(ncid, name, type, nd, dims, ln, "1", &v)); \
   } while (0)
   DEF("step", NC_INT, 1, ds, 0, 0, "optimizer step");
   DEF("member", NC_INT, 1, dm, 0, 0, "member id");

@@ -199,8 +199,6 @@ PetscErrorCode SAProbeResultsDefine(int ncid, SACampaign c, int dmem, SAProbeNC 
   PetscInt             nc, n;
   const SAProbeColumn *col;
   int                  dprobe, deig, dgrid, dims[3];
-  double               f  = NC_FILL_DOUBLE;
-  int                  fi = NC_FILL_INT;
 
   PetscFunctionBeginUser;
   *ctx = NULL;
@@ -218,21 +216,16 @@ PetscErrorCode SAProbeResultsDefine(int ncid, SACampaign c, int dmem, SAProbeNC 
   SACallNC(nc_def_dim, (ncid, "probe", (size_t) PetscMax(x->nmax, 1), &dprobe));
   SACallNC(nc_def_dim, (ncid, "eig", (size_t) p->nev, &deig));
   SACallNC(nc_def_dim, (ncid, "density_grid", (size_t) p->ngrid, &dgrid));
-  SACallNC(nc_def_var, (ncid, "density_grid", NC_DOUBLE, 1, &dgrid, &x->vgrid));
-  SACallNC(nc_put_att_text, (ncid, x->vgrid, "long_name", 44, "eigenvalue grid of the Hessian density (SLQ)"));
-  SACallNC(nc_put_att_text, (ncid, x->vgrid, "units", 1, "1"));
-  SACallNC(nc_def_var_fill, (ncid, x->vgrid, 0, &f));
+  PetscCall(SANCDefVar(ncid, "density_grid", NC_DOUBLE, 1, &dgrid, "eigenvalue grid of the Hessian density (SLQ)", "1",
+                       &x->vgrid));
   dims[0] = dmem;
   dims[1] = dprobe;
   for (PetscInt j = 0; j < nc; j++) {
     nc_type type = j == SA_PROBE_C_STEP ? NC_INT : NC_DOUBLE;
 
     dims[2] = col[j].dim == 1 ? deig : dgrid;
-    SACallNC(nc_def_var, (ncid, col[j].name, type, col[j].dim ? 3 : 2, dims, &x->vid[j]));
-    SACallNC(nc_put_att_text, (ncid, x->vid[j], "long_name", strlen(col[j].long_name), col[j].long_name));
-    SACallNC(nc_put_att_text, (ncid, x->vid[j], "units", strlen(col[j].units), col[j].units));
-    if (type == NC_INT) SACallNC(nc_def_var_fill, (ncid, x->vid[j], 0, &fi));
-    else SACallNC(nc_def_var_fill, (ncid, x->vid[j], 0, &f));
+    PetscCall(
+      SANCDefVar(ncid, col[j].name, type, col[j].dim ? 3 : 2, dims, col[j].long_name, col[j].units, &x->vid[j]));
   }
   *ctx = x;
   PetscFunctionReturn(PETSC_SUCCESS);

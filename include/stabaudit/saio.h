@@ -98,6 +98,8 @@ PETSC_EXTERN PetscErrorCode SACheckpointRead(MPI_Comm, const char[], SACheckpoin
                                              const char *const[]);
 
 PETSC_EXTERN PetscErrorCode SAResultsWrite(MPI_Comm, const char[], SACampaign, const SAShardIndex *, const char[]);
+PETSC_EXTERN PetscErrorCode SANCAttText(int, int, const char[], const char[]);
+PETSC_EXTERN PetscErrorCode SANCDefVar(int, const char[], nc_type, int, const int[], const char[], const char[], int *);
 
 /* probes (common/io/probes_io.c) */
 typedef struct _n_SAProbeNC *SAProbeNC;

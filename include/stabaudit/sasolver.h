@@ -59,4 +59,5 @@ PETSC_EXTERN PetscErrorCode SASolverSetProbe(SASolver, SAProbe);
 PETSC_EXTERN PetscErrorCode SASolverGetProbe(SASolver, SAProbe *);
 PETSC_EXTERN PetscErrorCode SASolverSetLyap(SASolver, SALyap);
 PETSC_EXTERN PetscErrorCode SASolverGetLyap(SASolver, SALyap *);
+PETSC_EXTERN PetscErrorCode SASolverWriteCheckpoint(SASolver, PetscInt, const char[]);
 PETSC_EXTERN PetscErrorCode SASolverDestroy(SASolver *);

@@ -19,6 +19,7 @@
 */
 #include <stabaudit/sasolver.h>
 #include <stabaudit/saprobe.h>
+#include <stabaudit/saio.h>
 #include <netcdf.h>
 
 const SAObservableInfo SAObservables[] = {
@@ -776,6 +777,47 @@ PetscErrorCode SASolverGetLyap(SASolver s, SALyap *ly)
 {
   PetscFunctionBeginUser;
   *ly = s->lyap;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SASolverWriteCheckpoint - Writes the member's whole state to an HDF5 checkpoint
+
+  Collective on the solver's communicator
+
+  Input Parameters:
++ s      - the solver
+. member - the member's index in the campaign (stored in the checkpoint)
+- path   - the checkpoint file (written whole, see `SACheckpointWrite()`)
+
+  Notes:
+  The checkpoint holds theta, the optimizer state, the step, the reason and diverged step, the records, the probe
+  rows and warm-start vectors, and the Lyapunov tangents and sums: everything a restart or a branch needs to continue
+  bitwise.
+
+  Level: developer
+
+.seealso: `SACheckpointWrite()`, `SACheckpointRead()`, `SAEnsembleRun()`
+@*/
+PetscErrorCode SASolverWriteCheckpoint(SASolver s, PetscInt member, const char path[])
+{
+  SACheckpointInfo   info;
+  Vec                theta = NULL, *state;
+  PetscInt           ns, nrec = 0, nobs = 0;
+  const char *const *names;
+
+  PetscFunctionBeginUser;
+  PetscCall(SASolverGetTheta(s, &theta)); /* sets the solver up if needed */
+  PetscCall(SAOptimizerGetState(s->opt, &ns, &state, &names));
+  info.member = member;
+  PetscCall(SASolverGetStep(s, &info.step));
+  PetscCall(SASolverGetReason(s, &info.reason, &info.diverged_step));
+  PetscCall(SASolverGetRecords(s, &nrec, &nobs, &info.rec));
+  info.nrec  = nrec;
+  info.nobs  = nobs;
+  info.probe = s->probe; /* probe rows and warm starts travel with the checkpoint */
+  info.lyap  = s->lyap;  /* and the Lyapunov tangents and sums */
+  PetscCall(SACheckpointWrite(s->comm, path, &info, theta, ns, state, names));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

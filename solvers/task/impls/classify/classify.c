@@ -1132,6 +1132,17 @@ PetscErrorCode SATaskCreate_Classify(SATask task)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* the public SATaskClassify* functions take only classify tasks */
+static PetscErrorCode SAClassifyCheckType(SATask task)
+{
+  PetscBool match;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscStrcmp(task->type_name, SATASKCLASSIFY, &match));
+  PetscCheck(match, task->comm, PETSC_ERR_ARG_WRONG, "Task type %s is not classify", task->type_name);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /*@C
   SATaskClassifySetBatchSize - Sets the minibatch size of a classify task (a controlled-stochasticity axis)
 
@@ -1148,11 +1159,9 @@ PetscErrorCode SATaskCreate_Classify(SATask task)
 PetscErrorCode SATaskClassifySetBatchSize(SATask task, PetscInt batch)
 {
   SATask_Classify *c;
-  PetscBool        match;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscStrcmp(task->type_name, SATASKCLASSIFY, &match));
-  PetscCheck(match, task->comm, PETSC_ERR_ARG_WRONG, "Task type %s is not classify", task->type_name);
+  PetscCall(SAClassifyCheckType(task));
   c = (SATask_Classify *) task->data;
   PetscCheck(batch >= 0, task->comm, PETSC_ERR_ARG_OUTOFRANGE, "Batch size must be >= 0, got %" PetscInt_FMT, batch);
   PetscCheck(!batch || batch >= c->K, task->comm, PETSC_ERR_ARG_OUTOFRANGE,
@@ -1180,11 +1189,9 @@ PetscErrorCode SATaskClassifySetBatchSize(SATask task, PetscInt batch)
 PetscErrorCode SATaskClassifySetDropout(SATask task, PetscReal p)
 {
   SATask_Classify *c;
-  PetscBool        match;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscStrcmp(task->type_name, SATASKCLASSIFY, &match));
-  PetscCheck(match, task->comm, PETSC_ERR_ARG_WRONG, "Task type %s is not classify", task->type_name);
+  PetscCall(SAClassifyCheckType(task));
   c = (SATask_Classify *) task->data;
   PetscCall(SAModelSetDropout(c->model, p));
   c->dropout        = p;
@@ -1220,12 +1227,10 @@ PetscErrorCode SATaskClassifyGetBatchRows(SATask task, const SABatch *batch, Pet
                                           const PetscReal **X, const int **y)
 {
   SATask_Classify *c;
-  PetscBool        match;
   PetscInt         nl, b;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscStrcmp(task->type_name, SATASKCLASSIFY, &match));
-  PetscCheck(match, task->comm, PETSC_ERR_ARG_WRONG, "Task type %s is not classify", task->type_name);
+  PetscCall(SAClassifyCheckType(task));
   PetscCall(SATaskSetUp(task));
   c          = (SATask_Classify *) task->data;
   c->fwdstep = -1;
