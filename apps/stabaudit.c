@@ -117,13 +117,13 @@ static PetscErrorCode CommandPlan(const char deck[], int argc, char **argv)
   SAEnsemble e;
   char       dir[PETSC_MAX_PATH_LEN];
   PetscInt   csteps, cranks, rpn;
-  PetscReal  walltime;
+  PetscReal  walltime, psec;
 
   PetscFunctionBeginUser;
   PetscCall(LoadCampaign(deck, argc, argv, &c));
   PetscCall(SAEnsembleCreate(PETSC_COMM_WORLD, &e));
   PetscCall(SAEnsembleSetFromOptions(e));
-  PetscCall(SAPlanGetOptions(&csteps, &walltime, &cranks, &rpn));
+  PetscCall(SAPlanGetOptions(&csteps, &psec, &walltime, &cranks, &rpn));
   PetscCall(SADeckSetRole(SA_KEY_CONTROL));
   PetscCall(SADeckGetString("", "o", "", dir, sizeof(dir), NULL));
   PetscCall(SADeckCheckUnused(PETSC_COMM_WORLD));
@@ -132,7 +132,7 @@ static PetscErrorCode CommandPlan(const char deck[], int argc, char **argv)
   if (csteps > 0) { /* calibration: a few steps of each configuration (jobs/plan.c, docs/hpc.md) */
     SAPlanCost cost;
 
-    PetscCall(SAPlanCalibrate(c, PETSC_COMM_WORLD, dir, csteps, cranks, &cost));
+    PetscCall(SAPlanCalibrate(c, PETSC_COMM_WORLD, dir, csteps, psec, cranks, &cost));
     PetscCall(SAPlanSuggest(&cost, walltime, rpn));
     PetscCall(SAPlanView(&cost, PETSC_COMM_WORLD));
   }

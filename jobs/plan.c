@@ -8,9 +8,14 @@
   steps rounded up to whole record periods (the evaluations of recorded steps count in their
   proportion), then three checkpoint writes in the campaign directory's file system (-o, else the
   current directory). With w probes among the d timed steps (sum S) and step 0 taking f:
-      s/step = (S - w f) / (d - w),   s/probe = f - s/step.
-  The cost of the campaign is
-      member-seconds = sum over members of set-up + steps x s/step + checkpoints x s/checkpoint + probes x s/probe
+      s/step = (S - w f) / (d - w),   s/probe(0) = f - s/step
+  (when every step is probed, w = d, the probes are part of s/step).
+  A probe's time changes as training proceeds (the spectrum changes, and with it the solvers' convergence: up to 2x
+  either way between the quickstart's probed steps), so the member then trains on through its schedule for up to
+  -plan_probe_seconds, and each probed step t it reaches is timed on its own: s/probe(t) = its time - s/step. A probe at
+  step t costs s/probe interpolated linearly in t between the calibrated steps, the last calibrated cost beyond them.
+  The cost of the campaign is member-seconds = sum over members of set-up + steps x s/step + checkpoints x s/checkpoint
+                       + sum over its probed steps t of s/probe(t)
   of its configuration, with the run's exact counts (a perturbed member starts at its onset; a twin
   writes one branch point per onset; members in flight checkpoint every campaign_checkpoint_every
   steps; steps 0..nsteps), assuming no member diverges early (an upper bound). Wall time on G groups
@@ -24,6 +29,19 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#define SA_PLAN_MAXCAL 64 /* calibrated probes per configuration */
+
+/* seconds of a probe at step t from the n calibrated (step, seconds) pairs: linear between them, constant outside */
+static PetscReal SAPlanProbeSeconds(PetscInt n, const PetscInt st[], const PetscReal sec[], PetscInt t)
+{
+  if (!n) return 0;
+  if (t <= st[0]) return sec[0];
+  for (PetscInt j = 1; j < n; j++)
+    if (t <= st[j])
+      return sec[j - 1] + (sec[j] - sec[j - 1]) * (PetscReal) (t - st[j - 1]) / (PetscReal) (st[j] - st[j - 1]);
+  return sec[n - 1];
+}
+
 /*@C
   SAPlanCalibrate - Measures the cost per step of every configuration and estimates the campaign's cost and layout
 
@@ -34,6 +52,7 @@
 . comm    - the calibration communicator (one group; its size is the group size calibrated)
 . dir     - a directory on the campaign's file system for a scratch checkpoint (NULL or "": the current one)
 . steps   - timed steps per configuration (after one warm-up step)
+. probe_seconds - how long the calibration may train on to time the probes of later steps (0: step 0's only)
 - ranks   - ranks of the layout to predict (0: the suggested one only)
 
   Output Parameter:
@@ -44,13 +63,14 @@
 
 .seealso: `SAPlanSuggest()`, `SACampaignCreateSolver()`
 @*/
-PetscErrorCode SAPlanCalibrate(SACampaign c, MPI_Comm comm, const char dir[], PetscInt steps, PetscInt ranks,
-                               SAPlanCost *cost)
+PetscErrorCode SAPlanCalibrate(SACampaign c, MPI_Comm comm, const char dir[], PetscInt steps, PetscReal probe_seconds,
+                               PetscInt ranks, SAPlanCost *cost)
 {
   PetscMPIInt size, rank;
-  PetscReal  *sps, *sck, *ssu, *spr, *dt, total = 0;
-  PetscInt   *nprobe = NULL; /* probes each member takes (NULL: no probes) */
-  long        rss    = 0, maxrss;
+  PetscReal  *sps, *sck, *ssu, *spr, *dt, *calsec, total = 0;
+  PetscInt   *nprobe = NULL, *pfirst = NULL, *psteps = NULL; /* each member's probed steps (NULL: no probes) */
+  PetscInt   *ncal, *calstep;                                /* calibrated probes (step, seconds) per configuration */
+  long        rss = 0, maxrss;
   char        scratch[PETSC_MAX_PATH_LEN];
 
   PetscFunctionBeginUser;
@@ -58,6 +78,8 @@ PetscErrorCode SAPlanCalibrate(SACampaign c, MPI_Comm comm, const char dir[], Pe
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCall(PetscMemzero(cost, sizeof(*cost)));
   PetscCall(PetscCalloc4(c->nconfigs, &sps, c->nconfigs, &sck, c->nconfigs, &ssu, c->nconfigs, &spr));
+  PetscCall(
+    PetscCalloc3(c->nconfigs, &ncal, c->nconfigs * SA_PLAN_MAXCAL, &calstep, c->nconfigs * SA_PLAN_MAXCAL, &calsec));
   {
     int pid = (int) getpid();
 
@@ -74,7 +96,7 @@ PetscErrorCode SAPlanCalibrate(SACampaign c, MPI_Comm comm, const char dir[], Pe
   for (PetscInt k = 0; k < c->nconfigs; k++) {
     PetscInt       m = -1, done_steps = 0;
     SASolver       s;
-    PetscBool      done;
+    PetscBool      done, early;
     PetscLogDouble t0, t1, t2, t3;
     PetscReal      ct[3], first;
     char           label[256];
@@ -107,6 +129,7 @@ PetscErrorCode SAPlanCalibrate(SACampaign c, MPI_Comm comm, const char dir[], Pe
       dt[done_steps++] = (PetscReal) (t1 - t0);
       PetscCall(SASolverIsDone(s, &done));
     }
+    early = done;                 /* the timed window ends before the last step */
     for (int i = 0; i < 3; i++) { /* a member's checkpoint, as SAEnsembleRun() writes it */
       PetscCallMPI(MPI_Barrier(comm));
       PetscCall(PetscTime(&t1));
@@ -122,7 +145,7 @@ PetscErrorCode SAPlanCalibrate(SACampaign c, MPI_Comm comm, const char dir[], Pe
     sck[k] = ct[1]; /* median of three */
     {               /* probes: the cost of one (step 0 minus a mean step) and how many each member takes */
       SAProbe   p;
-      PetscBool yes = PETSC_FALSE;
+      PetscBool yes = PETSC_FALSE, inside = PETSC_FALSE; /* inside: every step probed, the probe is part of the step */
 
       PetscCall(SASolverGetProbe(s, &p));
       if (p) PetscCall(SAProbeIsScheduled(p, 0, c->nsteps, -1, &yes));
@@ -134,25 +157,75 @@ PetscErrorCode SAPlanCalibrate(SACampaign c, MPI_Comm comm, const char dir[], Pe
           w += y;
         }
         if (w < done_steps) {
-          sps[k] = PetscMax(0, (sps[k] - w * first) / (done_steps - w));
-          spr[k] = PetscMax(0, first - sps[k]);
-        } else sps[k] /= done_steps; /* every step probed: the probe is part of the step */
+          sps[k]                      = PetscMax(0, (sps[k] - w * first) / (done_steps - w));
+          calstep[k * SA_PLAN_MAXCAL] = 0;
+          calsec[k * SA_PLAN_MAXCAL]  = PetscMax(0, first - sps[k]);
+          ncal[k]                     = 1;
+        } else {
+          sps[k] /= done_steps;
+          inside = PETSC_TRUE;
+        }
       } else sps[k] /= PetscMax(done_steps, 1);
-      if (p && !yes) PetscCall(PetscPrintf(comm, "plan: step 0 is not probed: probe cost not measured\n"));
-      if (p && !nprobe) PetscCall(PetscCalloc1(c->nmembers, &nprobe));
-      for (PetscInt i = 0; p && k == 0 && i < c->nmembers; i++) { /* the schedule is the same for every configuration */
-        const SAMember *mb    = &c->members[i];
-        PetscInt        onset = mb->pert >= 0 ? c->pertonset[mb->pert] : -1;
-        PetscInt        start = (mb->pert >= 0 && c->branch) ? onset : 0;
+      PetscCallMPI(MPI_Bcast(&sps[k], 1, MPIU_REAL, 0, comm)); /* rank 0's clock decides */
+      if (p && !inside) { /* train on through the schedule, timing each probed step on its own */
+        PetscLogDouble tp0, tp1, tp2;
 
-        for (PetscInt t = start; t <= c->nsteps; t++) {
-          PetscCall(SAProbeIsScheduled(p, t, c->nsteps, onset, &yes));
-          nprobe[i] += yes;
+        PetscCall(PetscTime(&tp0));
+        for (;;) {
+          PetscInt  t;
+          PetscBool y;
+          int       stop = 0;
+
+          PetscCall(SASolverIsDone(s, &done));
+          if (done || ncal[k] >= SA_PLAN_MAXCAL) break;
+          if (!rank) {
+            PetscCall(PetscTime(&tp1));
+            stop = tp1 - tp0 >= probe_seconds;
+          }
+          PetscCallMPI(MPI_Bcast(&stop, 1, MPI_INT, 0, comm)); /* rank 0's clock decides */
+          if (stop) break;
+          PetscCall(SASolverGetStep(s, &t));
+          PetscCall(SAProbeIsScheduled(p, t, c->nsteps, -1, &y));
+          if (!y) {
+            PetscCall(SASolverStep(s));
+            continue;
+          }
+          PetscCallMPI(MPI_Barrier(comm));
+          PetscCall(PetscTime(&tp1));
+          PetscCall(SASolverStep(s));
+          PetscCallMPI(MPI_Barrier(comm));
+          PetscCall(PetscTime(&tp2));
+          calstep[k * SA_PLAN_MAXCAL + ncal[k]]  = t;
+          calsec[k * SA_PLAN_MAXCAL + ncal[k]++] = PetscMax(0, (PetscReal) (tp2 - tp1) - sps[k]);
+        }
+        PetscCallMPI(MPI_Bcast(&calsec[k * SA_PLAN_MAXCAL], (PetscMPIInt) ncal[k], MPIU_REAL, 0, comm));
+        if (!ncal[k]) PetscCall(PetscPrintf(comm, "plan: no probed step reached: probe cost not measured\n"));
+      }
+      spr[k] = ncal[k] ? calsec[k * SA_PLAN_MAXCAL] : 0;
+      if (p && k == 0) { /* each member's probed steps; the schedule is the same for every configuration */
+        PetscInt n = 0;
+
+        PetscCall(PetscCalloc2(c->nmembers, &nprobe, c->nmembers + 1, &pfirst));
+        for (PetscInt pass = 0; pass < 2; pass++) { /* count, then list */
+          if (pass) PetscCall(PetscMalloc1(n + 1, &psteps));
+          n = 0;
+          for (PetscInt i = 0; i < c->nmembers; i++) {
+            const SAMember *mb    = &c->members[i];
+            PetscInt        onset = mb->pert >= 0 ? c->pertonset[mb->pert] : -1;
+            PetscInt        start = (mb->pert >= 0 && c->branch) ? onset : 0;
+
+            pfirst[i] = n;
+            for (PetscInt t = start; t <= c->nsteps; t++) {
+              PetscCall(SAProbeIsScheduled(p, t, c->nsteps, onset, &yes));
+              if (yes && pass) psteps[n] = t;
+              n += yes;
+            }
+            nprobe[i] = n - pfirst[i];
+          }
+          pfirst[c->nmembers] = n;
         }
       }
     }
-    PetscCallMPI(MPI_Bcast(&spr[k], 1, MPIU_REAL, 0, comm));
-    PetscCallMPI(MPI_Bcast(&sps[k], 1, MPIU_REAL, 0, comm)); /* rank 0's clock decides */
     PetscCallMPI(MPI_Bcast(&sck[k], 1, MPIU_REAL, 0, comm));
     PetscCallMPI(MPI_Bcast(&ssu[k], 1, MPIU_REAL, 0, comm));
     PetscCall(SACampaignGetConfigLabel(c, k, label, sizeof(label)));
@@ -161,7 +234,14 @@ PetscErrorCode SAPlanCalibrate(SACampaign c, MPI_Comm comm, const char dir[], Pe
                           " (%s) on %d rank(s): set-up %.3e s, %" PetscInt_FMT
                           " steps at %.3e s, checkpoint %.3e s, probe %.3e s%s\n",
                           k, label, (int) size, (double) ssu[k], done_steps, (double) sps[k], (double) sck[k],
-                          (double) spr[k], done ? " (diverged early)" : ""));
+                          (double) spr[k], early ? " (diverged early)" : ""));
+    if (ncal[k] > 1) {
+      PetscCall(PetscPrintf(comm, "plan:   probes of configuration %" PetscInt_FMT " by step:", k));
+      for (PetscInt j = 0; j < ncal[k]; j++)
+        PetscCall(PetscPrintf(comm, " %" PetscInt_FMT ": %.3e s", calstep[k * SA_PLAN_MAXCAL + j],
+                              (double) calsec[k * SA_PLAN_MAXCAL + j]));
+      PetscCall(PetscPrintf(comm, "\n"));
+    }
     PetscCall(SASolverDestroy(&s));
   }
   for (PetscInt i = 0; i < c->nmembers; i++) {
@@ -182,7 +262,16 @@ PetscErrorCode SAPlanCalibrate(SACampaign c, MPI_Comm comm, const char dir[], Pe
     cost->steps += n;
     cost->checkpoints += nck;
     cost->probes += nprobe ? nprobe[i] : 0;
-    total += ssu[mb->config] + n * sps[mb->config] + nck * sck[mb->config] + (nprobe ? nprobe[i] : 0) * spr[mb->config];
+    {
+      PetscInt  k  = mb->config;
+      PetscReal ms = ssu[k] + n * sps[k] + nck * sck[k];
+
+      for (PetscInt j = 0; nprobe && j < nprobe[i]; j++)
+        ms +=
+          SAPlanProbeSeconds(ncal[k], &calstep[k * SA_PLAN_MAXCAL], &calsec[k * SA_PLAN_MAXCAL], psteps[pfirst[i] + j]);
+      total += ms;
+      cost->longest = PetscMax(cost->longest, ms); /* a twin: the whole trajectory */
+    }
   }
   cost->member_seconds = total;
   cost->core_hours     = total * size / 3600.0;
@@ -194,15 +283,10 @@ PetscErrorCode SAPlanCalibrate(SACampaign c, MPI_Comm comm, const char dir[], Pe
   }
   PetscCallMPI(MPI_Allreduce(&rss, &maxrss, 1, MPI_LONG, MPI_MAX, comm));
   cost->mem_per_rank = 1024.0 * maxrss;
-  {
-    PetscReal longest = 0;
-    for (PetscInt k = 0; k < c->nconfigs; k++)
-      longest = PetscMax(longest, ssu[k] + (c->nsteps + 1) * sps[k] + c->nsteps / c->checkpoint_every * sck[k] +
-                                    (nprobe ? nprobe[0] : 0) * spr[k]);
-    cost->longest = longest;
-  }
   PetscCall(PetscFree4(sps, sck, ssu, spr));
-  PetscCall(PetscFree(nprobe));
+  PetscCall(PetscFree3(ncal, calstep, calsec));
+  PetscCall(PetscFree2(nprobe, pfirst));
+  PetscCall(PetscFree(psteps));
   PetscCall(PetscFree(dt));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -327,12 +411,15 @@ PetscErrorCode SAPlanView(const SAPlanCost *cost, MPI_Comm comm)
 
   Output Parameters:
 + steps          - timed calibration steps per configuration (0: no calibration)
+. probe_seconds  - how long each configuration's calibration may train on to time later probes
 . walltime       - target wall time in seconds (0: none)
 . ranks          - ranks of a layout to predict (0: none)
 - ranks_per_node - ranks per node of the machine planned for
 
   Options Database Keys:
 + -plan_calibration_steps <n> - timed steps per configuration (20; 0 skips the calibration)
+. -plan_probe_seconds <s>     - seconds each configuration may train on to time the probes of later steps (30; 0: step
+                                0's probe prices every probe)
 . -plan_walltime <t>          - target wall time, SLURM format (M, H:M:S, D-H:M:S, ...)
 . -plan_ranks <n>             - predict the wall time on n ranks
 - -plan_ranks_per_node <n>    - ranks per node (this machine's processors)
@@ -341,19 +428,24 @@ PetscErrorCode SAPlanView(const SAPlanCost *cost, MPI_Comm comm)
 
 .seealso: `SAPlanCalibrate()`, `SAPlanSuggest()`
 @*/
-PetscErrorCode SAPlanGetOptions(PetscInt *steps, PetscReal *walltime, PetscInt *ranks, PetscInt *ranks_per_node)
+PetscErrorCode SAPlanGetOptions(PetscInt *steps, PetscReal *probe_seconds, PetscReal *walltime, PetscInt *ranks,
+                                PetscInt *ranks_per_node)
 {
   char      t[64] = "";
   PetscBool set;
 
   PetscFunctionBeginUser;
   *steps          = 20;
+  *probe_seconds  = 30;
   *walltime       = 0;
   *ranks          = 0;
   *ranks_per_node = (PetscInt) sysconf(_SC_NPROCESSORS_ONLN);
   PetscCall(PetscOptionsGetInt(NULL, NULL, "-plan_calibration_steps", steps, &set));
   if (set && (*steps < 0 || *steps > 100000))
     PetscCall(SADeckFail("plan_calibration_steps", "%" PetscInt_FMT " is out of range; allowed 0 to 100000", *steps));
+  PetscCall(PetscOptionsGetReal(NULL, NULL, "-plan_probe_seconds", probe_seconds, &set));
+  if (set && !(*probe_seconds >= 0 && *probe_seconds <= 1e6))
+    PetscCall(SADeckFail("plan_probe_seconds", "%g is out of range; allowed 0 to 1e6", (double) *probe_seconds));
   PetscCall(PetscOptionsGetInt(NULL, NULL, "-plan_ranks", ranks, &set));
   if (set && *ranks < 1) PetscCall(SADeckFail("plan_ranks", "%" PetscInt_FMT " is out of range; allowed >= 1", *ranks));
   PetscCall(PetscOptionsGetInt(NULL, NULL, "-plan_ranks_per_node", ranks_per_node, &set));

@@ -41,7 +41,7 @@ typedef struct {
   PetscInt64 probes;                   /* probed steps (deck section probe:) */
   PetscReal  sec_per_step;             /* measured seconds per step on one group (mean over configurations) */
   PetscReal  sec_per_checkpoint;       /* measured seconds per checkpoint (mean over configurations) */
-  PetscReal  member_seconds;           /* sum over members of set-up, steps and checkpoints (s, one group) */
+  PetscReal  member_seconds;           /* sum over members of set-up, steps, checkpoints and probes (s, one group) */
   PetscReal  core_hours;               /* member_seconds * group_size / 3600 */
   PetscReal  mem_per_rank;             /* measured peak resident memory per rank (bytes) */
   PetscReal  longest;                  /* seconds of the longest member (a full trajectory) */
@@ -55,8 +55,9 @@ typedef struct {
   PetscReal  suggested_predicted;      /* its predicted wall time (s) */
 } SAPlanCost;
 
-PETSC_EXTERN PetscErrorCode SAPlanCalibrate(SACampaign, MPI_Comm, const char[], PetscInt, PetscInt, SAPlanCost *);
+PETSC_EXTERN PetscErrorCode SAPlanCalibrate(SACampaign, MPI_Comm, const char[], PetscInt, PetscReal, PetscInt,
+                                            SAPlanCost *);
 PETSC_EXTERN PetscErrorCode SAPlanSuggest(SAPlanCost *, PetscReal, PetscInt);
 PETSC_EXTERN PetscErrorCode SAPlanView(const SAPlanCost *, MPI_Comm);
-PETSC_EXTERN PetscErrorCode SAPlanGetOptions(PetscInt *, PetscReal *, PetscInt *, PetscInt *);
+PETSC_EXTERN PetscErrorCode SAPlanGetOptions(PetscInt *, PetscReal *, PetscReal *, PetscInt *, PetscInt *);
 PETSC_EXTERN PetscErrorCode SAJobsParseTime(const char[], PetscReal *);
