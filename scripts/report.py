@@ -285,7 +285,11 @@ def main(d):
         if h.ndim == 3:
             h = np.nanmax(h, axis=2)
         lrv = dbl(r, "lr")
-        fig, axs = plt.subplots(1, 2, figsize=(10, 3.6))
+        jr = dbl(r, "jacobian_radius") if "jacobian_radius" in r.variables else None
+        if jr is not None and not np.isfinite(jr).any():  # the variable exists, the jacobian kind was off
+            jr = None
+        fig, axs = plt.subplots(1, 2 if jr is not None else 1, figsize=(10, 3.6) if jr is not None else (5.5, 3.6))
+        axs = np.atleast_1d(axs)
         for m in range(h.shape[0]):
             c = "0.3" if twin[m] < 0 else ("tab:red" if col[m] else "tab:blue")
             ok = ~np.isnan(ps[m]) & ~np.isnan(h[m])
@@ -295,8 +299,7 @@ def main(d):
         axs[0].set_yscale("log")
         axs[0].set_xlabel("step")
         axs[0].set_ylabel("%s (dotted: 2/lr)" % heig)
-        if "jacobian_radius" in r.variables:
-            jr = dbl(r, "jacobian_radius")
+        if jr is not None:
             for m in range(jr.shape[0]):
                 ok = ~np.isnan(ps[m]) & ~np.isnan(jr[m])
                 axs[1].plot(ps[m][ok], jr[m][ok], "o-", ms=2, lw=0.7,
@@ -305,7 +308,8 @@ def main(d):
             axs[1].set_yscale("log")
             axs[1].set_xlabel("step")
             axs[1].set_ylabel("Jacobian spectral radius")
-        save(fig, "sharpness.png", "Sharpness against 2/lr and the update-map Jacobian spectral radius against 1")
+        save(fig, "sharpness.png", "Sharpness against 2/lr and the update-map Jacobian spectral radius against 1"
+             if jr is not None else "Sharpness against 2/lr (no Jacobian probe in the deck)")
     else:
         notes.append("sharpness: results.nc has no probe variables (probe_step, hessian_eig): figure skipped")
 

@@ -78,4 +78,18 @@ for f in trajectories metastates collapse_probability finding1 warnings; do
 done
 grep -q "separated" m/report/report.md || fail "report.md lacks the margin table"
 grep -q "finding 2: the sweep has no controlled-stochasticity axis" report.log || fail "report: no note on finding 2"
+# scripts/decline_lead.py: its collapse count is analyze's; on this deck the outcome is set by the dose (lr * m > 2),
+# so no (block, magnitude, configuration) cell has both outcomes; a detector that is not in analysis.nc is named
+"$PY" "$SA_SRC/scripts/decline_lead.py" m > lead.log
+cat lead.log
+ncol=$("$PY" -c "import sys, netCDF4, numpy as np; a = netCDF4.Dataset(sys.argv[1]); r = netCDF4.Dataset(sys.argv[2])
+print(int(((np.ma.filled(a['collapsed'][:], 0) > 0) & (np.ma.filled(r['twin'][:], -1) >= 0)).sum()))" m/analysis.nc m/results.nc)
+[ "$ncol" -gt 0 ] || fail "the margin deck has no collapse"
+grep -q "^m: $ncol collapses of [0-9]* perturbed members; detector metastate" lead.log ||
+  fail "decline_lead.py: collapse count differs from analysis.nc's $ncol"
+[ "$(sed -n '/^matched doses/,$p' lead.log | wc -l)" = 1 ] || fail "decline_lead.py: a dose with both outcomes in GD"
+rc=0
+"$PY" "$SA_SRC/scripts/decline_lead.py" m --detector nosuch > bad4.log 2>&1 || rc=$?
+[ $rc != 0 ] && grep -qF "decline_lead.py: --detector 'nosuch' is not in m/analysis.nc; allowed: metastate, loss_zscore" bad4.log ||
+  fail "decline_lead.py bad detector: rc $rc, $(cat bad4.log)"
 echo "analyze: OK"
