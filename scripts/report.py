@@ -6,6 +6,7 @@ Run by `stabaudit report DIR` (rank 0) with Debian's python3-matplotlib and pyth
 does not have (no stochasticity axis, no probe variables) is skipped with a printed note.
 """
 import os
+import re
 import sys
 
 import matplotlib
@@ -72,7 +73,12 @@ def main(d):
     mag = dbl(r, "magnitude")
     onset = ints(r, "onset")
     pert = text(r["perturbation"][:])
-    clabel = text(r["config_label"][:])
+    # labels as stored ("lr=0.050000000000000003": every digit, part of the member ids) shown with the shortest
+    # decimal that reads back as the same double ("lr=0.05")
+    def shortest(x):
+        v = repr(float(x.group(0)))
+        return v[:-2] if v.endswith(".0") else v
+    clabel = [re.sub(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", shortest, lab) for lab in text(r["config_label"][:])]
     col = ints(a, "collapsed")
     cstep = ints(a, "collapse_step")
     warn = ints(a, "warning_step")
@@ -222,13 +228,26 @@ def main(d):
             fig, axs = plt.subplots(1, 2, figsize=(10, 3.6))
             for name in axes:
                 lev = dbl(r, "config_" + name)
+                # strata: equal values on the other sweep axes (analyze correlates within them); a line per stratum
+                others = [v for v in r.variables if v.startswith("config_") and v not in ("config_label",
+                                                                                          "config_" + name)]
+                skey = [tuple(float(np.ma.filled(r[v][c], np.nan)) for v in others) for c in range(len(lev))]
+                strata = sorted(set(skey))
                 for b, bn in enumerate(blocks):
-                    gs = [g for g in range(len(gpert)) if gpert[g] == bn]
-                    pc = [np.mean(col[(cfg == gcfg[g]) & (np.array(pert) == bn)]) for g in gs]
-                    o = np.argsort([lev[gcfg[g]] for g in gs])
-                    xs = [lev[gcfg[gs[i]]] for i in o]
-                    axs[0].plot(xs, [pc[i] for i in o], "o-", label=bn)
-                    axs[1].plot(xs, [mg[gs[i]] for i in o], "o-", label=bn)
+                    for si, sk in enumerate(strata):
+                        gs = [g for g in range(len(gpert)) if gpert[g] == bn and skey[gcfg[g]] == sk]
+                        pc = [np.mean(col[(cfg == gcfg[g]) & (np.array(pert) == bn)]) for g in gs]
+                        o = np.argsort([lev[gcfg[g]] for g in gs])
+                        xs = [lev[gcfg[gs[i]]] for i in o]
+                        style = dict(color="C%d" % (b % 10), marker="osD^v<>ph*"[si % 10], ls="-" if si == 0 else "--",
+                                     label=bn if si == 0 else None)
+                        axs[0].plot(xs, [pc[i] for i in o], **style)
+                        axs[1].plot(xs, [mg[gs[i]] for i in o], **style)
+                if len(strata) > 1:  # the markers of the strata, by the other axes' values
+                    for si, sk in enumerate(strata):
+                        lab = ", ".join("%s=%g" % (v[len("config_"):], x) for v, x in zip(others, sk))
+                        axs[0].plot([], [], color="0.4", marker="osD^v<>ph*"[si % 10], ls="-" if si == 0 else "--",
+                                    label=lab)
                 for ax in axs:
                     ax.set_xlabel("stochasticity level: %s" % name)
                     if np.all(lev > 0):
@@ -350,7 +369,9 @@ def main(d):
                 dbl(a, "finding1_spearman")[b], dbl(a, "finding1_spearman_low")[b],
                 dbl(a, "finding1_spearman_high")[b]))
         if "stochasticity_axis" in a.variables:
-            md += ["", "(2) Against the stochasticity level (Spearman):", "",
+            strat = "comment" in a["finding2_collapse_spearman"].ncattrs()
+            md += ["", "(2) Against the stochasticity level (Spearman%s):" % (
+                   ", within strata of equal values on the other sweep axes" if strat else ""), "",
                    "| axis | perturbation | margin rho (n) | collapse probability rho (n) |", "|---|---|---|---|"]
             for i, ax_name in enumerate(text(a["stochasticity_axis"][:])):
                 for b, name in enumerate(pn):

@@ -796,19 +796,35 @@ static PetscErrorCode SAFindingsCompute(const SACampaignData *d, const SAMemberD
     PetscCall(
       SASpearmanBootstrap(n, x, y, o->nboot, o->level, &s, &f->f1[4 * b + 1], &f->f1[4 * b + 2], &f->f1[4 * b + 3]));
     for (PetscInt ai = 0; ai < f->A; ai++) {
-      PetscInt  a = f->axis[ai], q = 4 * (ai * g->B + b);
+      PetscInt  a = f->axis[ai], q = 4 * (ai * g->B + b), st[1024], stc[1024];
       PetscReal yc[1024];
+
+      /* with other sweep axes, compare configurations only within a stratum of equal values on those axes */
+      for (PetscInt c = 0; c < d->C; c++) {
+        stc[c] = c;
+        for (PetscInt c2 = 0; c2 < c && stc[c] == c; c2++) {
+          PetscBool same = PETSC_TRUE;
+          for (PetscInt a2 = 0; a2 < d->naxes; a2++)
+            if (a2 != a && d->axval[a2 * d->C + c2] != d->axval[a2 * d->C + c]) same = PETSC_FALSE;
+          if (same) stc[c] = c2;
+        }
+      }
       n = 0;
       for (PetscInt c = 0; c < d->C; c++) {
         const SAMargin *mg = &g->margin[c * g->B + b];
         if (!SAMarginUsable(mg)) continue;
-        x[n] = d->axval[a * d->C + c];
-        y[n] = mg->margin;
+        x[n]  = d->axval[a * d->C + c];
+        y[n]  = mg->margin;
+        st[n] = stc[c];
         n++;
       }
       PetscCall(SAStreamCreate(o->seed, 200000 + ai * 64 + b, SA_STREAM_ANALYSIS, &s));
       f->f2m[q] = n;
-      PetscCall(SASpearmanBootstrap(n, x, y, o->nboot, o->level, &s, &f->f2m[q + 1], &f->f2m[q + 2], &f->f2m[q + 3]));
+      if (d->naxes > 1)
+        PetscCall(
+          SASpearmanStratified(n, x, y, st, o->nboot, o->level, &s, &f->f2m[q + 1], &f->f2m[q + 2], &f->f2m[q + 3]));
+      else
+        PetscCall(SASpearmanBootstrap(n, x, y, o->nboot, o->level, &s, &f->f2m[q + 1], &f->f2m[q + 2], &f->f2m[q + 3]));
       n = 0;
       for (PetscInt c = 0; c < d->C; c++) {
         PetscInt gi = c * g->B + b, nc = 0;
@@ -817,11 +833,17 @@ static PetscErrorCode SAFindingsCompute(const SACampaignData *d, const SAMemberD
           if (g->cgroup[cc] == gi) nc += g->ck[cc];
         x[n]  = d->axval[a * d->C + c];
         yc[n] = (PetscReal) nc / g->gn[gi];
+        st[n] = stc[c];
         n++;
       }
       PetscCall(SAStreamCreate(o->seed, 300000 + ai * 64 + b, SA_STREAM_ANALYSIS, &s));
       f->f2c[q] = n;
-      PetscCall(SASpearmanBootstrap(n, x, yc, o->nboot, o->level, &s, &f->f2c[q + 1], &f->f2c[q + 2], &f->f2c[q + 3]));
+      if (d->naxes > 1)
+        PetscCall(
+          SASpearmanStratified(n, x, yc, st, o->nboot, o->level, &s, &f->f2c[q + 1], &f->f2c[q + 2], &f->f2c[q + 3]));
+      else
+        PetscCall(
+          SASpearmanBootstrap(n, x, yc, o->nboot, o->level, &s, &f->f2c[q + 1], &f->f2c[q + 2], &f->f2c[q + 3]));
     }
   }
   (void) r;
@@ -904,6 +926,9 @@ static PetscErrorCode SAAnalysisWrite(MPI_Comm comm, const char dir[], const SAC
   if (f->A > 0 && g->B > 0) SACallNC(nc_def_dim, (ncid, "stochasticity", (size_t) f->A, &da));
 
     /* definitions: the order of the table in docs/analysis.md */
+#define SA_F2_STRATA                                                                                        \
+  "within strata of equal values on the other sweep axes: n-weighted mean of the per-stratum correlations " \
+  "(strata of 3 or more configurations), bootstrap within strata (SASpearmanStratified)"
 #define DEF(name, type, nd, d0, d1, d2, ln)                         \
   do {                                                              \
     dims[0] = d0;                                                   \
@@ -999,11 +1024,13 @@ static PetscErrorCode SAAnalysisWrite(MPI_Comm comm, const char dir[], const SAC
     DEF("stochasticity_axis", NC_CHAR, 2, da, dn, 0, "controlled-stochasticity sweep axis");
     DEF("finding2_margin_n", NC_INT, 2, da, db, 0, "configurations with a margin (finding 2)");
     DEF("finding2_margin_spearman", NC_DOUBLE, 2, da, db, 0, "Spearman correlation of margin and level");
+    if (d->naxes > 1) PetscCall(SANCAttText(ncid, v, "comment", SA_F2_STRATA));
     DEF("finding2_margin_spearman_low", NC_DOUBLE, 2, da, db, 0, "bootstrap interval, lower end");
     DEF("finding2_margin_spearman_high", NC_DOUBLE, 2, da, db, 0, "bootstrap interval, upper end");
     DEF("finding2_collapse_n", NC_INT, 2, da, db, 0, "configurations with perturbed members (finding 2)");
     DEF("finding2_collapse_spearman", NC_DOUBLE, 2, da, db, 0,
         "Spearman correlation of collapse probability and level");
+    if (d->naxes > 1) PetscCall(SANCAttText(ncid, v, "comment", SA_F2_STRATA));
     DEF("finding2_collapse_spearman_low", NC_DOUBLE, 2, da, db, 0, "bootstrap interval, lower end");
     DEF("finding2_collapse_spearman_high", NC_DOUBLE, 2, da, db, 0, "bootstrap interval, upper end");
   }
@@ -1323,8 +1350,9 @@ static PetscErrorCode SAAnalysisPrint(MPI_Comm comm, const char dir[], const SAC
   if (!f->A)
     PetscCall(PetscPrintf(comm, "(2) no controlled-stochasticity axis in the sweep: finding 2 not available\n"));
   for (PetscInt a = 0; a < f->A; a++) {
-    PetscCall(PetscPrintf(comm, "(2) against the stochasticity level '%s' (Spearman; the values when n < 3):\n",
-                          d->axname[f->axis[a]]));
+    PetscCall(PetscPrintf(comm, "(2) against the stochasticity level '%s' (Spearman%s; the values when n < 3):\n",
+                          d->axname[f->axis[a]],
+                          d->naxes > 1 ? " within strata of the other sweep axes, n-weighted mean" : ""));
     for (PetscInt b = 0; b < g->B; b++) {
       PetscInt q = 4 * (a * g->B + b);
       if (f->f2c[q] >= 3) {

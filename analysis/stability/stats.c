@@ -463,6 +463,117 @@ PetscErrorCode SASpearmanBootstrap(PetscInt n, const PetscReal x[], const PetscR
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* the n-weighted mean of the per-stratum Spearman correlations; *w: the pairs of the strata that have one */
+static PetscErrorCode SASpearmanStrataMean(PetscInt n, const PetscReal x[], const PetscReal y[],
+                                           const PetscInt strata[], PetscReal *xs, PetscReal *ys, PetscReal *rho)
+{
+  PetscReal sum = 0, w = 0;
+
+  PetscFunctionBeginUser;
+  for (PetscInt i = 0; i < n; i++) {
+    PetscInt  m = 0;
+    PetscReal r;
+    PetscBool first = PETSC_TRUE;
+
+    for (PetscInt j = 0; j < i && first; j++) first = (PetscBool) (strata[j] != strata[i]);
+    if (!first) continue; /* stratum i was done at its first pair */
+    for (PetscInt j = i; j < n; j++)
+      if (strata[j] == strata[i]) {
+        xs[m]   = x[j];
+        ys[m++] = y[j];
+      }
+    PetscCall(SASpearman(m, xs, ys, &r));
+    if (PetscIsNanReal(r)) continue;
+    sum += m * r;
+    w += m;
+  }
+  *rho = w > 0 ? sum / w : NAN;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SASpearmanStratified - Spearman correlation within strata (the n-weighted mean of the per-stratum correlations)
+  with a percentile bootstrap interval that resamples pairs within each stratum
+
+  Not Collective
+
+  Input Parameters:
++ n      - number of pairs
+. x      - first variable
+. y      - second variable
+. strata - stratum of each pair (any integers; pairs with equal values form a stratum)
+. nboot  - replicates
+. level  - confidence level
+- rng    - stream of the draws
+
+  Output Parameters:
++ rho - sum over strata of n_s rho_s / sum of n_s, over the strata whose correlation is defined (n_s >= 3, neither
+        variable constant); NaN if none is
+. lo  - lower end of the interval
+- hi  - upper end
+
+  Notes:
+  With a second sweep axis, pooling the configurations mixes its effect into the correlation (Simpson's paradox: two
+  strata with a positive correlation each can pool to a negative one); stratifying by the other axes compares only
+  configurations that differ in the axis studied. Replicate r draws pair i's replacement from its own stratum with
+  the stream at (r, i). With one stratum the correlation is `SASpearman()`'s.
+
+  Level: intermediate
+
+.seealso: `SASpearmanBootstrap()`, `SASpearman()`
+@*/
+PetscErrorCode SASpearmanStratified(PetscInt n, const PetscReal x[], const PetscReal y[], const PetscInt strata[],
+                                    PetscInt nboot, PetscReal level, const SAStream *rng, PetscReal *rho, PetscReal *lo,
+                                    PetscReal *hi)
+{
+  PetscReal *xb, *yb, *xs, *ys, *rb;
+  PetscInt  *idx, *cnt, *off, nr = 0;
+
+  PetscFunctionBeginUser;
+  *lo = *hi = NAN;
+  PetscCall(PetscMalloc5(n + 1, &xb, n + 1, &yb, n + 1, &xs, n + 1, &ys, nboot + 1, &rb));
+  PetscCall(SASpearmanStrataMean(n, x, y, strata, xs, ys, rho));
+  if (PetscIsNanReal(*rho)) {
+    PetscCall(PetscFree5(xb, yb, xs, ys, rb));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  /* idx: pairs sorted by stratum (stable), off[i]/cnt[i]: where pair i's stratum starts in idx and its size */
+  PetscCall(PetscMalloc3(n, &idx, n, &cnt, n, &off));
+  {
+    PetscInt k = 0;
+    for (PetscInt i = 0; i < n; i++) {
+      PetscBool first = PETSC_TRUE;
+      for (PetscInt j = 0; j < i && first; j++) first = (PetscBool) (strata[j] != strata[i]);
+      if (!first) continue;
+      PetscInt start = k;
+      for (PetscInt j = i; j < n; j++)
+        if (strata[j] == strata[i]) idx[k++] = j;
+      for (PetscInt j = start; j < k; j++) {
+        off[idx[j]] = start;
+        cnt[idx[j]] = k - start;
+      }
+    }
+  }
+  for (PetscInt r = 0; r < nboot; r++) {
+    PetscReal v;
+    for (PetscInt i = 0; i < n; i++) {
+      PetscInt64 j;
+      PetscCall(SAStreamInteger(rng, r, i, 0, cnt[i] - 1, &j));
+      xb[i] = x[idx[off[i] + j]];
+      yb[i] = y[idx[off[i] + j]];
+    }
+    PetscCall(SASpearmanStrataMean(n, xb, yb, strata, xs, ys, &v));
+    if (!PetscIsNanReal(v)) rb[nr++] = v;
+  }
+  if (nr >= 2) {
+    PetscCall(SAQuantile(nr, rb, (1 - level) / 2, lo));
+    PetscCall(SAQuantile(nr, rb, 1 - (1 - level) / 2, hi));
+  }
+  PetscCall(PetscFree3(idx, cnt, off));
+  PetscCall(PetscFree5(xb, yb, xs, ys, rb));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /*@C
   SAKendallTau - Kendall's tau-b of a series against time (its trend), NaN entries skipped
 

@@ -76,6 +76,9 @@ PETSC_EXTERN PetscErrorCode SAQuantile(PetscInt, const PetscReal[], PetscReal, P
 PETSC_EXTERN PetscErrorCode SASpearman(PetscInt, const PetscReal[], const PetscReal[], PetscReal *);
 PETSC_EXTERN PetscErrorCode SASpearmanBootstrap(PetscInt, const PetscReal[], const PetscReal[], PetscInt, PetscReal,
                                                 const SAStream *, PetscReal *, PetscReal *, PetscReal *);
+PETSC_EXTERN PetscErrorCode SASpearmanStratified(PetscInt, const PetscReal[], const PetscReal[], const PetscInt[],
+                                                 PetscInt, PetscReal, const SAStream *, PetscReal *, PetscReal *,
+                                                 PetscReal *);
 PETSC_EXTERN PetscErrorCode SAKendallTau(PetscInt, const PetscReal[], PetscReal *);
 PETSC_EXTERN PetscErrorCode SALag1Autocorrelation(PetscInt, const PetscReal[], PetscReal *);
 PETSC_EXTERN PetscErrorCode SAAUROC(PetscInt, const PetscReal[], const PetscBool[], PetscReal *);

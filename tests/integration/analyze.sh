@@ -44,6 +44,41 @@ for v in ["stability_margin", "ftle", "twin_gap_area", "max_drawdown", "deviatio
 assert a.Conventions == "CF-1.13" and "analyze" in a.history
 print("analyze: margins at 2/lr_max inside their intervals; 1 and 2 ranks agree")
 PY
+# finding 2 with a second sweep axis: lr x noise on the same deck. Gradient noise makes more members diverge, so at each
+# learning rate the collapse probability rises with the noise (4, 6, 16 and 10, 12, 16 of 16), while pooling the two
+# learning rates would mix their levels (pooled rho < 1). analyze correlates within the strata of equal lr: +1; the
+# value is recomputed here from analysis.nc's cells and results.nc's config_<axis> variables
+sa 2 run "$SA_SRC/tests/decks/margin.yaml" -o m2 -sweep_noise 0,0.3,1 > run2.log
+sa 2 analyze m2 -analyze_bootstrap 100 > a2x.log
+grep -q "^(2) against the stochasticity level 'noise' (Spearman within strata of the other sweep axes" a2x.log ||
+  fail "finding 2 does not say it is stratified: $(grep '^(2)' a2x.log)"
+"$PY" - m2/analysis.nc m2/results.nc <<'PY'
+import sys, netCDF4, numpy as np
+a = netCDF4.Dataset(sys.argv[1]); a.set_auto_mask(False)
+r = netCDF4.Dataset(sys.argv[2]); r.set_auto_mask(False)
+lr, noise = r["config_lr"][:], r["config_noise"][:]
+cg, cm, cc = a["cell_group"][:], a["cell_members"][:], a["cell_collapsed"][:]
+gc = a["group_config"][:]
+p = np.array([cc[cg == g].sum() / cm[cg == g].sum() for g in range(len(gc))])
+def ranks(v):
+    o = np.argsort(v, kind="stable"); rk = np.empty(len(v)); rk[o] = np.arange(1, len(v) + 1)
+    for u in np.unique(v): rk[v == u] = rk[v == u].mean()
+    return rk
+def spearman(x, y):
+    if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0: return np.nan
+    return np.corrcoef(ranks(x), ranks(y))[0, 1]
+x, strata = noise[gc], lr[gc]
+num = den = 0.0
+for s in np.unique(strata):
+    k = strata == s
+    rho = spearman(x[k], p[k])
+    if not np.isnan(rho): num += k.sum() * rho; den += k.sum()
+expect, pooled = num / den, spearman(x, p)
+got = a["finding2_collapse_spearman"][0, 0]
+print("finding 2, collapse probability against noise within lr strata: %.6f (recomputed %.6f, pooled %.6f)" % (got, expect, pooled))
+assert abs(got - expect) < 1e-12 and abs(got - 1) < 1e-12 and pooled < 0.99, (got, expect, pooled)
+assert "within strata" in a["finding2_collapse_spearman"].comment
+PY
 # a campaign that computed Lyapunov exponents (lyap_exponent(member, lyap), docs/analysis.md): copied over
 mkdir -p ly && cp m/results.nc ly/
 "$PY" - ly/results.nc <<'PY'

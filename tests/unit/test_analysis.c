@@ -253,6 +253,38 @@ static void test_rank_statistics(void)
     CU_ASSERT_FATAL(!SAKendallTau(5, b, &tau));
     CU_ASSERT_DOUBLE_EQUAL(tau, 0.6, 1e-14);
   }
+  /* stratified Spearman (Simpson's paradox): each stratum rises, the pooled pairs fall; a stratum of 2 pairs has no
+     correlation and is left out; the bootstrap resamples within strata, so every replicate is +1 or undefined */
+  {
+    PetscReal a[8] = {1, 2, 3, 4, 5, 6, 7, 8}, b[8] = {10, 11, 12, 0, 1, 2, 5, 4}, pooled;
+    PetscInt  st[8] = {7, 7, 7, 3, 3, 3, 9, 9};
+    CU_ASSERT_FATAL(!SASpearman(6, a, b, &pooled));
+    CU_ASSERT(pooled < 0);
+    PetscCallVoid(SAStreamCreate(1, 2, SA_STREAM_ANALYSIS, &s));
+    CU_ASSERT_FATAL(!SASpearmanStratified(8, a, b, st, 200, 0.9, &s, &rho, &lo, &hi));
+    CU_ASSERT_EQUAL(rho, 1.0);
+    CU_ASSERT_EQUAL(lo, 1.0);
+    CU_ASSERT_EQUAL(hi, 1.0);
+  }
+  /* n-weighted: a stratum of 4 with rho +1 and one of 3 with rho -1 give (4 - 3) / 7 */
+  {
+    PetscReal a[7] = {1, 2, 3, 4, 1, 2, 3}, b[7] = {1, 2, 3, 4, 3, 2, 1};
+    PetscInt  st[7] = {0, 0, 0, 0, 1, 1, 1};
+    PetscCallVoid(SAStreamCreate(1, 3, SA_STREAM_ANALYSIS, &s));
+    CU_ASSERT_FATAL(!SASpearmanStratified(7, a, b, st, 100, 0.9, &s, &rho, &lo, &hi));
+    CU_ASSERT_DOUBLE_EQUAL(rho, 1.0 / 7.0, 1e-15);
+    CU_ASSERT(lo <= rho && rho <= hi);
+  }
+  /* one stratum: the plain correlation, bitwise; no stratum of 3 or more: NaN */
+  {
+    PetscReal a[5] = {1, 2, 3, 4, 5}, b[5] = {2, 1, 4, 3, 5}, r1;
+    PetscInt  one[5] = {4, 4, 4, 4, 4}, pairs[5] = {0, 0, 1, 1, 2};
+    CU_ASSERT_FATAL(!SASpearman(5, a, b, &r1));
+    CU_ASSERT_FATAL(!SASpearmanStratified(5, a, b, one, 50, 0.9, &s, &rho, &lo, &hi));
+    CU_ASSERT_EQUAL(rho, r1);
+    CU_ASSERT_FATAL(!SASpearmanStratified(5, a, b, pairs, 50, 0.9, &s, &rho, &lo, &hi));
+    CU_ASSERT(PetscIsNanReal(rho) && PetscIsNanReal(lo) && PetscIsNanReal(hi));
+  }
   /* AUROC with a tie: (1 + 1 + 0.5 + 1) / 4 */
   CU_ASSERT_FATAL(!SAAUROC(4, sc, lab, &auc));
   CU_ASSERT_DOUBLE_EQUAL(auc, 0.875, 1e-14);
