@@ -228,7 +228,11 @@ PetscErrorCode SAPlanCalibrate(SACampaign c, MPI_Comm comm, const char dir[], Pe
     }
     PetscCallMPI(MPI_Bcast(&sck[k], 1, MPIU_REAL, 0, comm));
     PetscCallMPI(MPI_Bcast(&ssu[k], 1, MPIU_REAL, 0, comm));
-    PetscCall(SACampaignGetConfigLabel(c, k, label, sizeof(label)));
+    {
+      char full[256];
+      PetscCall(SACampaignGetConfigLabel(c, k, full, sizeof(full)));
+      PetscCall(SAConfigLabelShorten(full, label, sizeof(label)));
+    }
     PetscCall(PetscPrintf(comm,
                           "plan: calibration of configuration %" PetscInt_FMT
                           " (%s) on %d rank(s): set-up %.3e s, %" PetscInt_FMT

@@ -1242,6 +1242,7 @@ static PetscErrorCode SAAnalysisPrint(MPI_Comm comm, const char dir[], const SAC
 {
   PetscInt   nt = 0, np = 0, nct = 0, ncp = 0, nf = 0;
   PetscReal *fv, med = NAN;
+  char       lab[SA_NAME]; /* a configuration label as printed (SAConfigLabelShorten) */
 
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc1(d->M + 1, &fv));
@@ -1320,9 +1321,10 @@ static PetscErrorCode SAAnalysisPrint(MPI_Comm comm, const char dir[], const SAC
       if (!PetscIsNanReal(mg->high)) PetscCall(PetscSNPrintf(b, sizeof(b), "%.4g]", (double) mg->high));
       PetscCall(PetscSNPrintf(iv, sizeof(iv), "%s, %s", a, b));
     } else PetscCall(PetscSNPrintf(iv, sizeof(iv), "[%.4g, %.4g]", (double) mg->low, (double) mg->high));
-    PetscCall(PetscPrintf(comm, "%-24s %-14s %-15s %5" PetscInt_FMT " %5" PetscInt_FMT " %11.5g %25s  %s\n",
-                          d->clabel + g->gcfg[q] * SA_NAME, g->bname[g->gblock[q]], SADimName(g->gdim[q]), g->gn[q], nc,
-                          (double) mg->margin, iv, SAMarginStatuses[mg->status]));
+    PetscCall(SAConfigLabelShorten(d->clabel + g->gcfg[q] * SA_NAME, lab, sizeof(lab)));
+    PetscCall(PetscPrintf(comm, "%-24s %-14s %-15s %5" PetscInt_FMT " %5" PetscInt_FMT " %11.5g %25s  %s\n", lab,
+                          g->bname[g->gblock[q]], SADimName(g->gdim[q]), g->gn[q], nc, (double) mg->margin, iv,
+                          SAMarginStatuses[mg->status]));
   }
 
   PetscCall(PetscPrintf(comm, "\nfindings\n"));
@@ -1341,9 +1343,8 @@ static PetscErrorCode SAAnalysisPrint(MPI_Comm comm, const char dir[], const SAC
                           SADimName(g->bdim[b]), (PetscInt) f->f1[4 * b]));
     for (PetscInt c = 0; c < d->C; c++) {
       const SAMargin *mg = &g->margin[c * g->B + b];
-      if (SAMarginUsable(mg))
-        PetscCall(PetscPrintf(comm, " %s: perf %.3f margin %.4g;", d->clabel + c * SA_NAME, (double) g->cfmed[c],
-                              (double) mg->margin));
+      if (SAMarginUsable(mg)) PetscCall(SAConfigLabelShorten(d->clabel + c * SA_NAME, lab, sizeof(lab)));
+      PetscCall(PetscPrintf(comm, " %s: perf %.3f margin %.4g;", lab, (double) g->cfmed[c], (double) mg->margin));
     }
     PetscCall(PetscPrintf(comm, "\n"));
   }
@@ -1371,9 +1372,9 @@ static PetscErrorCode SAAnalysisPrint(MPI_Comm comm, const char dir[], const SAC
         if (!g->gn[gi]) continue;
         for (PetscInt cc = 0; cc < g->ncell; cc++)
           if (g->cgroup[cc] == gi) nc += g->ck[cc];
-        PetscCall(PetscPrintf(comm, " %s: collapsed %" PetscInt_FMT "/%" PetscInt_FMT ", margin %s%.4g;",
-                              d->clabel + c * SA_NAME, nc, g->gn[gi],
-                              mg->status == SA_MARGIN_CENSORED_ABOVE ? "> " : "",
+        PetscCall(SAConfigLabelShorten(d->clabel + c * SA_NAME, lab, sizeof(lab)));
+        PetscCall(PetscPrintf(comm, " %s: collapsed %" PetscInt_FMT "/%" PetscInt_FMT ", margin %s%.4g;", lab, nc,
+                              g->gn[gi], mg->status == SA_MARGIN_CENSORED_ABOVE ? "> " : "",
                               (double) (mg->status == SA_MARGIN_CENSORED_ABOVE ? mg->low : mg->margin)));
       }
       PetscCall(PetscPrintf(comm, "\n"));

@@ -84,5 +84,6 @@ PETSC_EXTERN PetscErrorCode SACampaignExpand(SACampaign, const char[]);
 PETSC_EXTERN PetscErrorCode SACampaignGetMemberTable(SACampaign, char **);
 PETSC_EXTERN PetscErrorCode SACampaignCreateSolver(SACampaign, PetscInt, MPI_Comm, SASolver *);
 PETSC_EXTERN PetscErrorCode SACampaignGetConfigLabel(SACampaign, PetscInt, char[], size_t);
+PETSC_EXTERN PetscErrorCode SAConfigLabelShorten(const char[], char[], size_t);
 PETSC_EXTERN PetscErrorCode SACampaignView(SACampaign, PetscViewer);
 PETSC_EXTERN PetscErrorCode SACampaignDestroy(SACampaign *);

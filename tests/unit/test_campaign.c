@@ -201,6 +201,27 @@ static PetscErrorCode CheckBadDecks(void)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* display labels: shortest round-trip numbers; names, "base" and non-numbers unchanged; truncation stays terminated */
+static void test_label_shorten(void)
+{
+  const char *in[6]  = {"lr=0.050000000000000003,dropout=0.20000000000000001",
+                        "base",
+                        "lr=1.0000000000000001e-05",
+                        "noise=0,batch=128",
+                        "lr=0.10000000000000001,x=abc",
+                        "lr=0.33333333333333331"};
+  const char *out[6] = {"lr=0.05,dropout=0.2", "base",         "lr=1e-05",
+                        "noise=0,batch=128",   "lr=0.1,x=abc", "lr=0.3333333333333333"};
+  char        buf[64], small[6];
+
+  for (int i = 0; i < 6; i++) {
+    CU_ASSERT_FATAL(!SAConfigLabelShorten(in[i], buf, sizeof(buf)));
+    CU_ASSERT_STRING_EQUAL(buf, out[i]);
+  }
+  CU_ASSERT_FATAL(!SAConfigLabelShorten(in[0], small, sizeof(small)));
+  CU_ASSERT_STRING_EQUAL(small, "lr=0.");
+}
+
 static void test_expansion(void) { CU_ASSERT_EQUAL(CheckExpansion(), PETSC_SUCCESS); }
 static void test_stable_ids(void) { CU_ASSERT_EQUAL(CheckStableIds(), PETSC_SUCCESS); }
 static void test_bad_decks(void) { CU_ASSERT_EQUAL(CheckBadDecks(), PETSC_SUCCESS); }
@@ -224,6 +245,7 @@ int main(int argc, char **argv)
   CU_add_test(s, "expansion counts and twins", test_expansion);
   CU_add_test(s, "stable ids when a deck is extended", test_stable_ids);
   CU_add_test(s, "bad decks give clear errors", test_bad_decks);
+  CU_add_test(s, "configuration labels shortened for display", test_label_shorten);
   PetscCall(SATestRunSuite(PETSC_COMM_WORLD, &nfail_all));
   PetscCall(PetscOptionsClear(NULL));
   PetscCall(SAFinalize());
