@@ -398,6 +398,8 @@ typedef struct {
   PetscReal *lat, *sc; /* local: nb x R x k, nb x R x D (detector 0 = deviation) */
   PetscReal  thr[SA_D], prec[SA_D], rec[SA_D], auc[SA_D], far[SA_D], lmed[SA_D], lq1[SA_D], lq3[SA_D];
   PetscInt   npairs[SA_D], nwarn[SA_D], ntp[SA_D], ncoll;
+  PetscReal  mconc[SA_D]; /* matched-dose concordance (SAMatchedConcordance) */
+  PetscInt   mpairs[SA_D];
   char       note[256];
 } SAMetaData;
 
@@ -408,6 +410,49 @@ typedef struct {
   PetscReal f2m[4 * SA_MAXAXES * 64]; /* per (axis, block): n, rho, lo, hi of margin vs level */
   PetscReal f2c[4 * SA_MAXAXES * 64]; /* per (axis, block): n, rho, lo, hi of collapse probability vs level */
 } SAFindings;
+
+/*
+  Matched-dose concordance of each detector: over every pair (i, j) of perturbed members of one cell (configuration,
+  block, magnitude: the same dose) where i collapses and j does not, the fraction in which i was warned strictly
+  earlier (1), at the same record or neither (1/2), later (0). A warning of i after its collapse counts as none (as
+  in precision and recall); no warning is later than any warning. 0.5: the detector does not tell which of equally
+  perturbed members will collapse; NaN without such pairs. Every rank computes it from the reduced member arrays.
+*/
+static PetscErrorCode SAMatchedConcordance(const SACampaignData *d, const SAMemberData *r, const SAGroups *g,
+                                           SAMetaData *ms)
+{
+  PetscInt *ml;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc1(d->M + 1, &ml));
+  for (PetscInt det = 0; det < SA_D; det++) {
+    PetscReal sum = 0;
+    PetscInt  np  = 0;
+
+    for (PetscInt gi = 0; gi < g->G; gi++) {
+      PetscInt n = 0;
+      for (PetscInt i = 0; i < d->M; i++)
+        if (d->config[i] == g->gcfg[gi] && d->twin[i] >= 0 && !strcmp(d->pert + i * SA_NAME, g->bname[g->gblock[gi]]))
+          ml[n++] = i;
+      for (PetscInt a = 0; a < n; a++) {
+        PetscInt i = ml[a], wi = r->warn[i * SA_D + det];
+        if (!r->collapsed[i]) continue;
+        if (wi > r->cstep[i]) wi = -1; /* after the collapse: not a warning */
+        for (PetscInt b = 0; b < n; b++) {
+          PetscInt j = ml[b], wj = r->warn[j * SA_D + det];
+          if (r->collapsed[j] || d->mag[j] != d->mag[i]) continue;
+          if (wi == wj) sum += 0.5;
+          else if (wi >= 0 && (wj < 0 || wi < wj)) sum += 1;
+          np++;
+        }
+      }
+    }
+    ms->mpairs[det] = np;
+    ms->mconc[det]  = np ? sum / np : NAN;
+  }
+  PetscCall(PetscFree(ml));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
 
 static PetscErrorCode SAMemberAnalyze(const SACampaignData *d, const SAAnalysisOptions *o, SAMemberData *r)
 {
@@ -961,6 +1006,13 @@ static PetscErrorCode SAAnalysisWrite(MPI_Comm comm, const char dir[], const SAC
   DEF("recall", NC_DOUBLE, 1, dd, 0, 0, "collapsed members warned at or before the collapse / collapsed members");
   DEF("auroc", NC_DOUBLE, 1, dd, 0, 0, "AUROC of the score for a collapse within the horizon");
   DEF("auroc_pairs", NC_INT, 1, dd, 0, 0, "(member, step) pairs scored by the AUROC");
+  DEF("matched_concordance", NC_DOUBLE, 1, dd, 0, 0,
+      "fraction of (collapsed, surviving) pairs at the same dose where the collapsed member was warned first");
+  PetscCall(SANCAttText(ncid, v, "comment",
+                        "pairs of perturbed members of one (configuration, block, magnitude) cell; ties and "
+                        "neither warned count 1/2; a warning after the collapse counts as none; 0.5: no "
+                        "discrimination among equally perturbed members"));
+  DEF("matched_pairs", NC_INT, 1, dd, 0, 0, "(collapsed, surviving) pairs of the matched concordance");
   DEF("n_warned", NC_INT, 1, dd, 0, 0, "members warned before any collapse");
   DEF("n_true_positive", NC_INT, 1, dd, 0, 0, "collapsed members warned at or before the collapse");
   DEF("lead_time_median", NC_DOUBLE, 1, dd, 0, 0, "median lead time of the true positives");
@@ -1100,6 +1152,8 @@ static PetscErrorCode SAAnalysisWrite(MPI_Comm comm, const char dir[], const SAC
   PetscCall(SAPutD(ncid, VID("recall"), D, ms->rec, rank));
   PetscCall(SAPutD(ncid, VID("auroc"), D, ms->auc, rank));
   PetscCall(SAPutI(ncid, VID("auroc_pairs"), D, ms->npairs, PETSC_MIN_INT, rank));
+  PetscCall(SAPutD(ncid, VID("matched_concordance"), D, ms->mconc, rank));
+  PetscCall(SAPutI(ncid, VID("matched_pairs"), D, ms->mpairs, PETSC_MIN_INT, rank));
   PetscCall(SAPutI(ncid, VID("n_warned"), D, ms->nwarn, PETSC_MIN_INT, rank));
   PetscCall(SAPutI(ncid, VID("n_true_positive"), D, ms->ntp, PETSC_MIN_INT, rank));
   PetscCall(SAPutD(ncid, VID("lead_time_median"), D, ms->lmed, rank));
@@ -1385,13 +1439,18 @@ static PetscErrorCode SAAnalysisPrint(MPI_Comm comm, const char dir[], const SAC
                         " consecutive records; AUROC of a collapse within %" PetscInt_FMT " steps; %" PetscInt_FMT
                         " collapses)\n",
                         (double) o->alpha, ms->nbase, o->m, o->horizon, ms->ncoll));
-  PetscCall(PetscPrintf(comm, "    %-15s %6s %9s %7s %8s %15s %7s %7s %11s\n", "detector", "warned", "precision",
-                        "recall", "lead", "lead IQR", "AUROC", "pairs", "false alarm"));
+  PetscCall(PetscPrintf(comm, "    %-15s %6s %9s %7s %8s %15s %7s %7s %11s %9s %7s\n", "detector", "warned",
+                        "precision", "recall", "lead", "lead IQR", "AUROC", "pairs", "false alarm", "matched C",
+                        "pairs"));
   for (PetscInt q = 0; q < SA_D; q++)
-    PetscCall(PetscPrintf(
-      comm, "    %-15s %6" PetscInt_FMT " %9.3f %7.3f %8.4g [%5.4g, %5.4g] %7.3f %7" PetscInt_FMT " %11.3f\n",
-      SADetectorNames[q], ms->nwarn[q], (double) ms->prec[q], (double) ms->rec[q], (double) ms->lmed[q],
-      (double) ms->lq1[q], (double) ms->lq3[q], (double) ms->auc[q], ms->npairs[q], (double) ms->far[q]));
+    PetscCall(PetscPrintf(comm,
+                          "    %-15s %6" PetscInt_FMT " %9.3f %7.3f %8.4g [%5.4g, %5.4g] %7.3f %7" PetscInt_FMT
+                          " %11.3f %9.3f %7" PetscInt_FMT "\n",
+                          SADetectorNames[q], ms->nwarn[q], (double) ms->prec[q], (double) ms->rec[q],
+                          (double) ms->lmed[q], (double) ms->lq1[q], (double) ms->lq3[q], (double) ms->auc[q],
+                          ms->npairs[q], (double) ms->far[q], (double) ms->mconc[q], ms->mpairs[q]));
+  PetscCall(PetscPrintf(comm, "    (matched C: among members given the same dose, how often the one that collapsed "
+                              "was warned first; 0.5 = no better than chance)\n"));
   PetscCall(PetscPrintf(comm, "wrote %s/analysis.nc\n", dir));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -1435,6 +1494,7 @@ PetscErrorCode SAAnalyze(MPI_Comm comm, const char dir[], const SAAnalysisOption
   PetscCall(SAMetaStates(comm, &d, &r, o, ms));
   PetscCall(SAWarnings(comm, &d, &r, o, ms));
   PetscCall(SAGroupsBuild(&d, &r, o, &g));
+  PetscCall(SAMatchedConcordance(&d, &r, &g, ms));
   PetscCall(SAFindingsCompute(&d, &r, &g, o, f));
   PetscCall(SAAnalysisWrite(comm, dir, &d, &r, &g, ms, f, o, history));
   PetscCall(SAAnalysisPrint(comm, dir, &d, &r, &g, ms, f, o));

@@ -44,11 +44,12 @@ for v in ["stability_margin", "ftle", "twin_gap_area", "max_drawdown", "deviatio
 assert a.Conventions == "CF-1.13" and "analyze" in a.history
 print("analyze: margins at 2/lr_max inside their intervals; 1 and 2 ranks agree")
 PY
-# finding 2 with a second sweep axis: lr x noise on the same deck. Gradient noise makes more members diverge, so at each
-# learning rate the collapse probability rises with the noise (4, 6, 16 and 10, 12, 16 of 16), while pooling the two
-# learning rates would mix their levels (pooled rho < 1). analyze correlates within the strata of equal lr: +1; the
-# value is recomputed here from analysis.nc's cells and results.nc's config_<axis> variables
-sa 2 run "$SA_SRC/tests/decks/margin.yaml" -o m2 -sweep_noise 0,0.3,1 > run2.log
+# finding 2 with a second sweep axis: lr x noise on the same deck, 4 seeds. Gradient noise makes more members diverge,
+# so at each learning rate the collapse probability rises with the noise, while pooling the two learning rates would
+# mix their levels (pooled rho < 1). analyze correlates within the strata of equal lr: +1; the value is recomputed
+# here from analysis.nc's cells and results.nc's config_<axis> variables. With noise, members of one dose differ in
+# outcome: the matched-dose concordance of each detector is recomputed here from the members' warnings
+sa 2 run "$SA_SRC/tests/decks/margin.yaml" -o m2 -sweep_noise 0,0.3,1 -campaign_seeds 1,2,3,4 > run2.log
 sa 2 analyze m2 -analyze_bootstrap 100 > a2x.log
 grep -q "^(2) against the stochasticity level 'noise' (Spearman within strata of the other sweep axes" a2x.log ||
   fail "finding 2 does not say it is stratified: $(grep '^(2)' a2x.log)"
@@ -78,6 +79,24 @@ got = a["finding2_collapse_spearman"][0, 0]
 print("finding 2, collapse probability against noise within lr strata: %.6f (recomputed %.6f, pooled %.6f)" % (got, expect, pooled))
 assert abs(got - expect) < 1e-12 and abs(got - 1) < 1e-12 and pooled < 0.99, (got, expect, pooled)
 assert "within strata" in a["finding2_collapse_spearman"].comment
+# matched-dose concordance: pairs (collapsed i, surviving j) of one (config, block, magnitude); i warned first: 1,
+# same record or neither: 1/2; a warning after i's collapse is none
+tw, cfg, mag = r["twin"][:], r["config"][:], r["magnitude"][:]
+blk = [b"".join(x for x in r["perturbation"][i] if x) for i in range(len(tw))]
+col, cs, ws = a["collapsed"][:], a["collapse_step"][:], a["warning_step"][:]
+for det in range(ws.shape[1]):
+    tot = npair = 0
+    for i in range(len(tw)):
+        if tw[i] < 0 or not col[i]: continue
+        wi = ws[i, det] if 0 <= ws[i, det] <= cs[i] else -1
+        for j in range(len(tw)):
+            if tw[j] < 0 or col[j] or cfg[j] != cfg[i] or blk[j] != blk[i] or mag[j] != mag[i]: continue
+            wj = ws[j, det] if ws[j, det] >= 0 else -1
+            tot += 0.5 if wi == wj else (1.0 if wi >= 0 and (wj < 0 or wi < wj) else 0.0)
+            npair += 1
+    got, gotn = a["matched_concordance"][det], a["matched_pairs"][det]
+    print("detector %d: matched concordance %.6f over %d pairs (recomputed %.6f over %d)" % (det, got, gotn, tot / npair, npair))
+    assert npair >= 10 and gotn == npair and abs(got - tot / npair) < 1e-15, (det, got, gotn, tot, npair)
 PY
 # a campaign that computed Lyapunov exponents (lyap_exponent(member, lyap), docs/analysis.md): copied over
 mkdir -p ly && cp m/results.nc ly/
