@@ -385,7 +385,7 @@ def main(d):
             md += ["", "(2) No controlled-stochasticity axis in the sweep."]
     md += ["", "(3) Early warnings (threshold calibrated on the baseline twins):", "",
            "| detector | warned | precision | recall | lead median [IQR] | AUROC (pairs) | false alarms "
-           "| matched-dose concordance (pairs) |",
+           "| matched-dose concordance [interval] |",
            "|---|---|---|---|---|---|---|---|"]
     has_mc = "matched_concordance" in a.variables  # analysis.nc of an older stabaudit has none
     for q, name in enumerate(dets):
@@ -393,7 +393,10 @@ def main(d):
             name, ints(a, "n_warned")[q], dbl(a, "precision")[q], dbl(a, "recall")[q],
             dbl(a, "lead_time_median")[q], dbl(a, "lead_time_q25")[q], dbl(a, "lead_time_q75")[q],
             dbl(a, "auroc")[q], ints(a, "auroc_pairs")[q], dbl(a, "false_alarm_rate")[q],
-            "%.3f (%d)" % (dbl(a, "matched_concordance")[q], ints(a, "matched_pairs")[q]) if has_mc else "-"))
+            "%.3f [%.3f, %.3f] (%d pairs, %d cells)" % (
+                dbl(a, "matched_concordance")[q], dbl(a, "matched_concordance_low")[q],
+                dbl(a, "matched_concordance_high")[q], ints(a, "matched_pairs")[q], ints(a, "matched_cells")[q])
+            if has_mc else "-"))
     md += ["", "## Figures", ""]
     for name, caption in figs:
         md += ["![%s](%s)" % (caption, name), "", "*%s*" % caption, ""]

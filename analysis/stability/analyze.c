@@ -398,8 +398,8 @@ typedef struct {
   PetscReal *lat, *sc; /* local: nb x R x k, nb x R x D (detector 0 = deviation) */
   PetscReal  thr[SA_D], prec[SA_D], rec[SA_D], auc[SA_D], far[SA_D], lmed[SA_D], lq1[SA_D], lq3[SA_D];
   PetscInt   npairs[SA_D], nwarn[SA_D], ntp[SA_D], ncoll;
-  PetscReal  mconc[SA_D]; /* matched-dose concordance (SAMatchedConcordance) */
-  PetscInt   mpairs[SA_D];
+  PetscReal  mconc[SA_D], mlo[SA_D], mhi[SA_D]; /* matched-dose concordance and interval (SAMatchedConcordance) */
+  PetscInt   mpairs[SA_D], mcells[SA_D];
   char       note[256];
 } SAMetaData;
 
@@ -416,41 +416,78 @@ typedef struct {
   block, magnitude: the same dose) where i collapses and j does not, the fraction in which i was warned strictly
   earlier (1), at the same record or neither (1/2), later (0). A warning of i after its collapse counts as none (as
   in precision and recall); no warning is later than any warning. 0.5: the detector does not tell which of equally
-  perturbed members will collapse; NaN without such pairs. Every rank computes it from the reduced member arrays.
+  perturbed members will collapse; NaN without such pairs. Its interval is a percentile bootstrap over the cells that
+  have pairs (resampled with replacement: the pairs of one cell share members). Every rank computes it from the
+  reduced member arrays and the same stream.
 */
 static PetscErrorCode SAMatchedConcordance(const SACampaignData *d, const SAMemberData *r, const SAGroups *g,
-                                           SAMetaData *ms)
+                                           const SAAnalysisOptions *o, SAMetaData *ms)
 {
-  PetscInt *ml;
+  PetscInt  *ml, *rep, *cpairs, K;
+  PetscReal *csum, *boot;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscMalloc1(d->M + 1, &ml));
+  PetscCall(PetscMalloc5(d->M + 1, &ml, d->M + 1, &rep, d->M + 1, &cpairs, d->M + 1, &csum, o->nboot + 1, &boot));
   for (PetscInt det = 0; det < SA_D; det++) {
     PetscReal sum = 0;
-    PetscInt  np  = 0;
+    PetscInt  np = 0, nr = 0;
+    SAStream  s;
 
+    K = 0; /* cells with pairs: (group, magnitude) */
     for (PetscInt gi = 0; gi < g->G; gi++) {
       PetscInt n = 0;
       for (PetscInt i = 0; i < d->M; i++)
         if (d->config[i] == g->gcfg[gi] && d->twin[i] >= 0 && !strcmp(d->pert + i * SA_NAME, g->bname[g->gblock[gi]]))
           ml[n++] = i;
+      for (PetscInt a = 0; a < n; a++) rep[a] = -1;
       for (PetscInt a = 0; a < n; a++) {
-        PetscInt i = ml[a], wi = r->warn[i * SA_D + det];
+        PetscInt  i = ml[a], wi = r->warn[i * SA_D + det], pi = 0, a0 = 0;
+        PetscReal si = 0;
         if (!r->collapsed[i]) continue;
         if (wi > r->cstep[i]) wi = -1; /* after the collapse: not a warning */
         for (PetscInt b = 0; b < n; b++) {
           PetscInt j = ml[b], wj = r->warn[j * SA_D + det];
           if (r->collapsed[j] || d->mag[j] != d->mag[i]) continue;
-          if (wi == wj) sum += 0.5;
-          else if (wi >= 0 && (wj < 0 || wi < wj)) sum += 1;
-          np++;
+          if (wi == wj) si += 0.5;
+          else if (wi >= 0 && (wj < 0 || wi < wj)) si += 1;
+          pi++;
         }
+        if (!pi) continue;
+        while (d->mag[ml[a0]] != d->mag[i]) a0++; /* the cell's first member */
+        if (rep[a0] < 0) {
+          rep[a0]     = K;
+          csum[K]     = 0;
+          cpairs[K++] = 0;
+        }
+        csum[rep[a0]] += si;
+        cpairs[rep[a0]] += pi;
+        sum += si;
+        np += pi;
       }
     }
     ms->mpairs[det] = np;
     ms->mconc[det]  = np ? sum / np : NAN;
+    ms->mlo[det] = ms->mhi[det] = NAN;
+    /* interval: cells resampled with replacement (pairs of one cell share members, so the cell is the unit) */
+    PetscCall(SAStreamCreate(o->seed, 400000 + det, SA_STREAM_ANALYSIS, &s));
+    for (PetscInt rr = 0; K > 1 && rr < o->nboot; rr++) {
+      PetscReal bs = 0;
+      PetscInt  bp = 0;
+      for (PetscInt q = 0; q < K; q++) {
+        PetscInt64 k;
+        PetscCall(SAStreamInteger(&s, rr, q, 0, K - 1, &k));
+        bs += csum[k];
+        bp += cpairs[k];
+      }
+      boot[nr++] = bs / bp;
+    }
+    if (nr >= 2) {
+      PetscCall(SAQuantile(nr, boot, (1 - o->level) / 2, &ms->mlo[det]));
+      PetscCall(SAQuantile(nr, boot, 1 - (1 - o->level) / 2, &ms->mhi[det]));
+    }
+    ms->mcells[det] = K;
   }
-  PetscCall(PetscFree(ml));
+  PetscCall(PetscFree5(ml, rep, cpairs, csum, boot));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -1012,7 +1049,10 @@ static PetscErrorCode SAAnalysisWrite(MPI_Comm comm, const char dir[], const SAC
                         "pairs of perturbed members of one (configuration, block, magnitude) cell; ties and "
                         "neither warned count 1/2; a warning after the collapse counts as none; 0.5: no "
                         "discrimination among equally perturbed members"));
+  DEF("matched_concordance_low", NC_DOUBLE, 1, dd, 0, 0, "bootstrap interval over cells, lower end");
+  DEF("matched_concordance_high", NC_DOUBLE, 1, dd, 0, 0, "bootstrap interval over cells, upper end");
   DEF("matched_pairs", NC_INT, 1, dd, 0, 0, "(collapsed, surviving) pairs of the matched concordance");
+  DEF("matched_cells", NC_INT, 1, dd, 0, 0, "cells (configuration, block, magnitude) with such pairs");
   DEF("n_warned", NC_INT, 1, dd, 0, 0, "members warned before any collapse");
   DEF("n_true_positive", NC_INT, 1, dd, 0, 0, "collapsed members warned at or before the collapse");
   DEF("lead_time_median", NC_DOUBLE, 1, dd, 0, 0, "median lead time of the true positives");
@@ -1153,7 +1193,10 @@ static PetscErrorCode SAAnalysisWrite(MPI_Comm comm, const char dir[], const SAC
   PetscCall(SAPutD(ncid, VID("auroc"), D, ms->auc, rank));
   PetscCall(SAPutI(ncid, VID("auroc_pairs"), D, ms->npairs, PETSC_MIN_INT, rank));
   PetscCall(SAPutD(ncid, VID("matched_concordance"), D, ms->mconc, rank));
+  PetscCall(SAPutD(ncid, VID("matched_concordance_low"), D, ms->mlo, rank));
+  PetscCall(SAPutD(ncid, VID("matched_concordance_high"), D, ms->mhi, rank));
   PetscCall(SAPutI(ncid, VID("matched_pairs"), D, ms->mpairs, PETSC_MIN_INT, rank));
+  PetscCall(SAPutI(ncid, VID("matched_cells"), D, ms->mcells, PETSC_MIN_INT, rank));
   PetscCall(SAPutI(ncid, VID("n_warned"), D, ms->nwarn, PETSC_MIN_INT, rank));
   PetscCall(SAPutI(ncid, VID("n_true_positive"), D, ms->ntp, PETSC_MIN_INT, rank));
   PetscCall(SAPutD(ncid, VID("lead_time_median"), D, ms->lmed, rank));
@@ -1439,16 +1482,17 @@ static PetscErrorCode SAAnalysisPrint(MPI_Comm comm, const char dir[], const SAC
                         " consecutive records; AUROC of a collapse within %" PetscInt_FMT " steps; %" PetscInt_FMT
                         " collapses)\n",
                         (double) o->alpha, ms->nbase, o->m, o->horizon, ms->ncoll));
-  PetscCall(PetscPrintf(comm, "    %-15s %6s %9s %7s %8s %15s %7s %7s %11s %9s %7s\n", "detector", "warned",
+  PetscCall(PetscPrintf(comm, "    %-15s %6s %9s %7s %8s %15s %7s %7s %11s %9s %16s %11s\n", "detector", "warned",
                         "precision", "recall", "lead", "lead IQR", "AUROC", "pairs", "false alarm", "matched C",
-                        "pairs"));
+                        "interval", "pairs/cells"));
   for (PetscInt q = 0; q < SA_D; q++)
     PetscCall(PetscPrintf(comm,
                           "    %-15s %6" PetscInt_FMT " %9.3f %7.3f %8.4g [%5.4g, %5.4g] %7.3f %7" PetscInt_FMT
-                          " %11.3f %9.3f %7" PetscInt_FMT "\n",
+                          " %11.3f %9.3f [%6.3f, %6.3f] %5" PetscInt_FMT "/%-5" PetscInt_FMT "\n",
                           SADetectorNames[q], ms->nwarn[q], (double) ms->prec[q], (double) ms->rec[q],
                           (double) ms->lmed[q], (double) ms->lq1[q], (double) ms->lq3[q], (double) ms->auc[q],
-                          ms->npairs[q], (double) ms->far[q], (double) ms->mconc[q], ms->mpairs[q]));
+                          ms->npairs[q], (double) ms->far[q], (double) ms->mconc[q], (double) ms->mlo[q],
+                          (double) ms->mhi[q], ms->mpairs[q], ms->mcells[q]));
   PetscCall(PetscPrintf(comm, "    (matched C: among members given the same dose, how often the one that collapsed "
                               "was warned first; 0.5 = no better than chance)\n"));
   PetscCall(PetscPrintf(comm, "wrote %s/analysis.nc\n", dir));
@@ -1494,7 +1538,7 @@ PetscErrorCode SAAnalyze(MPI_Comm comm, const char dir[], const SAAnalysisOption
   PetscCall(SAMetaStates(comm, &d, &r, o, ms));
   PetscCall(SAWarnings(comm, &d, &r, o, ms));
   PetscCall(SAGroupsBuild(&d, &r, o, &g));
-  PetscCall(SAMatchedConcordance(&d, &r, &g, ms));
+  PetscCall(SAMatchedConcordance(&d, &r, &g, o, ms));
   PetscCall(SAFindingsCompute(&d, &r, &g, o, f));
   PetscCall(SAAnalysisWrite(comm, dir, &d, &r, &g, ms, f, o, history));
   PetscCall(SAAnalysisPrint(comm, dir, &d, &r, &g, ms, f, o));

@@ -86,6 +86,7 @@ blk = [b"".join(x for x in r["perturbation"][i] if x) for i in range(len(tw))]
 col, cs, ws = a["collapsed"][:], a["collapse_step"][:], a["warning_step"][:]
 for det in range(ws.shape[1]):
     tot = npair = 0
+    cells = set()
     for i in range(len(tw)):
         if tw[i] < 0 or not col[i]: continue
         wi = ws[i, det] if 0 <= ws[i, det] <= cs[i] else -1
@@ -94,9 +95,13 @@ for det in range(ws.shape[1]):
             wj = ws[j, det] if ws[j, det] >= 0 else -1
             tot += 0.5 if wi == wj else (1.0 if wi >= 0 and (wj < 0 or wi < wj) else 0.0)
             npair += 1
-    got, gotn = a["matched_concordance"][det], a["matched_pairs"][det]
-    print("detector %d: matched concordance %.6f over %d pairs (recomputed %.6f over %d)" % (det, got, gotn, tot / npair, npair))
-    assert npair >= 10 and gotn == npair and abs(got - tot / npair) < 1e-15, (det, got, gotn, tot, npair)
+            cells.add((cfg[i], blk[i], mag[i]))
+    got, gotn, gotk = a["matched_concordance"][det], a["matched_pairs"][det], a["matched_cells"][det]
+    lo, hi = a["matched_concordance_low"][det], a["matched_concordance_high"][det]
+    print("detector %d: matched concordance %.6f [%.3f, %.3f] over %d pairs in %d cells (recomputed %.6f, %d, %d)"
+          % (det, got, lo, hi, gotn, gotk, tot / npair, npair, len(cells)))
+    assert npair >= 10 and gotn == npair and gotk == len(cells) and abs(got - tot / npair) < 1e-15, (det, got, tot)
+    assert 0 <= lo <= hi <= 1, (lo, hi)
 PY
 # a campaign that computed Lyapunov exponents (lyap_exponent(member, lyap), docs/analysis.md): copied over
 mkdir -p ly && cp m/results.nc ly/
