@@ -463,7 +463,7 @@ PetscErrorCode SASpearmanBootstrap(PetscInt n, const PetscReal x[], const PetscR
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* the n-weighted mean of the per-stratum Spearman correlations; *w: the pairs of the strata that have one */
+/* the n-weighted mean of the per-stratum Spearman correlations (strata without one left out); xs, ys: work space */
 static PetscErrorCode SASpearmanStrataMean(PetscInt n, const PetscReal x[], const PetscReal y[],
                                            const PetscInt strata[], PetscReal *xs, PetscReal *ys, PetscReal *rho)
 {
