@@ -423,27 +423,24 @@ typedef struct {
 static PetscErrorCode SAMatchedConcordance(const SACampaignData *d, const SAMemberData *r, const SAGroups *g,
                                            const SAAnalysisOptions *o, SAMetaData *ms)
 {
-  PetscInt  *ml, *rep, *cpairs, K;
-  PetscReal *csum, *boot;
+  PetscInt  *ml, *rep, *cpairs, K = 0; /* cells with pairs (group, magnitude): the same for every detector */
+  PetscReal *csum, *boot;              /* csum: K x SA_D */
 
   PetscFunctionBeginUser;
-  PetscCall(PetscMalloc5(d->M + 1, &ml, d->M + 1, &rep, d->M + 1, &cpairs, d->M + 1, &csum, o->nboot + 1, &boot));
-  for (PetscInt det = 0; det < SA_D; det++) {
-    PetscReal sum = 0;
-    PetscInt  np = 0, nr = 0;
-    SAStream  s;
-
-    K = 0; /* cells with pairs: (group, magnitude) */
-    for (PetscInt gi = 0; gi < g->G; gi++) {
-      PetscInt n = 0;
-      for (PetscInt i = 0; i < d->M; i++)
-        if (d->config[i] == g->gcfg[gi] && d->twin[i] >= 0 && !strcmp(d->pert + i * SA_NAME, g->bname[g->gblock[gi]]))
-          ml[n++] = i;
-      for (PetscInt a = 0; a < n; a++) rep[a] = -1;
-      for (PetscInt a = 0; a < n; a++) {
-        PetscInt  i = ml[a], wi = r->warn[i * SA_D + det], pi = 0, a0 = 0;
+  PetscCall(
+    PetscMalloc5(d->M + 1, &ml, d->M + 1, &rep, d->M + 1, &cpairs, SA_D * (d->M + 1), &csum, o->nboot + 1, &boot));
+  for (PetscInt gi = 0; gi < g->G; gi++) {
+    PetscInt n = 0;
+    for (PetscInt i = 0; i < d->M; i++)
+      if (d->config[i] == g->gcfg[gi] && d->twin[i] >= 0 && !strcmp(d->pert + i * SA_NAME, g->bname[g->gblock[gi]]))
+        ml[n++] = i;
+    for (PetscInt a = 0; a < n; a++) rep[a] = -1;
+    for (PetscInt a = 0; a < n; a++) {
+      PetscInt i = ml[a], a0 = 0, k;
+      if (!r->collapsed[i]) continue;
+      for (PetscInt det = 0; det < SA_D; det++) {
+        PetscInt  wi = r->warn[i * SA_D + det], pi = 0;
         PetscReal si = 0;
-        if (!r->collapsed[i]) continue;
         if (wi > r->cstep[i]) wi = -1; /* after the collapse: not a warning */
         for (PetscInt b = 0; b < n; b++) {
           PetscInt j = ml[b], wj = r->warn[j * SA_D + det];
@@ -452,20 +449,33 @@ static PetscErrorCode SAMatchedConcordance(const SACampaignData *d, const SAMemb
           else if (wi >= 0 && (wj < 0 || wi < wj)) si += 1;
           pi++;
         }
-        if (!pi) continue;
-        while (d->mag[ml[a0]] != d->mag[i]) a0++; /* the cell's first member */
-        if (rep[a0] < 0) {
-          rep[a0]     = K;
-          csum[K]     = 0;
-          cpairs[K++] = 0;
+        if (!pi) break; /* no survivor at this dose */
+        if (!det) {
+          while (d->mag[ml[a0]] != d->mag[i]) a0++; /* the cell's first member */
+          if (rep[a0] < 0) {
+            rep[a0]   = K;
+            cpairs[K] = 0;
+            for (PetscInt q = 0; q < SA_D; q++) csum[K * SA_D + q] = 0;
+            K++;
+          }
+          cpairs[rep[a0]] += pi;
         }
-        csum[rep[a0]] += si;
-        cpairs[rep[a0]] += pi;
-        sum += si;
-        np += pi;
+        k = rep[a0];
+        csum[k * SA_D + det] += si;
       }
     }
+  }
+  for (PetscInt det = 0; det < SA_D; det++) {
+    PetscReal sum = 0;
+    PetscInt  np = 0, nr = 0;
+    SAStream  s;
+
+    for (PetscInt k = 0; k < K; k++) {
+      sum += csum[k * SA_D + det];
+      np += cpairs[k];
+    }
     ms->mpairs[det] = np;
+    ms->mcells[det] = K;
     ms->mconc[det]  = np ? sum / np : NAN;
     ms->mlo[det] = ms->mhi[det] = NAN;
     /* interval: cells resampled with replacement (pairs of one cell share members, so the cell is the unit) */
@@ -476,7 +486,7 @@ static PetscErrorCode SAMatchedConcordance(const SACampaignData *d, const SAMemb
       for (PetscInt q = 0; q < K; q++) {
         PetscInt64 k;
         PetscCall(SAStreamInteger(&s, rr, q, 0, K - 1, &k));
-        bs += csum[k];
+        bs += csum[k * SA_D + det];
         bp += cpairs[k];
       }
       boot[nr++] = bs / bp;
@@ -485,7 +495,6 @@ static PetscErrorCode SAMatchedConcordance(const SACampaignData *d, const SAMemb
       PetscCall(SAQuantile(nr, boot, (1 - o->level) / 2, &ms->mlo[det]));
       PetscCall(SAQuantile(nr, boot, 1 - (1 - o->level) / 2, &ms->mhi[det]));
     }
-    ms->mcells[det] = K;
   }
   PetscCall(PetscFree5(ml, rep, cpairs, csum, boot));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -1440,7 +1449,8 @@ static PetscErrorCode SAAnalysisPrint(MPI_Comm comm, const char dir[], const SAC
                           SADimName(g->bdim[b]), (PetscInt) f->f1[4 * b]));
     for (PetscInt c = 0; c < d->C; c++) {
       const SAMargin *mg = &g->margin[c * g->B + b];
-      if (SAMarginUsable(mg)) PetscCall(SAConfigLabelShorten(d->clabel + c * SA_NAME, lab, sizeof(lab)));
+      if (!SAMarginUsable(mg)) continue;
+      PetscCall(SAConfigLabelShorten(d->clabel + c * SA_NAME, lab, sizeof(lab)));
       PetscCall(PetscPrintf(comm, " %s: perf %.3f margin %.4g;", lab, (double) g->cfmed[c], (double) mg->margin));
     }
     PetscCall(PetscPrintf(comm, "\n"));

@@ -463,25 +463,23 @@ PetscErrorCode SASpearmanBootstrap(PetscInt n, const PetscReal x[], const PetscR
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* the n-weighted mean of the per-stratum Spearman correlations (strata without one left out); xs, ys: work space */
-static PetscErrorCode SASpearmanStrataMean(PetscInt n, const PetscReal x[], const PetscReal y[],
-                                           const PetscInt strata[], PetscReal *xs, PetscReal *ys, PetscReal *rho)
+/* the n-weighted mean of the per-stratum Spearman correlations (strata without one left out): idx lists the pairs
+   stratum by stratum, cnt[i] is the size of pair i's stratum; xs, ys: work space */
+static PetscErrorCode SASpearmanStrataMean(PetscInt n, const PetscReal x[], const PetscReal y[], const PetscInt idx[],
+                                           const PetscInt cnt[], PetscReal *xs, PetscReal *ys, PetscReal *rho)
 {
   PetscReal sum = 0, w = 0;
 
   PetscFunctionBeginUser;
-  for (PetscInt i = 0; i < n; i++) {
-    PetscInt  m = 0;
+  for (PetscInt k = 0; k < n;) {
+    PetscInt  m = cnt[idx[k]];
     PetscReal r;
-    PetscBool first = PETSC_TRUE;
 
-    for (PetscInt j = 0; j < i && first; j++) first = (PetscBool) (strata[j] != strata[i]);
-    if (!first) continue; /* stratum i was done at its first pair */
-    for (PetscInt j = i; j < n; j++)
-      if (strata[j] == strata[i]) {
-        xs[m]   = x[j];
-        ys[m++] = y[j];
-      }
+    for (PetscInt q = 0; q < m; q++) {
+      xs[q] = x[idx[k + q]];
+      ys[q] = y[idx[k + q]];
+    }
+    k += m;
     PetscCall(SASpearman(m, xs, ys, &r));
     if (PetscIsNanReal(r)) continue;
     sum += m * r;
@@ -532,13 +530,9 @@ PetscErrorCode SASpearmanStratified(PetscInt n, const PetscReal x[], const Petsc
   PetscFunctionBeginUser;
   *lo = *hi = NAN;
   PetscCall(PetscMalloc5(n + 1, &xb, n + 1, &yb, n + 1, &xs, n + 1, &ys, nboot + 1, &rb));
-  PetscCall(SASpearmanStrataMean(n, x, y, strata, xs, ys, rho));
-  if (PetscIsNanReal(*rho)) {
-    PetscCall(PetscFree5(xb, yb, xs, ys, rb));
-    PetscFunctionReturn(PETSC_SUCCESS);
-  }
-  /* idx: pairs sorted by stratum (stable), off[i]/cnt[i]: where pair i's stratum starts in idx and its size */
-  PetscCall(PetscMalloc3(n, &idx, n, &cnt, n, &off));
+  /* idx: pairs grouped by stratum (strata in order of first appearance, pairs in order), off[i]/cnt[i]: where pair
+     i's stratum starts in idx and its size */
+  PetscCall(PetscMalloc3(n + 1, &idx, n + 1, &cnt, n + 1, &off));
   {
     PetscInt k = 0;
     for (PetscInt i = 0; i < n; i++) {
@@ -554,7 +548,8 @@ PetscErrorCode SASpearmanStratified(PetscInt n, const PetscReal x[], const Petsc
       }
     }
   }
-  for (PetscInt r = 0; r < nboot; r++) {
+  PetscCall(SASpearmanStrataMean(n, x, y, idx, cnt, xs, ys, rho));
+  for (PetscInt r = 0; !PetscIsNanReal(*rho) && r < nboot; r++) {
     PetscReal v;
     for (PetscInt i = 0; i < n; i++) {
       PetscInt64 j;
@@ -562,7 +557,7 @@ PetscErrorCode SASpearmanStratified(PetscInt n, const PetscReal x[], const Petsc
       xb[i] = x[idx[off[i] + j]];
       yb[i] = y[idx[off[i] + j]];
     }
-    PetscCall(SASpearmanStrataMean(n, xb, yb, strata, xs, ys, &v));
+    PetscCall(SASpearmanStrataMean(n, xb, yb, idx, cnt, xs, ys, &v));
     if (!PetscIsNanReal(v)) rb[nr++] = v;
   }
   if (nr >= 2) {

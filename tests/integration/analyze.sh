@@ -103,6 +103,12 @@ for det in range(ws.shape[1]):
     assert npair >= 10 and gotn == npair and gotk == len(cells) and abs(got - tot / npair) < 1e-15, (det, got, tot)
     assert 0 <= lo <= hi <= 1, (lo, hi)
 PY
+# finding 1 lists only the configurations with a usable margin: at lr 3 the twins themselves diverge (lr > 2), every
+# member collapses and the margin is censored below; the printed line names lr 0.5 and 0.8 and nothing else
+sa 2 run "$SA_SRC/tests/decks/margin.yaml" -o m3 -sweep_lr 0.5,0.8,3 > run3.log
+sa 2 analyze m3 -analyze_bootstrap 50 > a3.log
+grep -qE "^    scale +optimization +n = 2 \(no correlation below 3\): lr=0\.5: perf [0-9.]+ margin 3\.995; lr=0\.8: perf [0-9.]+ margin 2\.498;$" a3.log ||
+  fail "finding 1 lists other than the two usable margins: $(grep '^    scale' a3.log | head -1)"
 # a campaign that computed Lyapunov exponents (lyap_exponent(member, lyap), docs/analysis.md): copied over
 mkdir -p ly && cp m/results.nc ly/
 "$PY" - ly/results.nc <<'PY'
