@@ -3,12 +3,6 @@
   every part of stabaudit.
 */
 #include <stabaudit/sasys.h>
-#include <stabaudit/satask.h>
-#include <stabaudit/samodel.h>
-#include <stabaudit/saoptimizer.h>
-#include <stabaudit/saperturb.h>
-#include <stabaudit/sasolver.h>
-#include <stabaudit/saensemble.h>
 #include <slepcsys.h>
 #include <netcdf_meta.h>
 #include <fcntl.h>
@@ -53,7 +47,8 @@ PetscErrorCode SAConvergedReasonToString(SAConvergedReason reason, const char **
 }
 
 /*@C
-  SAInitialize - Registers stabaudit's classes, log events and type registries
+  SAInitialize - Registers stabaudit's own class id and its I/O log events (each class's package initialises itself
+  on its first Create and registers its finalizer with `PetscRegisterFinalize()`)
 
   Collective on `PETSC_COMM_WORLD`
 
@@ -74,17 +69,12 @@ PetscErrorCode SAInitialize(void)
   PetscCall(PetscLogEventRegister("SAIORead", SA_CLASSID, &SA_IORead));
   PetscCall(PetscLogEventRegister("SACheckpointWrite", SA_CLASSID, &SA_CheckpointWrite));
   PetscCall(PetscLogEventRegister("SACheckpointRead", SA_CLASSID, &SA_CheckpointRead));
-  PetscCall(SATaskInitializePackage());
-  PetscCall(SAModelInitializePackage());
-  PetscCall(SAOptimizerInitializePackage());
-  PetscCall(SAPerturbInitializePackage());
-  PetscCall(SASolverInitializePackage());
-  PetscCall(SAEnsembleInitializePackage());
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 /*@C
-  SAFinalize - Frees the type registries created by `SAInitialize()`
+  SAFinalize - Ends what `SAInitialize()` began (each class's package frees its type registry itself, in
+  `PetscFinalize()`, through the finalizer it registered when it was first used)
 
   Collective on `PETSC_COMM_WORLD`
 
@@ -96,10 +86,6 @@ PetscErrorCode SAFinalize(void)
 {
   PetscFunctionBeginUser;
   if (!SAPackageInitialized) PetscFunctionReturn(PETSC_SUCCESS);
-  PetscCall(SATaskFinalizePackage());
-  PetscCall(SAModelFinalizePackage());
-  PetscCall(SAOptimizerFinalizePackage());
-  PetscCall(SAPerturbFinalizePackage());
   SAPackageInitialized = PETSC_FALSE;
   PetscFunctionReturn(PETSC_SUCCESS);
 }

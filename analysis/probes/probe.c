@@ -728,7 +728,7 @@ static PetscErrorCode SAProbeJacobianSpectrum(SAProbe p, Mat J, PetscInt step, P
   PetscCall(MatGetSize(J, &N, NULL));
   PetscCall(SAStreamCreate(p->campaign_seed, p->member_seed, SA_STREAM_PROBE, &s));
   PetscCall(MatCreateVecs(J, &x0, NULL));
-  PetscCall(SAProbeJacobianGetNumBlocks(J, &nb));
+  PetscCall(SAStepJacobianGetNumBlocks(J, &nb));
   PetscCall(VecCreateMPI(p->comm, PETSC_DECIDE, N / nb, &blk));
   {
     PetscInt nl, nlj; /* theta's local layout: the same split as the blocks of J */
@@ -740,7 +740,7 @@ static PetscErrorCode SAProbeJacobianSpectrum(SAProbe p, Mat J, PetscInt step, P
   }
   for (PetscInt b = 0; b < nb; b++) { /* a layout-independent start: block b from its own stream address */
     PetscCall(SAStreamVecNormal(&s, SA_PROBE_ADDR(step, 8 + b), blk));
-    PetscCall(SAProbeJacobianSetBlock(J, x0, b, blk));
+    PetscCall(SAStepJacobianSetBlock(J, x0, b, blk));
   }
   PetscCall(EPSCreate(p->comm, &eps));
   PetscCall(EPSSetOperators(eps, J, NULL));
@@ -787,6 +787,8 @@ static PetscErrorCode SAProbeJacobianSpectrum(SAProbe p, Mat J, PetscInt step, P
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+static PetscErrorCode SAProbeComputeRow(SAProbe, SASolver, SATask, SAOptimizer, Vec, PetscInt, const SAHyper *, PetscReal[]);
+
 /*@C
   SAProbeCompute - Probes a member at one step and fills one row
 
@@ -810,6 +812,16 @@ static PetscErrorCode SAProbeJacobianSpectrum(SAProbe p, Mat J, PetscInt step, P
 @*/
 PetscErrorCode SAProbeCompute(SAProbe p, SATask task, SAOptimizer opt, Vec theta, PetscInt step, const SAHyper *h,
                               PetscReal row[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(SAProbeComputeRow(p, NULL, task, opt, theta, step, h, row));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* the row of step t; with a solver (inside its monitor) the Jacobian is the solver's linearisation of the step on the
+   probe batch (SASolverCreateStepJacobian: the member's learning signal and gradient hooks included) */
+static PetscErrorCode SAProbeComputeRow(SAProbe p, SASolver solver, SATask task, SAOptimizer opt, Vec theta,
+                                        PetscInt step, const SAHyper *h, PetscReal row[])
 {
   SABatch   b = SA_BATCH(step);
   SAHyper   hh;
@@ -910,8 +922,11 @@ PetscErrorCode SAProbeCompute(SAProbe p, SATask task, SAOptimizer opt, Vec theta
     Mat J;
 
     PetscCheck(opt, p->comm, PETSC_ERR_ARG_NULL, "The jacobian probe needs the optimizer");
-    PetscCall(SAProbeCreateJacobian(task, opt, theta, &b, step, &J));
-    PetscCall(SAProbeJacobianSetHyper(J, &hh));
+    if (solver) PetscCall(SASolverCreateStepJacobian(solver, &b, &J));
+    else {
+      PetscCall(SAStepJacobianCreate(task, opt, theta, &b, step, NULL, &J));
+      PetscCall(SAStepJacobianSetHyper(J, &hh));
+    }
     PetscCall(SAProbeJacobianSpectrum(p, J, step, row));
     PetscCall(MatDestroy(&J));
   }
@@ -969,18 +984,98 @@ PetscErrorCode SAProbeSetMember(SAProbe p, PetscInt nsteps, PetscInt onset)
 - h     - the hyper-parameters of step t after perturbations (NULL: `SAOptimizerGetHyper()`)
 
   Notes:
-  Called by `SASolverStep()` just before the update. The probe uses its own vectors and the frozen probe batch:
+  Outside a solver (tests, benchmarks). The probe uses its own vectors and the frozen probe batch:
   the training trajectory is the same with and without probes.
 
   Level: intermediate
 
-.seealso: `SAProbeSetMember()`, `SASolverSetProbe()`
+.seealso: `SAProbeSetMember()`, `SAProbeMonitor()`
 @*/
 PetscErrorCode SAProbeStep(SAProbe p, SATask task, SAOptimizer opt, Vec theta, PetscInt step, const SAHyper *h)
 {
   PetscFunctionBeginUser;
   for (PetscInt i = 0; i < p->nrows; i++)
-    if (p->rowstep[i] == step) PetscCall(SAProbeCompute(p, task, opt, theta, step, h, p->rows + i * p->rowlen));
+    if (p->rowstep[i] == step) PetscCall(SAProbeComputeRow(p, NULL, task, opt, theta, step, h, p->rows + i * p->rowlen));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAProbeMonitor - The probe as a solver monitor: probes the member at its scheduled steps
+
+  Collective
+
+  Input Parameters:
++ s    - the solver
+. info - the step's state
+- ctx  - the probe (`SAProbeSetMember()` called)
+
+  Notes:
+  Set by `SAProbeAttach()`. A diverged step is not probed. The Jacobian probe uses the solver's linearisation of the
+  step on the probe batch (`SASolverCreateStepJacobian()`): it includes the member's learning-signal perturbation.
+  The probe uses its own vectors and the frozen probe batch: the training trajectory is the same with and without it.
+
+  Level: intermediate
+
+.seealso: `SAProbeAttach()`, `SASolverMonitorSet()`
+@*/
+PetscErrorCode SAProbeMonitor(SASolver s, const SASolverStepInfo *info, void *ctx)
+{
+  SAProbe     p = (SAProbe) ctx;
+  SATask      task;
+  SAOptimizer opt;
+
+  PetscFunctionBeginUser;
+  if (info->diverged) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(SASolverGetTask(s, &task));
+  PetscCall(SASolverGetOptimizer(s, &opt));
+  for (PetscInt i = 0; i < p->nrows; i++)
+    if (p->rowstep[i] == info->step)
+      PetscCall(SAProbeComputeRow(p, s, task, opt, info->theta, info->step, info->hyper, p->rows + i * p->rowlen));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SAProbeDestroyCtx(void **ctx)
+{
+  SAProbe p = (SAProbe) *ctx;
+
+  PetscFunctionBeginUser;
+  PetscCall(SAProbeDestroy(&p));
+  *ctx = NULL;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SAProbeCheckpointWriteCtx(void *ctx, PetscViewer v, Vec theta)
+{
+  PetscFunctionBeginUser;
+  PetscCall(SAProbeCheckpointWrite((SAProbe) ctx, v));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SAProbeCheckpointReadCtx(void *ctx, PetscViewer v, Vec theta)
+{
+  PetscFunctionBeginUser;
+  PetscCall(SAProbeCheckpointRead((SAProbe) ctx, v, theta));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAProbeAttach - Attaches the member's probe to its solver as a monitor with a part of the checkpoint
+
+  Logically Collective
+
+  Input Parameters:
++ p - the probe (`SAProbeCreateForMember()`); the solver takes ownership
+- s - the solver
+
+  Level: intermediate
+
+.seealso: `SAProbeMonitor()`, `SASolverMonitorSetCheckpoint()`
+@*/
+PetscErrorCode SAProbeAttach(SAProbe p, SASolver s)
+{
+  PetscFunctionBeginUser;
+  PetscCall(SASolverMonitorSet(s, SAProbeMonitor, p, SAProbeDestroyCtx));
+  PetscCall(SASolverMonitorSetCheckpoint(s, p, SAProbeCheckpointWriteCtx, SAProbeCheckpointReadCtx));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -1058,7 +1153,7 @@ PetscErrorCode SAProbeSetRecords(SAProbe p, PetscInt n, PetscInt rowlen, const P
 
   Level: developer
 
-.seealso: `SACampaignCreateSolver()`, `SASolverSetProbe()`
+.seealso: `SAProbeAttach()`
 @*/
 PetscErrorCode SAProbeCreateForMember(MPI_Comm comm, PetscInt64 campaign, PetscInt64 member, PetscInt nsteps,
                                       PetscInt onset, SAProbe *p)

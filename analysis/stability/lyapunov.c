@@ -1,14 +1,16 @@
 /*
   lyapunov.c - SALyap: the leading k Lyapunov exponents along a trajectory by QR (Benettin) propagation of k
-  tangent vectors through the update-map Jacobians J_t of the steps (SAProbeCreateJacobian(), saprobe.h):
+  tangent vectors through the update-map Jacobians J_t of the steps (SASolverGetStepJacobian(), sasolver.h):
   W = J_t Q at every step, Q R = W (modified Gram-Schmidt) every `every` steps, lambda_i = sum log R_ii / steps,
   accumulated after a transient of `transient` steps. k = exponents, n = size of J.
-  In training (SALyapCreateForMember(), deck section lyap:) the solver calls SALyapStep() at every update; the state
+  In training (SALyapCreateForMember(), deck section lyap:) SALyapAttach() makes it a monitor of the member's solver,
+  which steps it through the Jacobian of every update as applied (SALyapMonitor()); the state
   (tangents, log-sums, counters) travels with the member's checkpoints (SALyapCheckpointWrite/Read), the tangents
   stored block by block in theta's layout so that a checkpoint can be read on another group size. A tangent whose
   norm is zero or not finite (a diverging run) stops the accumulation: the exponents are then NaN (fill in files).
 */
 #include <stabaudit/saanalysis.h>
+#include <stabaudit/sasolver.h>
 #include <stabaudit/sadeck.h>
 #include <petscviewerhdf5.h>
 
@@ -61,7 +63,7 @@ PetscErrorCode SALyapCreate(MPI_Comm comm, SALyap *ly)
 
   Level: beginner
 
-.seealso: `SALyapSetFromOptions()`
+.seealso: `SALyapCreateForMember()`
 @*/
 PetscErrorCode SALyapSetParameters(SALyap ly, PetscInt k, PetscInt every, PetscInt transient, PetscInt64 seed)
 {
@@ -74,27 +76,6 @@ PetscErrorCode SALyapSetParameters(SALyap ly, PetscInt k, PetscInt every, PetscI
   ly->every     = every;
   ly->transient = transient;
   ly->seed      = seed;
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/*@C
-  SALyapSetFromOptions - Reads -lyap_k, -lyap_every and -lyap_transient (deck section lyap:)
-
-  Collective
-
-  Input Parameter:
-. ly - the object
-
-  Level: beginner
-
-.seealso: `SALyapSetParameters()`
-@*/
-PetscErrorCode SALyapSetFromOptions(SALyap ly)
-{
-  PetscFunctionBeginUser;
-  PetscCall(SADeckGetInt("lyap_", "k", ly->k, 1, 1024, &ly->k, NULL));
-  PetscCall(SADeckGetInt("lyap_", "every", ly->every, 1, PETSC_MAX_INT, &ly->every, NULL));
-  PetscCall(SADeckGetInt("lyap_", "transient", ly->transient, 0, PETSC_MAX_INT, &ly->transient, NULL));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -128,7 +109,7 @@ static PetscErrorCode SALyapQR(SALyap ly, PetscBool count)
 
   Input Parameters:
 + ly - the object
-- J  - the step's update-map Jacobian (`SAProbeCreateJacobian()`); the first call takes its layout and draws
+- J  - the step's update-map Jacobian (`SASolverGetStepJacobian()`, `SAStepJacobianCreate()`); the first call takes its layout and draws
        k orthonormal random tangents
 
   Level: beginner
@@ -211,7 +192,7 @@ PetscErrorCode SALyapGetExponents(SALyap ly, PetscReal lam[], PetscInt *counted)
 
   Level: developer
 
-.seealso: `SASolverSetLyap()`, `SALyapStep()`
+.seealso: `SALyapAttach()`, `SALyapStep()`
 @*/
 PetscErrorCode SALyapCreateForMember(MPI_Comm comm, PetscInt64 campaign, PetscInt64 member, SALyap *ly)
 {
@@ -456,5 +437,79 @@ PetscErrorCode SALyapDestroy(SALyap *ly)
   }
   PetscCall(PetscFree((*ly)->logsum));
   PetscCall(PetscFree(*ly));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SALyapMonitor - The accumulator as a solver monitor: propagates the tangents through the Jacobian of every update
+
+  Collective
+
+  Input Parameters:
++ s    - the solver
+. info - the step's state
+- ctx  - the accumulator
+
+  Notes:
+  Steps t < nsteps that did not diverge: `SALyapStep()` on `SASolverGetStepJacobian()`, the Jacobian of the update as
+  applied (the step's batch, its learning signal and gradient hooks, its final hyper-parameters).
+
+  Level: intermediate
+
+.seealso: `SALyapAttach()`, `SASolverMonitorSet()`
+@*/
+PetscErrorCode SALyapMonitor(SASolver s, const SASolverStepInfo *info, void *ctx)
+{
+  Mat J;
+
+  PetscFunctionBeginUser;
+  if (info->diverged || info->step >= info->nsteps) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(SASolverGetStepJacobian(s, &J));
+  PetscCall(SALyapStep((SALyap) ctx, J));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SALyapDestroyCtx(void **ctx)
+{
+  SALyap ly = (SALyap) *ctx;
+
+  PetscFunctionBeginUser;
+  PetscCall(SALyapDestroy(&ly));
+  *ctx = NULL;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SALyapCheckpointWriteCtx(void *ctx, PetscViewer v, Vec theta)
+{
+  PetscFunctionBeginUser;
+  PetscCall(SALyapCheckpointWrite((SALyap) ctx, v, theta));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SALyapCheckpointReadCtx(void *ctx, PetscViewer v, Vec theta)
+{
+  PetscFunctionBeginUser;
+  PetscCall(SALyapCheckpointRead((SALyap) ctx, v, theta));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SALyapAttach - Attaches the member's accumulator to its solver as a monitor with a part of the checkpoint
+
+  Logically Collective
+
+  Input Parameters:
++ ly - the accumulator (`SALyapCreateForMember()`); the solver takes ownership
+- s  - the solver
+
+  Level: intermediate
+
+.seealso: `SALyapMonitor()`, `SASolverMonitorSetCheckpoint()`
+@*/
+PetscErrorCode SALyapAttach(SALyap ly, SASolver s)
+{
+  PetscFunctionBeginUser;
+  PetscCall(SASolverMonitorSet(s, SALyapMonitor, ly, SALyapDestroyCtx));
+  PetscCall(SASolverMonitorSetCheckpoint(s, ly, SALyapCheckpointWriteCtx, SALyapCheckpointReadCtx));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -7,7 +7,7 @@
   Series are indexed by record k with the optimizer step step[k]; missing values are NaN.
 */
 #pragma once
-#include <stabaudit/sasys.h>
+#include <stabaudit/sasolver.h>
 #include <stabaudit/sastream.h>
 #include <petscmat.h>
 
@@ -112,14 +112,29 @@ S*/
 typedef struct _p_SALyap   *SALyap;
 PETSC_EXTERN PetscErrorCode SALyapCreate(MPI_Comm, SALyap *);
 PETSC_EXTERN PetscErrorCode SALyapSetParameters(SALyap, PetscInt, PetscInt, PetscInt, PetscInt64);
-PETSC_EXTERN PetscErrorCode SALyapSetFromOptions(SALyap);
 PETSC_EXTERN PetscErrorCode SALyapStep(SALyap, Mat);
 PETSC_EXTERN PetscErrorCode SALyapGetExponents(SALyap, PetscReal[], PetscInt *);
 PETSC_EXTERN PetscErrorCode SALyapCreateForMember(MPI_Comm, PetscInt64, PetscInt64, SALyap *);
 PETSC_EXTERN PetscErrorCode SALyapGetNumExponents(SALyap, PetscInt *);
 PETSC_EXTERN PetscErrorCode SALyapCheckpointWrite(SALyap, PetscViewer, Vec);
 PETSC_EXTERN PetscErrorCode SALyapCheckpointRead(SALyap, PetscViewer, Vec);
+PETSC_EXTERN PetscErrorCode SALyapMonitor(SASolver, const SASolverStepInfo *, void *);
+PETSC_EXTERN PetscErrorCode SALyapAttach(SALyap, SASolver);
 PETSC_EXTERN PetscErrorCode SALyapDestroy(SALyap *);
+
+/*S
+  SATwin - the twin-distance monitor: a twin writes theta at every recorded step to its trajectory file, a perturbed
+  member reads its twin's record and fills twin_distance
+
+  Level: intermediate
+
+.seealso: `SATwinCreate()`, `SATwinAttach()`
+S*/
+typedef struct _p_SATwin *SATwin;
+PETSC_EXTERN PetscErrorCode SATwinCreate(MPI_Comm, const char[], PetscBool, PetscInt, SATwin *);
+PETSC_EXTERN PetscErrorCode SATwinMonitor(SASolver, const SASolverStepInfo *, void *);
+PETSC_EXTERN PetscErrorCode SATwinAttach(SATwin, SASolver);
+PETSC_EXTERN PetscErrorCode SATwinDestroy(SATwin *);
 
 /* ---- the campaign analysis ------------------------------------------------------------------ */
 

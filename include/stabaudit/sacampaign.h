@@ -4,6 +4,9 @@
 */
 #pragma once
 #include <stabaudit/sasolver.h>
+#include <stabaudit/saperturb.h>
+#include <stabaudit/saprobe.h>
+#include <stabaudit/saanalysis.h>
 
 #define SA_MAX_AXES                 8
 #define SA_MAX_VALUES               256
@@ -37,6 +40,17 @@ typedef struct {
   PetscErrorCode (*apply)(SASolver, PetscReal); /* sets the value on a member's solver */
 } SASweepAxis;
 PETSC_EXTERN const SASweepAxis SASweepAxes[];
+
+/*S
+  SAMemberObjects - a composed member (SACampaignCreateMember()): the solver owns the rest, which is borrowed
+
+  Level: intermediate
+S*/
+typedef struct {
+  SASolver solver; /* the member's step loop with its hooks and monitors */
+  SAProbe  probe;  /* its spectral probes (a monitor), NULL without probes */
+  SALyap   lyap;   /* its Lyapunov accumulator (a monitor), NULL without lyap: */
+} SAMemberObjects;
 
 /*S
   SACampaign - the expanded deck
@@ -83,7 +97,7 @@ PETSC_EXTERN PetscErrorCode SACampaignSetFromOptions(SACampaign);
 PETSC_EXTERN PetscErrorCode SACampaignExpand(SACampaign, const char[]);
 PETSC_EXTERN PetscErrorCode SACampaignGetMemberTable(SACampaign, char **);
 PETSC_EXTERN PetscErrorCode SACampaignCreateSolver(SACampaign, PetscInt, MPI_Comm, SASolver *);
+PETSC_EXTERN PetscErrorCode SACampaignCreateMember(SACampaign, PetscInt, MPI_Comm, const char[], SAMemberObjects *);
 PETSC_EXTERN PetscErrorCode SACampaignGetConfigLabel(SACampaign, PetscInt, char[], size_t);
-PETSC_EXTERN PetscErrorCode SAConfigLabelShorten(const char[], char[], size_t);
 PETSC_EXTERN PetscErrorCode SACampaignView(SACampaign, PetscViewer);
 PETSC_EXTERN PetscErrorCode SACampaignDestroy(SACampaign *);

@@ -5,8 +5,7 @@
 #pragma once
 #include <stabaudit/sasys.h>
 #include <stabaudit/sastream.h>
-#include <stabaudit/satask.h>
-#include <stabaudit/saoptimizer.h>
+#include <stabaudit/sasolver.h>
 
 /*S
   SAPerturb - a controlled perturbation: kind (registered type), dimension, magnitude, onset,
@@ -86,5 +85,6 @@ PETSC_EXTERN PetscErrorCode SAPerturbApplyParams(SAPerturb, PetscInt, Vec);
 PETSC_EXTERN PetscErrorCode SAPerturbApplyBatch(SAPerturb, PetscInt, SABatch *);
 PETSC_EXTERN PetscErrorCode SAPerturbApplySignal(SAPerturb, PetscInt, Vec);
 PETSC_EXTERN PetscErrorCode SAPerturbApplyOptimizer(SAPerturb, PetscInt, SAOptimizer, SAHyper *);
+PETSC_EXTERN PetscErrorCode SAPerturbAttach(SAPerturb, SASolver);
 PETSC_EXTERN PetscErrorCode SAPerturbView(SAPerturb, PetscViewer);
 PETSC_EXTERN PetscErrorCode SAPerturbDestroy(SAPerturb *);

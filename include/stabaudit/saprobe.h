@@ -5,20 +5,13 @@
   Jacobian eigenvalues and singular values). See docs/probes.md.
 */
 #pragma once
-#include <stabaudit/satask.h>
-#include <stabaudit/saoptimizer.h>
+#include <stabaudit/sasolver.h>
 #include <petscmat.h>
 
 /* ---- matrix-free operators ------------------------------------------------------------------------------- */
 PETSC_EXTERN PetscErrorCode SAProbeCreateHessian(SATask, Vec, const SABatch *, Mat *);
 PETSC_EXTERN PetscErrorCode SAProbeCreatePreconditionedHessian(SATask, SAOptimizer, Vec, const SABatch *, PetscInt,
                                                                Mat *);
-PETSC_EXTERN PetscErrorCode SAProbeCreateJacobian(SATask, SAOptimizer, Vec, const SABatch *, PetscInt, Mat *);
-PETSC_EXTERN PetscErrorCode SAProbeJacobianSetHyper(Mat, const SAHyper *);
-PETSC_EXTERN PetscErrorCode SAProbeJacobianGetHyper(Mat, SAHyper *);
-PETSC_EXTERN PetscErrorCode SAProbeJacobianGetNumBlocks(Mat, PetscInt *);
-PETSC_EXTERN PetscErrorCode SAProbeJacobianGetBlock(Mat, Vec, PetscInt, Vec);
-PETSC_EXTERN PetscErrorCode SAProbeJacobianSetBlock(Mat, Vec, PetscInt, Vec);
 PETSC_EXTERN PetscErrorCode SAProbeOperatorGetHVPCount(Mat, PetscInt *);
 PETSC_EXTERN PetscErrorCode SAProbeOperatorResetHVPCount(Mat);
 
@@ -40,7 +33,7 @@ PETSC_EXTERN PetscErrorCode SAProbeDensity(PetscInt, const PetscReal[], const Pe
 
   Level: beginner
 
-.seealso: `SAProbeCreate()`, `SAProbeCompute()`, `SAProbeCreateHessian()`, `SAProbeCreateJacobian()`
+.seealso: `SAProbeCreate()`, `SAProbeCompute()`, `SAProbeCreateHessian()`, `SASolverGetStepJacobian()`
 S*/
 typedef struct _p_SAProbe *SAProbe;
 
@@ -99,5 +92,9 @@ PETSC_EXTERN PetscErrorCode SAProbeStep(SAProbe, SATask, SAOptimizer, Vec, Petsc
 PETSC_EXTERN PetscErrorCode SAProbeGetRecords(SAProbe, PetscInt *, PetscInt *, PetscReal **);
 PETSC_EXTERN PetscErrorCode SAProbeSetRecords(SAProbe, PetscInt, PetscInt, const PetscReal[]);
 PETSC_EXTERN PetscErrorCode SAProbeCreateForMember(MPI_Comm, PetscInt64, PetscInt64, PetscInt, PetscInt, SAProbe *);
+PETSC_EXTERN PetscErrorCode SAProbeMonitor(SASolver, const SASolverStepInfo *, void *);
+PETSC_EXTERN PetscErrorCode SAProbeAttach(SAProbe, SASolver);
+PETSC_EXTERN PetscErrorCode SAProbeCheckpointWrite(SAProbe, PetscViewer);
+PETSC_EXTERN PetscErrorCode SAProbeCheckpointRead(SAProbe, PetscViewer, Vec);
 PETSC_EXTERN PetscErrorCode SAProbeView(SAProbe, PetscViewer);
 PETSC_EXTERN PetscErrorCode SAProbeDestroy(SAProbe *);

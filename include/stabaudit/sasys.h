@@ -102,6 +102,9 @@ PETSC_EXTERN PetscErrorCode SAGetProvenance(char[], size_t);
 PETSC_EXTERN PetscErrorCode SAGetGitSha(const char **);
 PETSC_EXTERN PetscErrorCode SAFileWriteAtomic(const char[], const char[], size_t);
 PETSC_EXTERN PetscErrorCode SAFileSync(const char[]);
+PETSC_EXTERN PetscErrorCode SAConfigLabelShorten(const char[], char[], size_t);
+PETSC_EXTERN PetscErrorCode SANCAttText(int, int, const char[], const char[]);
+PETSC_EXTERN PetscErrorCode SANCDefVar(int, const char[], nc_type, int, const int[], const char[], const char[], int *);
 
 PETSC_EXTERN PetscClassId  SA_CLASSID;
 PETSC_EXTERN PetscLogEvent SA_IOWrite, SA_IORead, SA_CheckpointWrite, SA_CheckpointRead;

@@ -34,6 +34,7 @@ PetscErrorCode SAPerturbInitializePackage(void)
   PetscFunctionBeginUser;
   if (SAPerturbRegisterAllCalled) PetscFunctionReturn(PETSC_SUCCESS);
   SAPerturbRegisterAllCalled = PETSC_TRUE;
+  PetscCall(PetscRegisterFinalize(SAPerturbFinalizePackage));
   PetscCall(PetscClassIdRegister("SAPerturb", &SAPERTURB_CLASSID));
   PetscCall(PetscLogEventRegister("SAPerturbApply", SAPERTURB_CLASSID, &SAPERTURB_Apply));
   PetscCall(SAPerturbRegister(SAPERTURBLRSCALE, SAPerturbCreate_LRScale));
@@ -588,102 +589,6 @@ PetscErrorCode SAPerturbGetEnvelope(SAPerturb p, PetscInt step, PetscReal *env)
   case SA_SHAPE_RAMP: *env = PetscMin(1.0, (k + 1.0) / (p->duration > 0 ? (PetscReal) p->duration : p->tau)); break;
   case SA_SHAPE_EXP: *env = PetscExpReal(-k / p->tau); break;
   }
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-#define SAPerturbDispatch(p, step, op, ...)                     \
-  do {                                                          \
-    PetscReal sa_env_;                                          \
-    if (!(p)->ops.op) PetscFunctionReturn(PETSC_SUCCESS);       \
-    PetscCall(SAPerturbGetEnvelope(p, step, &sa_env_));         \
-    if (sa_env_ == 0.0) PetscFunctionReturn(PETSC_SUCCESS);     \
-    PetscCall(PetscLogEventBegin(SAPERTURB_Apply, 0, 0, 0, 0)); \
-    PetscCall((*(p)->ops.op)(p, step, sa_env_, __VA_ARGS__));   \
-    PetscCall(PetscLogEventEnd(SAPERTURB_Apply, 0, 0, 0, 0));   \
-  } while (0)
-
-/*@C
-  SAPerturbApplyParams - Parametric hook: perturbs theta before the step
-
-  Collective
-
-  Input Parameters:
-+ p     - the perturbation
-. step  - the step
-- theta - the parameters, changed in place inside the window
-
-  Level: intermediate
-
-.seealso: `SAPerturbApplyBatch()`, `SAPerturbApplySignal()`, `SAPerturbApplyOptimizer()`
-@*/
-PetscErrorCode SAPerturbApplyParams(SAPerturb p, PetscInt step, Vec theta)
-{
-  PetscFunctionBeginUser;
-  SAPerturbDispatch(p, step, params, theta);
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/*@C
-  SAPerturbApplyBatch - Environment hook: changes how the step's batch is sampled
-
-  Not Collective
-
-  Input Parameters:
-+ p     - the perturbation
-. step  - the step
-- batch - the batch description, changed inside the window
-
-  Level: intermediate
-
-.seealso: `SAPerturbApplyParams()`
-@*/
-PetscErrorCode SAPerturbApplyBatch(SAPerturb p, PetscInt step, SABatch *batch)
-{
-  PetscFunctionBeginUser;
-  SAPerturbDispatch(p, step, batch, batch);
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/*@C
-  SAPerturbApplySignal - Learning-signal hook: changes the loss gradient after it is computed
-
-  Collective
-
-  Input Parameters:
-+ p    - the perturbation
-. step - the step
-- grad - the gradient, changed in place inside the window
-
-  Level: intermediate
-
-.seealso: `SAPerturbApplyParams()`
-@*/
-PetscErrorCode SAPerturbApplySignal(SAPerturb p, PetscInt step, Vec grad)
-{
-  PetscFunctionBeginUser;
-  SAPerturbDispatch(p, step, signal, grad);
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/*@C
-  SAPerturbApplyOptimizer - Optimization hook: changes the hyper-parameters (or state) of the update
-
-  Collective
-
-  Input Parameters:
-+ p    - the perturbation
-. step - the step
-. opt  - the optimizer (its state may be changed, e.g. reset)
-- h    - the hyper-parameters of this step, changed inside the window
-
-  Level: intermediate
-
-.seealso: `SAPerturbApplyParams()`
-@*/
-PetscErrorCode SAPerturbApplyOptimizer(SAPerturb p, PetscInt step, SAOptimizer opt, SAHyper *h)
-{
-  PetscFunctionBeginUser;
-  SAPerturbDispatch(p, step, optimizer, opt, h);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

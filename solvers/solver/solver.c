@@ -2,24 +2,23 @@
   solver.c - SASolver: the step loop of one member.
 
   Step t (0 <= t <= nsteps; the update is skipped at t = nsteps):
-    1. parametric hook       theta <- P(theta)                    (SAPerturbApplyParams)
-    2. environment hook      batch description                   (SAPerturbApplyBatch)
-    3. loss and gradient     on the batch                        (SATaskLossGradient)
-    4. learning-signal hook  gradient                            (SAPerturbApplySignal)
-    5. divergence check      loss NaN/Inf, or loss > explode * loss(theta_0) (explode * 1 if that is 0): the run ends,
-  the reason is recorded (a result, never an error)
-    6. optimization hook     hyper-parameters / optimizer state  (SAPerturbApplyOptimizer)
-       then, with the step's final hyper-parameters h, the scheduled probes (SAProbeStep) and, for a member with a
-       Lyapunov accumulator (deck section lyap:), the tangent propagation through the update-map Jacobian of the step
-       on its batch: SAProbeCreateJacobian(), SAProbeJacobianSetHyper(h), SALyapStep() (t < nsteps)
-    7. update                theta <- F(theta, g)                (SAOptimizerUpdate)
+    1. parameter hooks       theta <- P(theta)                    (e.g. parametric perturbations)
+    2. batch hooks           the step's batch description          (environment and learning-signal perturbations)
+    3. loss and gradient     on the batch                          (SATaskLossGradient)
+    4. gradient hooks        gradient <- G(gradient), G linear      (e.g. loss_scale)
+    5. record                loss, gradient and parameter norms, the task's observables (recorded steps)
+    6. divergence check      loss NaN/Inf, or loss > explode * loss(theta_0) (explode * 1 if that is 0): the run ends,
+                             the reason is recorded (a result, never an error)
+    7. hyper hooks           hyper-parameters / optimizer state    (optimization perturbations), if not diverged
+    8. monitors              see the step's state (SASolverStepInfo): twin distance, probes, Lyapunov tangents through
+                             SASolverGetStepJacobian(); they run on diverged steps too (info->diverged)
+    9. update                theta <- F(theta, g)                  (SAOptimizerUpdate), t < nsteps and not diverged
   Steps t with t % record_every == 0 are recorded: loss, performance (SATaskEvaluate), gradient,
   update and parameter norms and the learning rate in force. The loss is broadcast from the
-  group's rank 0 so every rank takes the same divergence decision.
+  group's rank 0 so every rank takes the same divergence decision. Hooks, monitors, the step Jacobian and the
+  checkpoint are in hooks.c and stepjacobian.c.
 */
-#include <stabaudit/sasolver.h>
-#include <stabaudit/saprobe.h>
-#include <stabaudit/saio.h>
+#include <stabaudit/private/sasolverimpl.h>
 #include <netcdf.h>
 
 const SAObservableInfo SAObservables[] = {
@@ -35,33 +34,6 @@ const SAObservableInfo SAObservables[] = {
    "1"},
 };
 
-struct _p_SASolver {
-  MPI_Comm          comm;          /* the member's group communicator */
-  SATask            task;          /* the learning problem */
-  SAOptimizer       opt;           /* the update rule */
-  SAPerturb         pert;          /* the perturbation of this member, NULL for a twin */
-  Vec               theta;         /* all trainable parameters, sharded over the group */
-  Vec               grad;          /* gradient, layout of theta */
-  Vec               prev;          /* theta before the update (recorded steps only) */
-  PetscInt          nsteps;        /* optimizer steps */
-  PetscInt          record_every;  /* interval of recorded steps */
-  PetscInt          nrec;          /* recorded steps: nsteps / record_every + 1 */
-  PetscInt          step;          /* the state is theta_step */
-  PetscReal         explode;       /* loss explosion factor */
-  PetscReal         loss0;         /* clean loss of theta_0 */
-  PetscReal         final_perf;    /* performance at the last step reached */
-  SAConvergedReason reason;        /* iterating, completed or diverged */
-  PetscInt          diverged_step; /* step at which training diverged, -1 if not */
-  PetscInt          nobs;          /* observables per record: SA_OBS_COUNT common + the task's */
-  PetscReal        *rec;           /* records, nrec x nobs, NC_FILL_DOUBLE where not reached */
-  PetscBool         setupcalled;   /* SASolverSetUp() done */
-  PetscInt          trajmode;   /* 0 none, 1 a twin writing its trajectory, 2 a perturbed member reading its twin's */
-  MPI_File          traj;       /* the twin's trajectory file: record r of theta at byte offset 8 r P (global order) */
-  PetscInt          traj_onset; /* first step at which the twin distance is computed (mode 2) */
-  Vec               twin;       /* the twin's theta at the step (mode 2) */
-  SAProbe           probe;      /* spectral probes of the member (analysis/probes), NULL: none */
-  SALyap            lyap;       /* Lyapunov spectrum accumulator (analysis/stability), NULL: none */
-};
 
 static PetscLogEvent SASOLVER_Step;
 static PetscClassId  SASOLVER_CLASSID;
@@ -119,7 +91,7 @@ PetscErrorCode SASolverCreate(MPI_Comm comm, SASolver *s)
 }
 
 /*@C
-  SASolverSetTask - Sets the learning problem (the solver takes ownership)
+  SASolverSetTask - Sets the learning problem (the solver takes ownership; a task set before is destroyed)
 
   Logically Collective
 
@@ -134,6 +106,7 @@ PetscErrorCode SASolverCreate(MPI_Comm comm, SASolver *s)
 PetscErrorCode SASolverSetTask(SASolver s, SATask task)
 {
   PetscFunctionBeginUser;
+  if (task != s->task) PetscCall(SATaskDestroy(&s->task));
   s->task = task;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -161,7 +134,7 @@ PetscErrorCode SASolverGetTask(SASolver s, SATask *task)
 }
 
 /*@C
-  SASolverSetOptimizer - Sets the update rule
+  SASolverSetOptimizer - Sets the update rule (the solver takes ownership; an optimizer set before is destroyed)
 
   Logically Collective
 
@@ -176,6 +149,7 @@ PetscErrorCode SASolverGetTask(SASolver s, SATask *task)
 PetscErrorCode SASolverSetOptimizer(SASolver s, SAOptimizer opt)
 {
   PetscFunctionBeginUser;
+  if (opt != s->opt) PetscCall(SAOptimizerDestroy(&s->opt));
   s->opt = opt;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -203,26 +177,6 @@ PetscErrorCode SASolverGetOptimizer(SASolver s, SAOptimizer *opt)
 }
 
 /*@C
-  SASolverSetPerturb - Sets the member's perturbation (NULL for an unperturbed twin)
-
-  Logically Collective
-
-  Input Parameters:
-+ s - the solver
-- p - the perturbation
-
-  Level: beginner
-
-.seealso: `SAPerturbCreate()`
-@*/
-PetscErrorCode SASolverSetPerturb(SASolver s, SAPerturb p)
-{
-  PetscFunctionBeginUser;
-  s->pert = p;
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/*@C
   SASolverSetSteps - Sets the number of optimizer steps and the record interval
 
   Logically Collective
@@ -244,6 +198,30 @@ PetscErrorCode SASolverSetSteps(SASolver s, PetscInt nsteps, PetscInt record_eve
              record_every);
   s->nsteps       = nsteps;
   s->record_every = record_every;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SASolverGetSteps - Returns the number of optimizer steps and the record interval
+
+  Not Collective
+
+  Input Parameter:
+. s - the solver
+
+  Output Parameters:
++ nsteps       - optimizer steps (may be NULL)
+- record_every - record interval (may be NULL)
+
+  Level: beginner
+
+.seealso: `SASolverSetSteps()`
+@*/
+PetscErrorCode SASolverGetSteps(SASolver s, PetscInt *nsteps, PetscInt *record_every)
+{
+  PetscFunctionBeginUser;
+  if (nsteps) *nsteps = s->nsteps;
+  if (record_every) *record_every = s->record_every;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -312,94 +290,6 @@ PetscErrorCode SASolverSetUp(SASolver s)
 }
 
 /*@C
-  SASolverSetTwinTrajectory - Connects the member to its twin's trajectory file (theta at every recorded step)
-
-  Collective
-
-  Input Parameters:
-+ s     - the solver (set up)
-. path  - the file, DIR/trajectories/t<twin>.bin
-. write - PETSC_TRUE for the twin itself (it writes theta at each recorded step), PETSC_FALSE for a perturbed member
-          (it reads the twin's theta and records twin_distance)
-- onset - first step at which a perturbed member computes the distance (its perturbation's onset)
-
-  Notes:
-  Record r of the file is theta at step r * record_every, in global index order, float64, at byte offset 8 r P: each
-  rank writes or reads its contiguous part with MPI-IO, so the file does not depend on the group size and re-writing
-  a record after a restart is idempotent. A perturbed member reads a record only after its twin has finished. Where
-  the record is missing (twin diverged earlier, or finished in an older campaign without perturbations) or not
-  finite, twin_distance is the fill value; before onset it is the fill value too (the member equals its twin bitwise
-  there, which the tests check).
-
-  Level: developer
-
-.seealso: `SASolverStep()`
-@*/
-PetscErrorCode SASolverSetTwinTrajectory(SASolver s, const char path[], PetscBool write, PetscInt onset)
-{
-  int err;
-
-  PetscFunctionBeginUser;
-  PetscCall(SASolverSetUp(s));
-  if (s->trajmode) PetscCallMPI(MPI_File_close(&s->traj));
-  s->trajmode   = 0;
-  s->traj_onset = onset;
-  if (write) {
-    PetscCallMPI(MPI_File_open(s->comm, path, MPI_MODE_CREATE | MPI_MODE_WRONLY, MPI_INFO_NULL, &s->traj));
-    s->trajmode = 1;
-  } else {
-    err = MPI_File_open(s->comm, path, MPI_MODE_RDONLY, MPI_INFO_NULL, &s->traj); /* absent: no distance */
-    if (err == MPI_SUCCESS) {
-      s->trajmode = 2;
-      if (!s->twin) PetscCall(VecDuplicate(s->theta, &s->twin));
-    }
-  }
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/* writes theta (twin) or computes the twin distance (perturbed member) at recorded row */
-static PetscErrorCode SASolverTwinRecord(SASolver s, PetscInt row, PetscInt t, PetscReal *dist)
-{
-  PetscInt    rs, re, P;
-  MPI_Offset  off;
-  MPI_Status  st;
-  PetscMPIInt n;
-
-  PetscFunctionBeginUser;
-  *dist = NC_FILL_DOUBLE;
-  if (!s->trajmode) PetscFunctionReturn(PETSC_SUCCESS);
-  PetscCall(VecGetOwnershipRange(s->theta, &rs, &re));
-  PetscCall(VecGetSize(s->theta, &P));
-  off = ((MPI_Offset) row * P + rs) * (MPI_Offset) sizeof(PetscReal);
-  n   = (PetscMPIInt) (re - rs);
-  if (s->trajmode == 1) {
-    const PetscScalar *a;
-
-    PetscCall(VecGetArrayRead(s->theta, &a));
-    PetscCallMPI(MPI_File_write_at_all(s->traj, off, a, n, MPIU_REAL, &st));
-    PetscCall(VecRestoreArrayRead(s->theta, &a));
-  } else if (t >= s->traj_onset) {
-    PetscScalar *a;
-    int          got, ok;
-    PetscReal    nt, nd;
-
-    PetscCall(VecGetArray(s->twin, &a));
-    PetscCallMPI(MPI_File_read_at_all(s->traj, off, a, n, MPIU_REAL, &st));
-    PetscCallMPI(MPI_Get_count(&st, MPIU_REAL, &got));
-    PetscCall(VecRestoreArray(s->twin, &a));
-    ok = got == n;
-    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_LAND, s->comm));
-    if (ok) {
-      PetscCall(VecNorm(s->twin, NORM_2, &nt));
-      PetscCall(VecAXPY(s->twin, -1.0, s->theta));
-      PetscCall(VecNorm(s->twin, NORM_2, &nd));
-      if (nt > 0 && !PetscIsInfOrNanReal(nt) && !PetscIsInfOrNanReal(nd)) *dist = nd / nt;
-    }
-  }
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/*@C
   SASolverStep - Takes one step of the pipeline (see the file's method card)
 
   Collective
@@ -417,60 +307,75 @@ static PetscErrorCode SASolverTwinRecord(SASolver s, PetscInt row, PetscInt t, P
 @*/
 PetscErrorCode SASolverStep(SASolver s)
 {
-  PetscInt  t = s->step, row = -1;
-  PetscReal loss, *r = NULL, perf = 0, lossbuf[1];
-  SABatch   batch = SA_BATCH(t);
-  SAHyper   h;
+  PetscInt         t = s->step, row = -1;
+  PetscReal        loss, *r = NULL, perf = 0, lossbuf[1];
+  SASolverStepInfo info;
+  PetscBool        diverged;
 
   PetscFunctionBeginUser;
   PetscCall(SASolverSetUp(s));
   PetscCheck(s->reason == SA_CONVERGED_ITERATING, s->comm, PETSC_ERR_ORDER,
              "The run has ended (step %" PetscInt_FMT ")", t);
   PetscCall(PetscLogEventBegin(SASOLVER_Step, 0, 0, 0, 0));
-  if (s->pert) PetscCall(SAPerturbApplyParams(s->pert, t, s->theta));
-  if (s->pert) PetscCall(SAPerturbApplyBatch(s->pert, t, &batch));
-  PetscCall(SATaskLossGradient(s->task, s->theta, &batch, &loss, s->grad));
-  if (s->pert) PetscCall(SAPerturbApplySignal(s->pert, t, s->grad));
+  s->batch = SA_BATCH(t);
+  for (PetscInt k = 0; k < s->nhooks; k++)
+    if (s->hooks[k].hooks.params) PetscCall((*s->hooks[k].hooks.params)(s, t, s->theta, s->hooks[k].ctx));
+  for (PetscInt k = 0; k < s->nhooks; k++)
+    if (s->hooks[k].hooks.batch) PetscCall((*s->hooks[k].hooks.batch)(s, t, &s->batch, s->hooks[k].ctx));
+  PetscCall(SATaskLossGradient(s->task, s->theta, &s->batch, &loss, s->grad));
+  PetscCall(SASolverApplyGradientHooks_Private(s, t, s->grad));
   lossbuf[0] = loss;
   PetscCallMPI(MPI_Bcast(lossbuf, 1, MPIU_REAL, 0, s->comm));
   loss = lossbuf[0];
   if (t % s->record_every == 0) {
-    row            = t / s->record_every;
-    r              = &s->rec[row * s->nobs];
-    r[SA_OBS_LOSS] = loss;
+    row                 = t / s->record_every;
+    r                   = &s->rec[row * s->nobs];
+    r[SA_OBS_LOSS]      = loss;
+    r[SA_OBS_TWIN_DIST] = NC_FILL_DOUBLE; /* a twin-distance monitor fills it */
     PetscCall(VecNorm(s->grad, NORM_2, &r[SA_OBS_GRAD_NORM]));
     PetscCall(VecNorm(s->theta, NORM_2, &r[SA_OBS_THETA_NORM]));
-    PetscCall(SASolverTwinRecord(s, row, t, &r[SA_OBS_TWIN_DIST]));
-    PetscCall(SATaskComputeObservables(s->task, s->theta, s->grad, &batch, &r[SA_OBS_COUNT]));
+    PetscCall(SATaskComputeObservables(s->task, s->theta, s->grad, &s->batch, &r[SA_OBS_COUNT]));
   }
-  if (PetscIsInfOrNanReal(loss) || loss > s->explode * (s->loss0 > 0 ? s->loss0 : 1.0)) {
+  diverged = (PetscBool) (PetscIsInfOrNanReal(loss) || loss > s->explode * (s->loss0 > 0 ? s->loss0 : 1.0));
+  if (!diverged) {
+    PetscCall(SAOptimizerGetHyper(s->opt, t, &s->hyper));
+    for (PetscInt k = 0; k < s->nhooks; k++)
+      if (s->hooks[k].hooks.hyper) PetscCall((*s->hooks[k].hooks.hyper)(s, t, s->opt, &s->hyper, s->hooks[k].ctx));
+  }
+  if (s->nmon) {
+    info.step     = t;
+    info.nsteps   = s->nsteps;
+    info.diverged = diverged;
+    info.theta    = s->theta;
+    info.grad     = s->grad;
+    info.batch    = &s->batch;
+    info.hyper    = diverged ? NULL : &s->hyper;
+    info.loss     = loss;
+    info.row      = row;
+    info.record   = r;
+    s->inmonitor  = PETSC_TRUE;
+    s->stepdiverged = diverged;
+    for (PetscInt k = 0; k < s->nmon; k++) PetscCall((*s->mon[k].fn)(s, &info, s->mon[k].ctx));
+    s->inmonitor = PETSC_FALSE;
+    PetscCall(MatDestroy(&s->J));
+  }
+  if (diverged) {
     s->reason        = PetscIsInfOrNanReal(loss) ? SA_DIVERGED_NAN : SA_DIVERGED_LOSS_EXPLODED;
     s->diverged_step = t;
     s->final_perf    = 0.0;
     if (r) r[SA_OBS_PERFORMANCE] = 0.0;
   } else {
-    PetscCall(SAOptimizerGetHyper(s->opt, t, &h));
-    if (s->pert) PetscCall(SAPerturbApplyOptimizer(s->pert, t, s->opt, &h));
-    if (s->probe) PetscCall(SAProbeStep(s->probe, s->task, s->opt, s->theta, t, &h)); /* scheduled probes */
-    if (s->lyap && t < s->nsteps) { /* tangents through the Jacobian of this update, on the step's batch */
-      Mat J;
-
-      PetscCall(SAProbeCreateJacobian(s->task, s->opt, s->theta, &batch, t, &J));
-      PetscCall(SAProbeJacobianSetHyper(J, &h));
-      PetscCall(SALyapStep(s->lyap, J));
-      PetscCall(MatDestroy(&J));
-    }
     if (r) {
       PetscReal l;
 
       PetscCall(SATaskEvaluate(s->task, s->theta, &l, &perf));
       r[SA_OBS_PERFORMANCE] = perf;
       r[SA_OBS_EVAL_LOSS]   = l;
-      r[SA_OBS_LR]          = h.lr;
+      r[SA_OBS_LR]          = s->hyper.lr;
     }
     if (t < s->nsteps) {
       if (r) PetscCall(VecCopy(s->theta, s->prev));
-      PetscCall(SAOptimizerUpdate(s->opt, &h, s->theta, s->grad));
+      PetscCall(SAOptimizerUpdate(s->opt, &s->hyper, s->theta, s->grad));
       if (r) {
         PetscCall(VecAXPY(s->prev, -1.0, s->theta));
         PetscCall(VecNorm(s->prev, NORM_2, &r[SA_OBS_UPDATE_NORM]));
@@ -586,36 +491,6 @@ PetscErrorCode SASolverGetRecords(SASolver s, PetscInt *nrec, PetscInt *nobs, Pe
 }
 
 /*@C
-  SASolverGetObservable - Describes observable i of the records
-
-  Not Collective
-
-  Input Parameters:
-+ s - the solver (set up)
-- i - index in a record row, 0 <= i < nobs
-
-  Output Parameter:
-. info - name, long name and units
-
-  Level: intermediate
-
-.seealso: `SASolverGetRecords()`
-@*/
-PetscErrorCode SASolverGetObservable(SASolver s, PetscInt i, const SAObservableInfo **info)
-{
-  PetscInt                ntask;
-  const SAObservableInfo *tinfo;
-
-  PetscFunctionBeginUser;
-  PetscCall(SASolverSetUp(s));
-  PetscCheck(i >= 0 && i < s->nobs, s->comm, PETSC_ERR_ARG_OUTOFRANGE,
-             "Observable %" PetscInt_FMT " not in [0, %" PetscInt_FMT ")", i, s->nobs);
-  PetscCall(SATaskGetObservables(s->task, &ntask, &tinfo));
-  *info = i < SA_OBS_COUNT ? &SAObservables[i] : &tinfo[i - SA_OBS_COUNT];
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/*@C
   SASolverGetFinalPerformance - Performance at the last step reached (0 for a diverged run)
 
   Not Collective
@@ -693,136 +568,7 @@ PetscErrorCode SASolverSetState(SASolver s, PetscInt step, SAConvergedReason rea
 }
 
 /*@C
-  SASolverSetProbe - Sets the member's spectral probes (the solver takes ownership; NULL: none)
-
-  Logically Collective
-
-  Input Parameters:
-+ s - the solver
-- p - the probe (`SAProbeCreateForMember()`), run by `SASolverStep()` at its scheduled steps, just before the
-      update, with the hyper-parameters of the step after perturbations
-
-  Level: intermediate
-
-.seealso: `SASolverGetProbe()`, `SAProbeStep()`
-@*/
-PetscErrorCode SASolverSetProbe(SASolver s, SAProbe p)
-{
-  PetscFunctionBeginUser;
-  if (p != s->probe) PetscCall(SAProbeDestroy(&s->probe));
-  s->probe = p;
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/*@C
-  SASolverGetProbe - Returns the member's spectral probes
-
-  Not Collective
-
-  Input Parameter:
-. s - the solver
-
-  Output Parameter:
-. p - the probe (NULL: none)
-
-  Level: intermediate
-
-.seealso: `SASolverSetProbe()`, `SAProbeGetRecords()`
-@*/
-PetscErrorCode SASolverGetProbe(SASolver s, SAProbe *p)
-{
-  PetscFunctionBeginUser;
-  *p = s->probe;
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/*@C
-  SASolverSetLyap - Sets the member's Lyapunov-spectrum accumulator (the solver takes ownership; NULL: none)
-
-  Logically Collective
-
-  Input Parameters:
-+ s  - the solver
-- ly - the accumulator (`SALyapCreateForMember()`), stepped by `SASolverStep()` at every update t < nsteps, just
-       before it, through the Jacobian of the update with the step's hyper-parameters after perturbations
-
-  Level: intermediate
-
-.seealso: `SASolverGetLyap()`, `SALyapStep()`
-@*/
-PetscErrorCode SASolverSetLyap(SASolver s, SALyap ly)
-{
-  PetscFunctionBeginUser;
-  if (ly != s->lyap) PetscCall(SALyapDestroy(&s->lyap));
-  s->lyap = ly;
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/*@C
-  SASolverGetLyap - Returns the member's Lyapunov-spectrum accumulator
-
-  Not Collective
-
-  Input Parameter:
-. s - the solver
-
-  Output Parameter:
-. ly - the accumulator (NULL: none)
-
-  Level: intermediate
-
-.seealso: `SASolverSetLyap()`, `SALyapGetExponents()`
-@*/
-PetscErrorCode SASolverGetLyap(SASolver s, SALyap *ly)
-{
-  PetscFunctionBeginUser;
-  *ly = s->lyap;
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/*@C
-  SASolverWriteCheckpoint - Writes the member's whole state to an HDF5 checkpoint
-
-  Collective on the solver's communicator
-
-  Input Parameters:
-+ s      - the solver
-. member - the member's index in the campaign (stored in the checkpoint)
-- path   - the checkpoint file (written whole, see `SACheckpointWrite()`)
-
-  Notes:
-  The checkpoint holds theta, the optimizer state, the step, the reason and diverged step, the records, the probe
-  rows and warm-start vectors, and the Lyapunov tangents and sums: everything a restart or a branch needs to continue
-  bitwise.
-
-  Level: developer
-
-.seealso: `SACheckpointWrite()`, `SACheckpointRead()`, `SAEnsembleRun()`
-@*/
-PetscErrorCode SASolverWriteCheckpoint(SASolver s, PetscInt member, const char path[])
-{
-  SACheckpointInfo   info;
-  Vec                theta = NULL, *state;
-  PetscInt           ns, nrec = 0, nobs = 0;
-  const char *const *names;
-
-  PetscFunctionBeginUser;
-  PetscCall(SASolverGetTheta(s, &theta)); /* sets the solver up if needed */
-  PetscCall(SAOptimizerGetState(s->opt, &ns, &state, &names));
-  info.member = member;
-  PetscCall(SASolverGetStep(s, &info.step));
-  PetscCall(SASolverGetReason(s, &info.reason, &info.diverged_step));
-  PetscCall(SASolverGetRecords(s, &nrec, &nobs, &info.rec));
-  info.nrec  = nrec;
-  info.nobs  = nobs;
-  info.probe = s->probe; /* probe rows and warm starts travel with the checkpoint */
-  info.lyap  = s->lyap;  /* and the Lyapunov tangents and sums */
-  PetscCall(SACheckpointWrite(s->comm, path, &info, theta, ns, state, names));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/*@C
-  SASolverDestroy - Destroys the solver and the task, optimizer and perturbation set on it (it owns them)
+  SASolverDestroy - Destroys the solver, its task and optimizer, and the contexts of its hooks and monitors (it owns them)
 
   Collective
 
@@ -837,17 +583,16 @@ PetscErrorCode SASolverDestroy(SASolver *s)
 {
   PetscFunctionBeginUser;
   if (!*s) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(SASolverMonitorCancel(*s));
+  for (PetscInt k = 0; k < (*s)->nhooks; k++)
+    if ((*s)->hooks[k].destroy) PetscCall((*(*s)->hooks[k].destroy)(&(*s)->hooks[k].ctx));
+  PetscCall(MatDestroy(&(*s)->J));
   PetscCall(VecDestroy(&(*s)->theta));
   PetscCall(VecDestroy(&(*s)->grad));
   PetscCall(VecDestroy(&(*s)->prev));
-  PetscCall(VecDestroy(&(*s)->twin));
-  if ((*s)->trajmode) PetscCallMPI(MPI_File_close(&(*s)->traj));
   PetscCall(PetscFree((*s)->rec));
   PetscCall(SATaskDestroy(&(*s)->task));
   PetscCall(SAOptimizerDestroy(&(*s)->opt));
-  PetscCall(SAPerturbDestroy(&(*s)->pert));
-  PetscCall(SAProbeDestroy(&(*s)->probe));
-  PetscCall(SALyapDestroy(&(*s)->lyap));
   PetscCall(PetscFree(*s));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -501,7 +501,7 @@ static PetscErrorCode LyapunovGD(PetscInt every)
     Mat     J;
 
     b.probe = -1;
-    PetscCall(SAProbeCreateJacobian(task, opt, theta, &b, t, &J));
+    PetscCall(SAStepJacobianCreate(task, opt, theta, &b, t, NULL, &J));
     PetscCall(SALyapStep(ly, J));
     PetscCall(MatDestroy(&J));
     PetscCall(SATaskLossGradient(task, theta, &b, &loss, g));

@@ -20,7 +20,7 @@
   Statistical bounds are 5 standard deviations of the estimator (a false failure has probability < 1e-6 per
   check); exact identities use 1e-12 relative (reduction order only) or bitwise where no arithmetic differs.
 */
-#include <stabaudit/sasolver.h>
+#include <stabaudit/saperturb.h>
 #include <slepcsys.h>
 #include <stdint.h>
 #include <string.h>
@@ -788,7 +788,7 @@ static PetscErrorCode CheckQuadraticWindows(void)
       PetscCall(SASolverCreate(PETSC_COMM_WORLD, &s));
       PetscCall(SASolverSetTask(s, task));
       PetscCall(SASolverSetOptimizer(s, opt));
-      PetscCall(SASolverSetPerturb(s, p));
+      PetscCall(SAPerturbAttach(p, s));
       PetscCall(SASolverSetSteps(s, nsteps, 1));
       PetscCall(SASolverSetUp(s));
       for (PetscInt t = 0; t < nsteps; t++) PetscCall(SASolverStep(s));

@@ -109,24 +109,24 @@ static PetscErrorCode MapAt(SATask task, SAOptimizer opt, Mat J, const SAHyper *
 
   PetscFunctionBeginUser;
   b.probe = -1;
-  PetscCall(SAProbeJacobianGetNumBlocks(J, &nb));
+  PetscCall(SAStepJacobianGetNumBlocks(J, &nb));
   PetscCall(SAOptimizerGetState(opt, &ns, &st, &names));
   PetscCall(VecDuplicate(z0, &z));
   PetscCall(VecWAXPY(z, a, dz, z0));
   PetscCall(VecDuplicate(theta, &th));
   PetscCall(VecDuplicate(theta, &thout));
   PetscCall(VecDuplicate(theta, &g));
-  PetscCall(SAProbeJacobianGetBlock(J, z, 0, th));
+  PetscCall(SAStepJacobianGetBlock(J, z, 0, th));
   for (PetscInt i = 0; i < ns; i++) {
     PetscCall(VecDuplicate(theta, &sin[i]));
     PetscCall(VecDuplicate(theta, &sout[i]));
-    PetscCall(SAProbeJacobianGetBlock(J, z, i + 1, sin[i]));
+    PetscCall(SAStepJacobianGetBlock(J, z, i + 1, sin[i]));
   }
   PetscCall(SATaskLossGradient(task, th, &b, &loss, g));
   PetscCall(SAOptimizerUpdateMap(opt, h, th, sin, g, thout, sout));
-  PetscCall(SAProbeJacobianSetBlock(J, out, 0, thout));
+  PetscCall(SAStepJacobianSetBlock(J, out, 0, thout));
   for (PetscInt i = 0; i < ns; i++) {
-    PetscCall(SAProbeJacobianSetBlock(J, out, i + 1, sout[i]));
+    PetscCall(SAStepJacobianSetBlock(J, out, i + 1, sout[i]));
     PetscCall(VecDestroy(&sin[i]));
     PetscCall(VecDestroy(&sout[i]));
   }
@@ -163,8 +163,8 @@ static PetscErrorCode CheckStepDerivatives(const char *label, const char *const 
   PetscCall(SATestCreateOptimizer(comm, kv, &opt));
   PetscCall(SATaskCreateParameters(task, &theta));
   PetscCall(Train(task, opt, theta, step));
-  PetscCall(SAProbeCreateJacobian(task, opt, theta, &b, step, &J));
-  PetscCall(SAProbeJacobianGetHyper(J, &h));
+  PetscCall(SAStepJacobianCreate(task, opt, theta, &b, step, NULL, &J));
+  PetscCall(SAStepJacobianGetHyper(J, &h));
   if (h.clip > 0) { /* the test point must be inside the clipped region */
     Vec       g;
     PetscReal loss, gn;
@@ -175,7 +175,7 @@ static PetscErrorCode CheckStepDerivatives(const char *label, const char *const 
     PetscCall(VecDestroy(&g));
     PetscCheck(gn > 2 * h.clip, PETSC_COMM_SELF, PETSC_ERR_PLIB, "clipping not active: |g| %g", (double) gn);
   }
-  PetscCall(SAProbeJacobianGetNumBlocks(J, &nb));
+  PetscCall(SAStepJacobianGetNumBlocks(J, &nb));
   PetscCall(SAOptimizerGetState(opt, &ns, &st, &names));
   PetscCheck(nb == ns + 1, PETSC_COMM_SELF, PETSC_ERR_PLIB, "%" PetscInt_FMT " blocks for %" PetscInt_FMT " states", nb,
              ns);
@@ -185,8 +185,8 @@ static PetscErrorCode CheckStepDerivatives(const char *label, const char *const 
   PetscCall(VecDuplicate(z0, &JTu));
   PetscCall(VecDuplicate(z0, &fp));
   PetscCall(VecDuplicate(z0, &fm));
-  PetscCall(SAProbeJacobianSetBlock(J, z0, 0, theta));
-  for (PetscInt i = 0; i < ns; i++) PetscCall(SAProbeJacobianSetBlock(J, z0, i + 1, st[i]));
+  PetscCall(SAStepJacobianSetBlock(J, z0, 0, theta));
+  for (PetscInt i = 0; i < ns; i++) PetscCall(SAStepJacobianSetBlock(J, z0, i + 1, st[i]));
   /* directions: theta part unit norm; state parts relative to the state entry by entry (ds_i = r_i |s_i|, r_i
      standard normal), so adam's v + h dv stays positive and the h^2 term stays O(h^2) relative */
   PetscCall(VecDuplicate(theta, &blk));
@@ -198,12 +198,12 @@ static PetscErrorCode CheckStepDerivatives(const char *label, const char *const 
       PetscCall(VecAbs(sabs));
       PetscCall(VecPointwiseMult(blk, blk, sabs));
     } else PetscCall(VecNormalize(blk, NULL));
-    PetscCall(SAProbeJacobianSetBlock(J, dz, i, blk));
+    PetscCall(SAStepJacobianSetBlock(J, dz, i, blk));
     PetscCall(SATestRandomVec(SEED_CAMPAIGN, SEED_MEMBER, 20 + i, blk));
-    PetscCall(SAProbeJacobianSetBlock(J, u, i, blk));
+    PetscCall(SAStepJacobianSetBlock(J, u, i, blk));
   }
   PetscCall(MatMult(J, dz, Jdz));
-  PetscCall(SAProbeOperatorGetHVPCount(J, &nhvp));
+  PetscCall(SAStepJacobianGetHVPCount(J, &nhvp));
   PetscCheck(nhvp == 1, PETSC_COMM_SELF, PETSC_ERR_PLIB, "MatMult did %" PetscInt_FMT " HVPs, expected 1", nhvp);
   PetscCall(MapAt(task, opt, J, &h, theta, z0, dz, hfd, fp));
   PetscCall(MapAt(task, opt, J, &h, theta, z0, dz, -hfd, fm));
@@ -383,7 +383,7 @@ static PetscErrorCode CheckJacobianSpectrum(PetscBool heavy)
   PetscCall(SATestCreateOptimizer(comm, heavy ? hb : gd, &opt));
   PetscCall(SATaskCreateParameters(task, &theta));
   PetscCall(Train(task, opt, theta, 2));
-  PetscCall(SAProbeCreateJacobian(task, opt, theta, &b, 2, &J));
+  PetscCall(SAStepJacobianCreate(task, opt, theta, &b, 2, NULL, &J));
   PetscCall(DenseEigenvalues(J, &N, &re, &im));
   PetscCheck(N == (heavy ? 2 * n : n), PETSC_COMM_SELF, PETSC_ERR_PLIB, "J has size %" PetscInt_FMT, N);
   PetscCall(PetscMalloc1(N, &ref));

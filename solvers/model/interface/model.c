@@ -23,6 +23,7 @@ PetscErrorCode SAModelInitializePackage(void)
   PetscFunctionBeginUser;
   if (SAModelRegisterAllCalled) PetscFunctionReturn(PETSC_SUCCESS);
   SAModelRegisterAllCalled = PETSC_TRUE;
+  PetscCall(PetscRegisterFinalize(SAModelFinalizePackage));
   PetscCall(PetscClassIdRegister("SAModel", &SAMODEL_CLASSID));
   PetscCall(PetscLogEventRegister("SAModelForward", SAMODEL_CLASSID, &SAMODEL_Forward));
   PetscCall(PetscLogEventRegister("SAModelBackward", SAMODEL_CLASSID, &SAMODEL_Backward));

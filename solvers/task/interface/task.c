@@ -23,6 +23,7 @@ PetscErrorCode SATaskInitializePackage(void)
   PetscFunctionBeginUser;
   if (SATaskRegisterAllCalled) PetscFunctionReturn(PETSC_SUCCESS);
   SATaskRegisterAllCalled = PETSC_TRUE;
+  PetscCall(PetscRegisterFinalize(SATaskFinalizePackage));
   PetscCall(PetscClassIdRegister("SATask", &SATASK_CLASSID));
   PetscCall(PetscLogEventRegister("SATaskLossGrad", SATASK_CLASSID, &SATASK_LossGradient));
   PetscCall(PetscLogEventRegister("SATaskHessMult", SATASK_CLASSID, &SATASK_HessianMult));

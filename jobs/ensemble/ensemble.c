@@ -494,32 +494,6 @@ static PetscErrorCode SAEnsemblePoll(SAEnsemble e, PetscBool wait)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode SAEnsembleReadCheckpoint(SAEnsemble e, SASolver s, const char path[])
-{
-  SACheckpointInfo   info;
-  Vec                theta, *state;
-  PetscInt           ns, nrec, nobs;
-  const char *const *names;
-  SAOptimizer        opt;
-  PetscReal         *rec;
-
-  PetscFunctionBeginUser;
-  PetscCall(SASolverGetTheta(s, &theta));
-  PetscCall(SASolverGetOptimizer(s, &opt));
-  PetscCall(SAOptimizerGetState(opt, &ns, &state, &names));
-  PetscCall(SASolverGetRecords(s, &nrec, &nobs, &rec));
-  PetscCall(SASolverGetProbe(s, &info.probe)); /* receives the probe rows and warm starts */
-  PetscCall(SASolverGetLyap(s, &info.lyap));   /* and the Lyapunov tangents and sums */
-  PetscCall(SACheckpointRead(e->group, path, &info, theta, ns, state, names));
-  PetscCheck(info.nrec == nrec && info.nobs == nobs, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
-             "Checkpoint %s holds %" PetscInt_FMT "x%" PetscInt_FMT " records, the campaign has %" PetscInt_FMT
-             "x%" PetscInt_FMT,
-             path, info.nrec, info.nobs, nrec, nobs);
-  PetscCall(SASolverSetState(s, info.step, info.reason, info.diverged_step, info.rec));
-  PetscCall(PetscFree(info.rec));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 /* preemption: a signal on any rank of the group or, with board, a stop posted by another group (collective on the
    group) */
 static PetscErrorCode SAEnsembleStopRequested(SAEnsemble e, PetscBool board, PetscBool *stop)
@@ -568,17 +542,19 @@ static PetscErrorCode SAEnsembleRunMember(SAEnsemble e, PetscInt m)
   PetscInt       start = 0, step, nrec, nobs;
   PetscLogDouble t0, t1;
   SAMemberResult r;
+  SAMemberObjects mo;
 
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(SAENSEMBLE_Member, 0, 0, 0, 0));
   PetscCall(PetscTime(&t0));
   if (!e->grank) PetscCall(SAEnsembleStatus(e, m, 1, NULL));
-  PetscCall(SACampaignCreateSolver(c, m, e->group, &s));
+  PetscCall(SACampaignCreateMember(c, m, e->group, e->dir, &mo));
+  s = mo.solver;
   PetscCall(SASolverSetUp(s));
   PetscCall(PetscSNPrintf(inflight, sizeof(inflight), "%s/checkpoints/m%06" PetscInt_FMT ".h5", e->dir, m));
   PetscCall(SAEnsembleGroupExists(e, inflight, &flg));
   if (flg) {
-    PetscCall(SAEnsembleReadCheckpoint(e, s, inflight));
+    PetscCall(SASolverReadCheckpoint(s, inflight, NULL));
   } else if (mb->pert >= 0) {
     PetscInt onset = c->pertonset[mb->pert];
     int      wait = 1, st = 0;
@@ -605,15 +581,7 @@ static PetscErrorCode SAEnsembleRunMember(SAEnsemble e, PetscInt m)
         (void) usleep(2000);
       }
     }
-    if (wait == 0) PetscCall(SAEnsembleReadCheckpoint(e, s, path));
-  }
-  if (c->nperts > 0) { /* twins write their trajectory, perturbed members read their twin's (twin_distance) */
-    char tpath[PETSC_MAX_PATH_LEN];
-
-    PetscCall(PetscSNPrintf(tpath, sizeof(tpath), "%s/trajectories/t%06" PetscInt_FMT ".bin", e->dir,
-                            mb->pert < 0 ? m : mb->twin));
-    PetscCall(
-      SASolverSetTwinTrajectory(s, tpath, (PetscBool) (mb->pert < 0), mb->pert < 0 ? 0 : c->pertonset[mb->pert]));
+    if (wait == 0) PetscCall(SASolverReadCheckpoint(s, path, NULL));
   }
   PetscCall(SASolverGetStep(s, &start));
   PetscCall(SASolverIsDone(s, &done));
@@ -652,16 +620,10 @@ static PetscErrorCode SAEnsembleRunMember(SAEnsemble e, PetscInt m)
   r.nrec    = nrec;
   r.nobs    = nobs;
   r.seconds = t1 - t0;
-  {
-    SAProbe probe;
+  PetscCall(SAProbeGetRecords(mo.probe, &r.nprobe, &r.plen, &r.probe)); /* 0 rows without probes */
+  {                                                                    /* the Lyapunov exponents (none without lyap:) */
+    SALyap ly = mo.lyap;
 
-    PetscCall(SASolverGetProbe(s, &probe));
-    PetscCall(SAProbeGetRecords(probe, &r.nprobe, &r.plen, &r.probe)); /* 0 rows without probes */
-  }
-  { /* the Lyapunov exponents (none without the lyap: section) */
-    SALyap ly;
-
-    PetscCall(SASolverGetLyap(s, &ly));
     r.nlyap        = 0;
     r.lyap_counted = 0;
     r.lyap         = NULL;

@@ -3,13 +3,14 @@
 
   A checkpoint holds theta ("theta"), each optimizer state vector (by its name), the records so
   far ("records", nrec x nobs flattened) and the attributes sa_format_version, sa_git_sha,
-  member, step, reason, diverged_step, nrec, nobs; members with probes add the probe rows and warm starts
-  (probes_io.c), members with a Lyapunov accumulator its tangents lyap_q_<i>_<block>, lyap_logsum and the attributes
-  lyap_k, lyap_steps, lyap_counted, lyap_failed, lyap_blocks (SALyapCheckpointWrite()). The step counter is the whole
+  member, step, reason, diverged_step, nrec, nobs; then each part given by the caller (the solver's monitors:
+  the probe rows and warm starts of SAProbeCheckpointWrite(), the Lyapunov tangents lyap_q_<i>_<block>, lyap_logsum
+  and the attributes lyap_k, lyap_steps, lyap_counted, lyap_failed, lyap_blocks of SALyapCheckpointWrite()), which
+  read them back, or leave themselves as they are when the file has no such part. The step counter is the whole
   random state: streams are addressed by (step, index). Written to "<path>.tmp" and renamed, so a kill never leaves a
   half-written checkpoint under the real name.
 */
-#include <stabaudit/saio.h>
+#include <stabaudit/sasolver.h>
 #include <petscviewerhdf5.h>
 #include <errno.h>
 #include <string.h>
@@ -29,14 +30,18 @@ static const char *const SACkptIntNames[] = {"member", "step", "reason", "diverg
 . theta  - the parameters
 . nstate - number of optimizer state vectors
 . state  - the state vectors
-- names  - their names
+. names  - their names
+. nparts - number of further parts
+. ctx    - their contexts
+- fn     - their writers, fn[i](ctx[i], viewer, theta)
 
   Level: developer
 
 .seealso: `SACheckpointRead()`
 @*/
 PetscErrorCode SACheckpointWrite(MPI_Comm comm, const char path[], const SACheckpointInfo *info, Vec theta,
-                                 PetscInt nstate, Vec state[], const char *const names[])
+                                 PetscInt nstate, Vec state[], const char *const names[], PetscInt nparts,
+                                 void *const ctx[], const SASolverCheckpointFn fn[])
 {
   PetscViewer v;
   char        tmp[PETSC_MAX_PATH_LEN];
@@ -78,8 +83,7 @@ PetscErrorCode SACheckpointWrite(MPI_Comm comm, const char path[], const SACheck
   }
   PetscCall(VecView(rv, v));
   PetscCall(VecDestroy(&rv));
-  PetscCall(SAProbeCheckpointWrite(info->probe, v));      /* probe rows and warm starts (probes_io.c) */
-  PetscCall(SALyapCheckpointWrite(info->lyap, v, theta)); /* Lyapunov tangents and sums (lyapunov.c) */
+  for (PetscInt i = 0; i < nparts; i++) PetscCall((*fn[i])(ctx[i], v, theta));
   PetscCall(PetscViewerDestroy(&v));
   if (!rank) {
     PetscCall(SAFileSync(tmp));
@@ -102,11 +106,13 @@ PetscErrorCode SACheckpointWrite(MPI_Comm comm, const char path[], const SACheck
 . theta  - receives the parameters (layout of the member)
 . nstate - number of optimizer state vectors
 . state  - receive the state
-- names  - their names
+. names  - their names
+. nparts - number of further parts
+. ctx    - their contexts
+- fn     - their readers, fn[i](ctx[i], viewer, theta)
 
   Output Parameter:
-. info - scalars and records (info->rec allocated; free with `PetscFree()`); info->probe is an input: the
-         member's probe (or NULL), which receives the probe rows and warm-start vectors stored in the file
+. info - scalars and records (info->rec allocated; free with `PetscFree()`)
 
   Notes:
   A checkpoint of another format version is an error naming the file.
@@ -116,7 +122,8 @@ PetscErrorCode SACheckpointWrite(MPI_Comm comm, const char path[], const SACheck
 .seealso: `SACheckpointWrite()`
 @*/
 PetscErrorCode SACheckpointRead(MPI_Comm comm, const char path[], SACheckpointInfo *info, Vec theta, PetscInt nstate,
-                                Vec state[], const char *const names[])
+                                Vec state[], const char *const names[], PetscInt nparts, void *const ctx[],
+                                const SASolverCheckpointFn fn[])
 {
   PetscViewer v;
   PetscInt    ver = -1, ints[6], n;
@@ -163,8 +170,7 @@ PetscErrorCode SACheckpointRead(MPI_Comm comm, const char path[], SACheckpointIn
     PetscCall(VecDestroy(&all));
   }
   PetscCall(VecDestroy(&rv));
-  PetscCall(SAProbeCheckpointRead(info->probe, v, theta)); /* probe rows and warm starts (probes_io.c) */
-  PetscCall(SALyapCheckpointRead(info->lyap, v, theta));   /* Lyapunov tangents and sums (lyapunov.c) */
+  for (PetscInt i = 0; i < nparts; i++) PetscCall((*fn[i])(ctx[i], v, theta));
   PetscCall(PetscViewerDestroy(&v));
   PetscCall(PetscLogEventEnd(SA_CheckpointRead, 0, 0, 0, 0));
   PetscFunctionReturn(PETSC_SUCCESS);

@@ -1,6 +1,6 @@
 /*
   campaign.c - SACampaign: reads the campaign keys of a deck, validates every object a member
-  will create (so that a bad deck fails before anything runs or is written), and expands the
+  will create (by composing each configuration x perturbation once, compose.c) (so that a bad deck fails before anything runs or is written), and expands the
   deck into members.
 
   Expansion: configurations = cartesian product of the swept axes (last axis fastest); for each
@@ -9,85 +9,11 @@
   from the campaign directory's member table when it exists, so adding seeds, magnitudes, sweep
   values or blocks appends members and never renumbers existing ones.
 */
-#include <stabaudit/sacampaign.h>
+#include "compose.h"
 #include <stabaudit/sadeck.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static PetscErrorCode SAAxisApplyLR(SASolver s, PetscReal v)
-{
-  SAOptimizer opt;
-
-  PetscFunctionBeginUser;
-  PetscCall(SASolverGetOptimizer(s, &opt));
-  PetscCall(SAOptimizerSetLearningRate(opt, v));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-static PetscErrorCode SAAxisApplyMomentum(SASolver s, PetscReal v)
-{
-  SAOptimizer     opt;
-  SAOptimizerType type;
-
-  PetscFunctionBeginUser;
-  PetscCall(SASolverGetOptimizer(s, &opt));
-  PetscCall(SAOptimizerGetType(opt, &type));
-  if (strcmp(type, SAOPTIMIZERMOMENTUM))
-    PetscCall(
-      SADeckFail("sweep_momentum", "sweeping momentum needs optimizer: {type: momentum}, the optimizer is %s", type));
-  PetscCall(SAOptimizerSetMomentum(opt, v));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-static PetscErrorCode SAAxisApplyNoise(SASolver s, PetscReal v)
-{
-  SATask task;
-
-  PetscFunctionBeginUser;
-  PetscCall(SASolverGetTask(s, &task));
-  PetscCall(SATaskSetNoise(task, v));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-static PetscErrorCode SAAxisApplyDropout(SASolver s, PetscReal v)
-{
-  SATask     task;
-  SATaskType type;
-
-  PetscFunctionBeginUser;
-  PetscCall(SASolverGetTask(s, &task));
-  PetscCall(SATaskGetType(task, &type));
-  if (strcmp(type, SATASKCLASSIFY))
-    PetscCall(SADeckFail("sweep_dropout", "sweeping dropout needs task: {type: classify}, the task is %s", type));
-  PetscCall(SATaskClassifySetDropout(task, v));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-static PetscErrorCode SAAxisApplyBatch(SASolver s, PetscReal v)
-{
-  SATask     task;
-  SATaskType type;
-
-  PetscFunctionBeginUser;
-  PetscCall(SASolverGetTask(s, &task));
-  PetscCall(SATaskGetType(task, &type));
-  if (strcmp(type, SATASKCLASSIFY))
-    PetscCall(SADeckFail("sweep_batch", "sweeping the batch size needs task: {type: classify}, the task is %s", type));
-  if (v != PetscFloorReal(v)) PetscCall(SADeckFail("sweep_batch", "batch sizes must be integers, got %g", (double) v));
-  PetscCall(SATaskClassifySetBatchSize(task, (PetscInt) v));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-const SASweepAxis SASweepAxes[] = {
-  {"lr", "learning rate (optimizer_lr)", PETSC_MACHINE_EPSILON, 1e6, SAAxisApplyLR},
-  {"momentum", "momentum coefficient (optimizer_momentum)", 0.0, 1.0 - PETSC_MACHINE_EPSILON, SAAxisApplyMomentum},
-  {"noise", "stochasticity level of the task (task_noise), a controlled-stochasticity axis", 0.0, 1e6,
-   SAAxisApplyNoise},
-  {"dropout", "dropout probability of the hidden units (model_dropout), a controlled-stochasticity axis", 0.0,
-   1.0 - PETSC_MACHINE_EPSILON, SAAxisApplyDropout},
-  {"batch", "minibatch size (task_classify_batch), a controlled-stochasticity axis", 1.0, 1e6, SAAxisApplyBatch},
-  {NULL, NULL, 0, 0, NULL}};
 
 /*@C
   SACampaignCreate - Creates an empty campaign
@@ -109,54 +35,6 @@ PetscErrorCode SACampaignCreate(MPI_Comm comm, SACampaign *c)
   PetscFunctionBeginUser;
   PetscCall(PetscNew(c));
   (*c)->comm = comm;
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/* builds a member's objects on comm for configuration cfg (NULL values = base deck) */
-static PetscErrorCode SACampaignBuild(SACampaign c, MPI_Comm comm, const PetscReal *cfg, PetscInt seed, PetscInt pert,
-                                      PetscReal mag, SASolver *s)
-{
-  SATask      task;
-  SAOptimizer opt;
-
-  PetscFunctionBeginUser;
-  PetscCall(SASolverCreate(comm, s));
-  PetscCall(SATaskCreate(comm, &task));
-  PetscCall(SATaskSetFromOptions(task));
-  PetscCall(SATaskSetSeeds(task, c->seed, seed));
-  PetscCall(SAOptimizerCreate(comm, &opt));
-  PetscCall(SAOptimizerSetFromOptions(opt));
-  PetscCall(SASolverSetTask(*s, task));
-  PetscCall(SASolverSetOptimizer(*s, opt));
-  PetscCall(SASolverSetSteps(*s, c->nsteps, c->record_every));
-  PetscCall(SASolverSetExplosionFactor(*s, c->explode));
-  { /* spectral probes (deck section probe:, analysis/probes), NULL when none is on */
-    SAProbe probe;
-
-    PetscCall(SAProbeCreateForMember(comm, c->seed, seed, c->nsteps, pert >= 0 ? c->pertonset[pert] : -1, &probe));
-    PetscCall(SASolverSetProbe(*s, probe));
-  }
-  { /* Lyapunov spectrum during training (deck section lyap:, analysis/stability), NULL when lyap_k is 0 */
-    SALyap ly;
-
-    PetscCall(SALyapCreateForMember(comm, c->seed, seed, &ly));
-    PetscCall(SASolverSetLyap(*s, ly));
-  }
-  if (cfg)
-    for (PetscInt a = 0; a < c->naxes; a++) PetscCall((*SASweepAxes[c->axis[a]].apply)(*s, cfg[a]));
-  if (pert >= 0) {
-    SAPerturb p;
-    char      prefix[80];
-
-    PetscCall(SAPerturbCreate(comm, &p));
-    PetscCall(PetscSNPrintf(prefix, sizeof(prefix), "%s_", c->pertnames[pert]));
-    PetscCall(SAPerturbSetOptionsPrefix(p, prefix));
-    PetscCall(SAPerturbSetFromOptions(p));
-    PetscCall(SAPerturbSetMagnitude(p, mag));
-    PetscCall(SAPerturbSetSeeds(p, c->seed, seed));
-    PetscCall(SAPerturbCheckTask(p, task, opt));
-    PetscCall(SASolverSetPerturb(*s, p));
-  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -299,7 +177,7 @@ PetscErrorCode SACampaignSetFromOptions(SACampaign c)
     for (PetscInt p = -1; p < c->nperts; p++) {
       PetscReal m = p >= 0 ? c->pertmags[p][0] : 0;
 
-      PetscCall(SACampaignBuild(c, PETSC_COMM_SELF, cfg, c->seeds[0], p, m, &s));
+      PetscCall(SACampaignBuild_Private(c, PETSC_COMM_SELF, cfg, c->seeds[0], p, m, NULL, NULL, &s));
       PetscCall(SASolverDestroy(&s));
     }
   }
@@ -362,58 +240,6 @@ PetscErrorCode SACampaignGetConfigLabel(SACampaign c, PetscInt k, char buf[], si
                             (double) c->configvals[k * c->naxes + a]));
     PetscCall(PetscStrlcat(buf, item, len));
   }
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/*@C
-  SAConfigLabelShorten - A configuration label for display: every number in its shortest decimal form that reads
-  back as the same double ("lr=0.050000000000000003,dropout=0" becomes "lr=0.05,dropout=0")
-
-  Not Collective
-
-  Input Parameters:
-+ in  - a label of `SACampaignGetConfigLabel()` (or results.nc's config_label)
-- len - size of out (not the same memory as in)
-
-  Output Parameter:
-. out - the label to print
-
-  Notes:
-  The stored labels keep every digit (they are part of the member ids); only what is printed is shortened.
-
-  Level: intermediate
-
-.seealso: `SACampaignGetConfigLabel()`
-@*/
-PetscErrorCode SAConfigLabelShorten(const char in[], char out[], size_t len)
-{
-  size_t o = 0;
-
-  PetscFunctionBeginUser;
-  PetscCheck(len > 0, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "Output buffer of size 0");
-  for (const char *p = in; *p && o + 1 < len;) {
-    if (p[0] == '=' && p[1]) { /* a value: up to the next ',' */
-      char   num[64], best[64];
-      size_t n = strcspn(p + 1, ",");
-      char  *end;
-      double v;
-
-      out[o++] = *p++;
-      if (n >= sizeof(num)) n = sizeof(num) - 1;
-      memcpy(num, p, n);
-      num[n] = 0;
-      v      = strtod(num, &end);
-      if (end != num && !*end) {
-        for (int prec = 1; prec <= 17; prec++) { /* C's %g: PETSc's printf marks reals with a trailing '.' */
-          (void) snprintf(best, sizeof(best), "%.*g", prec, v);
-          if (strtod(best, NULL) == v) break;
-        }
-      } else PetscCall(PetscStrncpy(best, num, sizeof(best))); /* not a number: as it is */
-      for (const char *q = best; *q && o + 1 < len; q++) out[o++] = *q;
-      p += strcspn(p, ",");
-    } else out[o++] = *p++;
-  }
-  out[o] = 0;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -564,33 +390,6 @@ PetscErrorCode SACampaignGetMemberTable(SACampaign c, char **text)
     PetscCall(PetscSNPrintf(line, sizeof(line), "%" PetscInt_FMT " %s\n", c->members[i].id, c->members[i].key));
     PetscCall(PetscStrlcat(*text, line, len));
   }
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/*@C
-  SACampaignCreateSolver - Builds the solver of one member on its group communicator
-
-  Collective
-
-  Input Parameters:
-+ c    - the expanded campaign
-. id   - the member id
-- comm - the group communicator
-
-  Output Parameter:
-. s - the solver (owns its task, optimizer and perturbation)
-
-  Level: intermediate
-
-.seealso: `SASolverStep()`
-@*/
-PetscErrorCode SACampaignCreateSolver(SACampaign c, PetscInt id, MPI_Comm comm, SASolver *s)
-{
-  SAMember *m = &c->members[id];
-
-  PetscFunctionBeginUser;
-  PetscCall(SACampaignBuild(c, comm, c->naxes ? &c->configvals[m->config * c->naxes] : NULL, m->seed, m->pert,
-                            m->magnitude, s));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

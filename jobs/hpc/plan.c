@@ -95,8 +95,9 @@ PetscErrorCode SAPlanCalibrate(SACampaign c, MPI_Comm comm, const char dir[], Pe
   PetscCall(PetscMalloc1(steps, &dt));
   for (PetscInt k = 0; k < c->nconfigs; k++) {
     PetscInt       m = -1, done_steps = 0;
-    SASolver       s;
-    PetscBool      done, early;
+    SASolver        s;
+    SAMemberObjects mo;
+    PetscBool       done, early;
     PetscLogDouble t0, t1, t2, t3;
     PetscReal      ct[3], first;
     char           label[256];
@@ -110,7 +111,8 @@ PetscErrorCode SAPlanCalibrate(SACampaign c, MPI_Comm comm, const char dir[], Pe
     PetscCall(SASolverDestroy(&s));
     PetscCallMPI(MPI_Barrier(comm));
     PetscCall(PetscTime(&t0));
-    PetscCall(SACampaignCreateSolver(c, m, comm, &s));
+    PetscCall(SACampaignCreateMember(c, m, comm, NULL, &mo));
+    s = mo.solver;
     PetscCall(SASolverSetUp(s));
     PetscCallMPI(MPI_Barrier(comm));
     PetscCall(PetscTime(&t1));
@@ -144,10 +146,9 @@ PetscErrorCode SAPlanCalibrate(SACampaign c, MPI_Comm comm, const char dir[], Pe
     for (PetscInt i = 0; i < done_steps; i++) sps[k] += dt[i];
     sck[k] = ct[1]; /* median of three */
     {               /* probes: the cost of one (step 0 minus a mean step) and how many each member takes */
-      SAProbe   p;
+      SAProbe   p   = mo.probe;
       PetscBool yes = PETSC_FALSE, inside = PETSC_FALSE; /* inside: every step probed, the probe is part of the step */
 
-      PetscCall(SASolverGetProbe(s, &p));
       if (p) PetscCall(SAProbeIsScheduled(p, 0, c->nsteps, -1, &yes));
       if (yes) { /* separate the probes inside the timed window from the steps */
         PetscInt w = 0;

@@ -1,0 +1,56 @@
+/*
+  sasolverimpl.h - the SASolver struct (solvers/solver/: solver.c the step loop, hooks.c the hooks, monitors and
+  checkpoint, stepjacobian.c the linearised step)
+*/
+#pragma once
+#include <stabaudit/sasolver.h>
+
+#define SA_SOLVER_MAXHOOKS    8
+#define SA_SOLVER_MAXMONITORS 8
+
+typedef struct {
+  SASolverHooks        hooks;
+  void                *ctx;
+  SASolverCtxDestroyFn destroy;
+} SASolverHookSet;
+
+typedef struct {
+  SASolverMonitorFn    fn;
+  void                *ctx;
+  SASolverCtxDestroyFn destroy;
+  SASolverCheckpointFn view, load; /* its part of the checkpoint, NULL: none */
+} SASolverMonitorEntry;
+
+struct _p_SASolver {
+  MPI_Comm             comm;          /* the member's group communicator */
+  SATask               task;          /* the learning problem */
+  SAOptimizer          opt;           /* the update rule */
+  Vec                  theta;         /* all trainable parameters, sharded over the group */
+  Vec                  grad;          /* gradient, layout of theta */
+  Vec                  prev;          /* theta before the update (recorded steps only) */
+  PetscInt             nsteps;        /* optimizer steps */
+  PetscInt             record_every;  /* interval of recorded steps */
+  PetscInt             nrec;          /* recorded steps: nsteps / record_every + 1 */
+  PetscInt             step;          /* the state is theta_step */
+  PetscReal            explode;       /* loss explosion factor */
+  PetscReal            loss0;         /* clean loss of theta_0 */
+  PetscReal            final_perf;    /* performance at the last step reached */
+  SAConvergedReason    reason;        /* iterating, completed or diverged */
+  PetscInt             diverged_step; /* step at which training diverged, -1 if not */
+  PetscInt             nobs;          /* observables per record: SA_OBS_COUNT common + the task's */
+  PetscReal           *rec;           /* records, nrec x nobs, NC_FILL_DOUBLE where not reached */
+  PetscBool            setupcalled;   /* SASolverSetUp() done */
+  PetscInt             nhooks;        /* hook sets, called in the order added */
+  SASolverHookSet      hooks[SA_SOLVER_MAXHOOKS];
+  PetscInt             nmon; /* monitors, called in the order set */
+  SASolverMonitorEntry mon[SA_SOLVER_MAXMONITORS];
+  /* the step in progress, valid while the monitors run (SASolverGetStepJacobian) */
+  PetscBool inmonitor;
+  PetscBool stepdiverged;
+  SABatch   batch;
+  SAHyper   hyper;
+  Mat       J; /* the step Jacobian of the step in progress, made on first request */
+};
+
+PETSC_INTERN PetscErrorCode SASolverApplyGradientHooks_Private(SASolver, PetscInt, Vec);
+PETSC_INTERN PetscErrorCode SASolverGradientMap_Private(void *, Vec);
