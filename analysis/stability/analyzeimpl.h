@@ -5,7 +5,7 @@
 */
 #pragma once
 #include <stabaudit/saanalysis.h>
-#include <stabaudit/saio.h>
+#include <stabaudit/sancnames.h>
 #include <netcdf_par.h>
 
 #define SA_NAME         SA_NC_NAME_LEN
