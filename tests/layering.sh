@@ -34,5 +34,33 @@ for l in "${libs[@]}"; do
     fi
   done
 done
-[ $status -eq 0 ] && echo "layering: OK (${libs[*]})"
+# the public headers: each belongs to a layer, and a layer's sources and headers include only headers of the layers
+# below it (a header's own includes count for its layer)
+src=$(cd "$(dirname "$0")/.." && pwd)
+declare -A hlayer=(
+  [sasys.h]=common [sastream.h]=common [sadeck.h]=common [sablas.h]=common [sancnames.h]=common
+  [satask.h]=solvers [samodel.h]=solvers [saoptimizer.h]=solvers [sasolver.h]=solvers [sadataset.h]=solvers
+  [saperturb.h]=perturb [saprobe.h]=analysis [saanalysis.h]=analysis
+  [sacampaign.h]=jobs [saensemble.h]=jobs [saio.h]=jobs [sajobs.h]=jobs
+)
+declare -A below=(
+  [common]="common" [solvers]="common solvers" [perturb]="common solvers perturb"
+  [analysis]="common solvers analysis" [jobs]="common solvers perturb analysis jobs"
+)
+for h in "$src"/include/stabaudit/*.h; do
+  [ -n "${hlayer[$(basename "$h")]:-}" ] || { echo "layering: $(basename "$h") has no layer in tests/layering.sh"; status=1; }
+done
+check_includes() { # file layer
+  local inc
+  for inc in $(sed -n 's|^#include <stabaudit/\([a-z]*\.h\)>|\1|p' "$1"); do
+    local hl=${hlayer[$inc]:-}
+    [ -z "$hl" ] && continue
+    case " ${below[$2]} " in *" $hl "*) ;; *) echo "layering: ${1#"$src"/} ($2) includes $inc ($hl)"; status=1 ;; esac
+  done
+}
+for h in "$src"/include/stabaudit/*.h; do check_includes "$h" "${hlayer[$(basename "$h")]:-common}"; done
+for layer in common solvers perturb analysis jobs; do
+  while IFS= read -r f; do check_includes "$f" "$layer"; done < <(find "$src/$layer" -name '*.[ch]')
+done
+[ $status -eq 0 ] && echo "layering: OK (${libs[*]}; includes)"
 exit $status
