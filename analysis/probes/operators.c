@@ -114,7 +114,7 @@ static PetscErrorCode SAProbeOpCreate(SATask task, Vec theta, const SABatch *bat
 
   Level: intermediate
 
-.seealso: `SAProbeCreateJacobian()`, `SAProbeOperatorGetHVPCount()`
+.seealso: `SAStepJacobianCreate()`, `SAProbeOperatorGetHVPCount()`
 @*/
 PetscErrorCode SAProbeCreateHessian(SATask task, Vec theta, const SABatch *batch, Mat *H)
 {
@@ -217,7 +217,7 @@ PetscErrorCode SAProbeCreatePreconditionedHessian(SATask task, SAOptimizer opt, 
   Not Collective
 
   Input Parameter:
-. A - an operator of `SAProbeCreateHessian()`, `SAProbeCreatePreconditionedHessian()` or `SAProbeCreateJacobian()`
+. A - an operator of `SAProbeCreateHessian()` or `SAProbeCreatePreconditionedHessian()`
 
   Output Parameter:
 . n - the count since creation or the last `SAProbeOperatorResetHVPCount()`

@@ -158,9 +158,8 @@ PetscErrorCode SASolverMonitorCancel(SASolver s)
   J dz = F_z dz + F_g G (H dtheta), where F is the optimizer's update map with the step's final hyper-parameters, g
   the gradient the update used (after the gradient hooks), G the gradient hooks' linear map (e.g. loss_scale) and H
   the Hessian of the task's loss on the step's batch, which includes the batch's learning-signal fields (sign flips,
-  signal noise, label smoothing: `SATaskHessianMult()`). No gradient is recomputed. Gradient noise of the task and
-  gradient clipping's dependence on the gradient norm are not differentiated (F_g is taken at the clipped gradient);
-  see docs/architecture.md.
+  signal noise, label smoothing: `SATaskHessianMult()`). No gradient is recomputed. Gradient clipping is linearised
+  by the optimizer's F_g; the task's gradient noise is additive and independent of theta (no derivative).
 
   Level: intermediate
 

@@ -1,5 +1,5 @@
 /*
-  saprobeimpl.h - the SAProbe struct (analysis/probes/probe.c; checkpoint and dataset I/O in common/io/probes_io.c)
+  saprobeimpl.h - the SAProbe struct (analysis/probes/probe.c; its checkpoint part in probe_io.c; results.nc columns in jobs/io/results_probes.c)
 */
 #pragma once
 #include <stabaudit/saprobe.h>
