@@ -5,7 +5,7 @@
   them with collective nc_put_vara calls. The file is created as results.nc.tmp and renamed when
   closed, so a kill never leaves a half-written results.nc. The schema is in docs/output-schema.md.
 */
-#include <stabaudit/saio.h>
+#include "results_sections.h"
 #include <netcdf_par.h>
 #include <errno.h>
 #include <string.h>
@@ -40,9 +40,7 @@ PetscErrorCode SAResultsWrite(MPI_Comm comm, const char dir[], SACampaign c, con
   int        *ibuf;
   double     *dbuf, *obs;
   char       *cbuf;
-  SAProbeNC   probenc = NULL;
-  PetscInt    nlyap   = 0; /* Lyapunov exponents per member (deck section lyap:), 0: none */
-  int         vlyap = -1, vlyapsteps = -1;
+  void       *sections[SA_RESULTS_NSECTIONS] = {NULL};
   enum {
     V_STEP,
     V_MEMBER,
@@ -169,30 +167,8 @@ PetscErrorCode SAResultsWrite(MPI_Comm comm, const char dir[], SACampaign c, con
       PetscCall(PetscFree(deck));
     }
   }
-  PetscCall(SAProbeResultsDefine(ncid, c, dmem, &probenc)); /* probe dimensions and variables (probes_io.c) */
-  { /* the Lyapunov spectrum computed during training (SALyap, deck section lyap:) */
-    SALyap ly;
-    int    dly;
-
-    PetscCall(SALyapCreateForMember(PETSC_COMM_SELF, c->seed, 0, &ly));
-    if (ly) PetscCall(SALyapGetNumExponents(ly, &nlyap));
-    PetscCall(SALyapDestroy(&ly));
-    if (nlyap > 0) {
-      SACallNC(nc_def_dim, (ncid, SA_NC_DIM_LYAP, (size_t) nlyap, &dly));
-      d2[0] = dmem;
-      d2[1] = dly;
-      PetscCall(SANCDefVar(ncid, SA_NC_LYAP, NC_DOUBLE, 2, d2,
-                           "leading Lyapunov exponents of the training update map (QR/Benettin), per optimizer step",
-                           "1", &vlyap));
-      PetscCall(SANCAttText(ncid, vlyap, "coordinates", "member"));
-      PetscCall(SANCAttText(ncid, vlyap, "comment",
-                            "lambda_i = sum of log R_ii over the counted steps / lyap_steps, in decreasing order; fill "
-                            "where nothing was counted (the run diverged before the transient) or a tangent norm was "
-                            "zero or not finite"));
-      PetscCall(SANCDefVar(ncid, SA_NC_LYAPSTEPS, NC_INT, 1, &dmem,
-                           "optimizer steps counted in lyap_exponent (after the transient)", "1", &vlyapsteps));
-    }
-  }
+  for (PetscInt k = 0; k < SA_RESULTS_NSECTIONS; k++) /* the monitors' columns: probes, Lyapunov exponents */
+    PetscCall((*SAResultsSections[k].define)(ncid, c, dmem, &sections[k]));
   SACallNC(nc_enddef, (ncid));
   for (PetscInt v = 0; v < V_AXIS0 + c->naxes; v++) SACallNC(nc_var_par_access, (ncid, vid[v], NC_COLLECTIVE));
   for (PetscInt o = 0; o < O; o++) SACallNC(nc_var_par_access, (ncid, vobs[o], NC_COLLECTIVE));
@@ -287,30 +263,10 @@ PetscErrorCode SAResultsWrite(MPI_Comm comm, const char dir[], SACampaign c, con
   }
   count[1] = (size_t) R;
   for (PetscInt o = 0; o < O; o++) SACallNC(nc_put_vara_double, (ncid, vobs[o], start, count, obs + o * nb * R));
-  PetscCall(SAProbeResultsPut(comm, ncid, probenc, idx, m0, nb));
-  if (nlyap > 0) {
-    double *lb;
-    int    *ls;
-
-    SACallNC(nc_var_par_access, (ncid, vlyap, NC_COLLECTIVE));
-    SACallNC(nc_var_par_access, (ncid, vlyapsteps, NC_COLLECTIVE));
-    PetscCall(PetscMalloc2(nb * nlyap + 1, &lb, nb + 1, &ls));
-    for (PetscInt i = 0; i < nb; i++) {
-      SAMemberResult r;
-
-      PetscCall(SAShardRead(idx, m0 + i, &r));
-      ls[i] = r.nlyap == nlyap ? (int) r.lyap_counted : NC_FILL_INT;
-      for (PetscInt j = 0; j < nlyap; j++)
-        lb[i * nlyap + j] = r.nlyap == nlyap && !PetscIsInfOrNanReal(r.lyap[j]) ? r.lyap[j] : NC_FILL_DOUBLE;
-      PetscCall(SAMemberResultDestroy(&r));
-    }
-    start[1] = 0;
-    count[1] = (size_t) nlyap;
-    SACallNC(nc_put_vara_double, (ncid, vlyap, start, count, lb));
-    SACallNC(nc_put_vara_int, (ncid, vlyapsteps, start, count, ls));
-    PetscCall(PetscFree2(lb, ls));
-  }
-  PetscCall(SAProbeResultsDestroy(&probenc));
+  for (PetscInt k = 0; k < SA_RESULTS_NSECTIONS; k++)
+    if (sections[k]) PetscCall((*SAResultsSections[k].put)(comm, ncid, sections[k], idx, m0, nb));
+  for (PetscInt k = 0; k < SA_RESULTS_NSECTIONS; k++)
+    if (sections[k]) PetscCall((*SAResultsSections[k].destroy)(&sections[k]));
   SACallNC(nc_close, (ncid));
   PetscCall(PetscFree(obs));
   PetscCall(PetscFree(ibuf));
