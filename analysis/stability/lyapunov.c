@@ -23,6 +23,34 @@ struct _p_SALyap {
   PetscReal *logsum;
 };
 
+static PetscClassId  SALYAP_CLASSID;
+static PetscLogEvent SALYAP_Step, SALYAP_QR;
+
+/*@C
+  SALyapInitializePackage - Registers the SALyap class and its log events
+
+  Not Collective
+
+  Notes:
+  Called by `SALyapCreate()`. Events: SALyapStep (one step of the tangents), SALyapQR (a re-orthonormalisation).
+
+  Level: developer
+
+.seealso: `SALyapCreate()`
+@*/
+PetscErrorCode SALyapInitializePackage(void)
+{
+  static PetscBool done = PETSC_FALSE;
+
+  PetscFunctionBeginUser;
+  if (done) PetscFunctionReturn(PETSC_SUCCESS);
+  done = PETSC_TRUE;
+  PetscCall(PetscClassIdRegister("SALyap", &SALYAP_CLASSID));
+  PetscCall(PetscLogEventRegister("SALyapStep", SALYAP_CLASSID, &SALYAP_Step));
+  PetscCall(PetscLogEventRegister("SALyapQR", SALYAP_CLASSID, &SALYAP_QR));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /*@C
   SALyapCreate - Creates the Lyapunov-spectrum accumulator (k = 1, QR at every step, no transient)
 
@@ -41,6 +69,7 @@ struct _p_SALyap {
 PetscErrorCode SALyapCreate(MPI_Comm comm, SALyap *ly)
 {
   PetscFunctionBeginUser;
+  PetscCall(SALyapInitializePackage());
   PetscCall(PetscNew(ly));
   (*ly)->comm  = comm;
   (*ly)->k     = 1;
@@ -83,6 +112,7 @@ PetscErrorCode SALyapSetParameters(SALyap ly, PetscInt k, PetscInt every, PetscI
 static PetscErrorCode SALyapQR(SALyap ly, PetscBool count)
 {
   PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(SALYAP_QR, 0, 0, 0, 0));
   for (PetscInt i = 0; i < ly->k; i++) {
     PetscReal r;
     for (PetscInt j = 0; j < i; j++) {
@@ -93,12 +123,13 @@ static PetscErrorCode SALyapQR(SALyap ly, PetscBool count)
     PetscCall(VecNorm(ly->W[i], NORM_2, &r));
     if (!(r > 0) || PetscIsInfOrNanReal(r)) { /* numerical failure is data (a diverging run), not an error */
       ly->failed = PETSC_TRUE;
-      PetscFunctionReturn(PETSC_SUCCESS);
+      break;
     }
     if (count) ly->logsum[i] += PetscLogReal(r);
     PetscCall(VecCopy(ly->W[i], ly->Q[i]));
     PetscCall(VecScale(ly->Q[i], 1.0 / r));
   }
+  PetscCall(PetscLogEventEnd(SALYAP_QR, 0, 0, 0, 0));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -109,8 +140,8 @@ static PetscErrorCode SALyapQR(SALyap ly, PetscBool count)
 
   Input Parameters:
 + ly - the object
-- J  - the step's update-map Jacobian (`SASolverGetStepJacobian()`, `SAStepJacobianCreate()`); the first call takes its layout and draws
-       k orthonormal random tangents
+- J  - the step's update-map Jacobian (`SASolverGetStepJacobian()`, `SAStepJacobianCreate()`); the first call
+       takes its layout and draws k orthonormal random tangents
 
   Level: beginner
 
@@ -120,6 +151,7 @@ PetscErrorCode SALyapStep(SALyap ly, Mat J)
 {
   PetscFunctionBeginUser;
   if (ly->failed) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(PetscLogEventBegin(SALYAP_Step, 0, 0, 0, 0));
   if (!ly->Q) {
     Vec      v;
     SAStream s;
@@ -143,6 +175,7 @@ PetscErrorCode SALyapStep(SALyap ly, Mat J)
   } else {
     for (PetscInt i = 0; i < ly->k; i++) PetscCall(VecCopy(ly->W[i], ly->Q[i]));
   }
+  PetscCall(PetscLogEventEnd(SALYAP_Step, 0, 0, 0, 0));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

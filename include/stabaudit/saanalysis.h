@@ -110,6 +110,7 @@ PETSC_EXTERN PetscErrorCode SAWarningFirst(PetscInt, const PetscInt[], const Pet
 .seealso: `SALyapCreate()`, `SALyapStep()`, `SALyapGetExponents()`
 S*/
 typedef struct _p_SALyap   *SALyap;
+PETSC_EXTERN PetscErrorCode SALyapInitializePackage(void);
 PETSC_EXTERN PetscErrorCode SALyapCreate(MPI_Comm, SALyap *);
 PETSC_EXTERN PetscErrorCode SALyapSetParameters(SALyap, PetscInt, PetscInt, PetscInt, PetscInt64);
 PETSC_EXTERN PetscErrorCode SALyapStep(SALyap, Mat);
@@ -130,7 +131,7 @@ PETSC_EXTERN PetscErrorCode SALyapDestroy(SALyap *);
 
 .seealso: `SATwinCreate()`, `SATwinAttach()`
 S*/
-typedef struct _p_SATwin *SATwin;
+typedef struct _p_SATwin   *SATwin;
 PETSC_EXTERN PetscErrorCode SATwinCreate(MPI_Comm, const char[], PetscBool, PetscInt, SATwin *);
 PETSC_EXTERN PetscErrorCode SATwinMonitor(SASolver, const SASolverStepInfo *, void *);
 PETSC_EXTERN PetscErrorCode SATwinAttach(SATwin, SASolver);

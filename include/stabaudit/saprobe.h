@@ -67,6 +67,7 @@ typedef struct {
   PetscInt    dim;       /* 0 scalar, 1 eig, 2 density_grid */
 } SAProbeColumn;
 
+PETSC_EXTERN PetscErrorCode SAProbeInitializePackage(void);
 PETSC_EXTERN PetscErrorCode SAProbeCreate(MPI_Comm, SAProbe *);
 PETSC_EXTERN PetscErrorCode SAProbeSetFromOptions(SAProbe);
 PETSC_EXTERN PetscErrorCode SAProbeSetSeeds(SAProbe, PetscInt64, PetscInt64);
@@ -74,8 +75,6 @@ PETSC_EXTERN PetscErrorCode SAProbeSetKind(SAProbe, SAProbeKind, PetscBool);
 PETSC_EXTERN PetscErrorCode SAProbeGetKind(SAProbe, SAProbeKind, PetscBool *);
 PETSC_EXTERN PetscErrorCode SAProbeSetNumEigenvalues(SAProbe, PetscInt);
 PETSC_EXTERN PetscErrorCode SAProbeSetTolerances(SAProbe, PetscReal, PetscInt);
-PETSC_EXTERN PetscErrorCode SAProbeSetSchedule(SAProbe, PetscInt, PetscBool, PetscBool);
-PETSC_EXTERN PetscErrorCode SAProbeGetSchedule(SAProbe, PetscInt *, PetscBool *, PetscBool *);
 PETSC_EXTERN PetscErrorCode SAProbeSetBatch(SAProbe, PetscInt);
 PETSC_EXTERN PetscErrorCode SAProbeSetWarmStart(SAProbe, PetscBool);
 PETSC_EXTERN PetscErrorCode SAProbeSetTraceVectors(SAProbe, PetscInt);

@@ -1,5 +1,7 @@
 /*
-  saprobeimpl.h - the SAProbe struct (analysis/probes/probe.c; its checkpoint part in probe_io.c; results.nc columns in jobs/io/results_probes.c)
+  saprobeimpl.h - the SAProbe struct and what the files of analysis/probes share: probe.c (create, deck keys, setters,
+  layout, schedule, view, destroy), probe_compute.c (the solves and estimates of one row), probe_member.c (the member's
+  record and solver monitor), probe_io.c (the checkpoint part); results.nc's probe columns are jobs/io/results_probes.c
 */
 #pragma once
 #include <stabaudit/saprobe.h>
@@ -52,3 +54,12 @@ struct _p_SAProbe {
   PetscInt  *rowstep;       /* their steps */
   PetscReal *rows;          /* nrows x rowlen, fill value until computed */
 };
+
+/* log events (probe.c, SAProbeInitializePackage()) */
+PETSC_INTERN PetscLogEvent SAPROBE_Compute, SAPROBE_Solve;
+
+/* the row layout and density grid (probe.c) */
+PETSC_INTERN PetscErrorCode SAProbeLayout_Private(SAProbe);
+/* the row of one step, with the solver's step Jacobian when solver is not NULL (probe_compute.c) */
+PETSC_INTERN PetscErrorCode SAProbeComputeRow_Private(SAProbe, SASolver, SATask, SAOptimizer, Vec, PetscInt,
+                                                      const SAHyper *, PetscReal[]);
