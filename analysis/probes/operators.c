@@ -147,7 +147,8 @@ static PetscErrorCode SAProbeOpGradient(SAProbeOp *c)
 
   Input Parameters:
 + task  - the task (set up; must outlive the operator)
-. opt   - an adam or adamw optimizer whose state belongs to theta (read at creation)
+. opt   - an optimizer with a diagonal preconditioner (`SA_OPT_CAP_DIAG_PRECOND`: adam, adamw) whose state belongs to
+          theta (read at creation)
 . theta - the parameters (copied)
 . batch - the frozen batch (copied)
 - step  - the optimizer step (hyper-parameters and bias correction)
@@ -156,9 +157,11 @@ static PetscErrorCode SAProbeOpGradient(SAProbeOp *c)
 . S - a symmetric MATSHELL with the eigenvalues of P^{-1} H
 
   Notes:
-  v_hat is the bias-corrected second moment Adam forms at this step from the frozen-batch gradient,
+  D is `SAOptimizerGetDiagonalPreconditioner()` at the frozen-batch gradient with the hyper-parameters of the step.
+  For adam, v_hat is the bias-corrected second moment Adam forms at this step from that gradient,
   v' = beta2 v + (1 - beta2) g'^2 (g' includes the L2 weight decay of adam), v_hat = v' / (1 - beta2^(step+1)):
   the preconditioner of the step itself (Cohen et al. 2022, "Adaptive gradient methods at the edge of stability").
+  Another optimizer raises `PETSC_ERR_SUP`.
 
   Level: intermediate
 
@@ -167,44 +170,23 @@ static PetscErrorCode SAProbeOpGradient(SAProbeOp *c)
 PetscErrorCode SAProbeCreatePreconditionedHessian(SATask task, SAOptimizer opt, Vec theta, const SABatch *batch,
                                                   PetscInt step, Mat *S)
 {
-  SAProbeOp         *c;
-  SAOptimizerType    type;
-  PetscBool          adam, adamw;
-  PetscInt           ns;
-  Vec               *st;
-  const char *const *names;
-  SAHyper            h;
-  PetscReal          bc2;
-  PetscScalar       *d;
-  const PetscScalar *g, *v, *th;
+  SAProbeOp      *c;
+  SAOptimizerType type;
+  PetscInt        caps;
+  SAHyper         h;
 
   PetscFunctionBeginUser;
-  PetscCall(SAOptimizerGetType(opt, &type));
-  PetscCall(PetscStrcmp(type, SAOPTIMIZERADAM, &adam));
-  PetscCall(PetscStrcmp(type, SAOPTIMIZERADAMW, &adamw));
-  PetscCheck(adam || adamw, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG,
-             "The preconditioned Hessian needs an adam or adamw optimizer, not %s", type);
+  PetscCall(SAOptimizerGetCapabilities(opt, &caps));
+  PetscCall(SAOptimizerGetType(opt, &type)); /* for the message only */
+  PetscCheck(caps & SA_OPT_CAP_DIAG_PRECOND, PETSC_COMM_SELF, PETSC_ERR_SUP,
+             "The preconditioned Hessian needs an optimizer with a diagonal preconditioner (adam, adamw), not %s",
+             type);
   PetscCall(SAOptimizerSetUp(opt, theta));
-  PetscCall(SAOptimizerGetState(opt, &ns, &st, &names));
   PetscCall(SAOptimizerGetHyper(opt, step, &h));
   PetscCall(SAProbeOpCreate(task, theta, batch, SA_PROBEOP_PRECOND, 1, &c, S));
   PetscCall(SAProbeOpGradient(c));
-  bc2 = (PetscReal) -expm1((double) (step + 1) * log1p((double) h.beta2 - 1.0));
   PetscCall(VecDuplicate(theta, &c->dscale));
-  PetscCall(VecGetArray(c->dscale, &d));
-  PetscCall(VecGetArrayRead(c->grad, &g));
-  PetscCall(VecGetArrayRead(st[1], &v));
-  PetscCall(VecGetArrayRead(c->theta, &th));
-  for (PetscInt i = 0; i < c->nloc; i++) {
-    PetscReal gp = PetscRealPart(g[i]) + (adamw ? 0.0 : h.weight_decay * PetscRealPart(th[i]));
-    PetscReal v1 = h.beta2 * PetscRealPart(v[i]) + (1.0 - h.beta2) * gp * gp;
-
-    d[i] = PetscSqrtReal(h.lr / (PetscSqrtReal(v1 / bc2) + h.eps));
-  }
-  PetscCall(VecRestoreArrayRead(c->theta, &th));
-  PetscCall(VecRestoreArrayRead(st[1], &v));
-  PetscCall(VecRestoreArrayRead(c->grad, &g));
-  PetscCall(VecRestoreArray(c->dscale, &d));
+  PetscCall(SAOptimizerGetDiagonalPreconditioner(opt, &h, c->theta, c->grad, c->dscale));
   PetscCall(MatShellSetOperation(*S, MATOP_MULT, (SAMatOpFn) MatMult_SAPrecond));
   PetscCall(MatShellSetOperation(*S, MATOP_MULT_TRANSPOSE, (SAMatOpFn) MatMult_SAPrecond));
   PetscCall(MatSetOption(*S, MAT_SYMMETRIC, PETSC_TRUE));

@@ -294,14 +294,11 @@ PetscErrorCode SAProbeComputeRow_Private(SAProbe p, SASolver solver, SATask task
     lmax                                = row[p->col[SA_PROBE_C_EIG].offset];
   }
   if (p->kind[SA_PROBE_SHARPNESS]) {
-    SAOptimizerType type;
-    PetscBool       adam, adamw;
+    PetscInt caps;
 
     PetscCheck(opt, p->comm, PETSC_ERR_ARG_NULL, "The sharpness probe needs the optimizer");
-    PetscCall(SAOptimizerGetType(opt, &type));
-    PetscCall(PetscStrcmp(type, SAOPTIMIZERADAM, &adam));
-    PetscCall(PetscStrcmp(type, SAOPTIMIZERADAMW, &adamw));
-    if (adam || adamw) {
+    PetscCall(SAOptimizerGetCapabilities(opt, &caps));
+    if (caps & SA_OPT_CAP_DIAG_PRECOND) { /* the threshold applies to the preconditioned sharpness */
       Mat       S;
       PetscReal e, r;
       PetscInt  n1 = p->wpre ? 1 : 0, it2 = 0;
@@ -310,7 +307,7 @@ PetscErrorCode SAProbeComputeRow_Private(SAProbe p, SASolver solver, SATask task
       PetscCall(SAProbeSymmetricSolve(p, S, EPS_LARGEST_REAL, 1, SA_PROBE_ADDR(step, 2), &p->wpre, &n1, &e, &r, &it2));
       PetscCall(MatDestroy(&S));
       row[p->col[SA_PROBE_C_SHARP].offset] = e;
-      if (e != NC_FILL_DOUBLE) row[p->col[SA_PROBE_C_RATIO].offset] = e * (1.0 - hh.beta1) / (2.0 + 2.0 * hh.beta1);
+      if (e != NC_FILL_DOUBLE) PetscCall(SAOptimizerSharpnessRatio(opt, &hh, e, &row[p->col[SA_PROBE_C_RATIO].offset]));
     } else {
       if (lmax == NC_FILL_DOUBLE) {
         PetscReal e, r;
@@ -321,7 +318,8 @@ PetscErrorCode SAProbeComputeRow_Private(SAProbe p, SASolver solver, SATask task
         lmax = e;
       }
       row[p->col[SA_PROBE_C_SHARP].offset] = lmax;
-      if (lmax != NC_FILL_DOUBLE) row[p->col[SA_PROBE_C_RATIO].offset] = lmax * hh.lr / (2.0 * (1.0 + hh.momentum));
+      if (lmax != NC_FILL_DOUBLE)
+        PetscCall(SAOptimizerSharpnessRatio(opt, &hh, lmax, &row[p->col[SA_PROBE_C_RATIO].offset]));
     }
   }
   if (p->kind[SA_PROBE_TRACE])

@@ -8,6 +8,10 @@
   SAHyper h of the step (SAOptimizerGetHyper(), then perturbations), including the step index that drives the
   Adam bias correction, so (theta, state, h, g) determines the result and a checkpoint needs no other scalar.
   With h.clip > 0 the map first rescales g in place (global 2-norm clipping).
+
+  Code outside solvers/optimizer asks what a rule offers (SAOptimizerGetCapabilities(): momentum coefficient, beta1,
+  eps, state, diagonal preconditioner) and the rule's own answers (SAOptimizerGetStabilityThreshold(),
+  SAOptimizerSharpnessRatio(), SAOptimizerGetDiagonalPreconditioner()) instead of comparing type names.
 */
 #pragma once
 #include <stabaudit/sasys.h>
@@ -64,6 +68,38 @@ typedef struct {
   PetscReal clip;         /* gradient clipping threshold on the global 2-norm, 0 = no clipping */
 } SAHyper;
 
+/*E
+  SAOptimizerCapability - what an update rule offers, as bit flags OR-ed together by `SAOptimizerGetCapabilities()`
+
+  Values:
++ SA_OPT_CAP_STATE        - keeps state vectors (`SAOptimizerGetState()` lists at least one after set up):
+                            momentum, adam, adamw
+. SA_OPT_CAP_MOMENTUM     - uses the momentum coefficient `SAHyper` momentum (heavy ball, Nesterov) and accepts
+                            `SAOptimizerSetMomentum()`: momentum only
+. SA_OPT_CAP_BETA1        - uses a first-moment decay rate `SAHyper` beta1 (an exponential average of the gradient,
+                            the momentum of the Adam family): adam, adamw
+. SA_OPT_CAP_EPS          - uses the denominator offset `SAHyper` eps: adam, adamw
+- SA_OPT_CAP_DIAG_PRECOND - preconditions the step by a diagonal, `SAOptimizerGetDiagonalPreconditioner()`; its
+                            stability threshold applies to the preconditioned sharpness: adam, adamw
+
+  Notes:
+  SA_OPT_CAP_MOMENTUM and SA_OPT_CAP_BETA1 are distinct on purpose: both are "momentum" in the wide sense, but they
+  live in different `SAHyper` fields with different meanings (mu multiplies the velocity, beta1 averages the
+  gradient). A caller that acts on "the momentum of the rule" (the momentum_shift perturbation) tests
+  SA_OPT_CAP_MOMENTUM first, then SA_OPT_CAP_BETA1. sgd has no capability.
+
+  Level: intermediate
+
+.seealso: `SAOptimizerGetCapabilities()`
+E*/
+typedef enum {
+  SA_OPT_CAP_STATE        = 1 << 0,
+  SA_OPT_CAP_MOMENTUM     = 1 << 1,
+  SA_OPT_CAP_BETA1        = 1 << 2,
+  SA_OPT_CAP_EPS          = 1 << 3,
+  SA_OPT_CAP_DIAG_PRECOND = 1 << 4
+} SAOptimizerCapability;
+
 PETSC_EXTERN PetscFunctionList SAOptimizerList;
 
 PETSC_EXTERN PetscErrorCode SAOptimizerInitializePackage(void);
@@ -100,6 +136,10 @@ PETSC_EXTERN PetscErrorCode SAOptimizerUpdateJacobianMult(SAOptimizer, const SAH
 PETSC_EXTERN PetscErrorCode SAOptimizerUpdateJacobianMultTranspose(SAOptimizer, const SAHyper *, Vec, Vec[], Vec, Vec,
                                                                    Vec[], Vec, Vec[], Vec);
 PETSC_EXTERN PetscErrorCode SAOptimizerGetState(SAOptimizer, PetscInt *, Vec **, const char *const **);
+PETSC_EXTERN PetscErrorCode SAOptimizerGetCapabilities(SAOptimizer, PetscInt *);
+PETSC_EXTERN PetscErrorCode SAOptimizerGetStabilityThreshold(SAOptimizer, const SAHyper *, PetscReal *);
+PETSC_EXTERN PetscErrorCode SAOptimizerSharpnessRatio(SAOptimizer, const SAHyper *, PetscReal, PetscReal *);
+PETSC_EXTERN PetscErrorCode SAOptimizerGetDiagonalPreconditioner(SAOptimizer, const SAHyper *, Vec, Vec, Vec);
 PETSC_EXTERN PetscErrorCode SAOptimizerReset(SAOptimizer);
 PETSC_EXTERN PetscErrorCode SAOptimizerView(SAOptimizer, PetscViewer);
 PETSC_EXTERN PetscErrorCode SAOptimizerDestroy(SAOptimizer *);

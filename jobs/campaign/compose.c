@@ -21,11 +21,13 @@ static PetscErrorCode SAAxisApplyMomentum(SASolver s, PetscReal v)
 {
   SAOptimizer     opt;
   SAOptimizerType type;
+  PetscInt        caps;
 
   PetscFunctionBeginUser;
   PetscCall(SASolverGetOptimizer(s, &opt));
-  PetscCall(SAOptimizerGetType(opt, &type));
-  if (strcmp(type, SAOPTIMIZERMOMENTUM))
+  PetscCall(SAOptimizerGetCapabilities(opt, &caps));
+  PetscCall(SAOptimizerGetType(opt, &type)); /* for the message only */
+  if (!(caps & SA_OPT_CAP_MOMENTUM))
     PetscCall(
       SADeckFail("sweep_momentum", "sweeping momentum needs optimizer: {type: momentum}, the optimizer is %s", type));
   PetscCall(SAOptimizerSetMomentum(opt, v));

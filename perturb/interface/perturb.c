@@ -380,16 +380,17 @@ PetscErrorCode SAPerturbRequireCaps(SAPerturb p, SATask task, PetscInt need, con
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* fails unless the optimizer's type is one of types (NULL-terminated) */
-PetscErrorCode SAPerturbRequireOptimizer(SAPerturb p, SAOptimizer opt, const char *const types[], const char what[])
+/* fails unless the optimizer offers at least one of the SAOptimizerCapability flags in anyof (what: the words of the
+   message; the optimizer's type is named there only) */
+PetscErrorCode SAPerturbRequireOptimizerCaps(SAPerturb p, SAOptimizer opt, PetscInt anyof, const char what[])
 {
+  PetscInt        caps;
   SAOptimizerType type;
-  PetscBool       ok = PETSC_FALSE;
 
   PetscFunctionBeginUser;
+  PetscCall(SAOptimizerGetCapabilities(opt, &caps));
   PetscCall(SAOptimizerGetType(opt, &type));
-  for (PetscInt i = 0; types[i]; i++) ok = (PetscBool) (ok || !strcmp(type, types[i]));
-  if (!ok) PetscCall(SAPerturbFailKind(p, "needs %s, but the optimizer is %s", what, type));
+  if (!(caps & anyof)) PetscCall(SAPerturbFailKind(p, "needs %s, but the optimizer is %s", what, type));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

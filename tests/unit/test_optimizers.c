@@ -1,8 +1,11 @@
 /*
   test_optimizers.c - unit tests of the update rules (solvers/optimizer): sgd, heavy-ball and Nesterov momentum,
   adam and adamw with weight decay against scalar code written here; the Adam bias correction driven by the step
-  of SAHyper; the learning-rate schedules against their closed forms; gradient clipping by global norm; and the
-  deck keys of the optimizer section (range errors, missing keys, keys unused by the chosen schedule).
+  of SAHyper; the learning-rate schedules against their closed forms; gradient clipping by global norm; the
+  deck keys of the optimizer section (range errors, missing keys, keys unused by the chosen schedule); and the
+  capability queries: the flags of every type, the stability threshold against its closed form and against the
+  real update on a 1-D quadratic just below and above it, the Adam diagonal preconditioner against an explicit
+  formula, and PETSC_ERR_SUP / PETSC_ERR_ORDER for unsupported or premature queries.
 
   Tolerances: each update is a few flops per entry (<= ~10 roundings, in an order that may differ from the
   library's), so over two steps values agree to ~20 eps of the magnitudes involved: every comparison is
@@ -601,12 +604,244 @@ static PetscErrorCode CheckUpdateMap(void)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* 6. capability queries ------------------------------------------------------------------------------- */
+
+/* the error code of one call, with the error handler silenced */
+#define ERRCODE(ierr, call)                                          \
+  do {                                                               \
+    PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL)); \
+    ierr = (call);                                                   \
+    PetscCall(PetscPopErrorHandler());                               \
+  } while (0)
+
+/* the flags of every type (they depend on the type only: momentum 0 is still SA_OPT_CAP_MOMENTUM); before a type
+   is set the query is PETSC_ERR_ORDER; SAOptimizerSetMomentum() is PETSC_ERR_SUP without SA_OPT_CAP_MOMENTUM, and
+   SAOptimizerGetDiagonalPreconditioner() without SA_OPT_CAP_DIAG_PRECOND */
+static PetscErrorCode CheckCapabilities(void)
+{
+  const char *const types[]  = {SAOPTIMIZERSGD, SAOPTIMIZERMOMENTUM, SAOPTIMIZERADAM, SAOPTIMIZERADAMW};
+  const PetscInt    adam     = SA_OPT_CAP_STATE | SA_OPT_CAP_BETA1 | SA_OPT_CAP_EPS | SA_OPT_CAP_DIAG_PRECOND;
+  const PetscInt    expect[] = {0, SA_OPT_CAP_STATE | SA_OPT_CAP_MOMENTUM, adam, adam};
+  SAOptimizer       opt;
+  PetscErrorCode    ierr;
+  PetscInt          caps;
+
+  PetscFunctionBeginUser;
+  PetscCall(SAOptimizerCreate(PETSC_COMM_WORLD, &opt));
+  ERRCODE(ierr, SAOptimizerGetCapabilities(opt, &caps));
+  PetscCheck(ierr == PETSC_ERR_ORDER, PETSC_COMM_SELF, PETSC_ERR_PLIB, "capabilities before the type gave %d",
+             (int) ierr);
+  PetscCall(SAOptimizerSetMomentum(opt, 0.5)); /* kept for the type chosen later */
+  PetscCall(SAOptimizerDestroy(&opt));
+  for (PetscInt c = 0; c < 4; c++) {
+    Vec     theta, g, d;
+    SAHyper h;
+
+    PetscCall(SAOptimizerCreate(PETSC_COMM_WORLD, &opt));
+    PetscCall(SAOptimizerSetType(opt, types[c]));
+    PetscCall(SAOptimizerGetCapabilities(opt, &caps));
+    PetscCheck(caps == expect[c], PETSC_COMM_SELF, PETSC_ERR_PLIB,
+               "%s: capabilities %" PetscInt_FMT ", expected %" PetscInt_FMT, types[c], caps, expect[c]);
+    ERRCODE(ierr, SAOptimizerSetMomentum(opt, 0.5));
+    PetscCheck((caps & SA_OPT_CAP_MOMENTUM) ? ierr == PETSC_SUCCESS : ierr == PETSC_ERR_SUP, PETSC_COMM_SELF,
+               PETSC_ERR_PLIB, "%s: SAOptimizerSetMomentum gave %d", types[c], (int) ierr);
+    PetscCall(VecCreateMPI(PETSC_COMM_WORLD, PETSC_DECIDE, 5, &theta));
+    PetscCall(VecDuplicate(theta, &g));
+    PetscCall(VecDuplicate(theta, &d));
+    PetscCall(VecSet(theta, 0.5));
+    PetscCall(VecSet(g, 0.25));
+    PetscCall(SAOptimizerGetHyper(opt, 0, &h));
+    ERRCODE(ierr, SAOptimizerGetDiagonalPreconditioner(opt, &h, theta, g, d));
+    PetscCheck((caps & SA_OPT_CAP_DIAG_PRECOND) ? ierr == PETSC_SUCCESS : ierr == PETSC_ERR_SUP, PETSC_COMM_SELF,
+               PETSC_ERR_PLIB, "%s: SAOptimizerGetDiagonalPreconditioner gave %d", types[c], (int) ierr);
+    PetscCall(VecDestroy(&theta));
+    PetscCall(VecDestroy(&g));
+    PetscCall(VecDestroy(&d));
+    PetscCall(SAOptimizerDestroy(&opt));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* |x_N| after N steps of the real update from x = 1 (state zero) on f(x) = lambda x^2 / 2, exact gradient */
+static PetscErrorCode IterateQuadratic(SAOptimizer opt, PetscReal lambda, PetscInt N, PetscReal *xN)
+{
+  Vec     theta, g;
+  SAHyper h;
+
+  PetscFunctionBeginUser;
+  PetscCall(VecCreateMPI(PETSC_COMM_WORLD, PETSC_DECIDE, 1, &theta));
+  PetscCall(VecDuplicate(theta, &g));
+  PetscCall(VecSet(theta, 1.0));
+  PetscCall(SAOptimizerSetUp(opt, theta));
+  PetscCall(SAOptimizerReset(opt));
+  for (PetscInt t = 0; t < N; t++) {
+    PetscCall(VecAXPBY(g, lambda, 0.0, theta));
+    PetscCall(SAOptimizerGetHyper(opt, t, &h));
+    PetscCall(SAOptimizerUpdate(opt, &h, theta, g));
+  }
+  PetscCall(VecNorm(theta, NORM_INFINITY, xN));
+  PetscCall(VecDestroy(&theta));
+  PetscCall(VecDestroy(&g));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* The stability threshold against its closed form (2 / lr; heavy ball (2 + 2 mu) / lr; Nesterov
+   (2 + 2 mu) / ((1 + 2 mu) lr); adam (2 + 2 beta1) / (1 - beta1)), and against the real update: on the 1-D
+   quadratic with lambda = (thr - wd)(1 -+ 1%) (L2 weight decay shifts the curvature by wd) 2000 steps from x = 1
+   end below 1e-8 (decay) or above 1e8 (growth); the slowest case, Nesterov mu 0.5 with wd 0.2, has |x| ~ 2e-20 and 2e19
+   there. The sharpness ratio at the threshold is 1 (sgd, heavy ball, adam; to rounding, 1e-14) and 1 / (1 + 2 mu) for
+   Nesterov (the recorded ratio is the heavy-ball one). */
+static PetscErrorCode CheckStabilityThreshold(void)
+{
+  struct {
+    const char *name, *type;
+    PetscReal   lr, mu, wd;
+    PetscBool   nesterov;
+  } cs[] = {
+    {"gd", "sgd", 0.3, 0.0, 0.0, PETSC_FALSE},
+    {"gd + wd", "sgd", 0.3, 0.0, 0.2, PETSC_FALSE},
+    {"heavy ball", "momentum", 0.1, 0.9, 0.0, PETSC_FALSE},
+    {"hb + wd", "momentum", 0.5, 0.5, 0.2, PETSC_FALSE},
+    {"Nesterov", "momentum", 0.1, 0.9, 0.0, PETSC_TRUE},
+    {"nes + wd", "momentum", 0.5, 0.5, 0.2, PETSC_TRUE},
+  };
+  SAOptimizer opt;
+  SAHyper     h;
+  PetscReal   thr, ratio, ref;
+
+  PetscFunctionBeginUser;
+  for (size_t c = 0; c < sizeof(cs) / sizeof(cs[0]); c++) {
+    char        slr[32], smu[32], swd[32];
+    const char *kv[] = {"-optimizer_type",
+                        cs[c].type,
+                        "-optimizer_lr",
+                        slr,
+                        "-optimizer_weight_decay",
+                        swd,
+                        "-optimizer_momentum_nesterov",
+                        cs[c].nesterov ? "true" : "false",
+                        "-optimizer_momentum",
+                        smu,
+                        NULL};
+
+    PetscCall(PetscSNPrintf(slr, sizeof(slr), "%.17g", (double) cs[c].lr));
+    PetscCall(PetscSNPrintf(smu, sizeof(smu), "%.17g", (double) cs[c].mu));
+    PetscCall(PetscSNPrintf(swd, sizeof(swd), "%.17g", (double) cs[c].wd));
+    if (!strcmp(cs[c].type, "sgd")) kv[6] = NULL; /* sgd reads no momentum keys */
+    PetscCall(SATestCreateOptimizer(PETSC_COMM_WORLD, kv, &opt));
+    PetscCall(SAOptimizerGetHyper(opt, 0, &h));
+    PetscCall(SAOptimizerGetStabilityThreshold(opt, &h, &thr));
+    ref = 2 * (1 + cs[c].mu) / (cs[c].lr * (cs[c].nesterov ? 1 + 2 * cs[c].mu : 1));
+    PetscCall(CheckClose(cs[c].name, 0, thr, ref, ref));
+    PetscCall(SAOptimizerSharpnessRatio(opt, &h, thr, &ratio));
+    PetscCall(CheckClose(cs[c].name, 1, ratio, cs[c].nesterov ? 1 / (1 + 2 * cs[c].mu) : 1, 1));
+    for (int side = 0; side < 2; side++) {
+      const PetscReal lambda = (thr - cs[c].wd) * (side ? 1.01 : 0.99);
+      PetscReal       xN;
+
+      PetscCall(IterateQuadratic(opt, lambda, 2000, &xN));
+      PetscCall(PetscPrintf(PETSC_COMM_WORLD, "  %-10s thr %.6f  lambda %.6f: |x_2000| %.3e\n", cs[c].name,
+                            (double) thr, (double) lambda, (double) xN));
+      PetscCheck(side ? xN > 1e8 : xN < 1e-8, PETSC_COMM_SELF, PETSC_ERR_PLIB,
+                 "%s: lambda %g %s the threshold %g gives |x_2000| %g", cs[c].name, (double) lambda,
+                 side ? "above" : "below", (double) thr, (double) xN);
+    }
+    PetscCall(SAOptimizerDestroy(&opt));
+  }
+  { /* adam and adamw: the threshold on the preconditioned sharpness */
+    const char *const types[] = {SAOPTIMIZERADAM, SAOPTIMIZERADAMW};
+
+    for (int c = 0; c < 2; c++) {
+      PetscCall(SAOptimizerCreate(PETSC_COMM_WORLD, &opt));
+      PetscCall(SAOptimizerSetType(opt, types[c]));
+      PetscCall(SAOptimizerAdamSetBetas(opt, 0.8, 0.99));
+      PetscCall(SAOptimizerGetHyper(opt, 3, &h));
+      PetscCall(SAOptimizerGetStabilityThreshold(opt, &h, &thr));
+      PetscCall(CheckClose(types[c], 0, thr, 3.6 / 0.2, 18));
+      h.beta1 = 0.9; /* a perturbed beta1 (momentum_shift) is used */
+      PetscCall(SAOptimizerGetStabilityThreshold(opt, &h, &thr));
+      PetscCall(CheckClose(types[c], 1, thr, 38, 38));
+      PetscCall(SAOptimizerSharpnessRatio(opt, &h, 38, &ratio));
+      PetscCall(CheckClose(types[c], 2, ratio, 1, 1));
+      PetscCall(SAOptimizerDestroy(&opt));
+    }
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* The diagonal preconditioner of adam (L2 decay inside g') and adamw (decoupled: g' = g) after two real steps,
+   at step 2 with the gradient g_2 and a perturbed step (lr x 3, eps 1e-3), against the explicit
+   d_i = sqrt(lr / (sqrt(v'_i / (1 - beta2^3)) + eps)), v' = beta2 v + (1 - beta2) g'^2 with v the optimizer's
+   state (1 - beta2^3 as BiasCorrection); the state is not changed by the query. RTOL (<= 10 flops per entry). */
+static PetscErrorCode CheckDiagonalPreconditioner(void)
+{
+  const char *const kvs[2][11] = {
+    {"-optimizer_type", "adam", "-optimizer_lr", "0.1", "-optimizer_weight_decay", "0.05", NULL},
+    {"-optimizer_type", "adamw", "-optimizer_lr", "0.1", "-optimizer_weight_decay", "0.05", "-optimizer_adam_beta2",
+     "0.99", "-optimizer_adam_eps", "1e-6", NULL}};
+
+  PetscFunctionBeginUser;
+  for (int c = 0; c < 2; c++) {
+    SAOptimizer opt;
+    Vec         theta, g, d, vcopy, v;
+    SAHyper     h;
+    PetscReal   th[NHAND], gr[NHAND], ref[NHAND], *va, *ta, bc2, err;
+    PetscBool   same;
+
+    PetscCall(SATestCreateOptimizer(PETSC_COMM_WORLD, kvs[c], &opt));
+    PetscCall(VecCreateMPI(PETSC_COMM_WORLD, PETSC_DECIDE, NHAND, &theta));
+    PetscCall(VecDuplicate(theta, &g));
+    PetscCall(VecDuplicate(theta, &d));
+    for (PetscInt i = 0; i < NHAND; i++) th[i] = 0.5 - 0.2 * i;
+    PetscCall(SetVec(theta, th));
+    for (PetscInt t = 0; t < 3; t++) {
+      for (PetscInt i = 0; i < NHAND; i++) gr[i] = PetscCosReal(1.3 * i + 0.7 * t) + 0.1 * i;
+      PetscCall(SetVec(g, gr));
+      PetscCall(SAOptimizerGetHyper(opt, t, &h));
+      if (t < 2) PetscCall(SAOptimizerUpdate(opt, &h, theta, g));
+    }
+    h.lr *= 3;
+    h.eps = 1e-3;
+    PetscCall(FindState(opt, "adam_v", &v));
+    PetscCheck(v, PETSC_COMM_SELF, PETSC_ERR_PLIB, "no adam_v");
+    PetscCall(VecDuplicate(v, &vcopy));
+    PetscCall(VecCopy(v, vcopy));
+    PetscCall(SAOptimizerGetDiagonalPreconditioner(opt, &h, theta, g, d));
+    PetscCall(VecEqual(v, vcopy, &same));
+    PetscCheck(same, PETSC_COMM_SELF, PETSC_ERR_PLIB, "%s: the query changed v", kvs[c][1]);
+    PetscCall(SATestGatherAll(v, &va));
+    PetscCall(SATestGatherAll(theta, &ta));
+    bc2 = BiasCorrection(h.beta2, 3);
+    for (PetscInt i = 0; i < NHAND; i++) {
+      PetscReal gp = gr[i] + (c == 0 ? h.weight_decay * ta[i] : 0), v1 = h.beta2 * va[i] + (1 - h.beta2) * gp * gp;
+
+      ref[i] = PetscSqrtReal(h.lr / (PetscSqrtReal(v1 / bc2) + h.eps));
+    }
+    PetscCall(RelErr(d, ref, &err));
+    PetscCall(
+      PetscPrintf(PETSC_COMM_WORLD, "  %s: diagonal preconditioner relative error %.2e\n", kvs[c][1], (double) err));
+    PetscCheck(err <= RTOL, PETSC_COMM_SELF, PETSC_ERR_PLIB, "%s: diagonal preconditioner error %g", kvs[c][1],
+               (double) err);
+    PetscCall(PetscFree(va));
+    PetscCall(PetscFree(ta));
+    PetscCall(VecDestroy(&vcopy));
+    PetscCall(VecDestroy(&theta));
+    PetscCall(VecDestroy(&g));
+    PetscCall(VecDestroy(&d));
+    PetscCall(SAOptimizerDestroy(&opt));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static void test_hand(void) { CU_ASSERT_EQUAL(CheckHand(), PETSC_SUCCESS); }
 static void test_adam_bias(void) { CU_ASSERT_EQUAL(CheckAdamBias(), PETSC_SUCCESS); }
 static void test_schedules(void) { CU_ASSERT_EQUAL(CheckSchedules(), PETSC_SUCCESS); }
 static void test_clip(void) { CU_ASSERT_EQUAL(CheckClip(), PETSC_SUCCESS); }
 static void test_bad_keys(void) { CU_ASSERT_EQUAL(CheckBadKeys(), PETSC_SUCCESS); }
 static void test_update_map(void) { CU_ASSERT_EQUAL(CheckUpdateMap(), PETSC_SUCCESS); }
+static void test_capabilities(void) { CU_ASSERT_EQUAL(CheckCapabilities(), PETSC_SUCCESS); }
+static void test_threshold(void) { CU_ASSERT_EQUAL(CheckStabilityThreshold(), PETSC_SUCCESS); }
+static void test_diag_precond(void) { CU_ASSERT_EQUAL(CheckDiagonalPreconditioner(), PETSC_SUCCESS); }
 
 int main(int argc, char **argv)
 {
@@ -623,6 +858,9 @@ int main(int argc, char **argv)
   CU_add_test(s, "gradient clipping by global norm", test_clip);
   CU_add_test(s, "bad keys and arguments are rejected", test_bad_keys);
   CU_add_test(s, "the update map equals the update and leaves the state alone", test_update_map);
+  CU_add_test(s, "capabilities of every type; unsupported queries are PETSC_ERR_SUP", test_capabilities);
+  CU_add_test(s, "stability threshold vs closed form and the update on a 1-D quadratic", test_threshold);
+  CU_add_test(s, "adam/adamw diagonal preconditioner vs explicit formula", test_diag_precond);
   PetscCall(SATestRunSuite(PETSC_COMM_WORLD, &nfail_all));
   PetscCall(PetscOptionsClear(NULL));
   PetscCall(SAFinalize());

@@ -2,7 +2,8 @@
   adam_eps.c - SAPERTURBADAMEPS (dimension: optimization).
 
   Method card: inside the window Adam's epsilon becomes eps^(1 - env) m^env (geometric interpolation: m is the value
-  it is set to; a ramp moves it on a log scale). Default: persistent. Magnitudes in [1e-16, 10]. Needs adam or adamw.
+  it is set to; a ramp moves it on a log scale). Default: persistent. Magnitudes in [1e-16, 10]. Needs an optimizer with
+  SA_OPT_CAP_EPS (adam or adamw).
 */
 #include <stabaudit/private/saperturbimpl.h>
 
@@ -15,10 +16,8 @@ static PetscErrorCode SAPerturbOptimizer_AdamEps(SAPerturb p, PetscInt step, Pet
 
 static PetscErrorCode SAPerturbCheckTask_AdamEps(SAPerturb p, SATask task, SAOptimizer opt)
 {
-  const char *const types[] = {SAOPTIMIZERADAM, SAOPTIMIZERADAMW, NULL};
-
   PetscFunctionBeginUser;
-  PetscCall(SAPerturbRequireOptimizer(p, opt, types, "optimizer adam or adamw"));
+  PetscCall(SAPerturbRequireOptimizerCaps(p, opt, SA_OPT_CAP_EPS, "optimizer adam or adamw"));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -3,7 +3,8 @@
 
   Method card: at every step of the window, before the update, every optimizer state vector (velocity; Adam's m and
   v) is multiplied by 1 - m env: m = 1 zeroes the moments (a full reset), m in (0, 1) forgets a fraction. Default: a
-  one-step pulse. Magnitudes in [0, 1]. Needs an optimizer with state (sgd has none: a deck error).
+  one-step pulse. Magnitudes in [0, 1]. Needs an optimizer with state, SA_OPT_CAP_STATE (sgd has none: a deck
+  error).
 */
 #include <stabaudit/private/saperturbimpl.h>
 
@@ -22,10 +23,9 @@ static PetscErrorCode SAPerturbOptimizer_OptimizerReset(SAPerturb p, PetscInt st
 
 static PetscErrorCode SAPerturbCheckTask_OptimizerReset(SAPerturb p, SATask task, SAOptimizer opt)
 {
-  const char *const types[] = {SAOPTIMIZERMOMENTUM, SAOPTIMIZERADAM, SAOPTIMIZERADAMW, NULL};
-
   PetscFunctionBeginUser;
-  PetscCall(SAPerturbRequireOptimizer(p, opt, types, "an optimizer with state (momentum, adam or adamw)"));
+  PetscCall(
+    SAPerturbRequireOptimizerCaps(p, opt, SA_OPT_CAP_STATE, "an optimizer with state (momentum, adam or adamw)"));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

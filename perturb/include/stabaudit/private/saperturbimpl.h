@@ -62,4 +62,4 @@ PETSC_INTERN PetscErrorCode SAPerturbCreate_ClipOff(SAPerturb);
 PETSC_INTERN PetscErrorCode SAPerturbCreate_LabelSmoothing(SAPerturb);
 PETSC_INTERN PetscErrorCode SAPerturbFailKind(SAPerturb, const char[], ...) PETSC_ATTRIBUTE_FORMAT(2, 3);
 PETSC_INTERN PetscErrorCode SAPerturbRequireCaps(SAPerturb, SATask, PetscInt, const char[]);
-PETSC_INTERN PetscErrorCode SAPerturbRequireOptimizer(SAPerturb, SAOptimizer, const char *const[], const char[]);
+PETSC_INTERN PetscErrorCode SAPerturbRequireOptimizerCaps(SAPerturb, SAOptimizer, PetscInt, const char[]);

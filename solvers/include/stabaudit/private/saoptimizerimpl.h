@@ -13,12 +13,17 @@ struct _SAOptimizerOps {
   PetscErrorCode (*vjp)(SAOptimizer, const SAHyper *, Vec, Vec[], Vec, Vec, Vec[], Vec, Vec[], Vec);
   PetscErrorCode (*view)(SAOptimizer, PetscViewer);
   PetscErrorCode (*destroy)(SAOptimizer);
+  /* capability queries (optimizer_caps.c); a NULL entry is a PETSC_ERR_SUP error there */
+  PetscErrorCode (*threshold)(SAOptimizer, const SAHyper *, PetscReal *);                 /* sharpness threshold */
+  PetscErrorCode (*sharpnessratio)(SAOptimizer, const SAHyper *, PetscReal, PetscReal *); /* sharpness / threshold */
+  PetscErrorCode (*diagprecond)(SAOptimizer, const SAHyper *, Vec, Vec, Vec); /* (theta, grad) -> D, the diagonal */
 };
 
 struct _p_SAOptimizer {
   MPI_Comm               comm;          /* the member's group communicator */
   char                   type_name[64]; /* registered type */
   struct _SAOptimizerOps ops;           /* the implementation */
+  PetscInt               caps;          /* SAOptimizerCapability flags, set by the type's create function */
   PetscReal              lr;            /* base learning rate */
   PetscReal              momentum;      /* momentum coefficient */
   PetscReal              weight_decay;  /* weight-decay coefficient (L2, or decoupled for adamw), >= 0 */
@@ -40,6 +45,7 @@ struct _p_SAOptimizer {
 };
 
 PETSC_INTERN PetscLogEvent  SAOPTIMIZER_Update;
+PETSC_INTERN PetscErrorCode SAOptimizerCheckType_Private(SAOptimizer);
 PETSC_INTERN PetscErrorCode SAOptimizerCreate_SGD(SAOptimizer);
 PETSC_INTERN PetscErrorCode SAOptimizerCreate_Momentum(SAOptimizer);
 PETSC_INTERN PetscErrorCode SAOptimizerCreate_Adam(SAOptimizer);

@@ -12,6 +12,9 @@
   State: m and v, sharded like theta ("adam_m", "adam_v" in checkpoints). Near a minimum with
   v_hat ~ g^2 the step is ~ lr sign(g): the effective step size is lr / (sqrt(v_hat) + eps) per entry,
   so small eps and small gradients give large effective rates.
+  Capabilities: state, beta1, eps, diagonal preconditioner D = sqrt(lr / (sqrt(v_hat) + eps)) (v_hat of the step
+  formed from the given gradient). Stability threshold (2 + 2 beta1) / (1 - beta1) on the preconditioned sharpness
+  lambda_max(D H D); sharpness ratio sharp (1 - beta1) / (2 + 2 beta1).
   The corrections are evaluated as -expm1(t log1p(beta - 1)) rather than 1 - pow(beta, t): the latter cancels
   for beta near 1 (1 - 0.999^2 loses 2.8e-14 relative, 1.4e-14 in the step), the former is a few ulps.
 */
@@ -230,6 +233,53 @@ static PetscErrorCode SAOptimizerVJP_Adam(SAOptimizer opt, const SAHyper *h, Vec
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* D = sqrt(lr / (sqrt(v_hat') + eps)) with v' the second moment the step would form from grad (state unchanged) */
+static PetscErrorCode SAOptimizerDiagPrecond_Adam(SAOptimizer opt, const SAHyper *h, Vec theta, Vec grad, Vec d)
+{
+  SAOptimizer_Adam  *a = (SAOptimizer_Adam *) opt->data;
+  PetscScalar       *dd;
+  const PetscScalar *g, *v, *th;
+  PetscInt           n;
+  PetscReal          bc1, bc2;
+
+  PetscFunctionBeginUser;
+  PetscCall(SAOptimizerAdamCorrections(h, &bc1, &bc2));
+  PetscCall(VecGetLocalSize(theta, &n));
+  PetscCall(VecGetArray(d, &dd));
+  PetscCall(VecGetArrayRead(grad, &g));
+  PetscCall(VecGetArrayRead(opt->state[1], &v));
+  PetscCall(VecGetArrayRead(theta, &th));
+  for (PetscInt i = 0; i < n; i++) {
+    PetscReal gp = PetscRealPart(g[i]) + (a->decoupled ? 0.0 : h->weight_decay * PetscRealPart(th[i]));
+    PetscReal v1 = h->beta2 * PetscRealPart(v[i]) + (1.0 - h->beta2) * gp * gp;
+
+    dd[i] = PetscSqrtReal(h->lr / (PetscSqrtReal(v1 / bc2) + h->eps));
+  }
+  PetscCall(VecRestoreArrayRead(theta, &th));
+  PetscCall(VecRestoreArrayRead(opt->state[1], &v));
+  PetscCall(VecRestoreArrayRead(grad, &g));
+  PetscCall(VecRestoreArray(d, &dd));
+  PetscCall(PetscLogFlops(10.0 * n));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* the heavy-ball threshold of the first-moment average, beta1 in the role of mu and (1 - beta1) lr as the step,
+   applied to the preconditioned sharpness lambda_max(D H D) (lr inside D) */
+static PetscErrorCode SAOptimizerThreshold_Adam(SAOptimizer opt, const SAHyper *h, PetscReal *thr)
+{
+  PetscFunctionBeginUser;
+  *thr = (2.0 + 2.0 * h->beta1) / (1.0 - h->beta1);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SAOptimizerSharpnessRatio_Adam(SAOptimizer opt, const SAHyper *h, PetscReal sharp,
+                                                     PetscReal *ratio)
+{
+  PetscFunctionBeginUser;
+  *ratio = sharp * (1.0 - h->beta1) / (2.0 + 2.0 * h->beta1);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscErrorCode SAOptimizerView_Adam(SAOptimizer opt, PetscViewer viewer)
 {
   SAOptimizer_Adam *a = (SAOptimizer_Adam *) opt->data;
@@ -262,6 +312,10 @@ PetscErrorCode SAOptimizerCreate_Adam(SAOptimizer opt)
   opt->ops.vjp            = SAOptimizerVJP_Adam;
   opt->ops.view           = SAOptimizerView_Adam;
   opt->ops.destroy        = SAOptimizerDestroy_Adam;
+  opt->ops.threshold      = SAOptimizerThreshold_Adam;
+  opt->ops.sharpnessratio = SAOptimizerSharpnessRatio_Adam;
+  opt->ops.diagprecond    = SAOptimizerDiagPrecond_Adam;
+  opt->caps               = SA_OPT_CAP_STATE | SA_OPT_CAP_BETA1 | SA_OPT_CAP_EPS | SA_OPT_CAP_DIAG_PRECOND;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -7,7 +7,9 @@
     theta <- theta - lr v                 (heavy ball)
     theta <- theta - lr (g' + mu v)       (Nesterov, -optimizer_momentum_nesterov)
   State: the velocity v, sharded like theta. For a quadratic with curvature lambda, heavy ball is
-  stable iff 0 <= mu < 1 and lr (lambda + wd) < 2 (1 + mu).
+  stable iff 0 <= mu < 1 and lr (lambda + wd) < 2 (1 + mu), Nesterov iff lr (lambda + wd) < 2 (1 + mu) / (1 + 2 mu).
+  Capabilities: state, momentum. Stability threshold (2 + 2 mu) / lr (Nesterov: divided by 1 + 2 mu); sharpness
+  ratio sharp lr / (2 (1 + mu)) for both variants.
 */
 #include <stabaudit/private/saoptimizerimpl.h>
 #include <stabaudit/sadeck.h>
@@ -90,6 +92,27 @@ static PetscErrorCode SAOptimizerVJP_Momentum(SAOptimizer opt, const SAHyper *h,
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* on lambda x^2 / 2 the map on (x, lr v) has trace T and determinant D with 1 + T + D = 2 + 2 mu - lr lambda (heavy
+   ball) or 2 + 2 mu - lr lambda (1 + 2 mu) (Nesterov): an eigenvalue crosses -1 at lr lambda = the threshold */
+static PetscErrorCode SAOptimizerThreshold_Momentum(SAOptimizer opt, const SAHyper *h, PetscReal *thr)
+{
+  SAOptimizer_Momentum *m = (SAOptimizer_Momentum *) opt->data;
+
+  PetscFunctionBeginUser;
+  if (m->nesterov) *thr = (2.0 + 2.0 * h->momentum) / ((1.0 + 2.0 * h->momentum) * h->lr);
+  else *thr = (2.0 + 2.0 * h->momentum) / h->lr;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* the heavy-ball ratio for both variants (the sharpness probe's column; see SAOptimizerSharpnessRatio()) */
+static PetscErrorCode SAOptimizerSharpnessRatio_Momentum(SAOptimizer opt, const SAHyper *h, PetscReal sharp,
+                                                         PetscReal *ratio)
+{
+  PetscFunctionBeginUser;
+  *ratio = sharp * h->lr / (2.0 * (1.0 + h->momentum));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscErrorCode SAOptimizerView_Momentum(SAOptimizer opt, PetscViewer viewer)
 {
   SAOptimizer_Momentum *m = (SAOptimizer_Momentum *) opt->data;
@@ -121,5 +144,8 @@ PetscErrorCode SAOptimizerCreate_Momentum(SAOptimizer opt)
   opt->ops.vjp            = SAOptimizerVJP_Momentum;
   opt->ops.view           = SAOptimizerView_Momentum;
   opt->ops.destroy        = SAOptimizerDestroy_Momentum;
+  opt->ops.threshold      = SAOptimizerThreshold_Momentum;
+  opt->ops.sharpnessratio = SAOptimizerSharpnessRatio_Momentum;
+  opt->caps               = SA_OPT_CAP_STATE | SA_OPT_CAP_MOMENTUM;
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -4,6 +4,7 @@
   Method card: theta <- theta - lr (g + wd theta), wd the weight decay of the step (L2 regularisation;
   0 by default, the plain rule). No state. With exact gradients this is gradient descent on
   L + wd/2 |theta|^2, whose linearisation is I - lr (H + wd I): stable iff lr < 2 / (lambda_max(H) + wd).
+  Capabilities: none. Stability threshold 2 / lr; sharpness ratio sharp lr / 2.
 */
 #include <stabaudit/private/saoptimizerimpl.h>
 
@@ -34,12 +35,31 @@ static PetscErrorCode SAOptimizerVJP_SGD(SAOptimizer opt, const SAHyper *h, Vec 
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* gradient descent x <- (1 - lr lambda) x is stable iff lr lambda < 2 */
+static PetscErrorCode SAOptimizerThreshold_SGD(SAOptimizer opt, const SAHyper *h, PetscReal *thr)
+{
+  PetscFunctionBeginUser;
+  *thr = 2.0 / h->lr;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SAOptimizerSharpnessRatio_SGD(SAOptimizer opt, const SAHyper *h, PetscReal sharp,
+                                                    PetscReal *ratio)
+{
+  PetscFunctionBeginUser;
+  *ratio = sharp * h->lr / 2.0;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode SAOptimizerCreate_SGD(SAOptimizer opt)
 {
   PetscFunctionBeginUser;
-  opt->momentum   = 0.0;
-  opt->ops.update = SAOptimizerUpdate_SGD;
-  opt->ops.jvp    = SAOptimizerJVP_SGD;
-  opt->ops.vjp    = SAOptimizerVJP_SGD;
+  opt->momentum           = 0.0;
+  opt->caps               = 0;
+  opt->ops.update         = SAOptimizerUpdate_SGD;
+  opt->ops.jvp            = SAOptimizerJVP_SGD;
+  opt->ops.vjp            = SAOptimizerVJP_SGD;
+  opt->ops.threshold      = SAOptimizerThreshold_SGD;
+  opt->ops.sharpnessratio = SAOptimizerSharpnessRatio_SGD;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
