@@ -1,6 +1,6 @@
 # Integration tests: the real stabaudit on small decks (tests/decks), through tests/integration/*.sh
 set(SA_IT ${CMAKE_CURRENT_SOURCE_DIR}/integration)
-foreach(t bad_decks parallel twins diverge dataset extend classify allkinds)
+foreach(t bad_decks parallel twins onsets diverge dataset extend classify allkinds)
   sa_add_script_test(it_${t} SCRIPT ${SA_IT}/${t}.sh LABELS mpi TIMEOUT 300)
 endforeach()
 sa_add_script_test(it_kill_resume SCRIPT ${SA_IT}/kill_resume.sh ARGS long LABELS mpi TIMEOUT 300)
