@@ -84,6 +84,8 @@ PETSC_EXTERN PetscErrorCode SATaskSetFromOptions(SATask);
 PETSC_EXTERN PetscErrorCode SATaskSetSeeds(SATask, PetscInt64, PetscInt64);
 PETSC_EXTERN PetscErrorCode SATaskSetNoise(SATask, PetscReal);
 PETSC_EXTERN PetscErrorCode SATaskGetNoise(SATask, PetscReal *);
+PETSC_EXTERN PetscErrorCode SATaskSetDropout(SATask, PetscReal);
+PETSC_EXTERN PetscErrorCode SATaskSetBatchSize(SATask, PetscInt);
 PETSC_EXTERN PetscErrorCode SATaskSetUp(SATask);
 PETSC_EXTERN PetscErrorCode SATaskCreateParameters(SATask, Vec *);
 PETSC_EXTERN PetscErrorCode SATaskInitialGuess(SATask, Vec);

@@ -44,32 +44,50 @@ static PetscErrorCode SAAxisApplyNoise(SASolver s, PetscReal v)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/*
+  The error of a generic task setter of a sweep axis, called under PetscReturnErrorHandler: a task type without the
+  setting (PETSC_ERR_SUP, e.g. no dropout) or a value it cannot take (PETSC_ERR_ARG_OUTOFRANGE) is a deck error of the
+  axis key, with the setter's message; other errors are raised again with it.
+*/
+static PetscErrorCode SAAxisSetterError(PetscErrorCode ierr, const char key[])
+{
+  const char *text;
+  char       *specific = NULL;
+
+  PetscFunctionBeginUser;
+  if (!ierr) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(PetscErrorMessage(ierr, &text, &specific));
+  if (ierr == PETSC_ERR_SUP || ierr == PETSC_ERR_ARG_OUTOFRANGE)
+    PetscCall(SADeckFail(key, "%s", specific ? specific : text));
+  SETERRQ(PETSC_COMM_SELF, ierr, "%s", specific ? specific : text);
+}
+
 static PetscErrorCode SAAxisApplyDropout(SASolver s, PetscReal v)
 {
-  SATask     task;
-  SATaskType type;
+  SATask         task;
+  PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
   PetscCall(SASolverGetTask(s, &task));
-  PetscCall(SATaskGetType(task, &type));
-  if (strcmp(type, SATASKCLASSIFY))
-    PetscCall(SADeckFail("sweep_dropout", "sweeping dropout needs task: {type: classify}, the task is %s", type));
-  PetscCall(SATaskClassifySetDropout(task, v));
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = SATaskSetDropout(task, v);
+  PetscCall(PetscPopErrorHandler());
+  PetscCall(SAAxisSetterError(ierr, "sweep_dropout"));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 static PetscErrorCode SAAxisApplyBatch(SASolver s, PetscReal v)
 {
-  SATask     task;
-  SATaskType type;
+  SATask         task;
+  PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
   PetscCall(SASolverGetTask(s, &task));
-  PetscCall(SATaskGetType(task, &type));
-  if (strcmp(type, SATASKCLASSIFY))
-    PetscCall(SADeckFail("sweep_batch", "sweeping the batch size needs task: {type: classify}, the task is %s", type));
   if (v != PetscFloorReal(v)) PetscCall(SADeckFail("sweep_batch", "batch sizes must be integers, got %g", (double) v));
-  PetscCall(SATaskClassifySetBatchSize(task, (PetscInt) v));
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = SATaskSetBatchSize(task, (PetscInt) v);
+  PetscCall(PetscPopErrorHandler());
+  PetscCall(SAAxisSetterError(ierr, "sweep_batch"));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -197,8 +215,8 @@ PetscErrorCode SACampaignCreateMember(SACampaign c, PetscInt id, MPI_Comm comm, 
     char   tpath[PETSC_MAX_PATH_LEN];
     SATwin tw;
 
-    PetscCall(PetscSNPrintf(tpath, sizeof(tpath), "%s/trajectories/t%06" PetscInt_FMT ".bin", dir,
-                            m->pert < 0 ? id : m->twin));
+    PetscCall(
+      PetscSNPrintf(tpath, sizeof(tpath), "%s/trajectories/t%06" PetscInt_FMT ".bin", dir, m->pert < 0 ? id : m->twin));
     PetscCall(SATwinCreate(comm, tpath, (PetscBool) (m->pert < 0), m->pert < 0 ? 0 : c->pertonset[m->pert], &tw));
     PetscCall(SATwinAttach(tw, mo->solver));
   }

@@ -10,6 +10,9 @@
               RD_L = Hz RZ_L with Hz = diag(p) - p p^T (xent) or I (mse), and backward
               Hv_W_l += RD_l^T A_{l-1} + D_l^T RA_{l-1}, Hv_b_l += colsum RD_l,
               RD_{l-1} = m * ((RD_l W_l + D_l V_l) * f'(Z_{l-1}) + (D_l W_l) * f''(Z_{l-1}) * RZ_{l-1}).
+              With a signal modifier (sa_mlp_hvp_signal) the R-backward starts from the delta whose backward gives the
+              gradient, D_L' = s_n D_L + a_n, and RD_L' = s_n RD_L (a does not depend on theta): the Hessian of the
+              loss whose gradient is the modified one (the D_l and RD_l above are then those of the modified chain).
     All sums run over the batch (no 1/B). Matrix products are BLAS dgemm on row-major data.
 
   Activation derivatives: tanh f' = 1 - t^2, f'' = -2 t (1 - t^2); relu f' = [x > 0] (0 at x = 0), f'' = 0;
@@ -24,10 +27,12 @@
     A  (B,S) masked activations of hidden layers; the slot of layer L holds softmax(z) (xent)
     RZ (B,S), RA (B,S) the R-forward state of the HVP
     G  (B,S) stored backward products G_l = D_{l+1} W_{l+1} (B, w[l]) of the CLEAN loss (no signal modifier), in the
-       slots of the hidden layers l = 1..L-1 (the slot of layer L is unused); D_l = m_l * f'(Z_l) * G_l
+       slots of the hidden layers l = 1..L-1 (the slot of layer L is unused); D_l = m_l * f'(Z_l) * G_l. An HVP with a
+       signal modifier writes the products of its modified chain here and clears the flag
     4 buffers (B,M): D ping-pong, RD ping-pong (the backward uses the third for its scaled delta)
-    1 flag: 1.0 when G holds the products of the forward now in ws (set by a clean backward or an HVP, cleared by
-       the forward), so the R-backward does not recompute them (one (B,w[l]) x (w[l],w[l-1]) product per layer)
+    1 flag: 1.0 when G holds the clean products of the forward now in ws (set by a clean backward or a clean HVP,
+       cleared by the forward and by an HVP with a signal modifier), so the clean R-backward does not recompute
+       them (one (B,w[l]) x (w[l],w[l-1]) product per layer)
 */
 #include "mlp_kernels.h"
 #include <math.h>
@@ -449,13 +454,21 @@ void sa_mlp_backward_signal(double *grad, double *ws, const double *theta, const
 void sa_mlp_hvp(double *Hv, double *ws, const double *theta, const double *v, const double *X, const int *y,
                 const double *const *masks, int L, const int w[], int act, int loss, int B)
 {
+  sa_mlp_hvp_signal(Hv, ws, theta, v, X, y, masks, L, w, act, loss, B, NULL, NULL);
+}
+
+void sa_mlp_hvp_signal(double *Hv, double *ws, const double *theta, const double *v, const double *X, const int *y,
+                       const double *const *masks, int L, const int w[], int act, int loss, int B, const double *dscale,
+                       const double *dadd)
+{
   const size_t  S = width_sum(L, w), M = width_max(L, w);
   const int     C = w[L];
   const double *Z = ws, *A = ws + (size_t) B * S;
   double       *RZ = ws + 2 * (size_t) B * S, *RA = ws + 3 * (size_t) B * S, *G = ws + 4 * (size_t) B * S;
   double *D0 = ws + 5 * (size_t) B * S, *D1 = D0 + (size_t) B * M, *R0 = D1 + (size_t) B * M, *R1 = R0 + (size_t) B * M;
   double *tmp, *flag = stored_flag(ws, L, w, B);
-  const int     stored = *flag == 1.0; /* G holds D_l W_l of this forward (clean loss): not recomputed */
+  const int     signal = dscale || dadd;          /* the modified chain: the stored clean products do not apply */
+  const int     stored = !signal && *flag == 1.0; /* G holds D_l W_l of this forward (clean loss): not recomputed */
   const double *z = Z + (size_t) B * layer_off(w, L), *p = A + (size_t) B * layer_off(w, L);
   const double *Rz = RZ + (size_t) B * layer_off(w, L);
 
@@ -494,6 +507,16 @@ void sa_mlp_hvp(double *Hv, double *ws, const double *theta, const double *v, co
       for (int c = 0; c < C; c++) R0[(size_t) n * C + c] = pn[c] * (rn[c] - pr);
     }
   } else memcpy(R0, Rz, (size_t) B * C * sizeof(double));
+  if (signal) { /* the delta whose backward gives the gradient, D' = s D + a, and R{D'} = s RD (a is constant) */
+    for (int n = 0; n < B; n++) {
+      double *Dn = D0 + (size_t) n * C, *Rn = R0 + (size_t) n * C;
+
+      if (dscale)
+        for (int c = 0; c < C; c++) Dn[c] *= dscale[n], Rn[c] *= dscale[n];
+      if (dadd)
+        for (int c = 0; c < C; c++) Dn[c] += dadd[(size_t) n * C + c];
+    }
+  }
 
   /* R-backward */
   for (int l = L; l >= 1; l--) {
@@ -525,7 +548,7 @@ void sa_mlp_hvp(double *Hv, double *ws, const double *theta, const double *v, co
       tmp = R0, R0 = R1, R1 = tmp;
     }
   }
-  *flag = 1.0;
+  *flag = signal ? 0.0 : 1.0; /* G now holds the products of the modified chain: a later clean HVP recomputes them */
 }
 
 int sa_mlp_correct(const double *ws, const int *y, int L, const int w[], int B)

@@ -24,10 +24,10 @@
   sa_mlp_backward(), sa_mlp_hvp(), sa_mlp_logits() and sa_mlp_correct() read that state and must follow a
   forward on the same theta, X, y and masks. backward and hvp write scratch in ws, and the products D_l W_l of the
   backward of the CLEAN loss (no signal modifier; the hidden-layer deltas are these times m f') that the HVP's
-  R-backward needs: a backward without dadd, or the first HVP, stores them and later HVPs of the same forward reuse
-  them instead of recomputing them (the result is bitwise the same either way). So any number of backward and hvp
-  calls (e.g. a gradient and then many HVPs for a Lanczos solve) can follow one forward; a new forward invalidates
-  the stored products.
+  R-backward needs: a backward without dadd, or the first clean HVP, stores them and later clean HVPs of the same
+  forward reuse them instead of recomputing them (the result is bitwise the same either way). So any number of
+  backward and hvp calls (e.g. a gradient and then many HVPs for a Lanczos solve) can follow one forward; a new
+  forward, or an HVP with a signal modifier (sa_mlp_hvp_signal), invalidates the stored products.
 
   The kernels validate nothing (no PETSc here): callers check with PetscCheck that act and loss are SA_ACT_* and
   SA_LOSS_* values, that every label is in [0, C), that B >= 1 and every w[l] >= 1. The output layer takes no mask.
@@ -71,7 +71,8 @@ void sa_mlp_backward(double *grad, double *ws, const double *theta, const double
    perturbations): D[n, c] <- dscale[n] D[n, c] + dadd[n, c]; dscale (B) and dadd (B, C) may each be NULL.
    With dadd NULL the clean deltas are propagated and scaled by dscale[n] only where they enter grad (the same
    gradient: the backward is linear and row-wise in D), and their products are stored for sa_mlp_hvp(); with dadd
-   the modified deltas are propagated and nothing is stored. Either way the HVP stays that of the clean loss */
+   the modified deltas are propagated and nothing is stored. The Hessian of this gradient is sa_mlp_hvp_signal()'s
+   with the same dscale and dadd (sa_mlp_hvp() stays that of the clean loss) */
 void sa_mlp_backward_signal(double *grad, double *ws, const double *theta, const double *X, const int *y,
                             const double *const *masks, int L, const int w[], int act, int loss, int B,
                             const double *dscale, const double *dadd);
@@ -81,6 +82,15 @@ void sa_mlp_backward_signal(double *grad, double *ws, const double *theta, const
    products of a clean sa_mlp_backward() or an earlier HVP after it (computed and stored here otherwise). ACCUMULATES */
 void sa_mlp_hvp(double *Hv, double *ws, const double *theta, const double *v, const double *X, const int *y,
                 const double *const *masks, int L, const int w[], int act, int loss, int B);
+
+/* the same for the loss whose gradient is sa_mlp_backward_signal()'s with the same dscale and dadd: the R-backward
+   starts from the modified delta D' = dscale[n] D + dadd[n, :] and from R{D'} = dscale[n] R{D} (dadd is constant),
+   so Hv (P) += d/dtheta (that gradient) v. With dscale and dadd both NULL it is sa_mlp_hvp() (bitwise). Otherwise the
+   stored clean products are neither used nor kept: this call overwrites them and marks them absent, so a later
+   clean HVP recomputes them. ACCUMULATES */
+void sa_mlp_hvp_signal(double *Hv, double *ws, const double *theta, const double *v, const double *X, const int *y,
+                       const double *const *masks, int L, const int w[], int act, int loss, int B, const double *dscale,
+                       const double *dadd);
 
 /* number of samples whose argmax of the logits (first index on ties) equals y, for the last forward */
 int sa_mlp_correct(const double *ws, const int *y, int L, const int w[], int B);

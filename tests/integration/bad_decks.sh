@@ -73,6 +73,11 @@ p: {kind: clip_off, magnitudes: [0]}
 check kind_integer "${digits}perturbations: [p]
 p: {kind: precision, magnitudes: [7.5]}
 " "p_kind" "must be integers in [1, 52]"
+# sweep axes through the generic task setters: a task type without the setting is a deck error of the axis key
+check sweep_dropout "${base}sweep: {dropout: [0.1]}
+" "sweep_dropout" "Task type quadratic has no dropout"
+check sweep_batch "${base}sweep: {batch: [8]}
+" "sweep_batch" "Task type quadratic has no batch size"
 printf '%s' "$base" > divide.yaml
 if sa 4 run divide.yaml -o out_divide -group_size 3 > divide.log 2>&1; then fail "group_size 3 on 4 ranks: exit 0"; fi
 grep -q "key 'group_size' (option -group_size): 3 must divide the number of MPI ranks (4)" divide.log || fail "group_size 3 on 4 ranks: $(grep error: divide.log)"

@@ -8,7 +8,8 @@
   Tolerances: the loss is smooth (tanh/gelu) and its third derivatives are O(1) on standardised
   digits, so a central difference with h = 1e-5 has truncation O(h^2) ~ 1e-10 relative and
   roundoff eps |L| / h ~ 2e-11: 1e-6 relative leaves room for ||grad|| being small without hiding
-  a wrong term (a missing term is O(1) relative). Layout comparisons: only the reduction order of
+  a wrong term (a missing term is O(1) relative); the same holds for the HVP of a batch with learning-signal fields
+  (its loss is the one whose gradient the modified signal gives). Layout comparisons: only the reduction order of
   the batch sum changes, 1e-12 relative.
 */
 #include <stabaudit/satask.h>
@@ -185,7 +186,142 @@ static PetscErrorCode CheckLayout(void)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/*
+  The HVP of a batch with a learning-signal field is the derivative of the gradient of that batch (the same modifier):
+  against central differences of SATaskLossGradient along a random unit direction, for signal_flip, signal_noise,
+  label smoothing of the batch and the task's own label smoothing (tanh and gelu, xent). The HVP right after the
+  gradient at theta (forward state reused) and the HVP after the differences (fresh forward) must agree bitwise. The
+  HVP of the clean loss (the same batch without the field) must miss the differences by far (> 1e-3 relative): the
+  check can fail.
+*/
+static PetscErrorCode CheckSignalHessian(const char *act, int kind, PetscReal *errmax, PetscReal *cleanmin)
+{
+  static const char *const kinds[] = {"signal_flip", "signal_noise", "batch label_smoothing", "task label_smoothing"};
+  SATask                   task;
+  Vec                      theta, g, gp, gm, v, Hv, Hv2, Hc, t2;
+  SABatch                  b = SA_BATCH(7), bc;
+  PetscReal                L, h = 1e-5, err, ecl, nrm;
+  PetscBool                same;
+
+  PetscFunctionBeginUser;
+  PetscCall(SetOptions(Opts, act, "xent", "0"));
+  if (kind == 3) PetscCall(PetscOptionsSetValue(NULL, "-task_classify_label_smoothing", "0.1"));
+  PetscCall(CreateTask(PETSC_COMM_WORLD, &task, &theta));
+  bc     = b; /* the clean batch: the same rows */
+  b.pkey = 0x5eed;
+  if (kind == 0) b.signal_flip = 0.4;
+  if (kind == 1) b.signal_noise = 0.5;
+  if (kind == 2) b.label_smoothing = 0.2;
+  if (kind == 3) bc.label_smoothing = 0.0; /* the task's own smoothing off */
+  PetscCall(VecDuplicate(theta, &g));
+  PetscCall(VecDuplicate(theta, &gp));
+  PetscCall(VecDuplicate(theta, &gm));
+  PetscCall(VecDuplicate(theta, &v));
+  PetscCall(VecDuplicate(theta, &Hv));
+  PetscCall(VecDuplicate(theta, &Hv2));
+  PetscCall(VecDuplicate(theta, &Hc));
+  PetscCall(VecDuplicate(theta, &t2));
+  PetscCall(SATestRandomVec(17, (PetscInt64) kind, 0, v));
+  PetscCall(VecNormalize(v, NULL));
+  PetscCall(SATaskLossGradient(task, theta, &b, &L, g));
+  PetscCall(SATaskHessianMult(task, theta, &b, v, Hv)); /* reuses the gradient's forward state */
+  PetscCall(VecWAXPY(t2, h, v, theta));
+  PetscCall(SATaskLossGradient(task, t2, &b, &L, gp));
+  PetscCall(VecWAXPY(t2, -h, v, theta));
+  PetscCall(SATaskLossGradient(task, t2, &b, &L, gm));
+  PetscCall(SATaskHessianMult(task, theta, &b, v, Hv2)); /* a fresh forward */
+  PetscCall(VecEqual(Hv, Hv2, &same));
+  PetscCheck(same, PETSC_COMM_SELF, PETSC_ERR_PLIB, "%s/%s: the HVP after the gradient differs from a fresh one", act,
+             kinds[kind]);
+  PetscCall(SATaskHessianMult(task, theta, &bc, v, Hc));
+  PetscCall(VecAXPY(gp, -1.0, gm));
+  PetscCall(VecScale(gp, 1.0 / (2 * h)));
+  PetscCall(VecNorm(Hv, NORM_2, &nrm));
+  PetscCall(VecAXPY(Hc, -1.0, gp));
+  PetscCall(VecNorm(Hc, NORM_2, &ecl));
+  PetscCall(VecAXPY(gp, -1.0, Hv));
+  PetscCall(VecNorm(gp, NORM_2, &err));
+  err /= nrm;
+  ecl /= nrm;
+  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "    %s %-21s: |Hv - FD|/|Hv| = %.1e, clean HVP %.1e\n", act, kinds[kind],
+                        (double) err, (double) ecl));
+  PetscCheck(err <= 1e-6, PETSC_COMM_SELF, PETSC_ERR_PLIB, "%s/%s: |Hv - FD| / |Hv| = %g", act, kinds[kind],
+             (double) err);
+  PetscCheck(ecl > 1e-3, PETSC_COMM_SELF, PETSC_ERR_PLIB, "%s/%s: the clean HVP matches the differences (%g)", act,
+             kinds[kind], (double) ecl);
+  *errmax   = PetscMax(*errmax, err);
+  *cleanmin = PetscMin(*cleanmin, ecl);
+  PetscCall(VecDestroy(&theta));
+  PetscCall(VecDestroy(&g));
+  PetscCall(VecDestroy(&gp));
+  PetscCall(VecDestroy(&gm));
+  PetscCall(VecDestroy(&v));
+  PetscCall(VecDestroy(&Hv));
+  PetscCall(VecDestroy(&Hv2));
+  PetscCall(VecDestroy(&Hc));
+  PetscCall(VecDestroy(&t2));
+  PetscCall(SATaskDestroy(&task));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode CheckSignalAll(void)
+{
+  const char *acts[] = {"tanh", "gelu"};
+  PetscReal   emax = 0, cmin = PETSC_MAX_REAL;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "\n  HVP of the learning-signal loss vs central FD of the gradient:\n"));
+  for (int a = 0; a < 2; a++)
+    for (int k = 0; k < 4; k++) PetscCall(CheckSignalHessian(acts[a], k, &emax, &cmin));
+  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "  max rel err %.2e (tol 1e-6); clean HVP: min rel err %.2e (> 1e-3)\n",
+                        (double) emax, (double) cmin));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*
+  The generic sweep setters: on a classify task SATaskSetBatchSize switches minibatches (the capability) and
+  SATaskSetDropout is taken; a quadratic task has neither and answers PETSC_ERR_SUP; out-of-range values are refused.
+*/
+static PetscErrorCode CheckSetters(void)
+{
+  SATask         task;
+  PetscInt       caps;
+  PetscErrorCode e[4];
+
+  PetscFunctionBeginUser;
+  PetscCall(SetOptions(Opts, "tanh", "xent", "0"));
+  PetscCall(SATaskCreate(PETSC_COMM_WORLD, &task));
+  PetscCall(SATaskSetFromOptions(task));
+  PetscCall(SATaskSetBatchSize(task, 0));
+  PetscCall(SATaskGetCapabilities(task, &caps));
+  PetscCheck(!(caps & SA_TASK_CAP_MINIBATCH), PETSC_COMM_SELF, PETSC_ERR_PLIB, "batch 0 still has minibatches");
+  PetscCall(SATaskClassifySetBatchSize(task, 16));
+  PetscCall(SATaskGetCapabilities(task, &caps));
+  PetscCheck(caps & SA_TASK_CAP_MINIBATCH, PETSC_COMM_SELF, PETSC_ERR_PLIB, "batch 16 has no minibatches");
+  PetscCall(SATaskSetDropout(task, 0.25));
+  PetscCall(SATaskClassifySetDropout(task, 0.0));
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  e[0] = SATaskSetDropout(task, 1.0);
+  e[1] = SATaskSetBatchSize(task, 2); /* fewer samples than the 4 micro-batches */
+  PetscCall(PetscPopErrorHandler());
+  PetscCall(SATaskDestroy(&task));
+  PetscCall(SATaskCreate(PETSC_COMM_WORLD, &task));
+  PetscCall(SATaskSetType(task, SATASKQUADRATIC));
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  e[2] = SATaskSetDropout(task, 0.1);
+  e[3] = SATaskSetBatchSize(task, 8);
+  PetscCall(PetscPopErrorHandler());
+  PetscCall(SATaskDestroy(&task));
+  PetscCheck(e[0] == PETSC_ERR_ARG_OUTOFRANGE && e[1] == PETSC_ERR_ARG_OUTOFRANGE && e[2] == PETSC_ERR_SUP &&
+               e[3] == PETSC_ERR_SUP,
+             PETSC_COMM_SELF, PETSC_ERR_PLIB, "setter errors %d %d %d %d", (int) e[0], (int) e[1], (int) e[2],
+             (int) e[3]);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static void test_derivatives(void) { CU_ASSERT_EQUAL(CheckAll(), PETSC_SUCCESS); }
+static void test_setters(void) { CU_ASSERT_EQUAL(CheckSetters(), PETSC_SUCCESS); }
+static void test_signal(void) { CU_ASSERT_EQUAL(CheckSignalAll(), PETSC_SUCCESS); }
 static void test_layout(void) { CU_ASSERT_EQUAL(CheckLayout(), PETSC_SUCCESS); }
 
 int main(int argc, char **argv)
@@ -200,6 +336,8 @@ int main(int argc, char **argv)
   CU_add_test(s, "gradient and R-op HVP vs finite differences, symmetry (tanh/gelu, xent/mse, dropout)",
               test_derivatives);
   CU_add_test(s, "sharded task equals a serial copy (loss, gradient, HVP, evaluation)", test_layout);
+  CU_add_test(s, "HVP with learning-signal fields vs finite differences of the gradient", test_signal);
+  CU_add_test(s, "generic dropout and batch-size setters (classify; quadratic has neither)", test_setters);
   PetscCall(SATestRunSuite(PETSC_COMM_WORLD, &nfail_all));
   PetscCall(PetscOptionsClear(NULL));
   PetscCall(SAFinalize());

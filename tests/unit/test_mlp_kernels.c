@@ -2,7 +2,8 @@
   test_mlp_kernels.c - the pure-C MLP kernels (solvers/kernels/mlp_kernels.c): parameter layout, forward
   against naive loops, hand-computed losses, accuracy count, gradient and Hessian-vector product against
   central finite differences, symmetry of the Hessian, the sum-over-batch semantics, and the HVP's reuse of the
-  backward products stored by a gradient (bitwise the HVP of a fresh forward, also after signal-modified gradients).
+  backward products stored by a gradient (bitwise the HVP of a fresh forward, also after signal-modified gradients
+  and HVPs), and the signal-modified HVP against central differences of the signal-modified gradient.
 
   Net 5-7-6-4 (L = 3), B = 9, every activation (tanh, relu, gelu) x loss (xent, mse) x dropout (off, on).
   Test data come from a fixed 64-bit LCG inside this file (deterministic, no rand()).
@@ -442,7 +443,8 @@ static PetscErrorCode CheckSumSemantics(void)
   forward stored in ws. Every sequence below must give the HVP of a fresh forward BITWISE (the same operations on the
   same values): after a clean gradient, after gradients with a per-sample scale (stored, chain kept clean) and with an
   added term (nothing stored), a second HVP, an added-term gradient between two HVPs, and a forward at another theta
-  after a gradient (the stored products are invalidated). The scaled gradient (clean chain, scaled per layer) must
+  after a gradient (the stored products are invalidated), and an HVP with a signal modifier after a clean gradient (it
+  overwrites the products and must mark them absent). The scaled gradient (clean chain, scaled per layer) must
   agree with the one of the modified chain (dadd = 0 forces that path) to TOL_SUM.
 */
 static PetscErrorCode CheckStoredDeltas(void)
@@ -465,7 +467,7 @@ static PetscErrorCode CheckStoredDeltas(void)
         for (size_t i = 0; i < pb.P; i++) t2[i] = pb.theta[i] * (1.0 + 0.01 * v[i]);
         (void) LossAt(&pb, pb.theta); /* fresh forward, the HVP computes and stores the products itself */
         HvpAt(&pb, pb.theta, v, h0);
-        for (int seq = 0; seq < 6; seq++) {
+        for (int seq = 0; seq < 7; seq++) {
           (void) LossAt(&pb, pb.theta);
           memset(g, 0, sizeof(g));
           switch (seq) {
@@ -484,7 +486,12 @@ static PetscErrorCode CheckStoredDeltas(void)
             HvpAt(&pb, pb.theta, v, h);
             sa_mlp_backward_signal(g, pb.ws, pb.theta, pb.X, pb.y, pb.mk, NL, widths, act, loss, NB, NULL, dadd);
             break;
-          default: /* a forward at another theta after a gradient: products of that theta */
+          case 6: /* an HVP with a signal modifier after a clean gradient: the products it leaves are not clean */
+            sa_mlp_backward(g, pb.ws, pb.theta, pb.X, pb.y, pb.mk, NL, widths, act, loss, NB);
+            memset(h, 0, sizeof(h));
+            sa_mlp_hvp_signal(h, pb.ws, pb.theta, v, pb.X, pb.y, pb.mk, NL, widths, act, loss, NB, dscale, dadd);
+            break;
+          case 5: /* a forward at another theta after a gradient: products of that theta */
             sa_mlp_backward(g, pb.ws, pb.theta, pb.X, pb.y, pb.mk, NL, widths, act, loss, NB);
             (void) LossAt(&pb, t2);
             HvpAt(&pb, t2, v, h2);
@@ -517,6 +524,69 @@ static PetscErrorCode CheckStoredDeltas(void)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/*
+  The HVP with a signal modifier (sa_mlp_hvp_signal) is the derivative of the gradient of sa_mlp_backward_signal with
+  the same dscale and dadd: against central differences of that gradient (TOL_HVP), for a per-sample scale alone
+  (signs and factors), an added term alone and both, every activation x loss x dropout. The clean HVP must miss the
+  differences by far (> 1e-3 relative), so the check can fail; an HVP with dscale and dadd NULL is bitwise the clean
+  one.
+*/
+static PetscErrorCode CheckSignalHessian(void)
+{
+  static const char *modname[] = {"scale", "add", "scale+add"};
+  Problem            pb;
+  double v[NP_MAX], Hv[NP_MAX], Hc[NP_MAX], gp[NP_MAX], gm[NP_MAX], fd[NP_MAX], th[NP_MAX], dscale[NB], dadd[NB * 4];
+  double emax = 0.0, cmin = 1e300;
+  const double h = 1e-6;
+
+  PetscFunctionBeginUser;
+  for (int n = 0; n < NB; n++) dscale[n] = n % 3 ? 1.0 - 0.1 * n : -1.0; /* flips and factors */
+  for (int i = 0; i < NB * widths[NL]; i++) dadd[i] = 0.3 * ((i * 37) % 11 - 5) / 5.0;
+  PetscCall(
+    PetscPrintf(PETSC_COMM_WORLD, "\n  signal-modified HVP vs central FD of the modified gradient | clean HVP:\n"));
+  for (int act = 0; act < 3; act++)
+    for (int loss = 0; loss < 2; loss++)
+      for (int d = 0; d < 2; d++)
+        for (int m = 0; m < 3; m++) {
+          const double *ds = m != 1 ? dscale : NULL, *da = m != 0 ? dadd : NULL;
+          double        e, ec;
+
+          PetscCall(SetUpProblem(&pb, act, loss, (PetscBool) d));
+          RandomUnit(v, pb.P, 4242u + (uint64_t) m);
+          (void) LossAt(&pb, pb.theta);
+          memset(Hv, 0, sizeof(Hv));
+          sa_mlp_hvp_signal(Hv, pb.ws, pb.theta, v, pb.X, pb.y, pb.mk, NL, widths, act, loss, NB, ds, da);
+          memset(Hc, 0, sizeof(Hc));
+          sa_mlp_hvp_signal(Hc, pb.ws, pb.theta, v, pb.X, pb.y, pb.mk, NL, widths, act, loss, NB, NULL, NULL);
+          HvpAt(&pb, pb.theta, v, fd);
+          PetscCheck(!memcmp(Hc, fd, pb.P * sizeof(double)), PETSC_COMM_SELF, PETSC_ERR_PLIB,
+                     "%s/%s/dropout %d: the HVP without modifier differs from the clean one", actname[act],
+                     lossname[loss], d);
+          for (int sgn = 0; sgn < 2; sgn++) {
+            double *g = sgn ? gm : gp;
+
+            for (size_t i = 0; i < pb.P; i++) th[i] = pb.theta[i] + (sgn ? -h : h) * v[i];
+            memset(g, 0, pb.P * sizeof(double));
+            (void) LossAt(&pb, th);
+            sa_mlp_backward_signal(g, pb.ws, th, pb.X, pb.y, pb.mk, NL, widths, act, loss, NB, ds, da);
+          }
+          for (size_t i = 0; i < pb.P; i++) fd[i] = (gp[i] - gm[i]) / (2.0 * h);
+          e    = DiffNorm(fd, Hv, pb.P) / Norm(Hv, pb.P);
+          ec   = DiffNorm(fd, Hc, pb.P) / Norm(Hv, pb.P);
+          emax = PetscMax(emax, e);
+          cmin = PetscMin(cmin, ec);
+          PetscCall(PetscPrintf(PETSC_COMM_WORLD, "    %s %s dropout=%d %-9s: %.1e | %.1e\n", actname[act],
+                                lossname[loss], d, modname[m], e, ec));
+          PetscCheck(e < TOL_HVP, PETSC_COMM_SELF, PETSC_ERR_PLIB, "%s/%s/dropout %d/%s: HVP rel err %g", actname[act],
+                     lossname[loss], d, modname[m], e);
+          PetscCheck(ec > 1e-3, PETSC_COMM_SELF, PETSC_ERR_PLIB, "%s/%s/dropout %d/%s: the clean HVP matches (%g)",
+                     actname[act], lossname[loss], d, modname[m], ec);
+        }
+  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "  signal HVP: max rel err %.2e (tol %.0e); clean HVP: min rel err %.2e\n",
+                        emax, TOL_HVP, cmin));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static void test_layout(void) { CU_ASSERT_EQUAL(CheckLayout(), PETSC_SUCCESS); }
 static void test_reference_forward(void) { CU_ASSERT_EQUAL(CheckReferenceForward(), PETSC_SUCCESS); }
 static void test_hand_loss(void) { CU_ASSERT_EQUAL(CheckHandLoss(), PETSC_SUCCESS); }
@@ -525,6 +595,7 @@ static void test_gradient(void) { CU_ASSERT_EQUAL(CheckGradient(), PETSC_SUCCESS
 static void test_hessian(void) { CU_ASSERT_EQUAL(CheckHessian(), PETSC_SUCCESS); }
 static void test_sum_semantics(void) { CU_ASSERT_EQUAL(CheckSumSemantics(), PETSC_SUCCESS); }
 static void test_stored_deltas(void) { CU_ASSERT_EQUAL(CheckStoredDeltas(), PETSC_SUCCESS); }
+static void test_signal_hessian(void) { CU_ASSERT_EQUAL(CheckSignalHessian(), PETSC_SUCCESS); }
 
 int main(int argc, char **argv)
 {
@@ -542,6 +613,7 @@ int main(int argc, char **argv)
   CU_add_test(s, "HVP vs central differences, symmetry", test_hessian);
   CU_add_test(s, "sums over batch halves", test_sum_semantics);
   CU_add_test(s, "HVP reuse of the stored backward products", test_stored_deltas);
+  CU_add_test(s, "signal-modified HVP vs central differences of the modified gradient", test_signal_hessian);
   PetscCall(SATestRunSuite(PETSC_COMM_WORLD, &nfail_all));
   PetscCall(PetscFinalize());
   return nfail_all ? EXIT_FAILURE : EXIT_SUCCESS;

@@ -440,7 +440,7 @@ PetscErrorCode SAModelBackward(SAModel model, PetscReal ws[], const PetscReal th
 }
 
 /*@C
-  SAModelSetSignalModifier - Changes the output-layer loss gradient of the following `SAModelBackward()` calls
+  SAModelSetSignalModifier - Changes the output-layer loss gradient of the following backward passes and HVPs
 
   Not Collective
 
@@ -451,13 +451,16 @@ PetscErrorCode SAModelBackward(SAModel model, PetscReal ws[], const PetscReal th
 
   Notes:
   Learning-signal perturbations (sign flips, signal noise, label smoothing) use this: the output gradient
-  D = dloss/dz of row n becomes scale[n] D + add[n, :] before it is propagated. The arrays are borrowed and must
-  cover the rows of every backward until the modifier is cleared with `SAModelSetSignalModifier(model, NULL, NULL)`.
-  Forward passes, losses and Hessian-vector products are not affected.
+  D = dloss/dz of row n becomes scale[n] D + add[n, :] before it is propagated. Backward passes give the gradient of
+  that modified chain, and Hessian-vector products its derivative along v: they start from the same modified delta and
+  from scale[n] R{D} (add does not depend on the parameters), so an HVP is the exact directional derivative of the
+  gradient that `SAModelBackward()` gives under the same modifier. The arrays are borrowed and must cover the rows of
+  every backward and HVP until the modifier is cleared with `SAModelSetSignalModifier(model, NULL, NULL)`. Forward
+  passes and losses are not affected.
 
   Level: developer
 
-.seealso: `SAModelBackward()`
+.seealso: `SAModelBackward()`, `SAModelHessianMult()`
 @*/
 PetscErrorCode SAModelSetSignalModifier(SAModel model, const PetscReal scale[], const PetscReal add[])
 {
@@ -485,9 +488,13 @@ PetscErrorCode SAModelSetSignalModifier(SAModel model, const PetscReal scale[], 
   Output Parameter:
 . Hv - P entries, ACCUMULATED
 
+  Notes:
+  With a signal modifier set (`SAModelSetSignalModifier()`), the product is the derivative along v of the modified
+  gradient that `SAModelBackward()` gives under the same modifier.
+
   Level: intermediate
 
-.seealso: `SAModelForward()`
+.seealso: `SAModelForward()`, `SAModelSetSignalModifier()`
 @*/
 PetscErrorCode SAModelHessianMult(SAModel model, PetscReal ws[], const PetscReal theta[], const PetscReal v[],
                                   const PetscReal X[], const int y[], const PetscReal *const masks[], PetscInt B,

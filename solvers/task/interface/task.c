@@ -248,6 +248,57 @@ PetscErrorCode SATaskSetNoise(SATask task, PetscReal noise)
 }
 
 /*@C
+  SATaskSetDropout - Sets the dropout probability of the task's hidden units (a controlled-stochasticity axis)
+
+  Logically Collective
+
+  Input Parameters:
++ task - the task (after `SATaskSetFromOptions()`, before `SATaskSetUp()`)
+- p    - the probability, in [0, 1)
+
+  Notes:
+  Task types without dropout (no `setdropout` operation) raise `PETSC_ERR_SUP`.
+
+  Level: intermediate
+
+.seealso: `SATaskSetBatchSize()`, `SATaskSetNoise()`
+@*/
+PetscErrorCode SATaskSetDropout(SATask task, PetscReal p)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(task->ops.setdropout, task->comm, PETSC_ERR_SUP, "Task type %s has no dropout", task->type_name);
+  PetscCheck(p >= 0 && p < 1, task->comm, PETSC_ERR_ARG_OUTOFRANGE, "Dropout probability must be in [0, 1), got %g",
+             (double) p);
+  PetscCall((*task->ops.setdropout)(task, p));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SATaskSetBatchSize - Sets the minibatch size of the task (a controlled-stochasticity axis)
+
+  Logically Collective
+
+  Input Parameters:
++ task  - the task (after `SATaskSetFromOptions()`, before `SATaskSetUp()`)
+- batch - the minibatch size, 0 = full batch
+
+  Notes:
+  Task types without minibatches (no `setbatchsize` operation) raise `PETSC_ERR_SUP`.
+
+  Level: intermediate
+
+.seealso: `SATaskSetDropout()`, `SATaskSetNoise()`
+@*/
+PetscErrorCode SATaskSetBatchSize(SATask task, PetscInt batch)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(task->ops.setbatchsize, task->comm, PETSC_ERR_SUP, "Task type %s has no batch size", task->type_name);
+  PetscCheck(batch >= 0, task->comm, PETSC_ERR_ARG_OUTOFRANGE, "Batch size must be >= 0, got %" PetscInt_FMT, batch);
+  PetscCall((*task->ops.setbatchsize)(task, batch));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
   SATaskGetNoise - Returns the level of the task's stochasticity
 
   Not Collective

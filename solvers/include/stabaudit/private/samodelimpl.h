@@ -32,7 +32,7 @@ struct _p_SAModel {
   PetscInt           P;                       /* parameters */
   PetscReal          dropout;                 /* dropout probability on hidden units (0 = none) */
   PetscBool          setupcalled;             /* SAModelSetUp() done */
-  const PetscReal   *sig_scale;               /* output-signal modifier of backward: per-row factor, or NULL */
+  const PetscReal   *sig_scale;               /* output-signal modifier of backward and HVP: per-row factor, or NULL */
   const PetscReal   *sig_add;                 /* and (B, nout) added term, or NULL (SAModelSetSignalModifier) */
   void              *data;                    /* implementation context */
 };

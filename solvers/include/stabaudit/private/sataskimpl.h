@@ -12,6 +12,8 @@ struct _SATaskOps {
   PetscErrorCode (*computeobservables)(SATask, Vec, Vec, const SABatch *,
                                        PetscReal[]);            /* the workload's own observables */
   PetscErrorCode (*randomguess)(SATask, const SAStream *, Vec); /* a fresh initialisation from a given stream */
+  PetscErrorCode (*setdropout)(SATask, PetscReal);              /* dropout probability (NULL: the type has none) */
+  PetscErrorCode (*setbatchsize)(SATask, PetscInt);             /* minibatch size (NULL: the type has none) */
   PetscErrorCode (*view)(SATask, PetscViewer);
   PetscErrorCode (*destroy)(SATask);
 };

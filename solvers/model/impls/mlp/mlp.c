@@ -7,7 +7,7 @@
   (He) or sqrt(2 / (fan_in + fan_out)) (Xavier), biases 0, drawn from the init stream at the global
   parameter index (independent of the layout). The kernels (solvers/kernels/mlp_kernels.c, BLAS
   dgemm) give sums over the rows of the loss, gradient and exact Hessian-vector product
-  (Pearlmutter 1994, R-operator).
+  (Pearlmutter 1994, R-operator); backward and Hessian-vector product both follow the signal modifier.
 */
 #include <stabaudit/private/samodelimpl.h>
 #include <stabaudit/sadeck.h>
@@ -113,7 +113,8 @@ static PetscErrorCode SAModelHessianMult_MLP(SAModel model, PetscReal ws[], cons
   SAModel_MLP *m = (SAModel_MLP *) model->data;
 
   PetscFunctionBeginUser;
-  sa_mlp_hvp(Hv, ws, theta, v, X, y, masks, (int) model->L, model->w, (int) m->act, (int) m->loss, (int) B);
+  sa_mlp_hvp_signal(Hv, ws, theta, v, X, y, masks, (int) model->L, model->w, (int) m->act, (int) m->loss, (int) B,
+                    model->sig_scale, model->sig_add);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -20,18 +20,16 @@
   (solvers/kernels/mlp_kernels.c, BLAS dgemm) on its contiguous share of the batch rows, and the
   summed gradient is reduce-scattered back into the shard layout (MPI_Reduce_scatter); the
   optimizer then updates only the local shard. Loss and gradient are batch means.
-  Hessian-vector products: exact, Pearlmutter's R-operator on the same batch (SAModelHessianMult).
+  Hessian-vector products: exact, Pearlmutter's R-operator on the same batch (SAModelHessianMult), of the loss whose
+  gradient SATaskLossGradient gives: with the batch's learning-signal modifier (sign flips, signal noise, label
+  smoothing) set as for the gradient, so Hv is the derivative of that gradient along v.
   Controlled stochasticity: task_noise > 0 adds isotropic Gaussian noise of that standard deviation
   (times the batch's noise scale) to the gradient, from the batch stream addressed by (step, index).
   Performance: test accuracy in [0, 1] (SATaskEvaluate), the clean loss is the test loss.
+  Files: this one (create, options, data, set-up, destroy, ops table, public functions), classify_batch.c,
+  classify_grad.c, classify_eval.c; their shared context and functions are in classifyimpl.h.
 */
-#include <stabaudit/private/sataskimpl.h>
-#include <stabaudit/sadeck.h>
-#include <stabaudit/sadataset.h>
-#include <stabaudit/samodel.h>
-
-#define SA_MLP_MAXL      16
-#define SA_CLASSIFY_MAXC 256 /* classes (per-class work arrays of the perturbations) */
+#include "classifyimpl.h"
 
 static const char *const SAClassifySets[] = {"digits", "fashion_mnist", "iris", "wine", "breast_cancer"};
 
@@ -42,68 +40,6 @@ typedef struct {
   PetscBool loaded;
 } SAClassifyCache;
 static SAClassifyCache SAClassifyData;
-
-typedef struct {
-  PetscInt         set;                      /* index in SAClassifySets */
-  char             dir[PETSC_MAX_PATH_LEN];  /* data directory */
-  PetscReal        test_fraction;            /* test share of the UCI sets */
-  PetscInt         subset;                   /* at most this many training samples (0 = all) */
-  PetscInt         batch;                    /* minibatch size, 0 = full batch */
-  SAModel          model;                    /* the network (model: section of the deck) */
-  PetscReal        dropout;                  /* dropout probability on hidden units */
-  int              L;                        /* layers */
-  int              w[SA_MLP_MAXL + 2];       /* widths w[0..L] */
-  size_t           offW[SA_MLP_MAXL + 1];    /* offW[l-1]: offset of W_l in theta */
-  size_t           offb[SA_MLP_MAXL + 1];    /* offb[l-1]: offset of b_l in theta */
-  PetscInt         K;                        /* micro-batches for the gradient noise scale and coherence */
-  PetscInt         nprobe;                   /* probe samples (first test samples) for representation drift */
-  PetscReal       *micro;                    /* K x P micro-batch gradient sums */
-  PetscReal       *fwdtheta;                 /* the full theta of the forward state now in ws (HVP reuse) */
-  PetscInt         fwdstep;                  /* 0 when ws holds the forward state of fwdbatch, -1 otherwise */
-  PetscObjectId    fwdid;                    /* fwdtheta is still to be copied from the Vec of this id (0: no) ... */
-  PetscObjectState fwdstate;                 /* ... at this state (SAClassifyGather copies it, lazily) */
-  PetscObjectId    fwdoid;                   /* one rank: the forward state in ws is of the theta Vec of this id ... */
-  PetscObjectState fwdost;                   /* ... at this state (the HVP reuses it with no copy or comparison) */
-  PetscObjectId    gsrc[2];                  /* one rank: full [0], vfull [1] hold this Vec ... */
-  PetscObjectState gsrcst[2];                /* ... at this state, */
-  PetscObjectId    gdst[2];                  /* and have this id ... */
-  PetscObjectState gdstst[2];                /* ... and state (SAClassifyGather then skips the copy) */
-  SABatch          fwdbatch;                 /* the batch of that forward state */
-  Vec              gnoise;                   /* gradient noise (task_noise > 0), layout of theta */
-  PetscReal       *probe0;                   /* (nprobe, width) activations of the probe at theta_0 */
-  PetscReal       *probe;                    /* the same at the current theta, and CKA work space */
-  SAObservableInfo obs[2 * SA_MLP_MAXL + 8]; /* the observables of this architecture */
-  char             obsname[2 * SA_MLP_MAXL + 8][2][96]; /* their names and long names */
-  PetscInt         P;                                   /* parameters */
-  SADataset       *train, *test;                        /* the cached data */
-  Vec              full;                                /* all of theta on every rank (sequential) */
-  Vec              vfull;                               /* a gathered direction (HVP) */
-  VecScatter       toall;                               /* shard layout -> full copy */
-  PetscReal       *gfull;                               /* full-length gradient / Hv of the local rows */
-  PetscReal       *ws;                                  /* kernel workspace */
-  size_t           wslen;                               /* its length */
-  PetscInt         wsrows;                              /* rows it was sized for */
-  PetscReal       *Xb;                                  /* the local rows of the batch */
-  int             *yb;                                  /* their labels */
-  PetscInt        *bidx;                                /* their training-sample indices */
-  PetscReal       *maskbuf;                             /* dropout masks of the local rows */
-  PetscInt        *perm;                                /* the current epoch permutation */
-  PetscInt         permepoch;                           /* its epoch (-1 = none) */
-  PetscMPIInt     *counts;                              /* shard sizes for MPI_Reduce_scatter */
-  PetscReal        label_smoothing;                     /* label-smoothing epsilon of the loss gradient */
-  PetscInt         noise_mode;                          /* 0 isotropic task_noise, 1 scaled to the measured noise */
-  PetscInt         k0;                                  /* global batch position of this rank's first row */
-  PetscInt64       permkey;                             /* shuffle-stream key of the cached permutation */
-  PetscInt        *cls_start;                           /* (C + 1) offsets of each class in cls_idx */
-  PetscInt        *cls_idx;                             /* training indices grouped by class */
-  PetscReal       *shiftR;                              /* (d, d) covariate-shift matrix, row-major */
-  PetscReal       *shiftb;                              /* (d) its offset */
-  PetscInt64       shiftkey;                            /* the stream key they were drawn from (0 = none) */
-  PetscReal       *sigscale;                            /* (rows) output-gradient factors (signal perturbations) */
-  PetscReal       *sigadd;                              /* (rows, C) output-gradient terms */
-  PetscBool        sigaddon;                            /* sigadd is in use for the current batch */
-  PetscReal       *xtmp;                                /* (d) scratch */
-} SATask_Classify;
 
 static const char *const SAClassifyNoiseModes[] = {"isotropic", "scaled"};
 
@@ -245,7 +181,7 @@ static PetscErrorCode SAClassifyFreeWork(SATask_Classify *c)
 }
 
 /* makes room for nrows local rows */
-static PetscErrorCode SAClassifyReserve(SATask_Classify *c, PetscInt nrows)
+PetscErrorCode SAClassifyReserve_Private(SATask_Classify *c, PetscInt nrows)
 {
   PetscInt hid = 0;
 
@@ -366,723 +302,6 @@ static PetscErrorCode SATaskRandomGuess_Classify(SATask task, const SAStream *s,
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* the number of samples of a batch: a probe batch, the full training set, or the (scaled) minibatch */
-static PetscInt SAClassifyBatchSize(SATask_Classify *c, const SABatch *batch)
-{
-  if (batch->probe > 0) return PetscMin(batch->probe, c->train->n);
-  if (batch->probe < 0 || !c->batch) return c->train->n;
-  return PetscMax(1, (PetscInt) PetscFloorReal(c->batch * batch->batch_scale + 0.5));
-}
-
-/* the number of batch rows of this rank and the batch size */
-static PetscErrorCode SAClassifyLocalRows(SATask task, const SABatch *batch, PetscInt *nlocal, PetscInt *B)
-{
-  SATask_Classify *c = (SATask_Classify *) task->data;
-  PetscMPIInt      rank, size;
-
-  PetscFunctionBeginUser;
-  PetscCallMPI(MPI_Comm_rank(task->comm, &rank));
-  PetscCallMPI(MPI_Comm_size(task->comm, &size));
-  *B      = SAClassifyBatchSize(c, batch);
-  *nlocal = (*B * (rank + 1)) / size - (*B * rank) / size;
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/* a stream of the perturbation that set the batch's fields, one per use */
-static PetscErrorCode SAClassifyPerturbStream(SATask task, const SABatch *batch, PetscInt64 use, SAStream *s)
-{
-  PetscFunctionBeginUser;
-  /* unsigned arithmetic: the key mixes with wrap-around, which signed integers do not define */
-  PetscCall(SAStreamCreate((PetscInt64) ((uint64_t) batch->pkey ^ ((uint64_t) use * 0x9E3779B97F4A7C15ULL)),
-                           task->member_seed, SA_STREAM_PERTURB, s));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/* the covariate-shift transform x -> x + a (R x + b), R_jl ~ N(0, 1/d), b_j ~ N(0, 1), fixed per (member, block) */
-static PetscErrorCode SAClassifyShiftSetUp(SATask task, const SABatch *batch)
-{
-  SATask_Classify *c = (SATask_Classify *) task->data;
-  PetscInt         d = c->train->d;
-  SAStream         s;
-
-  PetscFunctionBeginUser;
-  if (c->shiftkey == batch->pkey && c->shiftR) PetscFunctionReturn(PETSC_SUCCESS);
-  if (!c->shiftR) PetscCall(PetscMalloc1(d * d, &c->shiftR));
-  if (!c->shiftb) PetscCall(PetscMalloc1(d, &c->shiftb));
-  PetscCall(SAClassifyPerturbStream(task, batch, 3, &s));
-  PetscCall(SAStreamNormalArray(&s, 0, 0, d * d, c->shiftR));
-  for (PetscInt i = 0; i < d * d; i++) c->shiftR[i] /= PetscSqrtReal((PetscReal) d);
-  PetscCall(SAStreamNormalArray(&s, 1, 0, d, c->shiftb));
-  c->shiftkey = batch->pkey;
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/*
-  The batch rows of this rank: global positions [k0, k1) of the batch, copied with labels and masks.
-  Sample of position k: a probe batch takes the first B entries of a permutation of the probe stream; the full batch
-  takes sample k; a minibatch walks through epoch permutations, g = step * B + k, epoch g / n, of the shuffle stream
-  (another one from data_order onsets); with class imbalance a position draws a class c with probability proportional
-  to n_c (1 + a)^(-c / (C - 1)), then a uniform sample of that class. Data perturbations then change the copy: label
-  noise (fixed per training sample), covariate shift, input noise (fresh per step and position).
-*/
-static PetscErrorCode SAClassifyBatchRows(SATask task, const SABatch *batch, PetscInt *nlocal, PetscInt *B)
-{
-  SATask_Classify *c = (SATask_Classify *) task->data;
-  PetscMPIInt      rank, size;
-  PetscInt         n = c->train->n, d = c->train->d, C = c->train->nclass, k0, k1;
-  SAStream         bs, ps, ls, ns;
-  PetscReal        wc[SA_CLASSIFY_MAXC];
-
-  PetscFunctionBeginUser;
-  PetscCall(PetscLogEventBegin(SATASK_BatchRows, 0, 0, 0, 0));
-  PetscCallMPI(MPI_Comm_rank(task->comm, &rank));
-  PetscCallMPI(MPI_Comm_size(task->comm, &size));
-  *B = SAClassifyBatchSize(c, batch);
-  k0 = (*B * rank) / size;
-  k1 = (*B * (rank + 1)) / size;
-  PetscCall(SAClassifyReserve(c, PetscMax(1, k1 - k0)));
-  c->k0 = k0;
-  if (batch->probe > 0) {
-    PetscCall(SAStreamCreate(task->campaign_seed, task->member_seed, SA_STREAM_PROBE, &bs));
-    if (c->permepoch != -2) PetscCall(SAStreamPermutation(&bs, 0, n, c->perm));
-    c->permepoch = -2; /* the probe permutation */
-  } else {
-    PetscCall(SAStreamCreate(task->campaign_seed ^ batch->order_key, task->member_seed, SA_STREAM_EPOCH, &bs));
-    if (batch->order_key != c->permkey) c->permepoch = -1;
-    c->permkey = batch->order_key;
-  }
-  /* the perturbations' streams and the class weights, once per batch */
-  if (batch->imbalance > 0) {
-    PetscCall(SAClassifyPerturbStream(task, batch, 5, &ps));
-    for (PetscInt q = 0; q < C; q++)
-      wc[q] = (c->cls_start[q + 1] - c->cls_start[q]) *
-              PetscPowReal(1.0 + batch->imbalance, -(PetscReal) q / PetscMax(1, C - 1));
-  }
-  if (batch->label_noise > 0) PetscCall(SAClassifyPerturbStream(task, batch, 1, &ls));
-  if (batch->input_noise > 0) PetscCall(SAClassifyPerturbStream(task, batch, 2, &ns));
-  if (batch->covariate_shift > 0) PetscCall(SAClassifyShiftSetUp(task, batch));
-  for (PetscInt k = k0; k < k1; k++) { /* the samples first, then the copies */
-    PetscInt i;
-
-    if (batch->probe > 0) i = c->perm[k];
-    else if (batch->probe < 0 || !c->batch) i = k;
-    else if (batch->imbalance > 0) {
-      PetscInt   cls;
-      PetscInt64 r;
-
-      PetscCall(SAStreamCategorical(&ps, batch->step, 2 * k, C, wc, &cls));
-      PetscCall(SAStreamInteger(&ps, batch->step, 2 * k + 1, c->cls_start[cls], c->cls_start[cls + 1] - 1, &r));
-      i = c->cls_idx[r];
-    } else {
-      PetscInt64 g = (PetscInt64) batch->step * *B + k, e = g / n;
-
-      if (e != c->permepoch) {
-        PetscCall(SAStreamPermutation(&bs, e, n, c->perm));
-        c->permepoch = (PetscInt) e;
-      }
-      i = c->perm[g % n];
-    }
-    c->bidx[k - k0] = i;
-  }
-  for (PetscInt k = k0; k < k1; k++) {
-    const PetscInt i = c->bidx[k - k0];
-
-    PetscCall(SADatasetGetRow(c->train, i, &c->Xb[(k - k0) * d]));
-    c->yb[k - k0] = (int) c->train->y[i];
-    if (batch->label_noise > 0) { /* fixed per training sample: the same samples are mislabelled at every visit */
-      PetscReal u;
-
-      PetscCall(SAStreamUniform(&ls, 0, i, &u));
-      if (u < batch->label_noise) {
-        PetscInt64 off;
-
-        PetscCall(SAStreamInteger(&ls, 1, i, 1, C - 1, &off));
-        c->yb[k - k0] = (int) ((c->train->y[i] + off) % C);
-      }
-    }
-    if (batch->covariate_shift > 0) {
-      PetscReal *x = &c->Xb[(k - k0) * d];
-
-      for (PetscInt j = 0; j < d; j++) {
-        PetscReal t = c->shiftb[j];
-        for (PetscInt l = 0; l < d; l++) t += c->shiftR[j * d + l] * x[l];
-        c->xtmp[j] = x[j] + batch->covariate_shift * t;
-      }
-      PetscCall(PetscArraycpy(x, c->xtmp, d));
-    }
-    if (batch->input_noise > 0) {
-      PetscReal *x = &c->Xb[(k - k0) * d];
-
-      PetscCall(SAStreamNormalArray(&ns, batch->step, (PetscInt64) k * d, d, c->xtmp));
-      for (PetscInt j = 0; j < d; j++) x[j] += batch->input_noise * c->xtmp[j];
-    }
-  }
-  if (c->dropout > 0) {
-    SAStream   ds;
-    PetscReal  keep = 1.0 - c->dropout, *m = c->maskbuf;
-    PetscInt64 H = 0, off = 0;
-
-    for (int l = 1; l < c->L; l++) H += c->w[l];
-    PetscCall(SAStreamCreate(task->campaign_seed, task->member_seed, SA_STREAM_DROPOUT, &ds));
-    for (int l = 1; l < c->L; l++) { /* unit j of layer l for batch position k: index k H + off_l + j */
-      for (PetscInt k = k0; k < k1; k++)
-        for (int j = 0; j < c->w[l]; j++, m++) {
-          PetscBool on;
-
-          PetscCall(SAStreamBernoulli(&ds, batch->step, (PetscInt64) k * H + off + j, keep, &on));
-          *m = on ? 1.0 / keep : 0.0;
-        }
-      off += c->w[l];
-    }
-  }
-  *nlocal = k1 - k0;
-  PetscCall(PetscLogEventEnd(SATASK_BatchRows, 0, 0, 0, 0));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/*
-  The learning signal of the local rows (after SAClassifyBatchRows): the output-layer loss gradient D of row k becomes
-  s_k D + eps (onehot(y_k) - 1/C) + sigma z_k, with s_k = -1 for the flipped samples (a uniform draw of the signal
-  stream at (step, k) below the flip fraction), eps the label smoothing in force and z_k ~ N(0, I_C) at (step, k C + c).
-  Returns whether any is active (the model's modifier is set then).
-*/
-static PetscErrorCode SAClassifySignal(SATask task, const SABatch *batch, PetscInt nl, PetscBool *active)
-{
-  SATask_Classify *c   = (SATask_Classify *) task->data;
-  PetscInt         C   = c->w[c->L];
-  PetscReal        eps = batch->label_smoothing >= 0 ? batch->label_smoothing : c->label_smoothing;
-  SAStream         fs, ns;
-
-  PetscFunctionBeginUser;
-  *active     = (PetscBool) (eps > 0 || batch->signal_flip > 0 || batch->signal_noise > 0);
-  c->sigaddon = (PetscBool) (eps > 0 || batch->signal_noise > 0); /* flips alone need no added term */
-  if (!*active) PetscFunctionReturn(PETSC_SUCCESS);
-  if (batch->signal_flip > 0) PetscCall(SAClassifyPerturbStream(task, batch, 6, &fs));
-  if (batch->signal_noise > 0) PetscCall(SAClassifyPerturbStream(task, batch, 7, &ns));
-  for (PetscInt r = 0; r < nl; r++) {
-    PetscInt k = c->k0 + r;
-
-    c->sigscale[r] = 1.0;
-    if (batch->signal_flip > 0) {
-      PetscReal u;
-
-      PetscCall(SAStreamUniform(&fs, batch->step, k, &u));
-      if (u < batch->signal_flip) c->sigscale[r] = -1.0;
-    }
-    if (!c->sigaddon) continue;
-    for (PetscInt q = 0; q < C; q++) c->sigadd[r * C + q] = eps * ((q == c->yb[r] ? 1.0 : 0.0) - 1.0 / C);
-    if (batch->signal_noise > 0) {
-      PetscReal z[SA_CLASSIFY_MAXC];
-
-      PetscCall(SAStreamNormalArray(&ns, batch->step, (PetscInt64) k * C, C, z));
-      for (PetscInt q = 0; q < C; q++) c->sigadd[r * C + q] += batch->signal_noise * z[q];
-    }
-  }
-  PetscCall(SAModelSetSignalModifier(c->model, c->sigscale, c->sigaddon ? c->sigadd : NULL));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-static PetscErrorCode SAClassifyMasks(SATask_Classify *c, PetscInt nlocal, const double *masks[])
-{
-  PetscFunctionBeginUser;
-  if (c->dropout > 0) {
-    const double *m = c->maskbuf;
-    for (int l = 1; l < c->L; l++) {
-      masks[l - 1] = m;
-      m += nlocal * c->w[l];
-    }
-  }
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/*
-  Gathers theta (and v) to every rank. It also completes the HVP reuse record of the last gradient lazily: the gradient
-  notes only the id and state of its theta Vec (copying P values per step cost 5-10% of a large step), and the copy
-  into fwdtheta is made here when that Vec, unchanged, is gathered (SATaskHessianMult gathers theta first). Gathering
-  any other Vec, or that Vec after a change, drops the reuse instead (ws is then recomputed when needed).
-  On one rank the copy into full is skipped when full already holds that Vec unchanged (same ids and states of both:
-  many HVPs at one theta, or a gradient and an HVP in turn, gather the same theta again).
-*/
-static PetscErrorCode SAClassifyGather(SATask_Classify *c, Vec x, Vec full)
-{
-  PetscObjectId    id, fid;
-  PetscObjectState st, fst;
-  PetscMPIInt      size;
-  const int        k = full == c->full ? 0 : (full == c->vfull ? 1 : -1);
-
-  PetscFunctionBeginUser;
-  PetscCall(PetscObjectGetId((PetscObject) x, &id));
-  PetscCall(VecGetState(x, &st));
-  PetscCall(PetscObjectGetId((PetscObject) full, &fid));
-  PetscCall(VecGetState(full, &fst));
-  PetscCallMPI(MPI_Comm_size(PetscObjectComm((PetscObject) x), &size));
-  if (size > 1 || k < 0 || c->gsrc[k] != id || c->gsrcst[k] != st || c->gdst[k] != fid || c->gdstst[k] != fst) {
-    PetscCall(PetscLogEventBegin(SATASK_Exchange, 0, 0, 0, 0));
-    PetscCall(VecScatterBegin(c->toall, x, full, INSERT_VALUES, SCATTER_FORWARD));
-    PetscCall(VecScatterEnd(c->toall, x, full, INSERT_VALUES, SCATTER_FORWARD));
-    PetscCall(PetscLogEventEnd(SATASK_Exchange, 0, 0, 0, 0));
-    if (k >= 0) {
-      c->gsrc[k]   = id;
-      c->gsrcst[k] = st;
-      c->gdst[k]   = fid;
-      PetscCall(VecGetState(full, &c->gdstst[k]));
-    }
-  }
-  if (c->fwdid) {
-    const PetscScalar *f;
-
-    if (id == c->fwdid && st == c->fwdstate && c->fwdstep == 0) {
-      if (!c->fwdtheta) PetscCall(PetscMalloc1(c->P, &c->fwdtheta));
-      PetscCall(VecGetArrayRead(full, &f));
-      PetscCall(PetscArraycpy(c->fwdtheta, f, c->P));
-      PetscCall(VecRestoreArrayRead(full, &f));
-    } else c->fwdstep = -1;
-    c->fwdid = 0;
-  }
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/* sums the local full-length gfull over the group into the shard layout of out, divided by B (B = 1: not scaled) */
-static PetscErrorCode SAClassifyReduceScatter(SATask task, PetscInt B, Vec out)
-{
-  SATask_Classify *c = (SATask_Classify *) task->data;
-  PetscScalar     *a;
-  PetscMPIInt      size;
-  PetscInt         n;
-  const PetscReal  s = 1.0 / B;
-
-  PetscFunctionBeginUser;
-  PetscCallMPI(MPI_Comm_size(task->comm, &size));
-  PetscCall(VecGetLocalSize(out, &n));
-  PetscCall(VecGetArray(out, &a));
-  if (size > 1) {
-    PetscCall(PetscLogEventBegin(SATASK_Exchange, 0, 0, 0, 0));
-    PetscCallMPI(MPI_Reduce_scatter(c->gfull, a, c->counts, MPIU_REAL, MPI_SUM, task->comm));
-    PetscCall(PetscLogEventEnd(SATASK_Exchange, 0, 0, 0, 0));
-    if (B != 1)
-      for (PetscInt i = 0; i < n; i++) a[i] *= s;
-  } else if (B != 1) { /* one rank: copy and scale in one pass */
-    for (PetscInt i = 0; i < n; i++) a[i] = s * c->gfull[i];
-  } else PetscCall(PetscArraycpy(a, c->gfull, n));
-  PetscCall(VecRestoreArray(out, &a));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/*
-  The K micro-batch mean gradients of the step's batch (global positions [B j / K, B (j+1) / K)) in c->micro (K x P,
-  summed over the group), and from them: G2 = |G|^2 of their mean, S = sum_j |g_j - G|^2 / (K - 1) (the trace of the
-  sample covariance of a micro-batch mean) and the mean pairwise cosine (coherence). Overwrites ws and c->full (theta).
-*/
-static PetscErrorCode SAClassifyMicroGradients(SATask task, Vec theta, const SABatch *batch, PetscReal *G2out,
-                                               PetscReal *Sout, PetscReal *cohout)
-{
-  SATask_Classify   *c = (SATask_Classify *) task->data;
-  PetscInt           L = c->L, K = c->K, P = c->P, nl, B, k0;
-  const PetscScalar *t;
-  const double      *masks[SA_MLP_MAXL] = {NULL};
-  PetscMPIInt        rank, size;
-
-  PetscFunctionBeginUser;
-  PetscCall(SAClassifyGather(c, theta, c->full));
-  c->fwdstep = -1; /* ws is overwritten below */
-  PetscCall(SAClassifyBatchRows(task, batch, &nl, &B));
-  PetscCall(SAClassifyMasks(c, nl, masks));
-  PetscCallMPI(MPI_Comm_rank(task->comm, &rank));
-  PetscCallMPI(MPI_Comm_size(task->comm, &size));
-  k0 = (B * rank) / size;
-  if (!c->micro) PetscCall(PetscMalloc1(K * P, &c->micro));
-  PetscCall(PetscArrayzero(c->micro, K * P));
-  PetscCall(VecGetArrayRead(c->full, &t));
-  for (PetscInt j = 0; j < K; j++) {
-    PetscInt lo = PetscMax((B * j) / K, k0) - k0, hi = PetscMin((B * (j + 1)) / K, k0 + nl) - k0;
-
-    if (hi > lo) {
-      const double *sub[SA_MLP_MAXL] = {NULL};
-      PetscReal     l;
-
-      for (PetscInt q = 1; q < L; q++) sub[q - 1] = masks[q - 1] ? masks[q - 1] + lo * c->w[q] : NULL;
-      PetscCall(
-        SAModelForward(c->model, c->ws, t, &c->Xb[lo * c->w[0]], &c->yb[lo], c->dropout > 0 ? sub : NULL, hi - lo, &l));
-      PetscCall(SAModelBackward(c->model, c->ws, t, &c->Xb[lo * c->w[0]], &c->yb[lo], c->dropout > 0 ? sub : NULL,
-                                hi - lo, &c->micro[j * P]));
-    }
-  }
-  PetscCall(VecRestoreArrayRead(c->full, &t));
-  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, c->micro, (PetscMPIInt) (K * P), MPIU_REAL, MPI_SUM, task->comm));
-  {
-    PetscReal G2 = 0, S = 0, coh = 0, nrm[64];
-    PetscInt  npairs = 0;
-
-    for (PetscInt j = 0; j < K; j++) {
-      PetscReal bj = (PetscReal) ((B * (j + 1)) / K - (B * j) / K);
-      for (PetscInt i = 0; i < P; i++) c->micro[j * P + i] /= bj;
-    }
-    for (PetscInt i = 0; i < P; i++) {
-      PetscReal Gi = 0;
-      for (PetscInt j = 0; j < K; j++) Gi += c->micro[j * P + i];
-      Gi /= K;
-      G2 += Gi * Gi;
-      for (PetscInt j = 0; j < K; j++) S += (c->micro[j * P + i] - Gi) * (c->micro[j * P + i] - Gi);
-    }
-    S /= (K - 1);
-    for (PetscInt j = 0; j < K; j++) {
-      nrm[j] = 0;
-      for (PetscInt i = 0; i < P; i++) nrm[j] += c->micro[j * P + i] * c->micro[j * P + i];
-      nrm[j] = PetscSqrtReal(nrm[j]);
-    }
-    for (PetscInt j = 0; j < K; j++)
-      for (PetscInt m = j + 1; m < K; m++) {
-        PetscReal d = 0;
-        for (PetscInt i = 0; i < P; i++) d += c->micro[j * P + i] * c->micro[m * P + i];
-        coh += (nrm[j] > 0 && nrm[m] > 0) ? d / (nrm[j] * nrm[m]) : 0.0;
-        npairs++;
-      }
-    if (G2out) *G2out = G2;
-    if (Sout) *Sout = S;
-    if (cohout) *cohout = coh / npairs;
-  }
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/*
-  The batch mean 1/B is applied to the output-layer gradient D through the model's signal modifier (scale[n] = 1/B, or
-  the learning-signal factors and terms of SAClassifySignal times 1/B): the backward pass is linear in D, so the
-  gradient comes out as a mean with no pass over P values (exact, so bitwise the same as scaling afterwards, when B is
-  a power of two).
-*/
-static PetscErrorCode SAClassifyMeanSignal(SATask_Classify *c, PetscInt nl, PetscInt B, PetscBool sig)
-{
-  const PetscReal s = 1.0 / B;
-
-  PetscFunctionBeginUser;
-  if (sig) {
-    for (PetscInt i = 0; i < nl; i++) c->sigscale[i] *= s;
-    if (c->sigaddon)
-      for (PetscInt i = 0; i < nl * c->w[c->L]; i++) c->sigadd[i] *= s;
-  } else {
-    for (PetscInt i = 0; i < nl; i++) c->sigscale[i] = s;
-    PetscCall(SAModelSetSignalModifier(c->model, c->sigscale, NULL));
-  }
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-static PetscErrorCode SATaskLossGradient_Classify(SATask task, Vec theta, const SABatch *batch, PetscReal *loss,
-                                                  Vec grad)
-{
-  SATask_Classify   *c = (SATask_Classify *) task->data;
-  PetscInt           nl, B;
-  const double      *masks[SA_MLP_MAXL] = {NULL};
-  const PetscScalar *t;
-  PetscScalar       *gout;
-  PetscReal          lsum = 0;
-  PetscMPIInt        size;
-
-  PetscFunctionBeginUser;
-  PetscCallMPI(MPI_Comm_size(task->comm, &size));
-  /* a group of one rank works on theta and grad directly: no gather, no reduce-scatter copy (same values) */
-  if (size > 1) PetscCall(SAClassifyGather(c, theta, c->full));
-  PetscCall(SAClassifyBatchRows(task, batch, &nl, &B));
-  PetscCall(SAClassifyMasks(c, nl, masks));
-  PetscCall(VecGetArrayRead(size > 1 ? c->full : theta, &t));
-  if (size > 1) gout = c->gfull;
-  else PetscCall(VecGetArray(grad, &gout));
-  PetscCall(PetscArrayzero(gout, c->P));
-  if (nl > 0) {
-    PetscBool sig;
-
-    PetscCall(SAModelForward(c->model, c->ws, t, c->Xb, c->yb, c->dropout > 0 ? masks : NULL, nl, &lsum));
-    PetscCall(SAClassifySignal(task, batch, nl, &sig));
-    PetscCall(SAClassifyMeanSignal(c, nl, B, sig));
-    PetscCall(SAModelBackward(c->model, c->ws, t, c->Xb, c->yb, c->dropout > 0 ? masks : NULL, nl, gout));
-    PetscCall(SAModelSetSignalModifier(c->model, NULL, NULL));
-  }
-  PetscCall(VecRestoreArrayRead(size > 1 ? c->full : theta, &t));
-  /* ws holds the forward state of (batch, theta): on several ranks fwdtheta is filled lazily by SAClassifyGather; one
-     rank records the Vec's id and state only (theta is not copied, SATaskHessianMult_Classify compares them) */
-  c->fwdstep  = 0;
-  c->fwdbatch = *batch;
-  if (size > 1) {
-    PetscCall(PetscObjectGetId((PetscObject) theta, &c->fwdid));
-    PetscCall(VecGetState(theta, &c->fwdstate));
-  } else {
-    PetscCall(PetscObjectGetId((PetscObject) theta, &c->fwdoid));
-    PetscCall(VecGetState(theta, &c->fwdost));
-  }
-  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &lsum, 1, MPIU_REAL, MPI_SUM, task->comm));
-  *loss = lsum / B;
-  if (size > 1) PetscCall(SAClassifyReduceScatter(task, 1, grad)); /* already a mean */
-  else PetscCall(VecRestoreArray(grad, &gout));
-  if (task->noise * batch->noise_scale != 0.0 && !batch->probe) { /* controlled stochasticity: gradient noise */
-    SAStream  ns;
-    PetscReal sigma = task->noise * batch->noise_scale;
-
-    if (c->noise_mode == 1) { /* scaled to the measured noise: sigma sqrt(tr(Sigma_B) / P), Sigma_B = cov of the batch
-                                 mean gradient, estimated as S / K from the micro-batches */
-      PetscReal S;
-
-      PetscCall(SAClassifyMicroGradients(task, theta, batch, NULL, &S, NULL));
-      sigma *= PetscSqrtReal(S / (c->K * c->P));
-    }
-    if (!c->gnoise) PetscCall(VecDuplicate(grad, &c->gnoise));
-    PetscCall(SAStreamCreate(task->campaign_seed, task->member_seed, SA_STREAM_BATCH, &ns));
-    PetscCall(SAStreamVecNormal(&ns, batch->step, c->gnoise));
-    PetscCall(VecAXPY(grad, sigma, c->gnoise));
-  }
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/*
-  One rank: works on the arrays of theta, v and Hv directly, like the gradient (no gather of theta and v, no full-length
-  product to zero and copy). The forward state in ws is reused when it is of the same batch and of the theta Vec of the
-  same id and state (recorded by the gradient or by the forward below): no copy or comparison of P values. Hv is zeroed,
-  accumulated into and scaled by 1/B in place (the same products as SAClassifyReduceScatter's copy, so the same bits).
-*/
-static PetscErrorCode SAClassifyHessianMultOne(SATask task, Vec theta, const SABatch *batch, Vec v, Vec Hv)
-{
-  SATask_Classify   *c  = (SATask_Classify *) task->data;
-  PetscInt           nl = 0, B = 1;
-  const double      *masks[SA_MLP_MAXL] = {NULL};
-  const PetscScalar *t, *vv;
-  PetscScalar       *h;
-  PetscObjectId      id;
-  PetscObjectState   st;
-  PetscBool          reuse;
-
-  PetscFunctionBeginUser;
-  PetscCheck(Hv != theta && Hv != v, task->comm, PETSC_ERR_ARG_IDN, "Hv must differ from theta and v");
-  PetscCall(PetscObjectGetId((PetscObject) theta, &id));
-  PetscCall(VecGetState(theta, &st));
-  reuse = (PetscBool) (c->fwdstep == 0 && !memcmp(&c->fwdbatch, batch, sizeof(SABatch)) && id == c->fwdoid &&
-                       st == c->fwdost);
-  if (reuse) PetscCall(SAClassifyLocalRows(task, batch, &nl, &B));
-  else PetscCall(SAClassifyBatchRows(task, batch, &nl, &B));
-  PetscCall(SAClassifyMasks(c, nl, masks));
-  PetscCall(VecGetArrayRead(theta, &t));
-  PetscCall(VecGetArrayRead(v, &vv));
-  PetscCall(VecGetArray(Hv, &h));
-  PetscCall(PetscArrayzero(h, c->P));
-  if (nl > 0) {
-    if (!reuse) {
-      PetscReal lignored;
-
-      PetscCall(SAModelForward(c->model, c->ws, t, c->Xb, c->yb, c->dropout > 0 ? masks : NULL, nl, &lignored));
-      c->fwdstep  = 0;
-      c->fwdbatch = *batch;
-      c->fwdoid   = id;
-      c->fwdost   = st;
-    }
-    PetscCall(SAModelHessianMult(c->model, c->ws, t, vv, c->Xb, c->yb, c->dropout > 0 ? masks : NULL, nl, h));
-  }
-  if (B != 1) {
-    const PetscReal s = 1.0 / B;
-
-    for (PetscInt i = 0; i < c->P; i++) h[i] = s * h[i];
-  }
-  PetscCall(VecRestoreArray(Hv, &h));
-  PetscCall(VecRestoreArrayRead(v, &vv));
-  PetscCall(VecRestoreArrayRead(theta, &t));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-static PetscErrorCode SATaskHessianMult_Classify(SATask task, Vec theta, const SABatch *batch, Vec v, Vec Hv)
-{
-  SATask_Classify   *c  = (SATask_Classify *) task->data;
-  PetscInt           nl = 0, B = 1;
-  const double      *masks[SA_MLP_MAXL] = {NULL};
-  const PetscScalar *t, *vv;
-  PetscBool          reuse;
-  PetscMPIInt        size;
-
-  PetscFunctionBeginUser;
-  PetscCallMPI(MPI_Comm_size(task->comm, &size));
-  if (size == 1) { /* no gather, no full-length product */
-    PetscCall(SAClassifyHessianMultOne(task, theta, batch, v, Hv));
-    PetscFunctionReturn(PETSC_SUCCESS);
-  }
-  PetscCall(SAClassifyGather(c, theta, c->full));
-  PetscCall(SAClassifyGather(c, v, c->vfull));
-  PetscCall(VecGetArrayRead(c->full, &t));
-  /* the forward state of the same batch at the same theta is still in ws: reuse it (the HVP only reads it) */
-  reuse = (PetscBool) (c->fwdstep == 0 && !memcmp(&c->fwdbatch, batch, sizeof(SABatch)) && c->fwdtheta &&
-                       !memcmp(c->fwdtheta, t, sizeof(PetscScalar) * c->P));
-  if (reuse) PetscCall(SAClassifyLocalRows(task, batch, &nl, &B));
-  else PetscCall(SAClassifyBatchRows(task, batch, &nl, &B));
-  PetscCall(SAClassifyMasks(c, nl, masks));
-  PetscCall(PetscArrayzero(c->gfull, c->P));
-  PetscCall(VecGetArrayRead(c->vfull, &vv));
-  if (nl > 0) {
-    if (!reuse) {
-      PetscReal lignored;
-
-      PetscCall(SAModelForward(c->model, c->ws, t, c->Xb, c->yb, c->dropout > 0 ? masks : NULL, nl, &lignored));
-      if (!c->fwdtheta) PetscCall(PetscMalloc1(c->P, &c->fwdtheta));
-      PetscCall(PetscArraycpy(c->fwdtheta, t, c->P));
-      c->fwdstep  = 0;
-      c->fwdbatch = *batch;
-    }
-    PetscCall(SAModelHessianMult(c->model, c->ws, t, vv, c->Xb, c->yb, c->dropout > 0 ? masks : NULL, nl, c->gfull));
-  }
-  PetscCall(VecRestoreArrayRead(c->vfull, &vv));
-  PetscCall(VecRestoreArrayRead(c->full, &t));
-  PetscCall(SAClassifyReduceScatter(task, B, Hv));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/* test loss and accuracy: the test rows are split over the group, in chunks */
-static PetscErrorCode SAClassifyTest(SATask task, Vec theta, PetscReal *loss, PetscReal *acc)
-{
-  SATask_Classify   *c = (SATask_Classify *) task->data;
-  PetscMPIInt        rank, size;
-  PetscInt           n = c->test->n, r0, r1, chunk = 512;
-  PetscReal          sums[2] = {0, 0};
-  const PetscScalar *t;
-
-  PetscFunctionBeginUser;
-  PetscCallMPI(MPI_Comm_rank(task->comm, &rank));
-  PetscCallMPI(MPI_Comm_size(task->comm, &size));
-  r0 = (n * rank) / size;
-  r1 = (n * (rank + 1)) / size;
-  PetscCall(SAClassifyGather(c, theta, c->full));
-  c->fwdstep = -1; /* ws is overwritten below */
-  PetscCall(SAClassifyReserve(c, chunk));
-  PetscCall(VecGetArrayRead(c->full, &t));
-  for (PetscInt s = r0; s < r1; s += chunk) {
-    PetscInt m = PetscMin(chunk, r1 - s);
-
-    for (PetscInt k = 0; k < m; k++) c->yb[k] = (int) c->test->y[s + k];
-    {
-      PetscReal l;
-      PetscInt  ok;
-
-      PetscCall(SADatasetGetRows(c->test, s, m, c->Xb));
-      PetscCall(SAModelForward(c->model, c->ws, t, c->Xb, c->yb, NULL, m, &l));
-      PetscCall(SAModelCorrect(c->model, c->ws, c->yb, m, &ok));
-      sums[0] += l;
-      sums[1] += ok;
-    }
-  }
-  PetscCall(VecRestoreArrayRead(c->full, &t));
-  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, sums, 2, MPIU_REAL, MPI_SUM, task->comm));
-  *loss = sums[0] / n;
-  *acc  = sums[1] / n;
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-static PetscErrorCode SATaskEvaluate_Classify(SATask task, Vec theta, PetscReal *loss, PetscReal *perf)
-{
-  PetscFunctionBeginUser;
-  PetscCall(SAClassifyTest(task, theta, loss, perf));
-  if (PetscIsInfOrNanReal(*loss)) *perf = 0.0;
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/* last-hidden-layer activations of the probe (the first nprobe test samples) at the gathered theta */
-static PetscErrorCode SAClassifyProbe(SATask_Classify *c, const PetscScalar *t, PetscReal out[])
-{
-  PetscFunctionBeginUser;
-  PetscCall(SAClassifyReserve(c, c->nprobe));
-  {
-    PetscReal l;
-
-    PetscCall(SADatasetGetRows(c->test, 0, c->nprobe, c->Xb));
-    PetscCall(SAModelForward(c->model, c->ws, t, c->Xb, NULL, NULL, c->nprobe, &l));
-  }
-  PetscCall(SAModelHiddenActivations(c->model, c->ws, c->nprobe, out));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/* linear CKA of two (n, h) activation matrices: ||Y^T X||_F^2 / (||X^T X||_F ||Y^T Y||_F), columns centred */
-static PetscReal SAClassifyCKA(const PetscReal *X0, const PetscReal *Y0, PetscInt n, PetscInt h, PetscReal *work)
-{
-  PetscReal *X = work, *Y = work + n * h, xy = 0, xx = 0, yy = 0;
-
-  for (PetscInt j = 0; j < h; j++) {
-    PetscReal mx = 0, my = 0;
-    for (PetscInt i = 0; i < n; i++) mx += X0[i * h + j], my += Y0[i * h + j];
-    mx /= n;
-    my /= n;
-    for (PetscInt i = 0; i < n; i++) X[i * h + j] = X0[i * h + j] - mx, Y[i * h + j] = Y0[i * h + j] - my;
-  }
-  for (PetscInt a = 0; a < h; a++)
-    for (PetscInt b = 0; b < h; b++) {
-      PetscReal sxy = 0, sxx = 0, syy = 0;
-      for (PetscInt i = 0; i < n; i++) {
-        sxy += Y[i * h + a] * X[i * h + b];
-        sxx += X[i * h + a] * X[i * h + b];
-        syy += Y[i * h + a] * Y[i * h + b];
-      }
-      xy += sxy * sxy;
-      xx += sxx * sxx;
-      yy += syy * syy;
-    }
-  return (xx > 0 && yy > 0) ? xy / PetscSqrtReal(xx * yy) : 0.0;
-}
-
-/*
-  Observables at a recorded step: per-layer weight and gradient norms; from K micro-batches of the
-  step's batch (global positions [B j / K, B (j+1) / K)), the gradient noise scale
-  b tr(S_b) / |G|^2 with S_b the sample covariance of the micro-batch mean gradients (b = B / K
-  samples each; B_simple of McCandlish et al. 2018) and the mean pairwise cosine of the micro-batch
-  gradients (coherence); the linear CKA between the last hidden layer's activations on a probe
-  batch at theta and at theta_0 (representation drift; restart-safe: theta_0 is recomputed).
-*/
-static PetscErrorCode SATaskComputeObservables_Classify(SATask task, Vec theta, Vec grad, const SABatch *batch,
-                                                        PetscReal vals[])
-{
-  SATask_Classify   *c = (SATask_Classify *) task->data;
-  PetscInt           L = c->L, K = c->K, rs, re, B = SAClassifyBatchSize(c, batch);
-  PetscReal          loc[2 * SA_MLP_MAXL + 2] = {0};
-  const PetscScalar *a, *g, *t;
-
-  PetscFunctionBeginUser;
-  PetscCall(VecGetOwnershipRange(theta, &rs, &re));
-  PetscCall(VecGetArrayRead(theta, &a));
-  PetscCall(VecGetArrayRead(grad, &g));
-  for (PetscInt l = 1; l <= L; l++) {
-    PetscInt lo = (PetscInt) c->offW[l - 1], hi = (PetscInt) c->offb[l - 1] + c->w[l];
-
-    for (PetscInt i = PetscMax(rs, lo); i < PetscMin(re, hi); i++) {
-      loc[l - 1] += a[i - rs] * a[i - rs];
-      loc[L + l - 1] += g[i - rs] * g[i - rs];
-    }
-  }
-  PetscCall(VecRestoreArrayRead(grad, &g));
-  PetscCall(VecRestoreArrayRead(theta, &a));
-  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, loc, (PetscMPIInt) (2 * L), MPIU_REAL, MPI_SUM, task->comm));
-  for (PetscInt i = 0; i < 2 * L; i++) vals[i] = PetscSqrtReal(loc[i]);
-  {
-    PetscReal G2, S, coh;
-
-    PetscCall(SAClassifyMicroGradients(task, theta, batch, &G2, &S, &coh));
-    vals[2 * L]     = G2 > 0 ? ((PetscReal) B / K) * S / G2 : 0.0;
-    vals[2 * L + 1] = coh;
-  }
-  PetscCall(VecGetArrayRead(c->full, &t));
-  {
-    PetscInt h = c->w[L - 1];
-
-    if (!c->probe0) {
-      Vec                t0;
-      const PetscScalar *a0;
-
-      c->nprobe = PetscMin(256, c->test->n);
-      PetscCall(PetscMalloc1(c->nprobe * h, &c->probe0));
-      PetscCall(PetscMalloc1(3 * c->nprobe * h, &c->probe));
-      PetscCall(VecDuplicate(theta, &t0));
-      PetscCall(SATaskInitialGuess(task, t0));
-      PetscCall(SAClassifyGather(c, t0, c->vfull));
-      PetscCall(VecDestroy(&t0));
-      PetscCall(VecGetArrayRead(c->vfull, &a0));
-      PetscCall(SAClassifyProbe(c, a0, c->probe0));
-      PetscCall(VecRestoreArrayRead(c->vfull, &a0));
-    }
-    PetscCall(SAClassifyProbe(c, t, c->probe));
-    vals[2 * L + 2] = SAClassifyCKA(c->probe0, c->probe, c->nprobe, h, c->probe + c->nprobe * h);
-  }
-  PetscCall(VecRestoreArrayRead(c->full, &t));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 static PetscErrorCode SATaskView_Classify(SATask task, PetscViewer viewer)
 {
   SATask_Classify *c = (SATask_Classify *) task->data;
@@ -1105,6 +324,33 @@ static PetscErrorCode SATaskDestroy_Classify(SATask task)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* the setbatchsize operation (SATaskSetBatchSize) */
+static PetscErrorCode SATaskSetBatchSize_Classify(SATask task, PetscInt batch)
+{
+  SATask_Classify *c = (SATask_Classify *) task->data;
+
+  PetscFunctionBeginUser;
+  PetscCheck(!batch || batch >= c->K, task->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "Batch size %" PetscInt_FMT " is smaller than the %" PetscInt_FMT " micro-batches", batch, c->K);
+  c->batch = batch;
+  if (batch > 0) task->caps |= SA_TASK_CAP_MINIBATCH;
+  else task->caps &= ~SA_TASK_CAP_MINIBATCH;
+  task->setupcalled = PETSC_FALSE;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* the setdropout operation (SATaskSetDropout) */
+static PetscErrorCode SATaskSetDropout_Classify(SATask task, PetscReal p)
+{
+  SATask_Classify *c = (SATask_Classify *) task->data;
+
+  PetscFunctionBeginUser;
+  PetscCall(SAModelSetDropout(c->model, p));
+  c->dropout        = p;
+  task->setupcalled = PETSC_FALSE;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode SATaskCreate_Classify(SATask task)
 {
   SATask_Classify *c;
@@ -1123,12 +369,14 @@ PetscErrorCode SATaskCreate_Classify(SATask task)
   task->ops.createparameters   = SATaskCreateParameters_Classify;
   task->ops.initialguess       = SATaskInitialGuess_Classify;
   task->ops.randomguess        = SATaskRandomGuess_Classify;
-  task->ops.lossgradient       = SATaskLossGradient_Classify;
-  task->ops.hessianmult        = SATaskHessianMult_Classify;
-  task->ops.evaluate           = SATaskEvaluate_Classify;
+  task->ops.lossgradient       = SAClassifyLossGradient_Private;
+  task->ops.hessianmult        = SAClassifyHessianMult_Private;
+  task->ops.evaluate           = SAClassifyEvaluate_Private;
   task->ops.view               = SATaskView_Classify;
-  task->ops.computeobservables = SATaskComputeObservables_Classify;
+  task->ops.computeobservables = SAClassifyComputeObservables_Private;
   task->ops.destroy            = SATaskDestroy_Classify;
+  task->ops.setdropout         = SATaskSetDropout_Classify;
+  task->ops.setbatchsize       = SATaskSetBatchSize_Classify;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -1152,24 +400,18 @@ static PetscErrorCode SAClassifyCheckType(SATask task)
 + task  - the task, of type classify (after `SATaskSetFromOptions()`, before `SATaskSetUp()`)
 - batch - the minibatch size, 0 = full batch
 
+  Notes:
+  The same as `SATaskSetBatchSize()`, which takes any task type that has minibatches.
+
   Level: intermediate
 
-.seealso: `SATaskClassifySetDropout()`
+.seealso: `SATaskSetBatchSize()`, `SATaskClassifySetDropout()`
 @*/
 PetscErrorCode SATaskClassifySetBatchSize(SATask task, PetscInt batch)
 {
-  SATask_Classify *c;
-
   PetscFunctionBeginUser;
   PetscCall(SAClassifyCheckType(task));
-  c = (SATask_Classify *) task->data;
-  PetscCheck(batch >= 0, task->comm, PETSC_ERR_ARG_OUTOFRANGE, "Batch size must be >= 0, got %" PetscInt_FMT, batch);
-  PetscCheck(!batch || batch >= c->K, task->comm, PETSC_ERR_ARG_OUTOFRANGE,
-             "Batch size %" PetscInt_FMT " is smaller than the %" PetscInt_FMT " micro-batches", batch, c->K);
-  c->batch = batch;
-  if (batch > 0) task->caps |= SA_TASK_CAP_MINIBATCH;
-  else task->caps &= ~SA_TASK_CAP_MINIBATCH;
-  task->setupcalled = PETSC_FALSE;
+  PetscCall(SATaskSetBatchSize(task, batch));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -1182,20 +424,18 @@ PetscErrorCode SATaskClassifySetBatchSize(SATask task, PetscInt batch)
 + task - the task, of type classify (after `SATaskSetFromOptions()`, before `SATaskSetUp()`)
 - p    - the probability, in [0, 1)
 
+  Notes:
+  The same as `SATaskSetDropout()`, which takes any task type that has dropout.
+
   Level: intermediate
 
-.seealso: `SATaskClassifySetBatchSize()`
+.seealso: `SATaskSetDropout()`, `SATaskClassifySetBatchSize()`
 @*/
 PetscErrorCode SATaskClassifySetDropout(SATask task, PetscReal p)
 {
-  SATask_Classify *c;
-
   PetscFunctionBeginUser;
   PetscCall(SAClassifyCheckType(task));
-  c = (SATask_Classify *) task->data;
-  PetscCall(SAModelSetDropout(c->model, p));
-  c->dropout        = p;
-  task->setupcalled = PETSC_FALSE;
+  PetscCall(SATaskSetDropout(task, p));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -1234,7 +474,7 @@ PetscErrorCode SATaskClassifyGetBatchRows(SATask task, const SABatch *batch, Pet
   PetscCall(SATaskSetUp(task));
   c          = (SATask_Classify *) task->data;
   c->fwdstep = -1;
-  PetscCall(SAClassifyBatchRows(task, batch, &nl, &b));
+  PetscCall(SAClassifyBatchRows_Private(task, batch, &nl, &b));
   if (B) *B = b;
   if (n) *n = nl;
   if (k0) *k0 = c->k0;
