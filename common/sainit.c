@@ -208,9 +208,13 @@ const char *SAH5ErrorMessage(void)
   Input Parameter:
 . path - the file
 
+  Notes:
+  Fails with `PETSC_ERR_FILE_WRITE`, naming the file and the system's reason, if the file cannot be opened, synced
+  or closed: a file that may not be on disk is an error, not a silent success.
+
   Level: developer
 
-.seealso: `SAFileWriteAtomic()`
+.seealso: `SAFileWriteAtomic()`, `SAFileCommit()`
 @*/
 PetscErrorCode SAFileSync(const char path[])
 {
@@ -218,9 +222,41 @@ PetscErrorCode SAFileSync(const char path[])
 
   PetscFunctionBeginUser;
   fd = open(path, O_RDONLY);
-  PetscCheck(fd >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot open %s to sync it: %s", path, strerror(errno));
-  (void) fsync(fd);
-  close(fd);
+  PetscCheck(fd >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot open %s to sync it: %s", path, strerror(errno));
+  if (fsync(fd)) {
+    int err = errno;
+
+    (void) close(fd);
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot sync %s: %s", path, strerror(err));
+  }
+  PetscCheck(!close(fd), PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot close %s after syncing it: %s", path,
+             strerror(errno));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* syncs the directory holding path, so that a rename into it is durable; a file system that cannot sync a directory
+   (EINVAL) has nothing to sync */
+static PetscErrorCode SAFileSyncDirectory(const char path[])
+{
+  char        dir[PETSC_MAX_PATH_LEN];
+  const char *slash = strrchr(path, '/');
+  int         fd;
+
+  PetscFunctionBeginUser;
+  if (!slash) PetscCall(PetscStrncpy(dir, ".", sizeof(dir)));
+  else PetscCall(PetscSNPrintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int) (slash - path), path));
+  fd = open(dir, O_RDONLY);
+  PetscCheck(fd >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot open directory %s to sync it: %s", dir,
+             strerror(errno));
+  if (fsync(fd) && errno != EINVAL) {
+    int err = errno;
+
+    (void) close(fd);
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot sync directory %s (after writing %s): %s", dir, path,
+            strerror(err));
+  }
+  PetscCheck(!close(fd), PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot close directory %s after syncing it: %s", dir,
+             strerror(errno));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -235,7 +271,7 @@ PetscErrorCode SAFileSync(const char path[])
 - len  - their number
 
   Notes:
-  Writes `path.tmp`, syncs it and renames it over `path`; a kill at any instant leaves no
+  Writes `path.tmp`, syncs it, renames it over `path` and syncs the directory; a kill at any instant leaves no
   half-written `path`.
 
   Level: developer
@@ -260,5 +296,6 @@ PetscErrorCode SAFileWriteAtomic(const char path[], const char data[], size_t le
   PetscCheck(n == len && !err, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot write %s: %s", tmp, strerror(errno));
   PetscCheck(!rename(tmp, path), PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot rename %s to %s: %s", tmp, path,
              strerror(errno));
+  PetscCall(SAFileSyncDirectory(path));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

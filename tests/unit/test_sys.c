@@ -9,6 +9,7 @@
 #include <string.h>
 #include <stdio.h>
 #include <unistd.h>
+#include <errno.h>
 
 static PetscErrorCode OpenMissingNC(void)
 {
@@ -108,10 +109,39 @@ static PetscErrorCode CheckAtomicWrite(void)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* a file that cannot be synced is an error naming it: /dev/null opens but fsync() refuses it (EINVAL) */
+static PetscErrorCode CheckSyncFailure(const char path[], const char want[])
+{
+  PetscErrorCode ierr;
+  const char    *text;
+  char          *msg = NULL;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = SAFileSync(path);
+  PetscCall(PetscPopErrorHandler());
+  PetscCheck(ierr == PETSC_ERR_FILE_WRITE, PETSC_COMM_SELF, PETSC_ERR_PLIB,
+             "SAFileSync(%s): expected PETSC_ERR_FILE_WRITE, got %d", path, (int) ierr);
+  PetscCall(PetscErrorMessage(ierr, &text, &msg));
+  PetscCheck(msg && strstr(msg, path) && strstr(msg, want), PETSC_COMM_SELF, PETSC_ERR_PLIB,
+             "SAFileSync(%s): message '%s' lacks the file or '%s'", path, msg ? msg : "", want);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode CheckSync(void)
+{
+  PetscFunctionBeginUser;
+  PetscCall(CheckSyncFailure("/dev/null", strerror(EINVAL)));
+  PetscCall(CheckSyncFailure("/nonexistent/dir/file", strerror(ENOENT)));
+  PetscCall(SAFileSync("/tmp"));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static void test_wrappers(void) { CU_ASSERT_EQUAL(CheckWrappers(), PETSC_SUCCESS); }
 static void test_provenance(void) { CU_ASSERT_EQUAL(CheckProvenance(), PETSC_SUCCESS); }
 static void test_reasons(void) { CU_ASSERT_EQUAL(CheckReasons(), PETSC_SUCCESS); }
 static void test_atomic(void) { CU_ASSERT_EQUAL(CheckAtomicWrite(), PETSC_SUCCESS); }
+static void test_sync(void) { CU_ASSERT_EQUAL(CheckSync(), PETSC_SUCCESS); }
 
 int main(int argc, char **argv)
 {
@@ -126,6 +156,7 @@ int main(int argc, char **argv)
   CU_add_test(s, "provenance names every library", test_provenance);
   CU_add_test(s, "converged reasons have names", test_reasons);
   CU_add_test(s, "atomic file writes", test_atomic);
+  CU_add_test(s, "a file that cannot be synced is an error naming it", test_sync);
   PetscCall(SATestRunSuite(PETSC_COMM_WORLD, &nfail_all));
   PetscCall(SAFinalize());
   PetscCall(SlepcFinalize());
