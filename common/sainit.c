@@ -200,6 +200,28 @@ const char *SAH5ErrorMessage(void)
   return buf;
 }
 
+/* fsync() of a file or directory; every failure is PETSC_ERR_FILE_WRITE naming it (and what it is synced for: ctx,
+   "" or " (...)"); a directory on a file system that cannot sync directories (EINVAL) has nothing to sync */
+static PetscErrorCode SAFileSync_Private(const char path[], PetscBool isdir, const char ctx[])
+{
+  const char *what = isdir ? "directory " : "";
+  int         fd;
+
+  PetscFunctionBeginUser;
+  fd = open(path, O_RDONLY);
+  PetscCheck(fd >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot open %s%s to sync it%s: %s", what, path, ctx,
+             strerror(errno));
+  if (fsync(fd) && !(isdir && errno == EINVAL)) {
+    int err = errno;
+
+    (void) close(fd);
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot sync %s%s%s: %s", what, path, ctx, strerror(err));
+  }
+  PetscCheck(!close(fd), PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot close %s%s after syncing it%s: %s", what, path,
+             ctx, strerror(errno));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /*@C
   SAFileSync - Flushes a file (or directory) to stable storage with fsync()
 
@@ -218,45 +240,83 @@ const char *SAH5ErrorMessage(void)
 @*/
 PetscErrorCode SAFileSync(const char path[])
 {
-  int fd;
-
   PetscFunctionBeginUser;
-  fd = open(path, O_RDONLY);
-  PetscCheck(fd >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot open %s to sync it: %s", path, strerror(errno));
-  if (fsync(fd)) {
-    int err = errno;
-
-    (void) close(fd);
-    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot sync %s: %s", path, strerror(err));
-  }
-  PetscCheck(!close(fd), PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot close %s after syncing it: %s", path,
-             strerror(errno));
+  PetscCall(SAFileSync_Private(path, PETSC_FALSE, ""));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* syncs the directory holding path, so that a rename into it is durable; a file system that cannot sync a directory
-   (EINVAL) has nothing to sync */
-static PetscErrorCode SAFileSyncDirectory(const char path[])
+/*@C
+  SAFileTmpName - The name a file is written under before `SAFileCommit()` renames it into place
+
+  Not Collective
+
+  Input Parameters:
++ path - the file
+- len  - size of tmp
+
+  Output Parameter:
+. tmp - `path.tmp`
+
+  Level: developer
+
+.seealso: `SAFileCommit()`, `SAFileWriteAtomic()`
+@*/
+PetscErrorCode SAFileTmpName(const char path[], char tmp[], size_t len)
 {
-  char        dir[PETSC_MAX_PATH_LEN];
+  PetscFunctionBeginUser;
+  PetscCall(PetscSNPrintf(tmp, len, "%s.tmp", path));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* the rank-0 part of SAFileCommit(): sync tmp, rename it, sync the directory (the new entry must be durable) */
+static PetscErrorCode SAFileCommit_Local(const char tmp[], const char path[])
+{
+  char        ctx[2 * PETSC_MAX_PATH_LEN + 32], dir[PETSC_MAX_PATH_LEN];
   const char *slash = strrchr(path, '/');
-  int         fd;
 
   PetscFunctionBeginUser;
+  PetscCall(PetscSNPrintf(ctx, sizeof(ctx), " (committing %s to %s)", tmp, path));
+  PetscCall(SAFileSync_Private(tmp, PETSC_FALSE, ctx));
+  PetscCheck(!rename(tmp, path), PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot rename %s to %s: %s", tmp, path,
+             strerror(errno));
   if (!slash) PetscCall(PetscStrncpy(dir, ".", sizeof(dir)));
   else PetscCall(PetscSNPrintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int) (slash - path), path));
-  fd = open(dir, O_RDONLY);
-  PetscCheck(fd >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot open directory %s to sync it: %s", dir,
-             strerror(errno));
-  if (fsync(fd) && errno != EINVAL) {
-    int err = errno;
+  PetscCall(SAFileSync_Private(dir, PETSC_TRUE, ctx));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
 
-    (void) close(fd);
-    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot sync directory %s (after writing %s): %s", dir, path,
-            strerror(err));
-  }
-  PetscCheck(!close(fd), PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot close directory %s after syncing it: %s", dir,
-             strerror(errno));
+/*@C
+  SAFileCommit - Makes a completely written temporary file the file itself, durably
+
+  Collective
+
+  Input Parameters:
++ comm - the ranks that wrote tmp (all of them must have closed it)
+. tmp  - the temporary file (`SAFileTmpName()`)
+- path - the file
+
+  Notes:
+  Rank 0 syncs tmp, renames it over path and syncs the directory, so that after a crash path holds either its old
+  or its new content, never a part. No rank returns before the rename; if rank 0 fails, every rank fails, with an
+  error naming both files.
+
+  Level: developer
+
+.seealso: `SAFileTmpName()`, `SAFileWriteAtomic()`, `SAFileSync()`
+@*/
+PetscErrorCode SAFileCommit(MPI_Comm comm, const char tmp[], const char path[])
+{
+  PetscMPIInt    rank;
+  PetscErrorCode ierr = PETSC_SUCCESS;
+  int            status;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (!rank) ierr = SAFileCommit_Local(tmp, path);
+  status = (int) ierr;
+  PetscCallMPI(MPI_Bcast(&status, 1, MPI_INT, 0, comm));
+  if (!rank) PetscCall(ierr);
+  PetscCheck(!status, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Rank 0 could not commit %s to %s", tmp, path);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -276,7 +336,7 @@ static PetscErrorCode SAFileSyncDirectory(const char path[])
 
   Level: developer
 
-.seealso: `SAFileSync()`
+.seealso: `SAFileSync()`, `SAFileCommit()`
 @*/
 PetscErrorCode SAFileWriteAtomic(const char path[], const char data[], size_t len)
 {
@@ -286,16 +346,13 @@ PetscErrorCode SAFileWriteAtomic(const char path[], const char data[], size_t le
   int    err;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscSNPrintf(tmp, sizeof(tmp), "%s.tmp", path));
+  PetscCall(SAFileTmpName(path, tmp, sizeof(tmp)));
   fp = fopen(tmp, "wb");
   PetscCheck(fp, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot write %s: %s", tmp, strerror(errno));
   n   = fwrite(data, 1, len, fp);
   err = fflush(fp);
-  if (!err) err = fsync(fileno(fp));
   err |= fclose(fp);
   PetscCheck(n == len && !err, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot write %s: %s", tmp, strerror(errno));
-  PetscCheck(!rename(tmp, path), PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot rename %s to %s: %s", tmp, path,
-             strerror(errno));
-  PetscCall(SAFileSyncDirectory(path));
+  PetscCall(SAFileCommit(PETSC_COMM_SELF, tmp, path));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -3,7 +3,6 @@
   rank its block of (member, step) variables), as analysis.nc.tmp renamed when complete. Schema: docs/analysis.md.
 */
 #include "analyzeimpl.h"
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -60,7 +59,7 @@ PetscErrorCode SAAnalysisWrite_Private(MPI_Comm comm, const char dir[], const SA
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCall(PetscSNPrintf(path, sizeof(path), "%s/analysis.nc", dir));
-  PetscCall(PetscSNPrintf(tmp, sizeof(tmp), "%s/analysis.nc.tmp", dir));
+  PetscCall(SAFileTmpName(path, tmp, sizeof(tmp)));
   PetscCall(SAGetProvenance(source, sizeof(source)));
   PetscCall(PetscOptionsGetAll(NULL, &opts));
   PetscCall(PetscMalloc2(PetscMax(M * PetscMax(D, 1), PetscMax(M, g->ncell)) + 64, &tmpd,
@@ -395,11 +394,6 @@ PetscErrorCode SAAnalysisWrite_Private(MPI_Comm comm, const char dir[], const SA
   PetscCall(PetscFree(opts));
   PetscCall(PetscFree(names));
   PetscCall(PetscFree2(tmpd, tmpi));
-  if (!rank) {
-    PetscCall(SAFileSync(tmp));
-    PetscCheck(!rename(tmp, path), PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot rename %s to %s: %s", tmp, path,
-               strerror(errno));
-  }
-  PetscCallMPI(MPI_Barrier(comm));
+  PetscCall(SAFileCommit(comm, tmp, path));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -102,6 +102,8 @@ PETSC_EXTERN PetscErrorCode SAGetProvenance(char[], size_t);
 PETSC_EXTERN PetscErrorCode SAGetGitSha(const char **);
 PETSC_EXTERN PetscErrorCode SAFileWriteAtomic(const char[], const char[], size_t);
 PETSC_EXTERN PetscErrorCode SAFileSync(const char[]);
+PETSC_EXTERN PetscErrorCode SAFileTmpName(const char[], char[], size_t);
+PETSC_EXTERN PetscErrorCode SAFileCommit(MPI_Comm, const char[], const char[]);
 PETSC_EXTERN PetscErrorCode SAConfigLabelShorten(const char[], char[], size_t);
 PETSC_EXTERN PetscErrorCode SANCAttText(int, int, const char[], const char[]);
 PETSC_EXTERN PetscErrorCode SANCDefVar(int, const char[], nc_type, int, const int[], const char[], const char[], int *);

@@ -7,7 +7,6 @@
 */
 #include <stabaudit/saio.h>
 #include <netcdf_par.h>
-#include <errno.h>
 #include <string.h>
 #include <stdio.h>
 
@@ -73,7 +72,7 @@ PetscErrorCode SAResultsWrite(MPI_Comm comm, const char dir[], SACampaign c, con
   m1 = (M * (rank + 1)) / size;
   nb = m1 - m0;
   PetscCall(PetscSNPrintf(path, sizeof(path), "%s/results.nc", dir));
-  PetscCall(PetscSNPrintf(tmp, sizeof(tmp), "%s/results.nc.tmp", dir));
+  PetscCall(SAFileTmpName(path, tmp, sizeof(tmp)));
   PetscCall(SAGetProvenance(source, sizeof(source)));
   PetscCall(PetscOptionsGetAll(NULL, &opts));
 
@@ -317,12 +316,7 @@ PetscErrorCode SAResultsWrite(MPI_Comm comm, const char dir[], SACampaign c, con
   PetscCall(PetscFree(dbuf));
   PetscCall(PetscFree(cbuf));
   PetscCall(PetscFree(opts));
-  if (!rank) {
-    PetscCall(SAFileSync(tmp));
-    PetscCheck(!rename(tmp, path), PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot rename %s to %s: %s", tmp, path,
-               strerror(errno));
-  }
-  PetscCallMPI(MPI_Barrier(comm));
+  PetscCall(SAFileCommit(comm, tmp, path));
   PetscCall(PetscLogEventEnd(SA_IOWrite, 0, 0, 0, 0));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

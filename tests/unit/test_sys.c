@@ -96,7 +96,7 @@ static PetscErrorCode CheckAtomicWrite(void)
   PetscFunctionBeginUser;
   PetscCheck(mkdtemp(dir), PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "mkdtemp");
   PetscCall(PetscSNPrintf(path, sizeof(path), "%s/f.txt", dir));
-  PetscCall(PetscSNPrintf(tmp, sizeof(tmp), "%s.tmp", path));
+  PetscCall(SAFileTmpName(path, tmp, sizeof(tmp)));
   PetscCall(SAFileWriteAtomic(path, text, strlen(text)));
   PetscCall(SAFileWriteAtomic(path, "second", 6));
   fp = fopen(path, "r");
@@ -104,6 +104,43 @@ static PetscErrorCode CheckAtomicWrite(void)
   fclose(fp);
   PetscCheck(!strcmp(back, "second"), PETSC_COMM_SELF, PETSC_ERR_PLIB, "read back '%s'", back);
   PetscCheck(access(tmp, F_OK) != 0, PETSC_COMM_SELF, PETSC_ERR_PLIB, "%s left behind", tmp);
+  unlink(path);
+  rmdir(dir);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* a written temporary file becomes the file; a commit that cannot happen is an error naming both files */
+static PetscErrorCode CheckCommit(void)
+{
+  char           dir[] = "/tmp/sa_test_sys_XXXXXX", path[256], tmp[300], back[64] = "", *msg = NULL;
+  const char    *text;
+  FILE          *fp;
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  PetscCheck(mkdtemp(dir), PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "mkdtemp");
+  PetscCall(PetscSNPrintf(path, sizeof(path), "%s/r.nc", dir));
+  PetscCall(SAFileTmpName(path, tmp, sizeof(tmp)));
+  PetscCheck(!strcmp(tmp + strlen(path), ".tmp"), PETSC_COMM_SELF, PETSC_ERR_PLIB, "temporary name %s", tmp);
+  fp = fopen(tmp, "w");
+  PetscCheck(fp, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "cannot write %s", tmp);
+  fputs("committed", fp);
+  fclose(fp);
+  PetscCall(SAFileCommit(PETSC_COMM_SELF, tmp, path));
+  PetscCheck(access(tmp, F_OK) != 0, PETSC_COMM_SELF, PETSC_ERR_PLIB, "%s left behind", tmp);
+  fp = fopen(path, "r");
+  PetscCheck(fp && fgets(back, sizeof(back), fp), PETSC_COMM_SELF, PETSC_ERR_FILE_READ, "cannot read back %s", path);
+  fclose(fp);
+  PetscCheck(!strcmp(back, "committed"), PETSC_COMM_SELF, PETSC_ERR_PLIB, "read back '%s'", back);
+  /* tmp no longer exists: the second commit fails, naming both files */
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = SAFileCommit(PETSC_COMM_SELF, tmp, path);
+  PetscCall(PetscPopErrorHandler());
+  PetscCheck(ierr == PETSC_ERR_FILE_WRITE, PETSC_COMM_SELF, PETSC_ERR_PLIB, "expected PETSC_ERR_FILE_WRITE, got %d",
+             (int) ierr);
+  PetscCall(PetscErrorMessage(ierr, &text, &msg));
+  PetscCheck(msg && strstr(msg, tmp) && strstr(msg, path) && strstr(msg, strerror(ENOENT)), PETSC_COMM_SELF,
+             PETSC_ERR_PLIB, "message '%s' lacks %s, %s or the reason", msg ? msg : "", tmp, path);
   unlink(path);
   rmdir(dir);
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -141,6 +178,7 @@ static void test_wrappers(void) { CU_ASSERT_EQUAL(CheckWrappers(), PETSC_SUCCESS
 static void test_provenance(void) { CU_ASSERT_EQUAL(CheckProvenance(), PETSC_SUCCESS); }
 static void test_reasons(void) { CU_ASSERT_EQUAL(CheckReasons(), PETSC_SUCCESS); }
 static void test_atomic(void) { CU_ASSERT_EQUAL(CheckAtomicWrite(), PETSC_SUCCESS); }
+static void test_commit(void) { CU_ASSERT_EQUAL(CheckCommit(), PETSC_SUCCESS); }
 static void test_sync(void) { CU_ASSERT_EQUAL(CheckSync(), PETSC_SUCCESS); }
 
 int main(int argc, char **argv)
@@ -156,6 +194,7 @@ int main(int argc, char **argv)
   CU_add_test(s, "provenance names every library", test_provenance);
   CU_add_test(s, "converged reasons have names", test_reasons);
   CU_add_test(s, "atomic file writes", test_atomic);
+  CU_add_test(s, "commit of a temporary file", test_commit);
   CU_add_test(s, "a file that cannot be synced is an error naming it", test_sync);
   PetscCall(SATestRunSuite(PETSC_COMM_WORLD, &nfail_all));
   PetscCall(SAFinalize());
