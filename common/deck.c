@@ -44,25 +44,6 @@ static const char *const SADeckPetscPrefixes[] = {
   "skip_petscrc", "device_",   "probe_eps_", "probe_st_", "probe_bv_",
   "probe_ds_",    "probe_rg_", "probe_jac_", NULL};
 
-/*@C
-  SADeckGetFileName - Returns the name of the deck loaded by `SADeckLoad()` ("" if none)
-
-  Not Collective
-
-  Output Parameter:
-. file - the path as given on the command line
-
-  Level: developer
-
-.seealso: `SADeckLoad()`
-@*/
-PetscErrorCode SADeckGetFileName(const char **file)
-{
-  PetscFunctionBeginUser;
-  *file = SADeckFile;
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 /* the origin of a key for messages: the deck file, unless the command line set (and so overrode) it */
 static const char *SADeckOrigin(const char name[])
 {

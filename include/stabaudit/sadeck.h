@@ -14,7 +14,6 @@ typedef enum {
 } SAKeyRole;
 
 PETSC_EXTERN PetscErrorCode SADeckLoad(MPI_Comm, const char[], int, char **);
-PETSC_EXTERN PetscErrorCode SADeckGetFileName(const char **);
 PETSC_EXTERN PetscErrorCode SADeckReset(void);
 PETSC_EXTERN PetscErrorCode SADeckSetRole(SAKeyRole);
 PETSC_EXTERN PetscErrorCode SADeckGetInt(const char[], const char[], PetscInt, PetscInt, PetscInt, PetscInt *,

@@ -549,28 +549,6 @@ PetscErrorCode SATaskRandomGuess(SATask task, const SAStream *s, Vec theta)
 }
 
 /*@C
-  SATaskGetNumClasses - Number of classes of a classification task
-
-  Not Collective
-
-  Input Parameter:
-. task - the task (set up)
-
-  Output Parameter:
-. n - the classes, 0 for a task that is not a classification
-
-  Level: intermediate
-
-.seealso: `SATaskGetCapabilities()`
-@*/
-PetscErrorCode SATaskGetNumClasses(SATask task, PetscInt *n)
-{
-  PetscFunctionBeginUser;
-  *n = task->nclass;
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/*@C
   SATaskView - Prints the task
 
   Collective
