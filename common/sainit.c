@@ -3,6 +3,7 @@
   every part of stabaudit.
 */
 #include <stabaudit/sasys.h>
+#include <stabaudit/sadimension.h>
 #include <slepcsys.h>
 #include <netcdf_meta.h>
 #include <fcntl.h>
@@ -19,6 +20,10 @@ const char *const SAConvergedReasons[] = {"diverged_loss_exploded", "diverged_na
 
 PetscClassId  SA_CLASSID;
 PetscLogEvent SA_IOWrite, SA_IORead, SA_CheckpointWrite, SA_CheckpointRead;
+
+/* names of SADimension (sadimension.h), in PetscEnum layout */
+const char *const SADimensions[] = {"none",        "optimization", "environment", "parametric", "learning_signal",
+                                    "SADimension", "SA_DIM_",      NULL};
 
 static PetscBool SAPackageInitialized = PETSC_FALSE;
 

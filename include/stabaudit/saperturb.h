@@ -4,6 +4,7 @@
 */
 #pragma once
 #include <stabaudit/sasys.h>
+#include <stabaudit/sadimension.h>
 #include <stabaudit/sastream.h>
 #include <stabaudit/sasolver.h>
 
@@ -43,16 +44,6 @@ typedef const char          *SAPerturbType;
 #define SAPERTURBSIGNALFLIP     "signal_flip"
 #define SAPERTURBCLIPOFF        "clip_off"
 #define SAPERTURBLABELSMOOTHING "label_smoothing"
-
-/* the four stability dimensions (0 = unperturbed twin) */
-typedef enum {
-  SA_DIM_NONE            = 0,
-  SA_DIM_OPTIMIZATION    = 1,
-  SA_DIM_ENVIRONMENT     = 2,
-  SA_DIM_PARAMETRIC      = 3,
-  SA_DIM_LEARNING_SIGNAL = 4
-} SADimension;
-PETSC_EXTERN const char *const SADimensions[];
 
 /* time envelope of a perturbation inside its window */
 typedef enum { SA_SHAPE_STEP = 0, SA_SHAPE_RAMP = 1, SA_SHAPE_EXP = 2 } SAPerturbShape;

@@ -134,7 +134,7 @@ PetscErrorCode SAResultsWrite(MPI_Comm comm, const char dir[], SACampaign c, con
   d2[1] = dstep;
   for (PetscInt o = 0; o < O; o++)
     PetscCall(SANCDefVar(ncid, c->obs[o].name, NC_DOUBLE, 2, d2, c->obs[o].long_name, c->obs[o].units, &vobs[o]));
-  for (PetscInt o = 0; o < O; o++) PetscCall(SANCAttText(ncid, vobs[o], "coordinates", "step member"));
+  for (PetscInt o = 0; o < O; o++) PetscCall(SANCAttText(ncid, vobs[o], "coordinates", SA_NC_STEP " " SA_NC_MEMBER));
 
   PetscCall(SANCAttText(ncid, NC_GLOBAL, "Conventions", SA_NC_CONVENTIONS));
   PetscCall(SANCAttText(ncid, NC_GLOBAL, "title", c->title));
@@ -183,7 +183,7 @@ PetscErrorCode SAResultsWrite(MPI_Comm comm, const char dir[], SACampaign c, con
       PetscCall(SANCDefVar(ncid, SA_NC_LYAP, NC_DOUBLE, 2, d2,
                            "leading Lyapunov exponents of the training update map (QR/Benettin), per optimizer step",
                            "1", &vlyap));
-      PetscCall(SANCAttText(ncid, vlyap, "coordinates", "member"));
+      PetscCall(SANCAttText(ncid, vlyap, "coordinates", SA_NC_MEMBER));
       PetscCall(SANCAttText(ncid, vlyap, "comment",
                             "lambda_i = sum of log R_ii over the counted steps / lyap_steps, in decreasing order; fill "
                             "where nothing was counted (the run diverged before the transient) or a tangent norm was "

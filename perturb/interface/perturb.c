@@ -7,8 +7,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-const char *const SADimensions[]    = {"none",        "optimization", "environment", "parametric", "learning_signal",
-                                       "SADimension", "SA_DIM_",      NULL};
 const char *const SAPerturbShapes[] = {"step", "ramp", "exp", "SAPerturbShape", "SA_SHAPE_", NULL};
 
 PetscFunctionList   SAPerturbList = NULL;

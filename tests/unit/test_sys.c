@@ -4,6 +4,7 @@
   reasons have names, atomic file writes leave no temporary behind.
 */
 #include <stabaudit/sasys.h>
+#include <stabaudit/sadimension.h>
 #include <slepcsys.h>
 #include "satest.h"
 #include <string.h>
@@ -84,6 +85,23 @@ static PetscErrorCode CheckReasons(void)
   PetscCheck(!strcmp(s, "diverged_nan"), PETSC_COMM_SELF, PETSC_ERR_PLIB, "%s", s);
   PetscCall(SAConvergedReasonToString(SA_DIVERGED_LOSS_EXPLODED, &s));
   PetscCheck(!strcmp(s, "diverged_loss_exploded"), PETSC_COMM_SELF, PETSC_ERR_PLIB, "%s", s);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* the one table of dimension names (perturbations, campaign view, analysis findings, report.py's DIMS) */
+static PetscErrorCode CheckDimensions(void)
+{
+  const char *want[] = {"none", "optimization", "environment", "parametric", "learning_signal"};
+
+  PetscFunctionBeginUser;
+  for (int d = SA_DIM_NONE; d <= SA_DIM_LEARNING_SIGNAL; d++)
+    PetscCheck(!strcmp(SADimensions[d], want[d]), PETSC_COMM_SELF, PETSC_ERR_PLIB, "dimension %d is '%s', not '%s'", d,
+               SADimensions[d], want[d]);
+  /* PetscEnum layout: names, enum name, prefix, NULL */
+  PetscCheck(!strcmp(SADimensions[SA_DIM_LEARNING_SIGNAL + 1], "SADimension") &&
+               !strcmp(SADimensions[SA_DIM_LEARNING_SIGNAL + 2], "SA_DIM_") &&
+               !SADimensions[SA_DIM_LEARNING_SIGNAL + 3],
+             PETSC_COMM_SELF, PETSC_ERR_PLIB, "SADimensions[] is not a PetscEnum table");
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -177,6 +195,7 @@ static PetscErrorCode CheckSync(void)
 static void test_wrappers(void) { CU_ASSERT_EQUAL(CheckWrappers(), PETSC_SUCCESS); }
 static void test_provenance(void) { CU_ASSERT_EQUAL(CheckProvenance(), PETSC_SUCCESS); }
 static void test_reasons(void) { CU_ASSERT_EQUAL(CheckReasons(), PETSC_SUCCESS); }
+static void test_dimensions(void) { CU_ASSERT_EQUAL(CheckDimensions(), PETSC_SUCCESS); }
 static void test_atomic(void) { CU_ASSERT_EQUAL(CheckAtomicWrite(), PETSC_SUCCESS); }
 static void test_commit(void) { CU_ASSERT_EQUAL(CheckCommit(), PETSC_SUCCESS); }
 static void test_sync(void) { CU_ASSERT_EQUAL(CheckSync(), PETSC_SUCCESS); }
@@ -193,6 +212,7 @@ int main(int argc, char **argv)
   CU_add_test(s, "netCDF and HDF5 failures become PETSc errors with the library message", test_wrappers);
   CU_add_test(s, "provenance names every library", test_provenance);
   CU_add_test(s, "converged reasons have names", test_reasons);
+  CU_add_test(s, "stability dimensions have names", test_dimensions);
   CU_add_test(s, "atomic file writes", test_atomic);
   CU_add_test(s, "commit of a temporary file", test_commit);
   CU_add_test(s, "a file that cannot be synced is an error naming it", test_sync);
