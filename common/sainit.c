@@ -205,6 +205,48 @@ const char *SAH5ErrorMessage(void)
   return buf;
 }
 
+/*@C
+  SAFunctionListGetNames - The names registered in a `PetscFunctionList`, sorted (the registry's own list of types)
+
+  Not Collective
+
+  Input Parameter:
+. list - the registry
+
+  Output Parameters:
++ n     - number of names
+- names - the names, NULL-terminated; free the array (not the names, which the registry owns) with `PetscFree()`
+
+  Notes:
+  `PetscFunctionListGet()` gives registration order (and counts a trailing NULL) in PETSc 3.18 and hash order (without
+  it) once the list is a hash map; sorting gives every PETSc version the same order.
+
+  Level: developer
+
+.seealso: `PetscFunctionListGet()`
+@*/
+PetscErrorCode SAFunctionListGetNames(PetscFunctionList list, PetscInt *n, const char ***names)
+{
+  const char **all = NULL;
+  int          m   = 0;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscFunctionListGet(list, &all, &m));
+  PetscCall(PetscMalloc1(m + 1, names));
+  *n = 0;
+  for (int i = 0; i < m; i++)
+    if (all && all[i]) (*names)[(*n)++] = all[i];
+  (*names)[*n] = NULL;
+  PetscCall(PetscFree(all));
+  for (PetscInt i = 1; i < *n; i++) /* insertion sort: a registry holds a few dozen names */
+    for (PetscInt j = i; j > 0 && strcmp((*names)[j - 1], (*names)[j]) > 0; j--) {
+      const char *t   = (*names)[j];
+      (*names)[j]     = (*names)[j - 1];
+      (*names)[j - 1] = t;
+    }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* fsync() of a file or directory; every failure is PETSC_ERR_FILE_WRITE naming it (and what it is synced for: ctx,
    "" or " (...)"); a directory on a file system that cannot sync directories (EINVAL) has nothing to sync */
 static PetscErrorCode SAFileSync_Private(const char path[], PetscBool isdir, const char ctx[])

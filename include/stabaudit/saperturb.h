@@ -62,7 +62,7 @@ PETSC_EXTERN PetscErrorCode SAPerturbSetOptionsPrefix(SAPerturb, const char[]);
 PETSC_EXTERN PetscErrorCode SAPerturbGetName(SAPerturb, const char **);
 PETSC_EXTERN PetscErrorCode SAPerturbSetFromOptions(SAPerturb);
 PETSC_EXTERN PetscErrorCode SAPerturbCheckTask(SAPerturb, SATask, SAOptimizer);
-PETSC_EXTERN PetscErrorCode SAPerturbGetKinds(PetscInt *, const char *const **);
+PETSC_EXTERN PetscErrorCode SAPerturbGetKinds(PetscInt *, const char ***);
 PETSC_EXTERN PetscErrorCode SAPerturbRoundToFormat(PetscReal, PetscInt, PetscInt, PetscInt, PetscReal *);
 PETSC_EXTERN PetscErrorCode SAPerturbSetMagnitude(SAPerturb, PetscReal);
 PETSC_EXTERN PetscErrorCode SAPerturbGetMagnitude(SAPerturb, PetscReal *);

@@ -177,24 +177,18 @@ PetscErrorCode SATaskGetType(SATask task, SATaskType *type)
 @*/
 PetscErrorCode SATaskSetFromOptions(SATask task)
 {
-  const char *types[8];
-  PetscInt    n = 0, idx = 0;
+  const char **types, *def = task->type_name[0] ? task->type_name : SATASKQUADRATIC;
+  PetscInt     n, idx      = -1;
 
   PetscFunctionBeginUser;
-  /* the registry in registration order; PetscFunctionList does not expose iteration, so list the known types */
-  types[n++] = SATASKQUADRATIC;
-  types[n++] = SATASKCLASSIFY;
-  for (PetscInt i = 0; i < n; i++) {
-    PetscErrorCode (*f)(SATask);
-    PetscCall(PetscFunctionListFind(SATaskList, types[i], &f));
-    PetscCheck(f, task->comm, PETSC_ERR_PLIB, "Task type %s is not registered", types[i]);
-  }
-  if (task->type_name[0])
-    for (PetscInt i = 0; i < n; i++)
-      if (!strcmp(task->type_name, types[i])) idx = i;
+  PetscCall(SAFunctionListGetNames(SATaskList, &n, &types)); /* the registry's types */
+  for (PetscInt i = 0; i < n; i++)
+    if (!strcmp(def, types[i])) idx = i;
+  PetscCheck(idx >= 0, task->comm, PETSC_ERR_PLIB, "Task type %s is not registered", def);
   task->setupcalled = PETSC_FALSE; /* new options give a new problem instance */
   PetscCall(SADeckGetEnum("task_", "type", types, n, &idx, NULL));
   PetscCall(SATaskSetType(task, types[idx]));
+  PetscCall(PetscFree(types));
   PetscCall(SADeckGetReal("task_", "noise", task->noise, 0.0, PETSC_MAX_REAL, &task->noise, NULL));
   if (task->ops.setfromoptions) PetscCall((*task->ops.setfromoptions)(task));
   PetscFunctionReturn(PETSC_SUCCESS);
