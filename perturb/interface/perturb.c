@@ -281,10 +281,10 @@ PetscErrorCode SAPerturbSetFromOptions(SAPerturb p)
   p->shape = (SAPerturbShape) shape;
   if (p->tau <= 0) p->tau = p->duration > 0 ? PetscMax(1.0, p->duration / 3.0) : 10.0;
   PetscCall(SADeckGetReal(p->prefix, "tau", p->tau, PETSC_SMALL, PETSC_MAX_REAL, &p->tau, NULL));
-  PetscCall(SADeckSetRole(SA_KEY_EXTENSIBLE));
+  PetscCall(SADeckPushRole(SA_KEY_EXTENSIBLE));
   n = 0;
   PetscCall(SADeckGetRealArray(p->prefix, "magnitudes", p->mag_lo, p->mag_hi, &n, mags, &set));
-  PetscCall(SADeckSetRole(SA_KEY_RESULT));
+  PetscCall(SADeckPopRole(SA_KEY_EXTENSIBLE));
   if (!set || n <= 0)
     PetscCall(SADeckFail(key_mags, "perturbation block '%s' (kind %s) needs 'magnitudes', a list of values in [%g, %g]",
                          name, p->type_name, (double) p->mag_lo, (double) p->mag_hi));

@@ -5,6 +5,7 @@
 */
 #include <stabaudit/sasys.h>
 #include <stabaudit/sadimension.h>
+#include <stabaudit/sadeck.h>
 #include <slepcsys.h>
 #include "satest.h"
 #include <string.h>
@@ -192,12 +193,61 @@ static PetscErrorCode CheckSync(void)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* err = the error code of expr, run with errors returned (not printed) */
+#define SATryError(err, expr)                                        \
+  do {                                                               \
+    PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL)); \
+    err = (expr);                                                    \
+    PetscCall(PetscPopErrorHandler());                               \
+  } while (0)
+
+/* roles are scoped: pushes nest, a pop must match its push, the deck check refuses an open push, and keys of a command
+   are checked but not written to the resolved deck */
+static PetscErrorCode CheckDeckRoles(void)
+{
+  PetscInt       a, b, c, d;
+  char          *text;
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  PetscCall(SADeckReset());
+  PetscCall(SADeckPushRole(SA_KEY_CONTROL));
+  PetscCall(SADeckGetInt("roletest_", "a", 1, 0, 10, &a, NULL));
+  PetscCall(SADeckPushRole(SA_KEY_COMMAND));
+  PetscCall(SADeckGetInt("roletest_", "b", 2, 0, 10, &b, NULL));
+  PetscCall(SADeckPopRole(SA_KEY_COMMAND));
+  PetscCall(SADeckGetInt("roletest_", "c", 3, 0, 10, &c, NULL));
+  PetscCall(SADeckPopRole(SA_KEY_CONTROL));
+  PetscCall(SADeckGetInt("roletest_", "d", 4, 0, 10, &d, NULL));
+  PetscCall(SADeckGetResolved(&text));
+  PetscCheck(strstr(text, "roletest_a: 1  # control\n") && strstr(text, "roletest_c: 3  # control\n") &&
+               strstr(text, "roletest_d: 4  # result\n") && !strstr(text, "roletest_b"),
+             PETSC_COMM_SELF, PETSC_ERR_PLIB, "roles in the resolved deck:\n%s", text);
+  PetscCall(PetscFree(text));
+
+  SATryError(ierr, SADeckPopRole(SA_KEY_CONTROL));
+  PetscCheck(ierr == PETSC_ERR_ORDER, PETSC_COMM_SELF, PETSC_ERR_PLIB, "a pop without a push: error %d", (int) ierr);
+  PetscCall(SADeckPushRole(SA_KEY_EXTENSIBLE));
+  SATryError(ierr, SADeckPopRole(SA_KEY_CONTROL));
+  PetscCheck(ierr == PETSC_ERR_ORDER, PETSC_COMM_SELF, PETSC_ERR_PLIB, "a mismatched pop: error %d", (int) ierr);
+  SATryError(ierr, SADeckSetRole(SA_KEY_CONTROL));
+  PetscCheck(ierr == PETSC_ERR_ORDER, PETSC_COMM_SELF, PETSC_ERR_PLIB, "SADeckSetRole() in a push: error %d",
+             (int) ierr);
+  SATryError(ierr, SADeckCheckUnused(PETSC_COMM_SELF));
+  PetscCheck(ierr == PETSC_ERR_ORDER, PETSC_COMM_SELF, PETSC_ERR_PLIB, "deck check with an open push: error %d",
+             (int) ierr);
+  PetscCall(SADeckPopRole(SA_KEY_EXTENSIBLE));
+  PetscCall(SADeckReset());
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static void test_wrappers(void) { CU_ASSERT_EQUAL(CheckWrappers(), PETSC_SUCCESS); }
 static void test_provenance(void) { CU_ASSERT_EQUAL(CheckProvenance(), PETSC_SUCCESS); }
 static void test_reasons(void) { CU_ASSERT_EQUAL(CheckReasons(), PETSC_SUCCESS); }
 static void test_dimensions(void) { CU_ASSERT_EQUAL(CheckDimensions(), PETSC_SUCCESS); }
 static void test_atomic(void) { CU_ASSERT_EQUAL(CheckAtomicWrite(), PETSC_SUCCESS); }
 static void test_commit(void) { CU_ASSERT_EQUAL(CheckCommit(), PETSC_SUCCESS); }
+static void test_deck_roles(void) { CU_ASSERT_EQUAL(CheckDeckRoles(), PETSC_SUCCESS); }
 static void test_sync(void) { CU_ASSERT_EQUAL(CheckSync(), PETSC_SUCCESS); }
 
 int main(int argc, char **argv)
@@ -216,6 +266,7 @@ int main(int argc, char **argv)
   CU_add_test(s, "atomic file writes", test_atomic);
   CU_add_test(s, "commit of a temporary file", test_commit);
   CU_add_test(s, "a file that cannot be synced is an error naming it", test_sync);
+  CU_add_test(s, "deck roles are pushed and popped in matching pairs", test_deck_roles);
   PetscCall(SATestRunSuite(PETSC_COMM_WORLD, &nfail_all));
   PetscCall(SAFinalize());
   PetscCall(SlepcFinalize());
