@@ -21,7 +21,7 @@ static PetscErrorCode ProcessOptions(SAAnalysisOptions *o)
 
   PetscFunctionBeginUser;
   PetscCall(SAAnalysisOptionsDefault(o));
-  PetscCall(SADeckSetRole(SA_KEY_CONTROL));
+  PetscCall(SADeckPushRole(SA_KEY_CONTROL));
   PetscCall(SADeckGetReal("analyze_", "delta", o->delta, PETSC_MACHINE_EPSILON, 1, &o->delta, NULL));
   PetscCall(SADeckGetInt("analyze_", "window", o->window, 0, PETSC_MAX_INT, &o->window, NULL));
   PetscCall(SADeckGetInt("analyze_", "ftle_window", o->ftle_window, 0, PETSC_MAX_INT, &o->ftle_window, NULL));
@@ -36,6 +36,7 @@ static PetscErrorCode ProcessOptions(SAAnalysisOptions *o)
   PetscCall(SADeckGetInt("analyze_", "detector_window", o->det_window, 3, 10000, &o->det_window, NULL));
   PetscCall(SADeckGetReal("analyze_", "ridge", o->ridge, 0, 1, &o->ridge, NULL));
   PetscCall(SADeckGetInt("analyze_", "seed", (PetscInt) o->seed, 0, PETSC_MAX_INT, &seed, NULL));
+  PetscCall(SADeckPopRole(SA_KEY_CONTROL));
   o->seed = seed;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -113,8 +114,9 @@ PetscErrorCode SACommandReport(const char dir[], int argc, char **argv)
 
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_rank(PETSC_COMM_WORLD, &rank));
-  PetscCall(SADeckSetRole(SA_KEY_CONTROL));
+  PetscCall(SADeckPushRole(SA_KEY_CONTROL));
   PetscCall(SADeckGetString("report_", "script", SA_REPORT_SCRIPT, script, sizeof(script), NULL));
+  PetscCall(SADeckPopRole(SA_KEY_CONTROL));
   PetscCall(SADeckCheckUnused(PETSC_COMM_WORLD));
   PetscCall(CheckDirectory(dir, "analysis.nc", "run 'stabaudit analyze DIR' first"));
   PetscCall(CheckDirectory(dir, "results.nc", "not a campaign directory"));

@@ -39,9 +39,9 @@ PetscErrorCode CommandJobs(const char deck[], int argc, char **argv)
   PetscCall(SAJobsCreate(PETSC_COMM_WORLD, &j));
   PetscCall(SAJobsSetFromOptions(j));
   PetscCall(PetscSNPrintf(def, sizeof(def), "runs/%.*s", (int) strcspn(base, "."), base));
-  PetscCall(SADeckSetRole(SA_KEY_CONTROL));
+  PetscCall(SADeckPushRole(SA_KEY_CONTROL));
   PetscCall(SADeckGetString("", "o", def, dir, sizeof(dir), NULL));
-  PetscCall(SADeckSetRole(SA_KEY_RESULT));
+  PetscCall(SADeckPopRole(SA_KEY_CONTROL));
   PetscCall(SADeckCheckUnused(PETSC_COMM_WORLD));
   PetscCall(SAEnsembleCreate(PETSC_COMM_WORLD, &e));
   PetscCall(SAEnsembleSetCampaign(e, c));

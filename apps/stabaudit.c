@@ -67,9 +67,9 @@ static PetscErrorCode CommandRun(const char deck[], int argc, char **argv)
   PetscCall(SAEnsembleCreate(PETSC_COMM_WORLD, &e));
   PetscCall(SAEnsembleSetFromOptions(e));
   PetscCall(PetscSNPrintf(def, sizeof(def), "runs/%.*s", (int) strcspn(base, "."), base));
-  PetscCall(SADeckSetRole(SA_KEY_CONTROL));
+  PetscCall(SADeckPushRole(SA_KEY_CONTROL));
   PetscCall(SADeckGetString("", "o", def, dir, sizeof(dir), NULL));
-  PetscCall(SADeckSetRole(SA_KEY_RESULT));
+  PetscCall(SADeckPopRole(SA_KEY_CONTROL));
   PetscCall(SADeckCheckUnused(PETSC_COMM_WORLD));
   strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
   PetscCall(PetscSNPrintf(history, sizeof(history), "%s:", stamp));
@@ -124,8 +124,9 @@ static PetscErrorCode CommandPlan(const char deck[], int argc, char **argv)
   PetscCall(SAEnsembleCreate(PETSC_COMM_WORLD, &e));
   PetscCall(SAEnsembleSetFromOptions(e));
   PetscCall(SAPlanGetOptions(&csteps, &psec, &walltime, &cranks, &rpn));
-  PetscCall(SADeckSetRole(SA_KEY_CONTROL));
+  PetscCall(SADeckPushRole(SA_KEY_CONTROL));
   PetscCall(SADeckGetString("", "o", "", dir, sizeof(dir), NULL));
+  PetscCall(SADeckPopRole(SA_KEY_CONTROL));
   PetscCall(SADeckCheckUnused(PETSC_COMM_WORLD));
   PetscCall(SACampaignExpand(c, NULL));
   PetscCall(SACampaignView(c, PETSC_VIEWER_STDOUT_WORLD));

@@ -4,7 +4,8 @@
   A deck is read with PetscOptionsInsertFileYAML() into a private options object, then copied
   into the global database for every key the command line did not already set (the command line
   wins). Every key stabaudit reads goes through an SADeckGet*() getter, which parses it strictly,
-  checks its range and records it (section, key, role, resolved value). The record gives
+  checks its range and records it (section, key, role, resolved value; the role is set for a block of reads with
+  SADeckPushRole()/SADeckPopRole()). The record gives
     - SADeckCheckUnused(): unknown keys, reported with the keys allowed in their section;
     - SADeckGetResolved(): the resolved deck (every key with its value, defaults included);
     - SADeckCompareResolved(): whether a campaign directory may be resumed with this deck.
@@ -32,7 +33,9 @@ static char         SADeckFile[PETSC_MAX_PATH_LEN] = "";
 static PetscOptions SADeckOptions                  = NULL; /* what the file itself holds */
 static SADeckKey   *SADeckKeys                     = NULL;
 static PetscInt     SADeckNKeys = 0, SADeckMaxKeys = 0;
-static SAKeyRole    SADeckRole = SA_KEY_RESULT;
+static SAKeyRole    SADeckRole = SA_KEY_RESULT; /* the role of the keys read next: the top of the stack */
+static SAKeyRole    SADeckRoleStack[8];         /* the roles SADeckPushRole() saved */
+static PetscInt     SADeckRoleDepth = 0;
 
 /* options PETSc (not stabaudit) reads; they are never reported as unknown */
 /* (the probe_ entries: SLEPc options of the probes' solvers, -probe_eps_*, -probe_jac_eps_*, -probe_jac_svd_*) */
@@ -43,25 +46,6 @@ static const char *const SADeckPetscPrefixes[] = {
   "memory_",      "objects_",  "mpi_",       "saws",      "use_gpu_aware_mpi",
   "skip_petscrc", "device_",   "probe_eps_", "probe_st_", "probe_bv_",
   "probe_ds_",    "probe_rg_", "probe_jac_", NULL};
-
-/*@C
-  SADeckGetFileName - Returns the name of the deck loaded by `SADeckLoad()` ("" if none)
-
-  Not Collective
-
-  Output Parameter:
-. file - the path as given on the command line
-
-  Level: developer
-
-.seealso: `SADeckLoad()`
-@*/
-PetscErrorCode SADeckGetFileName(const char **file)
-{
-  PetscFunctionBeginUser;
-  *file = SADeckFile;
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
 
 /* the origin of a key for messages: the deck file, unless the command line set (and so overrode) it */
 static const char *SADeckOrigin(const char name[])
@@ -184,24 +168,93 @@ PetscErrorCode SADeckReset(void)
   SADeckNKeys = SADeckMaxKeys = 0;
   SADeckFile[0]               = 0;
   SADeckRole                  = SA_KEY_RESULT;
+  SADeckRoleDepth             = 0;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+static const char *const SAKeyRoleNames[] = {"result", "extensible", "control", "command"};
+
 /*@C
-  SADeckSetRole - Sets the role recorded for the keys read next (until the next call)
+  SADeckPushRole - Sets the role recorded for the keys read next, until the matching `SADeckPopRole()`
 
   Not Collective
 
   Input Parameter:
-. role - `SA_KEY_RESULT` (default), `SA_KEY_EXTENSIBLE` or `SA_KEY_CONTROL`
+. role - `SA_KEY_RESULT` (the role outside any push), `SA_KEY_EXTENSIBLE`, `SA_KEY_CONTROL` or `SA_KEY_COMMAND`
+
+  Notes:
+  Pushes nest; each push is closed by a pop of the same role in the same function, e.g.
+.vb
+  PetscCall(SADeckPushRole(SA_KEY_CONTROL));
+  PetscCall(SADeckGetString("", "o", def, dir, sizeof(dir), NULL));
+  PetscCall(SADeckPopRole(SA_KEY_CONTROL));
+.ve
+  `SADeckCheckUnused()` fails if a push was not popped.
 
   Level: developer
 
-.seealso: `SADeckCompareResolved()`
+.seealso: `SADeckPopRole()`, `SADeckCompareResolved()`, `SADeckGetResolved()`
+@*/
+PetscErrorCode SADeckPushRole(SAKeyRole role)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(role >= SA_KEY_RESULT && role <= SA_KEY_COMMAND, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
+             "Unknown SAKeyRole %d", (int) role);
+  PetscCheck(SADeckRoleDepth < (PetscInt) PETSC_STATIC_ARRAY_LENGTH(SADeckRoleStack), PETSC_COMM_SELF, PETSC_ERR_PLIB,
+             "SADeckPushRole(%s): roles nested deeper than %d", SAKeyRoleNames[role],
+             (int) PETSC_STATIC_ARRAY_LENGTH(SADeckRoleStack));
+  SADeckRoleStack[SADeckRoleDepth++] = SADeckRole;
+  SADeckRole                         = role;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SADeckPopRole - Restores the role that the matching `SADeckPushRole()` replaced
+
+  Not Collective
+
+  Input Parameter:
+. role - the role that push set (checked: a pop that does not match its push is an error)
+
+  Level: developer
+
+.seealso: `SADeckPushRole()`
+@*/
+PetscErrorCode SADeckPopRole(SAKeyRole role)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(SADeckRoleDepth > 0, PETSC_COMM_SELF, PETSC_ERR_ORDER, "SADeckPopRole() without SADeckPushRole()");
+  PetscCheck(role == SADeckRole, PETSC_COMM_SELF, PETSC_ERR_ORDER,
+             "SADeckPopRole(%s) does not match SADeckPushRole(%s)",
+             SAKeyRoleNames[role >= 0 && role <= SA_KEY_COMMAND ? role : 0], SAKeyRoleNames[SADeckRole]);
+  SADeckRole = SADeckRoleStack[--SADeckRoleDepth];
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SADeckSetRole - Sets the role recorded for the keys read next, outside any `SADeckPushRole()` (deprecated)
+
+  Not Collective
+
+  Input Parameter:
+. role - `SA_KEY_RESULT` (default), `SA_KEY_EXTENSIBLE`, `SA_KEY_CONTROL` or `SA_KEY_COMMAND`
+
+  Notes:
+  Kept only for SAEnsembleSetFromOptions(), which sets `SA_KEY_CONTROL` and back `SA_KEY_RESULT`; new code uses
+  `SADeckPushRole()`/`SADeckPopRole()`. Inside a push it is an error (it would change the pushed role).
+
+  Level: deprecated
+
+.seealso: `SADeckPushRole()`, `SADeckCompareResolved()`
 @*/
 PetscErrorCode SADeckSetRole(SAKeyRole role)
 {
   PetscFunctionBeginUser;
+  PetscCheck(!SADeckRoleDepth, PETSC_COMM_SELF, PETSC_ERR_ORDER,
+             "SADeckSetRole() inside SADeckPushRole(%s); use SADeckPushRole()/SADeckPopRole()",
+             SAKeyRoleNames[SADeckRole]);
+  PetscCheck(role >= SA_KEY_RESULT && role <= SA_KEY_COMMAND, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
+             "Unknown SAKeyRole %d", (int) role);
   SADeckRole = role;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -713,6 +766,8 @@ PetscErrorCode SADeckCheckUnused(MPI_Comm comm)
   PetscInt nbad      = 0;
 
   PetscFunctionBeginUser;
+  PetscCheck(!SADeckRoleDepth, PETSC_COMM_SELF, PETSC_ERR_ORDER,
+             "SADeckPushRole(%s) was not popped before the deck check", SAKeyRoleNames[SADeckRole]);
   PetscCall(PetscOptionsLeftGet(NULL, &n, &names, &values));
   for (PetscInt i = 0; i < n; i++) {
     const char *best          = NULL;
@@ -761,8 +816,6 @@ PetscErrorCode SADeckCheckUnused(MPI_Comm comm)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static const char *const SAKeyRoleNames[] = {"result", "extensible", "control"};
-
 /*@C
   SADeckGetResolved - Returns the resolved deck: every recorded key with its value, as YAML
 
@@ -773,7 +826,8 @@ static const char *const SAKeyRoleNames[] = {"result", "extensible", "control"};
 
   Notes:
   Keys are written flat (`task_quadratic_dim: 64`), which `PetscOptionsInsertFileYAML()` reads back
-  as the same options; each line carries its role as a comment.
+  as the same options; each line carries its role as a comment. Keys of role `SA_KEY_COMMAND` (options of one
+  command, e.g. -slurm_nodes) are left out: the resolved deck is a deck `stabaudit run` accepts.
 
   Level: developer
 
@@ -790,6 +844,7 @@ PetscErrorCode SADeckGetResolved(char **text)
   for (PetscInt i = 0; i < SADeckNKeys; i++) {
     char line[SA_DECK_VALUE_LEN + 256];
 
+    if (SADeckKeys[i].role == SA_KEY_COMMAND) continue; /* an option of this command, not of the campaign */
     PetscCall(PetscSNPrintf(line, sizeof(line), "%s: %s  # %s\n", SADeckKeys[i].name, SADeckKeys[i].value,
                             SAKeyRoleNames[SADeckKeys[i].role]));
     PetscCall(PetscStrlcat(*text, line, len));

@@ -3,6 +3,7 @@
   every part of stabaudit.
 */
 #include <stabaudit/sasys.h>
+#include <stabaudit/sadimension.h>
 #include <slepcsys.h>
 #include <netcdf_meta.h>
 #include <fcntl.h>
@@ -19,6 +20,10 @@ const char *const SAConvergedReasons[] = {"diverged_loss_exploded", "diverged_na
 
 PetscClassId  SA_CLASSID;
 PetscLogEvent SA_IOWrite, SA_IORead, SA_CheckpointWrite, SA_CheckpointRead;
+
+/* names of SADimension (sadimension.h), in PetscEnum layout */
+const char *const SADimensions[] = {"none",        "optimization", "environment", "parametric", "learning_signal",
+                                    "SADimension", "SA_DIM_",      NULL};
 
 static PetscBool SAPackageInitialized = PETSC_FALSE;
 
@@ -201,6 +206,70 @@ const char *SAH5ErrorMessage(void)
 }
 
 /*@C
+  SAFunctionListGetNames - The names registered in a `PetscFunctionList`, sorted (the registry's own list of types)
+
+  Not Collective
+
+  Input Parameter:
+. list - the registry
+
+  Output Parameters:
++ n     - number of names
+- names - the names, NULL-terminated; free the array (not the names, which the registry owns) with `PetscFree()`
+
+  Notes:
+  `PetscFunctionListGet()` gives registration order (and counts a trailing NULL) in PETSc 3.18 and hash order (without
+  it) once the list is a hash map; sorting gives every PETSc version the same order.
+
+  Level: developer
+
+.seealso: `PetscFunctionListGet()`
+@*/
+PetscErrorCode SAFunctionListGetNames(PetscFunctionList list, PetscInt *n, const char ***names)
+{
+  const char **all = NULL;
+  int          m   = 0;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscFunctionListGet(list, &all, &m));
+  PetscCall(PetscMalloc1(m + 1, names));
+  *n = 0;
+  for (int i = 0; i < m; i++)
+    if (all && all[i]) (*names)[(*n)++] = all[i];
+  (*names)[*n] = NULL;
+  PetscCall(PetscFree(all));
+  for (PetscInt i = 1; i < *n; i++) /* insertion sort: a registry holds a few dozen names */
+    for (PetscInt j = i; j > 0 && strcmp((*names)[j - 1], (*names)[j]) > 0; j--) {
+      const char *t   = (*names)[j];
+      (*names)[j]     = (*names)[j - 1];
+      (*names)[j - 1] = t;
+    }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* fsync() of a file or directory; every failure is PETSC_ERR_FILE_WRITE naming it (and what it is synced for: ctx,
+   "" or " (...)"); a directory on a file system that cannot sync directories (EINVAL) has nothing to sync */
+static PetscErrorCode SAFileSync_Private(const char path[], PetscBool isdir, const char ctx[])
+{
+  const char *what = isdir ? "directory " : "";
+  int         fd;
+
+  PetscFunctionBeginUser;
+  fd = open(path, O_RDONLY);
+  PetscCheck(fd >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot open %s%s to sync it%s: %s", what, path, ctx,
+             strerror(errno));
+  if (fsync(fd) && !(isdir && errno == EINVAL)) {
+    int err = errno;
+
+    (void) close(fd);
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot sync %s%s%s: %s", what, path, ctx, strerror(err));
+  }
+  PetscCheck(!close(fd), PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot close %s%s after syncing it%s: %s", what, path,
+             ctx, strerror(errno));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
   SAFileSync - Flushes a file (or directory) to stable storage with fsync()
 
   Not Collective
@@ -208,19 +277,93 @@ const char *SAH5ErrorMessage(void)
   Input Parameter:
 . path - the file
 
+  Notes:
+  Fails with `PETSC_ERR_FILE_WRITE`, naming the file and the system's reason, if the file cannot be opened, synced
+  or closed: a file that may not be on disk is an error, not a silent success.
+
   Level: developer
 
-.seealso: `SAFileWriteAtomic()`
+.seealso: `SAFileWriteAtomic()`, `SAFileCommit()`
 @*/
 PetscErrorCode SAFileSync(const char path[])
 {
-  int fd;
+  PetscFunctionBeginUser;
+  PetscCall(SAFileSync_Private(path, PETSC_FALSE, ""));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAFileTmpName - The name a file is written under before `SAFileCommit()` renames it into place
+
+  Not Collective
+
+  Input Parameters:
++ path - the file
+- len  - size of tmp
+
+  Output Parameter:
+. tmp - `path.tmp`
+
+  Level: developer
+
+.seealso: `SAFileCommit()`, `SAFileWriteAtomic()`
+@*/
+PetscErrorCode SAFileTmpName(const char path[], char tmp[], size_t len)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscSNPrintf(tmp, len, "%s.tmp", path));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* the rank-0 part of SAFileCommit(): sync tmp, rename it, sync the directory (the new entry must be durable) */
+static PetscErrorCode SAFileCommit_Local(const char tmp[], const char path[])
+{
+  char        ctx[2 * PETSC_MAX_PATH_LEN + 32], dir[PETSC_MAX_PATH_LEN];
+  const char *slash = strrchr(path, '/');
 
   PetscFunctionBeginUser;
-  fd = open(path, O_RDONLY);
-  PetscCheck(fd >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot open %s to sync it: %s", path, strerror(errno));
-  (void) fsync(fd);
-  close(fd);
+  PetscCall(PetscSNPrintf(ctx, sizeof(ctx), " (committing %s to %s)", tmp, path));
+  PetscCall(SAFileSync_Private(tmp, PETSC_FALSE, ctx));
+  PetscCheck(!rename(tmp, path), PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot rename %s to %s: %s", tmp, path,
+             strerror(errno));
+  if (!slash) PetscCall(PetscStrncpy(dir, ".", sizeof(dir)));
+  else PetscCall(PetscSNPrintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int) (slash - path), path));
+  PetscCall(SAFileSync_Private(dir, PETSC_TRUE, ctx));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAFileCommit - Makes a completely written temporary file the file itself, durably
+
+  Collective
+
+  Input Parameters:
++ comm - the ranks that wrote tmp (all of them must have closed it)
+. tmp  - the temporary file (`SAFileTmpName()`)
+- path - the file
+
+  Notes:
+  Rank 0 syncs tmp, renames it over path and syncs the directory, so that after a crash path holds either its old
+  or its new content, never a part. No rank returns before the rename; if rank 0 fails, every rank fails, with an
+  error naming both files.
+
+  Level: developer
+
+.seealso: `SAFileTmpName()`, `SAFileWriteAtomic()`, `SAFileSync()`
+@*/
+PetscErrorCode SAFileCommit(MPI_Comm comm, const char tmp[], const char path[])
+{
+  PetscMPIInt    rank;
+  PetscErrorCode ierr = PETSC_SUCCESS;
+  int            status;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (!rank) ierr = SAFileCommit_Local(tmp, path);
+  status = (int) ierr;
+  PetscCallMPI(MPI_Bcast(&status, 1, MPI_INT, 0, comm));
+  if (!rank) PetscCall(ierr);
+  PetscCheck(!status, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Rank 0 could not commit %s to %s", tmp, path);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -235,12 +378,12 @@ PetscErrorCode SAFileSync(const char path[])
 - len  - their number
 
   Notes:
-  Writes `path.tmp`, syncs it and renames it over `path`; a kill at any instant leaves no
+  Writes `path.tmp`, syncs it, renames it over `path` and syncs the directory; a kill at any instant leaves no
   half-written `path`.
 
   Level: developer
 
-.seealso: `SAFileSync()`
+.seealso: `SAFileSync()`, `SAFileCommit()`
 @*/
 PetscErrorCode SAFileWriteAtomic(const char path[], const char data[], size_t len)
 {
@@ -250,15 +393,13 @@ PetscErrorCode SAFileWriteAtomic(const char path[], const char data[], size_t le
   int    err;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscSNPrintf(tmp, sizeof(tmp), "%s.tmp", path));
+  PetscCall(SAFileTmpName(path, tmp, sizeof(tmp)));
   fp = fopen(tmp, "wb");
   PetscCheck(fp, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot write %s: %s", tmp, strerror(errno));
   n   = fwrite(data, 1, len, fp);
   err = fflush(fp);
-  if (!err) err = fsync(fileno(fp));
   err |= fclose(fp);
   PetscCheck(n == len && !err, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot write %s: %s", tmp, strerror(errno));
-  PetscCheck(!rename(tmp, path), PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot rename %s to %s: %s", tmp, path,
-             strerror(errno));
+  PetscCall(SAFileCommit(PETSC_COMM_SELF, tmp, path));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -39,6 +39,7 @@ done
 src=$(cd "$(dirname "$0")/.." && pwd)
 declare -A hlayer=(
   [sasys.h]=common [sastream.h]=common [sadeck.h]=common [sablas.h]=common [sancnames.h]=common
+  [sadimension.h]=common
   [satask.h]=solvers [samodel.h]=solvers [saoptimizer.h]=solvers [sasolver.h]=solvers [sadataset.h]=solvers
   [saperturb.h]=perturb [saprobe.h]=analysis [saanalysis.h]=analysis
   [sacampaign.h]=jobs [saensemble.h]=jobs [saio.h]=jobs [sajobs.h]=jobs

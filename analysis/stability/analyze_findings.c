@@ -3,6 +3,7 @@
   the controlled-stochasticity level) of SAAnalyze(), and the summary it prints on rank 0.
 */
 #include "analyzeimpl.h"
+#include <stabaudit/sadimension.h>
 
 static PetscBool SAMarginUsable(const SAMargin *mg)
 {
@@ -99,9 +100,10 @@ static PetscReal SAMedianOf(PetscInt n, const PetscReal v[])
   return q;
 }
 
-static const char *const SADimensionNames[] = {"none", "optimization", "environment", "parametric", "learning_signal"};
-
-static const char *SADimName(PetscInt dim) { return dim >= 0 && dim <= 4 ? SADimensionNames[dim] : "?"; }
+static const char *SADimName(PetscInt dim)
+{
+  return dim >= SA_DIM_NONE && dim <= SA_DIM_LEARNING_SIGNAL ? SADimensions[dim] : "?";
+}
 
 PetscErrorCode SAAnalysisPrint_Private(MPI_Comm comm, const char dir[], const SACampaignData *d, const SAMemberData *r,
                                        const SAGroups *g, const SAMetaData *ms, const SAFindings *f,

@@ -144,7 +144,7 @@ PetscErrorCode SACampaignDataRead_Private(MPI_Comm comm, const char path[], SACa
   {
     int    vid, nd, dims[NC_MAX_VAR_DIMS];
     size_t k;
-    if (nc_inq_varid(ncid, "lyap_exponent", &vid) == NC_NOERR) {
+    if (nc_inq_varid(ncid, SA_NC_LYAP, &vid) == NC_NOERR) {
       SACallNC(nc_inq_var, (ncid, vid, NULL, NULL, &nd, dims, NULL));
       PetscCheck(nd == 2 && dims[0] == dmem, comm, PETSC_ERR_FILE_UNEXPECTED,
                  "%s: lyap_exponent must have dimensions (member, lyap)", path);

@@ -3,7 +3,6 @@
   rank its block of (member, step) variables), as analysis.nc.tmp renamed when complete. Schema: docs/analysis.md.
 */
 #include "analyzeimpl.h"
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -60,7 +59,7 @@ PetscErrorCode SAAnalysisWrite_Private(MPI_Comm comm, const char dir[], const SA
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCall(PetscSNPrintf(path, sizeof(path), "%s/analysis.nc", dir));
-  PetscCall(PetscSNPrintf(tmp, sizeof(tmp), "%s/analysis.nc.tmp", dir));
+  PetscCall(SAFileTmpName(path, tmp, sizeof(tmp)));
   PetscCall(SAGetProvenance(source, sizeof(source)));
   PetscCall(PetscOptionsGetAll(NULL, &opts));
   PetscCall(PetscMalloc2(PetscMax(M * PetscMax(D, 1), PetscMax(M, g->ncell)) + 64, &tmpd,
@@ -72,7 +71,7 @@ PetscErrorCode SAAnalysisWrite_Private(MPI_Comm comm, const char dir[], const SA
   SACallNC(nc_def_dim, (ncid, SA_NC_DIM_CONFIG, (size_t) d->C, &dc));
   SACallNC(nc_def_dim, (ncid, SA_NC_DIM_NAME, SA_NAME, &dn));
   SACallNC(nc_def_dim, (ncid, "detector", (size_t) D, &dd));
-  if (d->nlyap > 0) SACallNC(nc_def_dim, (ncid, "lyap", (size_t) d->nlyap, &dly));
+  if (d->nlyap > 0) SACallNC(nc_def_dim, (ncid, SA_NC_DIM_LYAP, (size_t) d->nlyap, &dly));
   if (k > 0) {
     SACallNC(nc_def_dim, (ncid, "component", (size_t) k, &dk));
     SACallNC(nc_def_dim, (ncid, "observable", (size_t) p, &dp));
@@ -93,8 +92,8 @@ PetscErrorCode SAAnalysisWrite_Private(MPI_Comm comm, const char dir[], const SA
     dims[2] = d2;                                                   \
     PetscCall(SANCDefVar(ncid, name, type, nd, dims, ln, "1", &v)); \
   } while (0)
-  DEF("step", NC_INT, 1, ds, 0, 0, "optimizer step");
-  DEF("member", NC_INT, 1, dm, 0, 0, "member id");
+  DEF(SA_NC_STEP, NC_INT, 1, ds, 0, 0, "optimizer step");
+  DEF(SA_NC_MEMBER, NC_INT, 1, dm, 0, 0, "member id");
   DEF("detector_name", NC_CHAR, 2, dd, dn, 0, "early-warning detector");
   DEF("collapsed", NC_INT, 1, dm, 0, 0, "the member collapsed (1) or not (0)");
   DEF("collapse_step", NC_INT, 1, dm, 0, 0, "optimizer step of the collapse");
@@ -110,9 +109,9 @@ PetscErrorCode SAAnalysisWrite_Private(MPI_Comm comm, const char dir[], const SA
   DEF("warning_step", NC_INT, 2, dm, dd, 0, "optimizer step at which the detector's warning fired");
   DEF("lead_time", NC_INT, 2, dm, dd, 0, "collapse step minus warning step");
   DEF("warning_score", NC_DOUBLE, 3, dm, ds, dd, "detector score (metastate: the deviation)");
-  PetscCall(SANCAttText(ncid, v, "coordinates", "step member"));
+  PetscCall(SANCAttText(ncid, v, "coordinates", SA_NC_STEP " " SA_NC_MEMBER));
   DEF("deviation", NC_DOUBLE, 2, dm, ds, 0, "Mahalanobis distance of the latent state from the baseline ensemble");
-  PetscCall(SANCAttText(ncid, v, "coordinates", "step member"));
+  PetscCall(SANCAttText(ncid, v, "coordinates", SA_NC_STEP " " SA_NC_MEMBER));
   DEF("warning_threshold", NC_DOUBLE, 1, dd, 0, 0, "threshold calibrated to the false-alarm rate on the baseline");
   DEF("precision", NC_DOUBLE, 1, dd, 0, 0, "warned members that collapsed / members warned before any collapse");
   DEF("recall", NC_DOUBLE, 1, dd, 0, 0, "collapsed members warned at or before the collapse / collapsed members");
@@ -147,7 +146,7 @@ PetscErrorCode SAAnalysisWrite_Private(MPI_Comm comm, const char dir[], const SA
     DEF("singular_value", NC_DOUBLE, 1, dk, 0, 0, "singular value of the standardised baseline matrix");
     DEF("explained_variance", NC_DOUBLE, 1, dk, 0, 0, "fraction of the baseline sum of squares explained");
     DEF("latent_state", NC_DOUBLE, 3, dm, ds, dk, "latent meta-state: standardised observables times loadings");
-    PetscCall(SANCAttText(ncid, v, "coordinates", "step member"));
+    PetscCall(SANCAttText(ncid, v, "coordinates", SA_NC_STEP " " SA_NC_MEMBER));
   }
   if (g->G > 0) {
     DEF("group_config", NC_INT, 1, dg, 0, 0, "configuration index of the group");
@@ -225,9 +224,9 @@ PetscErrorCode SAAnalysisWrite_Private(MPI_Comm comm, const char dir[], const SA
   /* rank 0: everything but the (member, step) blocks */
 #define VID(name) (nc_inq_varid(ncid, name, &v) == NC_NOERR ? v : -1)
   for (PetscInt t = 0; t < R; t++) tmpi[t] = d->step[t];
-  PetscCall(SAPutI(ncid, VID("step"), R, tmpi, PETSC_MIN_INT, rank));
+  PetscCall(SAPutI(ncid, VID(SA_NC_STEP), R, tmpi, PETSC_MIN_INT, rank));
   for (PetscInt m = 0; m < M; m++) tmpi[m] = m;
-  PetscCall(SAPutI(ncid, VID("member"), M, tmpi, PETSC_MIN_INT, rank));
+  PetscCall(SAPutI(ncid, VID(SA_NC_MEMBER), M, tmpi, PETSC_MIN_INT, rank));
   for (PetscInt q = 0; q < D; q++) PetscCall(PetscStrncpy(names + q * SA_NAME, SADetectorNames[q], SA_NAME));
   PetscCall(SAPutText(ncid, VID("detector_name"), D, names, rank));
   PetscCall(SAPutI(ncid, VID("collapsed"), M, r->collapsed, 0, rank));
@@ -395,11 +394,6 @@ PetscErrorCode SAAnalysisWrite_Private(MPI_Comm comm, const char dir[], const SA
   PetscCall(PetscFree(opts));
   PetscCall(PetscFree(names));
   PetscCall(PetscFree2(tmpd, tmpi));
-  if (!rank) {
-    PetscCall(SAFileSync(tmp));
-    PetscCheck(!rename(tmp, path), PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot rename %s to %s: %s", tmp, path,
-               strerror(errno));
-  }
-  PetscCallMPI(MPI_Barrier(comm));
+  PetscCall(SAFileCommit(comm, tmp, path));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

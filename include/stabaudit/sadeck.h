@@ -10,12 +10,14 @@
 typedef enum {
   SA_KEY_RESULT     = 0, /* changes results: must not change between runs on one directory */
   SA_KEY_EXTENSIBLE = 1, /* a list that may grow (seeds, magnitudes, sweep values, perturbations) */
-  SA_KEY_CONTROL    = 2  /* run control (output directory, checkpoint interval, group size): free */
+  SA_KEY_CONTROL    = 2, /* run control (output directory, checkpoint interval, group size): free */
+  SA_KEY_COMMAND    = 3  /* an option of one command (stabaudit jobs, plan): checked, never in the resolved deck */
 } SAKeyRole;
 
 PETSC_EXTERN PetscErrorCode SADeckLoad(MPI_Comm, const char[], int, char **);
-PETSC_EXTERN PetscErrorCode SADeckGetFileName(const char **);
 PETSC_EXTERN PetscErrorCode SADeckReset(void);
+PETSC_EXTERN PetscErrorCode SADeckPushRole(SAKeyRole);
+PETSC_EXTERN PetscErrorCode SADeckPopRole(SAKeyRole);
 PETSC_EXTERN PetscErrorCode SADeckSetRole(SAKeyRole);
 PETSC_EXTERN PetscErrorCode SADeckGetInt(const char[], const char[], PetscInt, PetscInt, PetscInt, PetscInt *,
                                          PetscBool *);

@@ -12,7 +12,6 @@
 PETSC_EXTERN PetscErrorCode SAPreemptInstall(void);
 PETSC_EXTERN PetscErrorCode SAPreemptRequested(MPI_Comm, PetscBool *);
 PETSC_EXTERN PetscErrorCode SAPreemptGetSignal(int *);
-PETSC_EXTERN PetscErrorCode SAPreemptReset(void);
 
 /*S
   SAJobs - the SLURM job scripts of a campaign (stabaudit jobs)

@@ -4,6 +4,7 @@
 */
 #pragma once
 #include <stabaudit/sasys.h>
+#include <stabaudit/sadimension.h>
 #include <stabaudit/sastream.h>
 #include <stabaudit/sasolver.h>
 
@@ -44,16 +45,6 @@ typedef const char          *SAPerturbType;
 #define SAPERTURBCLIPOFF        "clip_off"
 #define SAPERTURBLABELSMOOTHING "label_smoothing"
 
-/* the four stability dimensions (0 = unperturbed twin) */
-typedef enum {
-  SA_DIM_NONE            = 0,
-  SA_DIM_OPTIMIZATION    = 1,
-  SA_DIM_ENVIRONMENT     = 2,
-  SA_DIM_PARAMETRIC      = 3,
-  SA_DIM_LEARNING_SIGNAL = 4
-} SADimension;
-PETSC_EXTERN const char *const SADimensions[];
-
 /* time envelope of a perturbation inside its window */
 typedef enum { SA_SHAPE_STEP = 0, SA_SHAPE_RAMP = 1, SA_SHAPE_EXP = 2 } SAPerturbShape;
 PETSC_EXTERN const char *const SAPerturbShapes[];
@@ -71,7 +62,7 @@ PETSC_EXTERN PetscErrorCode SAPerturbSetOptionsPrefix(SAPerturb, const char[]);
 PETSC_EXTERN PetscErrorCode SAPerturbGetName(SAPerturb, const char **);
 PETSC_EXTERN PetscErrorCode SAPerturbSetFromOptions(SAPerturb);
 PETSC_EXTERN PetscErrorCode SAPerturbCheckTask(SAPerturb, SATask, SAOptimizer);
-PETSC_EXTERN PetscErrorCode SAPerturbGetKinds(PetscInt *, const char *const **);
+PETSC_EXTERN PetscErrorCode SAPerturbGetKinds(PetscInt *, const char ***);
 PETSC_EXTERN PetscErrorCode SAPerturbRoundToFormat(PetscReal, PetscInt, PetscInt, PetscInt, PetscReal *);
 PETSC_EXTERN PetscErrorCode SAPerturbSetMagnitude(SAPerturb, PetscReal);
 PETSC_EXTERN PetscErrorCode SAPerturbGetMagnitude(SAPerturb, PetscReal *);

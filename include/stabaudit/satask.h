@@ -97,7 +97,6 @@ PETSC_EXTERN PetscErrorCode SATaskComputeObservables(SATask, Vec, Vec, const SAB
 PETSC_EXTERN PetscErrorCode SATaskGetCapabilities(SATask, PetscInt *);
 PETSC_EXTERN PetscErrorCode SATaskGetLayers(SATask, PetscInt *, const PetscInt **, const PetscInt **);
 PETSC_EXTERN PetscErrorCode SATaskRandomGuess(SATask, const SAStream *, Vec);
-PETSC_EXTERN PetscErrorCode SATaskGetNumClasses(SATask, PetscInt *);
 PETSC_EXTERN PetscErrorCode SATaskView(SATask, PetscViewer);
 PETSC_EXTERN PetscErrorCode SATaskDestroy(SATask *);
 PETSC_EXTERN PetscErrorCode SATaskQuadraticGetEigenvalueRange(SATask, PetscReal *, PetscReal *);

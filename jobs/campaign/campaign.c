@@ -1,7 +1,7 @@
 /*
   campaign.c - SACampaign: reads the campaign keys of a deck, validates every object a member
-  will create (by composing each configuration x perturbation once, compose.c) (so that a bad deck fails before anything runs or is written), and expands the
-  deck into members.
+  will create (by composing each configuration x perturbation once, compose.c) (so that a bad deck fails before anything
+  runs or is written), and expands the deck into members.
 
   Expansion: configurations = cartesian product of the swept axes (last axis fastest); for each
   configuration and seed one unperturbed twin, then every perturbation block x magnitude. Member
@@ -75,11 +75,11 @@ PetscErrorCode SACampaignSetFromOptions(SACampaign c)
   n = 0;
   PetscCall(SADeckGetInt("campaign_", "seed", 0, 0, PETSC_MAX_INT, &n, NULL));
   c->seed = n;
-  PetscCall(SADeckSetRole(SA_KEY_EXTENSIBLE));
+  PetscCall(SADeckPushRole(SA_KEY_EXTENSIBLE));
   c->nseeds   = 1;
   c->seeds[0] = 1;
   PetscCall(SADeckGetIntArray("campaign_", "seeds", 0, PETSC_MAX_INT, &c->nseeds, c->seeds, NULL));
-  PetscCall(SADeckSetRole(SA_KEY_RESULT));
+  PetscCall(SADeckPopRole(SA_KEY_EXTENSIBLE));
   if (c->nseeds <= 0) PetscCall(SADeckFail("campaign_seeds", "need at least one seed"));
   for (PetscInt i = 0; i < c->nseeds; i++)
     for (PetscInt j = 0; j < i; j++)
@@ -92,13 +92,14 @@ PetscErrorCode SACampaignSetFromOptions(SACampaign c)
                          c->record_every, c->nsteps));
   c->nrec = c->nsteps / c->record_every + 1;
   PetscCall(SADeckGetReal("campaign_", "explode", 1e10, 1.0 + PETSC_SMALL, PETSC_MAX_REAL, &c->explode, NULL));
-  PetscCall(SADeckSetRole(SA_KEY_CONTROL));
+  PetscCall(SADeckPushRole(SA_KEY_CONTROL));
   PetscCall(SADeckGetInt("campaign_", "checkpoint_every", PetscMax(1, c->nsteps / 10), 1, PETSC_MAX_INT,
                          &c->checkpoint_every, NULL));
   PetscCall(SADeckGetBool("campaign_", "branch", PETSC_TRUE, &c->branch, NULL));
+  PetscCall(SADeckPopRole(SA_KEY_CONTROL));
 
   /* sweep axes, in the order of SASweepAxes */
-  PetscCall(SADeckSetRole(SA_KEY_EXTENSIBLE));
+  PetscCall(SADeckPushRole(SA_KEY_EXTENSIBLE));
   c->naxes = 0;
   for (PetscInt a = 0; SASweepAxes[a].name; a++) {
     PetscReal vals[SA_MAX_VALUES];
@@ -130,7 +131,7 @@ PetscErrorCode SACampaignSetFromOptions(SACampaign c)
 
   /* perturbation blocks */
   PetscCall(SADeckGetNameArray("", "perturbations", &n, &names, NULL));
-  PetscCall(SADeckSetRole(SA_KEY_RESULT));
+  PetscCall(SADeckPopRole(SA_KEY_EXTENSIBLE));
   if (n > SA_MAX_PERTS) PetscCall(SADeckFail("perturbations", "at most %d blocks", SA_MAX_PERTS));
   for (PetscInt i = 0; i < c->nperts; i++) {
     PetscCall(PetscFree(c->pertnames[i]));

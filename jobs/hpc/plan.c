@@ -94,13 +94,13 @@ PetscErrorCode SAPlanCalibrate(SACampaign c, MPI_Comm comm, const char dir[], Pe
   steps = PetscMax(1, PetscMin(steps, c->nsteps - 1));
   PetscCall(PetscMalloc1(steps, &dt));
   for (PetscInt k = 0; k < c->nconfigs; k++) {
-    PetscInt       m = -1, done_steps = 0;
+    PetscInt        m = -1, done_steps = 0;
     SASolver        s;
     SAMemberObjects mo;
     PetscBool       done, early;
-    PetscLogDouble t0, t1, t2, t3;
-    PetscReal      ct[3], first;
-    char           label[256];
+    PetscLogDouble  t0, t1, t2, t3;
+    PetscReal       ct[3], first;
+    char            label[256];
 
     for (PetscInt i = 0; i < c->nmembers && m < 0; i++)
       if (c->members[i].config == k && c->members[i].pert < 0) m = i;
@@ -426,7 +426,7 @@ PetscErrorCode SAPlanView(const SAPlanCost *cost, MPI_Comm comm)
 . -plan_probe_seconds <s>     - seconds each configuration may train on to time the probes of later steps (30; 0: step
                                 0's probe prices every probe)
 . -plan_walltime <t>          - target wall time, SLURM format (M, H:M:S, D-H:M:S, ...)
-. -plan_ranks <n>             - predict the wall time on n ranks
+. -plan_ranks <n>             - predict the wall time on n ranks (0, the default: no prediction)
 - -plan_ranks_per_node <n>    - ranks per node (this machine's processors)
 
   Level: beginner
@@ -440,23 +440,15 @@ PetscErrorCode SAPlanGetOptions(PetscInt *steps, PetscReal *probe_seconds, Petsc
   PetscBool set;
 
   PetscFunctionBeginUser;
-  *steps          = 20;
-  *probe_seconds  = 30;
-  *walltime       = 0;
-  *ranks          = 0;
-  *ranks_per_node = (PetscInt) sysconf(_SC_NPROCESSORS_ONLN);
-  PetscCall(PetscOptionsGetInt(NULL, NULL, "-plan_calibration_steps", steps, &set));
-  if (set && (*steps < 0 || *steps > 100000))
-    PetscCall(SADeckFail("plan_calibration_steps", "%" PetscInt_FMT " is out of range; allowed 0 to 100000", *steps));
-  PetscCall(PetscOptionsGetReal(NULL, NULL, "-plan_probe_seconds", probe_seconds, &set));
-  if (set && !(*probe_seconds >= 0 && *probe_seconds <= 1e6))
-    PetscCall(SADeckFail("plan_probe_seconds", "%g is out of range; allowed 0 to 1e6", (double) *probe_seconds));
-  PetscCall(PetscOptionsGetInt(NULL, NULL, "-plan_ranks", ranks, &set));
-  if (set && *ranks < 1) PetscCall(SADeckFail("plan_ranks", "%" PetscInt_FMT " is out of range; allowed >= 1", *ranks));
-  PetscCall(PetscOptionsGetInt(NULL, NULL, "-plan_ranks_per_node", ranks_per_node, &set));
-  if (set && *ranks_per_node < 1)
-    PetscCall(SADeckFail("plan_ranks_per_node", "%" PetscInt_FMT " is out of range; allowed >= 1", *ranks_per_node));
-  PetscCall(PetscOptionsGetString(NULL, NULL, "-plan_walltime", t, sizeof(t), &set));
+  *walltime = 0;
+  PetscCall(SADeckPushRole(SA_KEY_COMMAND)); /* options of stabaudit plan: not in the resolved deck */
+  PetscCall(SADeckGetInt("plan_", "calibration_steps", 20, 0, 100000, steps, NULL));
+  PetscCall(SADeckGetReal("plan_", "probe_seconds", 30, 0, 1e6, probe_seconds, NULL));
+  PetscCall(SADeckGetInt("plan_", "ranks", 0, 0, PETSC_MAX_INT, ranks, NULL));
+  PetscCall(SADeckGetInt("plan_", "ranks_per_node", (PetscInt) sysconf(_SC_NPROCESSORS_ONLN), 1, PETSC_MAX_INT,
+                         ranks_per_node, NULL));
+  PetscCall(SADeckGetString("plan_", "walltime", "", t, sizeof(t), &set));
+  PetscCall(SADeckPopRole(SA_KEY_COMMAND));
   if (set) {
     PetscCall(SAJobsParseTime(t, walltime));
     if (*walltime <= 0)

@@ -89,18 +89,3 @@ PetscErrorCode SAPreemptGetSignal(int *sig)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/*@C
-  SAPreemptReset - Forgets a received preemption signal
-
-  Not Collective
-
-  Level: developer
-
-.seealso: `SAPreemptInstall()`
-@*/
-PetscErrorCode SAPreemptReset(void)
-{
-  PetscFunctionBeginUser;
-  sa_preempt_signal = 0;
-  PetscFunctionReturn(PETSC_SUCCESS);
-}

@@ -15,8 +15,8 @@
 
   The scripts decide nothing the program owns (STYLE.md B.4): no loops over parameters, no member
   lists; the shard of an array task is its SLURM_ARRAY_TASK_ID.
-  The slurm_* options are options of this command only: they are not recorded in the resolved deck
-  (stabaudit run would reject them there).
+  The slurm_* options are options of this command only: read with the deck getters under SA_KEY_COMMAND, so they are
+  checked (key and range named in errors) but left out of the resolved deck (stabaudit run would reject them there).
 */
 #include <stabaudit/sajobs.h>
 #include <stabaudit/sadeck.h>
@@ -68,31 +68,19 @@ PetscErrorCode SAJobsCreate(MPI_Comm comm, SAJobs *j)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode SAJobsGetInt(const char key[], PetscInt lo, PetscInt hi, PetscInt *v)
-{
-  char      opt[64];
-  PetscBool set;
-
-  PetscFunctionBeginUser;
-  PetscCall(PetscSNPrintf(opt, sizeof(opt), "-%s", key));
-  PetscCall(PetscOptionsGetInt(NULL, NULL, opt, v, &set));
-  if (set && (*v < lo || *v > hi))
-    PetscCall(
-      SADeckFail(key, "%" PetscInt_FMT " is out of range; allowed %" PetscInt_FMT " to %" PetscInt_FMT, *v, lo, hi));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/* a string option; allowed: a non-empty value without newlines (it becomes one line of a script) */
+/* the string option slurm_<key> (read with SA_KEY_COMMAND pushed); allowed: a non-empty value without newlines (it
+   becomes one line of a script) */
 static PetscErrorCode SAJobsGetString(const char key[], char v[], size_t len)
 {
-  char      opt[64];
+  char      def[PETSC_MAX_PATH_LEN], name[64];
   PetscBool set;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscSNPrintf(opt, sizeof(opt), "-%s", key));
-  PetscCall(PetscOptionsGetString(NULL, NULL, opt, v, len, &set));
+  PetscCall(PetscStrncpy(def, v, sizeof(def)));
+  PetscCall(SADeckGetString("slurm_", key, def, v, len, &set));
+  PetscCall(PetscSNPrintf(name, sizeof(name), "slurm_%s", key));
   if (set && (!v[0] || strpbrk(v, "\n\r")))
-    PetscCall(SADeckFail(key, "expected a non-empty value on one line, got '%s'", v));
+    PetscCall(SADeckFail(name, "expected a non-empty value on one line, got '%s'", v));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -177,22 +165,22 @@ analysis job (1)
 @*/
 PetscErrorCode SAJobsSetFromOptions(SAJobs j)
 {
-  long      limit, alimit;
-  PetscBool set;
+  long limit, alimit;
 
   PetscFunctionBeginUser;
-  PetscCall(SAJobsGetInt("slurm_nodes", 1, 100000, &j->nodes));
-  PetscCall(SAJobsGetInt("slurm_ntasks_per_node", 1, 100000, &j->ntasks_per_node));
-  PetscCall(SADeckSetRole(SA_KEY_CONTROL));
+  PetscCall(SADeckPushRole(SA_KEY_COMMAND)); /* options of stabaudit jobs: not in the resolved deck the jobs run */
+  PetscCall(SADeckGetInt("slurm_", "nodes", j->nodes, 1, 100000, &j->nodes, NULL));
+  PetscCall(SADeckGetInt("slurm_", "ntasks_per_node", j->ntasks_per_node, 1, 100000, &j->ntasks_per_node, NULL));
+  PetscCall(SADeckPushRole(SA_KEY_CONTROL));
   PetscCall(SADeckGetInt("", "group_size", j->group_size, 1, j->nodes * j->ntasks_per_node, &j->group_size, NULL));
-  PetscCall(SADeckSetRole(SA_KEY_RESULT));
+  PetscCall(SADeckPopRole(SA_KEY_CONTROL));
   if ((j->nodes * j->ntasks_per_node) % j->group_size)
     PetscCall(SADeckFail("group_size",
                          "%" PetscInt_FMT
                          " must divide the ranks of the job, slurm_nodes x slurm_ntasks_per_node = %" PetscInt_FMT,
                          j->group_size, j->nodes * j->ntasks_per_node));
-  PetscCall(SAJobsGetString("slurm_time", j->time, sizeof(j->time)));
-  PetscCall(SAJobsGetString("slurm_analysis_time", j->analysis_time, sizeof(j->analysis_time)));
+  PetscCall(SAJobsGetString("time", j->time, sizeof(j->time)));
+  PetscCall(SAJobsGetString("analysis_time", j->analysis_time, sizeof(j->analysis_time)));
   limit  = SAJobsParseTimeSeconds(j->time);
   alimit = SAJobsParseTimeSeconds(j->analysis_time);
   if (limit <= 0)
@@ -202,22 +190,23 @@ PetscErrorCode SAJobsSetFromOptions(SAJobs j)
     PetscCall(SADeckFail("slurm_analysis_time",
                          "'%s' is not a SLURM time limit; allowed: M, M:S, H:M:S, D-H, D-H:M, D-H:M:S",
                          j->analysis_time));
-  j->signal_seconds = PetscMin(j->signal_seconds, (PetscInt) (limit / 2));
-  PetscCall(SAJobsGetInt("slurm_signal_seconds", 1, 65535, &j->signal_seconds));
+  j->signal_seconds = PetscMin(j->signal_seconds, (PetscInt) (limit / 2)); /* 0 only for a limit of 1 s */
+  PetscCall(SADeckGetInt("slurm_", "signal_seconds", j->signal_seconds, PetscMin(1, j->signal_seconds), 65535,
+                         &j->signal_seconds, NULL));
   if (j->signal_seconds >= limit)
     PetscCall(SADeckFail("slurm_signal_seconds", "%" PetscInt_FMT " s must be shorter than the time limit %s (%ld s)",
                          j->signal_seconds, j->time, limit));
-  PetscCall(SAJobsGetString("slurm_account", j->account, sizeof(j->account)));
-  PetscCall(SAJobsGetString("slurm_partition", j->partition, sizeof(j->partition)));
-  PetscCall(SAJobsGetString("slurm_qos", j->qos, sizeof(j->qos)));
-  PetscCall(SAJobsGetString("slurm_constraint", j->constraint, sizeof(j->constraint)));
-  PetscCall(SAJobsGetString("slurm_extra", j->extra, sizeof(j->extra)));
-  PetscCall(SAJobsGetString("slurm_setup", j->setup, sizeof(j->setup)));
-  PetscCall(SAJobsGetString("slurm_job_name", j->name, sizeof(j->name)));
-  PetscCall(SAJobsGetInt("slurm_array_shards", 1, 100000, &j->shards));
-  PetscCall(SAJobsGetInt("slurm_analysis_ntasks", 1, 100000, &j->analysis_ntasks));
-  PetscCall(PetscOptionsHasName(NULL, NULL, "-submit", &set));
-  j->submit = set;
+  PetscCall(SAJobsGetString("account", j->account, sizeof(j->account)));
+  PetscCall(SAJobsGetString("partition", j->partition, sizeof(j->partition)));
+  PetscCall(SAJobsGetString("qos", j->qos, sizeof(j->qos)));
+  PetscCall(SAJobsGetString("constraint", j->constraint, sizeof(j->constraint)));
+  PetscCall(SAJobsGetString("extra", j->extra, sizeof(j->extra)));
+  PetscCall(SAJobsGetString("setup", j->setup, sizeof(j->setup)));
+  PetscCall(SAJobsGetString("job_name", j->name, sizeof(j->name)));
+  PetscCall(SADeckGetInt("slurm_", "array_shards", j->shards, 1, 100000, &j->shards, NULL));
+  PetscCall(SADeckGetInt("slurm_", "analysis_ntasks", j->analysis_ntasks, 1, 100000, &j->analysis_ntasks, NULL));
+  PetscCall(SADeckGetBool("", "submit", j->submit, &j->submit, NULL));
+  PetscCall(SADeckPopRole(SA_KEY_COMMAND));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

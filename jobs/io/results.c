@@ -7,7 +7,6 @@
 */
 #include "results_sections.h"
 #include <netcdf_par.h>
-#include <errno.h>
 #include <string.h>
 #include <stdio.h>
 
@@ -71,7 +70,7 @@ PetscErrorCode SAResultsWrite(MPI_Comm comm, const char dir[], SACampaign c, con
   m1 = (M * (rank + 1)) / size;
   nb = m1 - m0;
   PetscCall(PetscSNPrintf(path, sizeof(path), "%s/results.nc", dir));
-  PetscCall(PetscSNPrintf(tmp, sizeof(tmp), "%s/results.nc.tmp", dir));
+  PetscCall(SAFileTmpName(path, tmp, sizeof(tmp)));
   PetscCall(SAGetProvenance(source, sizeof(source)));
   PetscCall(PetscOptionsGetAll(NULL, &opts));
 
@@ -133,7 +132,7 @@ PetscErrorCode SAResultsWrite(MPI_Comm comm, const char dir[], SACampaign c, con
   d2[1] = dstep;
   for (PetscInt o = 0; o < O; o++)
     PetscCall(SANCDefVar(ncid, c->obs[o].name, NC_DOUBLE, 2, d2, c->obs[o].long_name, c->obs[o].units, &vobs[o]));
-  for (PetscInt o = 0; o < O; o++) PetscCall(SANCAttText(ncid, vobs[o], "coordinates", "step member"));
+  for (PetscInt o = 0; o < O; o++) PetscCall(SANCAttText(ncid, vobs[o], "coordinates", SA_NC_STEP " " SA_NC_MEMBER));
 
   PetscCall(SANCAttText(ncid, NC_GLOBAL, "Conventions", SA_NC_CONVENTIONS));
   PetscCall(SANCAttText(ncid, NC_GLOBAL, "title", c->title));
@@ -273,12 +272,7 @@ PetscErrorCode SAResultsWrite(MPI_Comm comm, const char dir[], SACampaign c, con
   PetscCall(PetscFree(dbuf));
   PetscCall(PetscFree(cbuf));
   PetscCall(PetscFree(opts));
-  if (!rank) {
-    PetscCall(SAFileSync(tmp));
-    PetscCheck(!rename(tmp, path), PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot rename %s to %s: %s", tmp, path,
-               strerror(errno));
-  }
-  PetscCallMPI(MPI_Barrier(comm));
+  PetscCall(SAFileCommit(comm, tmp, path));
   PetscCall(PetscLogEventEnd(SA_IOWrite, 0, 0, 0, 0));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

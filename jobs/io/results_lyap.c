@@ -32,7 +32,7 @@ static PetscErrorCode SALyapResultsDefine(int ncid, SACampaign c, int dmem, void
   PetscCall(SANCDefVar(ncid, SA_NC_LYAP, NC_DOUBLE, 2, d2,
                        "leading Lyapunov exponents of the training update map (QR/Benettin), per optimizer step", "1",
                        &x->vlyap));
-  PetscCall(SANCAttText(ncid, x->vlyap, "coordinates", "member"));
+  PetscCall(SANCAttText(ncid, x->vlyap, "coordinates", SA_NC_MEMBER));
   PetscCall(SANCAttText(ncid, x->vlyap, "comment",
                         "lambda_i = sum of log R_ii over the counted steps / lyap_steps, in decreasing order; fill "
                         "where nothing was counted (the run diverged before the transient) or a tangent norm was "

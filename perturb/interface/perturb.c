@@ -7,18 +7,12 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-const char *const SADimensions[]    = {"none",        "optimization", "environment", "parametric", "learning_signal",
-                                       "SADimension", "SA_DIM_",      NULL};
 const char *const SAPerturbShapes[] = {"step", "ramp", "exp", "SAPerturbShape", "SA_SHAPE_", NULL};
 
 PetscFunctionList   SAPerturbList = NULL;
 PetscLogEvent       SAPERTURB_Apply;
 static PetscClassId SAPERTURB_CLASSID;
 static PetscBool    SAPerturbRegisterAllCalled = PETSC_FALSE;
-
-/* the kinds in registration order (PetscFunctionList cannot be iterated with the public API) */
-static const char *SAPerturbKinds[64];
-static PetscInt    SAPerturbNKinds = 0;
 
 /*@C
   SAPerturbInitializePackage - Registers the SAPerturb class, its log event and every kind
@@ -75,7 +69,6 @@ PetscErrorCode SAPerturbFinalizePackage(void)
 {
   PetscFunctionBeginUser;
   PetscCall(PetscFunctionListDestroy(&SAPerturbList));
-  SAPerturbNKinds            = 0;
   SAPerturbRegisterAllCalled = PETSC_FALSE;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -97,8 +90,6 @@ PetscErrorCode SAPerturbRegister(const char name[], PetscErrorCode (*create)(SAP
 {
   PetscFunctionBeginUser;
   PetscCall(PetscFunctionListAdd(&SAPerturbList, name, create));
-  PetscCheck(SAPerturbNKinds < 32, PETSC_COMM_SELF, PETSC_ERR_SUP, "Too many perturbation kinds");
-  SAPerturbKinds[SAPerturbNKinds++] = name;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -252,33 +243,37 @@ shape <step|ramp|exp>   - envelope inside the window
 @*/
 PetscErrorCode SAPerturbSetFromOptions(SAPerturb p)
 {
-  PetscInt    idx = -1, n = SA_MAX_MAGNITUDES_PER_BLOCK, shape = (PetscInt) p->shape;
-  PetscReal   mags[SA_MAX_MAGNITUDES_PER_BLOCK];
-  PetscBool   set;
-  const char *name;
-  char        key_kind[96], key_duration[96], key_mags[96];
+  PetscInt     idx = -1, n = SA_MAX_MAGNITUDES_PER_BLOCK, shape = (PetscInt) p->shape, nkinds;
+  PetscReal    mags[SA_MAX_MAGNITUDES_PER_BLOCK];
+  PetscBool    set;
+  const char  *name;
+  const char **kinds;
+  char         key_kind[96], key_duration[96], key_mags[96];
 
   PetscFunctionBeginUser;
   PetscCall(SAPerturbGetName(p, &name));
   PetscCall(PetscSNPrintf(key_kind, sizeof(key_kind), "%skind", p->prefix));
   PetscCall(PetscSNPrintf(key_duration, sizeof(key_duration), "%sduration", p->prefix));
   PetscCall(PetscSNPrintf(key_mags, sizeof(key_mags), "%smagnitudes", p->prefix));
-  for (PetscInt i = 0; i < SAPerturbNKinds; i++)
-    if (!strcmp(p->type_name, SAPerturbKinds[i])) idx = i;
+  PetscCall(SAPerturbGetKinds(&nkinds, &kinds));
+  for (PetscInt i = 0; i < nkinds; i++)
+    if (!strcmp(p->type_name, kinds[i])) idx = i;
   {
     PetscInt k = idx < 0 ? 0 : idx;
-    PetscCall(SADeckGetEnum(p->prefix, "kind", SAPerturbKinds, SAPerturbNKinds, &k, &set));
+    PetscCall(SADeckGetEnum(p->prefix, "kind", kinds, nkinds, &k, &set));
     if (!set && idx < 0) {
       char list[1024] = "";
 
-      for (PetscInt i = 0; i < SAPerturbNKinds; i++) {
+      for (PetscInt i = 0; i < nkinds; i++) {
         PetscCall(PetscStrlcat(list, i ? ", " : "", sizeof(list)));
-        PetscCall(PetscStrlcat(list, SAPerturbKinds[i], sizeof(list)));
+        PetscCall(PetscStrlcat(list, kinds[i], sizeof(list)));
       }
+      PetscCall(PetscFree(kinds));
       PetscCall(SADeckFail(key_kind, "perturbation block '%s' has no 'kind'; allowed kinds: %s", name, list));
     }
-    PetscCall(SAPerturbSetType(p, SAPerturbKinds[k]));
+    PetscCall(SAPerturbSetType(p, kinds[k]));
   }
+  PetscCall(PetscFree(kinds));
   PetscCall(SADeckGetInt(p->prefix, "onset", p->onset, 0, PETSC_MAX_INT, &p->onset, NULL));
   PetscCall(SADeckGetInt(p->prefix, "duration", p->duration, -1, PETSC_MAX_INT, &p->duration, NULL));
   if (p->duration == 0) PetscCall(SADeckFail(key_duration, "must be -1 (persistent) or >= 1 (steps), got 0"));
@@ -286,10 +281,10 @@ PetscErrorCode SAPerturbSetFromOptions(SAPerturb p)
   p->shape = (SAPerturbShape) shape;
   if (p->tau <= 0) p->tau = p->duration > 0 ? PetscMax(1.0, p->duration / 3.0) : 10.0;
   PetscCall(SADeckGetReal(p->prefix, "tau", p->tau, PETSC_SMALL, PETSC_MAX_REAL, &p->tau, NULL));
-  PetscCall(SADeckSetRole(SA_KEY_EXTENSIBLE));
+  PetscCall(SADeckPushRole(SA_KEY_EXTENSIBLE));
   n = 0;
   PetscCall(SADeckGetRealArray(p->prefix, "magnitudes", p->mag_lo, p->mag_hi, &n, mags, &set));
-  PetscCall(SADeckSetRole(SA_KEY_RESULT));
+  PetscCall(SADeckPopRole(SA_KEY_EXTENSIBLE));
   if (!set || n <= 0)
     PetscCall(SADeckFail(key_mags, "perturbation block '%s' (kind %s) needs 'magnitudes', a list of values in [%g, %g]",
                          name, p->type_name, (double) p->mag_lo, (double) p->mag_hi));
@@ -330,24 +325,23 @@ PetscErrorCode SAPerturbCheckTask(SAPerturb p, SATask task, SAOptimizer opt)
 }
 
 /*@C
-  SAPerturbGetKinds - The registered perturbation kinds, in registration order
+  SAPerturbGetKinds - The registered perturbation kinds (`SAPerturbList`), sorted by name
 
   Not Collective
 
   Output Parameters:
 + n     - number of kinds
-- kinds - their names (owned by the registry)
+- kinds - their names, NULL-terminated; free the array (not the names, which the registry owns) with `PetscFree()`
 
   Level: intermediate
 
 .seealso: `SAPerturbRegister()`
 @*/
-PetscErrorCode SAPerturbGetKinds(PetscInt *n, const char *const **kinds)
+PetscErrorCode SAPerturbGetKinds(PetscInt *n, const char ***kinds)
 {
   PetscFunctionBeginUser;
   PetscCall(SAPerturbInitializePackage());
-  *n     = SAPerturbNKinds;
-  *kinds = SAPerturbKinds;
+  PetscCall(SAFunctionListGetNames(SAPerturbList, n, kinds));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -7,12 +7,11 @@
   the probe rows and warm starts of SAProbeCheckpointWrite(), the Lyapunov tangents lyap_q_<i>_<block>, lyap_logsum
   and the attributes lyap_k, lyap_steps, lyap_counted, lyap_failed, lyap_blocks of SALyapCheckpointWrite()), which
   read them back, or leave themselves as they are when the file has no such part. The step counter is the whole
-  random state: streams are addressed by (step, index). Written to "<path>.tmp" and renamed, so a kill never leaves a
-  half-written checkpoint under the real name.
+  random state: streams are addressed by (step, index). Written to "<path>.tmp" and committed (SAFileCommit()), so a
+  kill never leaves a half-written checkpoint under the real name.
 */
 #include <stabaudit/sasolver.h>
 #include <petscviewerhdf5.h>
-#include <errno.h>
 #include <string.h>
 #include <stdio.h>
 
@@ -53,7 +52,7 @@ PetscErrorCode SACheckpointWrite(MPI_Comm comm, const char path[], const SACheck
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(SA_CheckpointWrite, 0, 0, 0, 0));
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  PetscCall(PetscSNPrintf(tmp, sizeof(tmp), "%s.tmp", path));
+  PetscCall(SAFileTmpName(path, tmp, sizeof(tmp)));
   PetscCall(SAGetGitSha(&sha));
   PetscCall(PetscViewerHDF5Open(comm, tmp, FILE_MODE_WRITE, &v));
   PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "sa_format_version", PETSC_INT, &ver));
@@ -85,12 +84,7 @@ PetscErrorCode SACheckpointWrite(MPI_Comm comm, const char path[], const SACheck
   PetscCall(VecDestroy(&rv));
   for (PetscInt i = 0; i < nparts; i++) PetscCall((*fn[i])(ctx[i], v, theta));
   PetscCall(PetscViewerDestroy(&v));
-  if (!rank) {
-    PetscCall(SAFileSync(tmp));
-    PetscCheck(!rename(tmp, path), PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot rename %s to %s: %s", tmp, path,
-               strerror(errno));
-  }
-  PetscCallMPI(MPI_Barrier(comm));
+  PetscCall(SAFileCommit(comm, tmp, path));
   PetscCall(PetscLogEventEnd(SA_CheckpointWrite, 0, 0, 0, 0));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -41,8 +41,9 @@ for bad in "-slurm_ntasks_per_node 2 -group_size 3|key 'group_size' (option -gro
   "-slurm_time 1:xx|key 'slurm_time' (option -slurm_time): '1:xx' is not a SLURM time limit; allowed: M, M:S, H:M:S, D-H, D-H:M, D-H:M:S" \
   "-slurm_time 10 -slurm_signal_seconds 600|key 'slurm_signal_seconds' (option -slurm_signal_seconds): 600 s must be shorter than the time limit 10 (600 s)" \
   "-slurm_array_shards 5|key 'slurm_array_shards' (option -slurm_array_shards): 5 shards for 4 twin families" \
-  "-slurm_nodes 0|key 'slurm_nodes' (option -slurm_nodes): 0 is out of range; allowed 1 to 100000" \
-  "-slurm_nodez 2|unknown key 'slurm_nodez' (option -slurm_nodez)"; do
+  "-slurm_nodes 0|key 'slurm_nodes' (option -slurm_nodes): expected an integer in [1, 100000], got '0'" \
+  "-slurm_nodes two|key 'slurm_nodes' (option -slurm_nodes): expected an integer in [1, 100000], got 'two'" \
+  "-slurm_nodez 2|unknown key 'nodez' in section 'slurm' (option -slurm_nodez); allowed keys there: nodes, ntasks_per_node, time,"; do
   rc=0
   # shellcheck disable=SC2086
   "$SA_BIN" jobs "$deck" -o bad ${bad%%|*} > bad.log 2>&1 || rc=$?

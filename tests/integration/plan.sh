@@ -25,7 +25,7 @@ pred=$(sed -n 's/^plan: on 1 rank(s) (1 group(s) of 1): predicted wall time \([0
 meas=$(sed -n 's/^stabaudit: trained 9 members, [0-9]* member-steps in \([0-9.]*\) s.*/\1/p' run.log)
 echo "predicted $pred s, measured $meas s (training), ratio $(awk -v p="$pred" -v m="$meas" 'BEGIN {printf "%.2f", p / m}'); load $(cut -d' ' -f1-3 /proc/loadavg)"
 for bad in "-plan_walltime 1:xx:00|key 'plan_walltime' (option -plan_walltime): '1:xx:00' is not a SLURM time limit" \
-  "-plan_calibration_steps -1|key 'plan_calibration_steps' (option -plan_calibration_steps): -1 is out of range" \
+  "-plan_calibration_steps -1|key 'plan_calibration_steps' (option -plan_calibration_steps): expected an integer in [0, 100000], got '-1'" \
   "-plan_calibration_steps 0 -plan_walltime 60|key 'plan_walltime' (option -plan_walltime): needs a calibration"; do
   rc=0
   # shellcheck disable=SC2086
@@ -66,7 +66,7 @@ grep -q "probes of configuration" pplan0.log && fail "-plan_probe_seconds 0 trai
 grep -q "probe [0-9.e+-]* s$" pplan0.log || fail "-plan_probe_seconds 0: no step-0 probe cost"
 rc=0
 "$SA_BIN" plan "$pdeck" -plan_probe_seconds -1 > bad.log 2>&1 || rc=$?
-[ "$rc" -eq 2 ] && grep -qE "key 'plan_probe_seconds' \(option -plan_probe_seconds\): -1\.? is out of range; allowed 0 to 1e6" bad.log ||
+[ "$rc" -eq 2 ] && grep -qF "key 'plan_probe_seconds' (option -plan_probe_seconds): expected a real number in [0., 1e+06], got '-1'" bad.log ||
   fail "plan -plan_probe_seconds -1: rc $rc, $(cat bad.log)"
 [ -z "$(ls -A . | grep '^\.sa_plan_')" ] || fail "calibration scratch checkpoint left behind"
 echo "plan: OK"

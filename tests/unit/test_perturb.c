@@ -880,6 +880,58 @@ static PetscErrorCode CheckScaledNoise(void)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+static PetscErrorCode CreateNothing(SAPerturb p)
+{
+  PetscFunctionBeginUser;
+  (void) p;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* the lists of kinds and task types are the registries themselves (sorted): a kind registered here is listed, and the
+   error for an unknown task type lists the registered ones; no type is forgotten by a hand-kept list */
+static PetscErrorCode CheckRegistries(void)
+{
+  const char **kinds, *text, *const bad[] = {"-task_type", "nosuch", NULL};
+  char          *msg = NULL;
+  PetscInt       n, n2, found = 0;
+  SATask         task;
+  SATaskType     type;
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  PetscCall(SAPerturbGetKinds(&n, &kinds));
+  PetscCheck(n == 22 && !kinds[n], PETSC_COMM_SELF, PETSC_ERR_PLIB, "%" PetscInt_FMT " kinds, expected 22", n);
+  for (PetscInt i = 0; i < n; i++) {
+    PetscCheck(!i || strcmp(kinds[i - 1], kinds[i]) < 0, PETSC_COMM_SELF, PETSC_ERR_PLIB, "kinds not sorted: %s, %s",
+               kinds[i - 1], kinds[i]);
+    found += !strcmp(kinds[i], SAPERTURBLRSPIKE) || !strcmp(kinds[i], SAPERTURBLABELSMOOTHING);
+  }
+  PetscCheck(found == 2, PETSC_COMM_SELF, PETSC_ERR_PLIB, "lr_spike or label_smoothing not listed");
+  PetscCall(PetscFree(kinds));
+  PetscCall(SAPerturbRegister("zz_test_kind", CreateNothing));
+  PetscCall(SAPerturbGetKinds(&n2, &kinds));
+  PetscCheck(n2 == n + 1 && !strcmp(kinds[n], "zz_test_kind"), PETSC_COMM_SELF, PETSC_ERR_PLIB,
+             "a registered kind is not listed");
+  PetscCall(PetscFree(kinds));
+
+  PetscCall(SATaskCreate(PETSC_COMM_WORLD, &task));
+  PetscCall(SATaskSetFromOptions(task));
+  PetscCall(SATaskGetType(task, &type));
+  PetscCheck(!strcmp(type, SATASKQUADRATIC), PETSC_COMM_SELF, PETSC_ERR_PLIB, "default task type %s", type);
+  PetscCall(SATestSetOptions(bad));
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = SATaskSetFromOptions(task);
+  PetscCall(PetscPopErrorHandler());
+  PetscCall(SATestClearOptions(bad));
+  PetscCheck(ierr == PETSC_ERR_USER_INPUT, PETSC_COMM_SELF, PETSC_ERR_PLIB, "-task_type nosuch: error %d", (int) ierr);
+  PetscCall(PetscErrorMessage(ierr, &text, &msg));
+  PetscCheck(msg && strstr(msg, "one of classify, quadratic"), PETSC_COMM_SELF, PETSC_ERR_PLIB,
+             "-task_type nosuch: '%s' does not list the registered types", msg ? msg : "");
+  PetscCall(SATaskDestroy(&task));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static void test_registries(void) { CU_ASSERT_EQUAL(CheckRegistries(), PETSC_SUCCESS); }
 static void test_label_noise(void) { CU_ASSERT_EQUAL(CheckLabelNoise(), PETSC_SUCCESS); }
 static void test_input_shift(void) { CU_ASSERT_EQUAL(CheckInputNoiseAndShift(), PETSC_SUCCESS); }
 static void test_imbalance(void) { CU_ASSERT_EQUAL(CheckClassImbalanceOrderBatch(), PETSC_SUCCESS); }
@@ -908,6 +960,7 @@ int main(int argc, char **argv)
   CU_add_test(s, "lr_scale, momentum_shift, optimizer_reset, adam_eps, clip_off", test_optimization);
   CU_add_test(s, "onset, duration and shape: GD on the quadratic in closed form", test_windows);
   CU_add_test(s, "gradient noise scaled to the measured noise (noise_mode scaled)", test_scaled_noise);
+  CU_add_test(s, "kinds and task types are listed from their registries", test_registries);
   PetscCall(SATestRunSuite(PETSC_COMM_WORLD, &nfail_all));
   PetscCall(SAFinalize());
   PetscCall(SlepcFinalize());

@@ -177,24 +177,18 @@ PetscErrorCode SATaskGetType(SATask task, SATaskType *type)
 @*/
 PetscErrorCode SATaskSetFromOptions(SATask task)
 {
-  const char *types[8];
-  PetscInt    n = 0, idx = 0;
+  const char **types, *def = task->type_name[0] ? task->type_name : SATASKQUADRATIC;
+  PetscInt     n, idx      = -1;
 
   PetscFunctionBeginUser;
-  /* the registry in registration order; PetscFunctionList does not expose iteration, so list the known types */
-  types[n++] = SATASKQUADRATIC;
-  types[n++] = SATASKCLASSIFY;
-  for (PetscInt i = 0; i < n; i++) {
-    PetscErrorCode (*f)(SATask);
-    PetscCall(PetscFunctionListFind(SATaskList, types[i], &f));
-    PetscCheck(f, task->comm, PETSC_ERR_PLIB, "Task type %s is not registered", types[i]);
-  }
-  if (task->type_name[0])
-    for (PetscInt i = 0; i < n; i++)
-      if (!strcmp(task->type_name, types[i])) idx = i;
+  PetscCall(SAFunctionListGetNames(SATaskList, &n, &types)); /* the registry's types */
+  for (PetscInt i = 0; i < n; i++)
+    if (!strcmp(def, types[i])) idx = i;
+  PetscCheck(idx >= 0, task->comm, PETSC_ERR_PLIB, "Task type %s is not registered", def);
   task->setupcalled = PETSC_FALSE; /* new options give a new problem instance */
   PetscCall(SADeckGetEnum("task_", "type", types, n, &idx, NULL));
   PetscCall(SATaskSetType(task, types[idx]));
+  PetscCall(PetscFree(types));
   PetscCall(SADeckGetReal("task_", "noise", task->noise, 0.0, PETSC_MAX_REAL, &task->noise, NULL));
   if (task->ops.setfromoptions) PetscCall((*task->ops.setfromoptions)(task));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -596,28 +590,6 @@ PetscErrorCode SATaskRandomGuess(SATask task, const SAStream *s, Vec theta)
   PetscCheck(task->ops.randomguess, task->comm, PETSC_ERR_SUP, "Task type %s has no random initialisation",
              task->type_name);
   PetscCall((*task->ops.randomguess)(task, s, theta));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/*@C
-  SATaskGetNumClasses - Number of classes of a classification task
-
-  Not Collective
-
-  Input Parameter:
-. task - the task (set up)
-
-  Output Parameter:
-. n - the classes, 0 for a task that is not a classification
-
-  Level: intermediate
-
-.seealso: `SATaskGetCapabilities()`
-@*/
-PetscErrorCode SATaskGetNumClasses(SATask task, PetscInt *n)
-{
-  PetscFunctionBeginUser;
-  *n = task->nclass;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
