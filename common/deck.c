@@ -231,34 +231,6 @@ PetscErrorCode SADeckPopRole(SAKeyRole role)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/*@C
-  SADeckSetRole - Sets the role recorded for the keys read next, outside any `SADeckPushRole()` (deprecated)
-
-  Not Collective
-
-  Input Parameter:
-. role - `SA_KEY_RESULT` (default), `SA_KEY_EXTENSIBLE`, `SA_KEY_CONTROL` or `SA_KEY_COMMAND`
-
-  Notes:
-  Kept only for SAEnsembleSetFromOptions(), which sets `SA_KEY_CONTROL` and back `SA_KEY_RESULT`; new code uses
-  `SADeckPushRole()`/`SADeckPopRole()`. Inside a push it is an error (it would change the pushed role).
-
-  Level: deprecated
-
-.seealso: `SADeckPushRole()`, `SADeckCompareResolved()`
-@*/
-PetscErrorCode SADeckSetRole(SAKeyRole role)
-{
-  PetscFunctionBeginUser;
-  PetscCheck(!SADeckRoleDepth, PETSC_COMM_SELF, PETSC_ERR_ORDER,
-             "SADeckSetRole() inside SADeckPushRole(%s); use SADeckPushRole()/SADeckPopRole()",
-             SAKeyRoleNames[SADeckRole]);
-  PetscCheck(role >= SA_KEY_RESULT && role <= SA_KEY_COMMAND, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
-             "Unknown SAKeyRole %d", (int) role);
-  SADeckRole = role;
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 static PetscErrorCode SADeckRecord(const char sec[], const char key[], const char value[])
 {
   char       name[160];

@@ -18,7 +18,6 @@ PETSC_EXTERN PetscErrorCode SADeckLoad(MPI_Comm, const char[], int, char **);
 PETSC_EXTERN PetscErrorCode SADeckReset(void);
 PETSC_EXTERN PetscErrorCode SADeckPushRole(SAKeyRole);
 PETSC_EXTERN PetscErrorCode SADeckPopRole(SAKeyRole);
-PETSC_EXTERN PetscErrorCode SADeckSetRole(SAKeyRole);
 PETSC_EXTERN PetscErrorCode SADeckGetInt(const char[], const char[], PetscInt, PetscInt, PetscInt, PetscInt *,
                                          PetscBool *);
 PETSC_EXTERN PetscErrorCode SADeckGetReal(const char[], const char[], PetscReal, PetscReal, PetscReal, PetscReal *,

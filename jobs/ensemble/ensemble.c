@@ -166,12 +166,12 @@ static PetscErrorCode SAEnsembleGetRunInt(const char key[], PetscInt lo, PetscIn
 PetscErrorCode SAEnsembleSetFromOptions(SAEnsemble e)
 {
   PetscFunctionBeginUser;
-  PetscCall(SADeckSetRole(SA_KEY_CONTROL));
+  PetscCall(SADeckPushRole(SA_KEY_CONTROL));
   PetscCall(SADeckGetInt("", "group_size", e->group_size, 1, e->wsize, &e->group_size, NULL));
   PetscCall(SADeckGetBool("campaign_", "keep_checkpoints", e->keep, &e->keep, NULL));
   PetscCall(SAEnsembleGetRunInt("shard_count", 1, 100000, &e->shard_count));
   PetscCall(SAEnsembleGetRunInt("shard_index", 0, e->shard_count - 1, &e->shard_index));
-  PetscCall(SADeckSetRole(SA_KEY_RESULT));
+  PetscCall(SADeckPopRole(SA_KEY_CONTROL));
   if (e->wsize % e->group_size)
     PetscCall(SADeckFail("group_size", "%" PetscInt_FMT " must divide the number of MPI ranks (%d)", e->group_size,
                          (int) e->wsize));

@@ -230,9 +230,6 @@ static PetscErrorCode CheckDeckRoles(void)
   PetscCall(SADeckPushRole(SA_KEY_EXTENSIBLE));
   SATryError(ierr, SADeckPopRole(SA_KEY_CONTROL));
   PetscCheck(ierr == PETSC_ERR_ORDER, PETSC_COMM_SELF, PETSC_ERR_PLIB, "a mismatched pop: error %d", (int) ierr);
-  SATryError(ierr, SADeckSetRole(SA_KEY_CONTROL));
-  PetscCheck(ierr == PETSC_ERR_ORDER, PETSC_COMM_SELF, PETSC_ERR_PLIB, "SADeckSetRole() in a push: error %d",
-             (int) ierr);
   SATryError(ierr, SADeckCheckUnused(PETSC_COMM_SELF));
   PetscCheck(ierr == PETSC_ERR_ORDER, PETSC_COMM_SELF, PETSC_ERR_PLIB, "deck check with an open push: error %d",
              (int) ierr);
