@@ -10,16 +10,15 @@
     - SADeckGetResolved(): the resolved deck (every key with its value, defaults included);
     - SADeckCompareResolved(): whether a campaign directory may be resumed with this deck.
   Errors name the deck file (or the command line), the key and the allowed values or range.
+  The typed getters are in deck_get.c.
 */
-#include <stabaudit/sadeck.h>
+#include <stabaudit/private/sadeckimpl.h>
 #include <yaml.h>
 #include <errno.h>
 #include <string.h>
 #include <ctype.h>
 #include <stdlib.h>
 #include <stdarg.h>
-
-#define SA_DECK_VALUE_LEN 1024
 
 typedef struct {
   char      name[160];                /* option name without the dash, e.g. task_quadratic_dim */
@@ -29,7 +28,7 @@ typedef struct {
   char      value[SA_DECK_VALUE_LEN]; /* resolved value in YAML syntax */
 } SADeckKey;
 
-static char         SADeckFile[PETSC_MAX_PATH_LEN] = "";
+char                SADeckFile[PETSC_MAX_PATH_LEN] = "";
 static PetscOptions SADeckOptions                  = NULL; /* what the file itself holds */
 static SADeckKey   *SADeckKeys                     = NULL;
 static PetscInt     SADeckNKeys = 0, SADeckMaxKeys = 0;
@@ -48,7 +47,7 @@ static const char *const SADeckPetscPrefixes[] = {
   "probe_ds_",    "probe_rg_", "probe_jac_", NULL};
 
 /* the origin of a key for messages: the deck file, unless the command line set (and so overrode) it */
-static const char *SADeckOrigin(const char name[])
+const char *SADeckOrigin_Private(const char name[])
 {
   PetscBool has = PETSC_FALSE, hasg            = PETSC_FALSE;
   char      opt[192], vdeck[SA_DECK_VALUE_LEN] = "", vnow[SA_DECK_VALUE_LEN] = "";
@@ -231,7 +230,7 @@ PetscErrorCode SADeckPopRole(SAKeyRole role)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode SADeckRecord(const char sec[], const char key[], const char value[])
+PetscErrorCode SADeckRecord_Private(const char sec[], const char key[], const char value[])
 {
   char       name[160];
   SADeckKey *k = NULL;
@@ -253,424 +252,6 @@ static PetscErrorCode SADeckRecord(const char sec[], const char key[], const cha
   }
   k->role = SADeckRole;
   PetscCall(PetscStrncpy(k->value, value, sizeof(k->value)));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-static PetscErrorCode SADeckRaw(const char sec[], const char key[], char buf[], size_t len, PetscBool *set)
-{
-  char opt[192];
-
-  PetscFunctionBeginUser;
-  PetscCall(PetscSNPrintf(opt, sizeof(opt), "-%s%s", sec, key));
-  PetscCall(PetscOptionsGetString(NULL, NULL, opt, buf, len, set));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-#define SADeckBad(sec, key, got, ...)                                                                      \
-  do {                                                                                                     \
-    char sa_what_[512], sa_name_[160];                                                                     \
-    PetscCall(PetscSNPrintf(sa_what_, sizeof(sa_what_), __VA_ARGS__));                                     \
-    PetscCall(PetscSNPrintf(sa_name_, sizeof(sa_name_), "%s%s", sec, key));                                \
-    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s%s%s: key '%s' (option -%s): expected %s, got '%s'", \
-            SADeckOrigin(sa_name_) == SADeckFile ? "deck '" : "", SADeckOrigin(sa_name_),                  \
-            SADeckOrigin(sa_name_) == SADeckFile ? "'" : "", sa_name_, sa_name_, sa_what_, got);           \
-  } while (0)
-
-static PetscBool SADeckParseInt(const char *s, PetscInt *v)
-{
-  char     *end;
-  long long x;
-
-  while (isspace((unsigned char) *s)) s++;
-  if (!*s) return PETSC_FALSE;
-  errno = 0;
-  x     = strtoll(s, &end, 10);
-  while (isspace((unsigned char) *end)) end++;
-  if (errno || *end || x > PETSC_MAX_INT || x < PETSC_MIN_INT) return PETSC_FALSE;
-  *v = (PetscInt) x;
-  return PETSC_TRUE;
-}
-
-static PetscBool SADeckParseReal(const char *s, PetscReal *v)
-{
-  char  *end;
-  double x;
-
-  while (isspace((unsigned char) *s)) s++;
-  if (!*s) return PETSC_FALSE;
-  errno = 0;
-  x     = strtod(s, &end);
-  while (isspace((unsigned char) *end)) end++;
-  if (errno || *end || x != x) return PETSC_FALSE;
-  *v = (PetscReal) x;
-  return PETSC_TRUE;
-}
-
-/*@C
-  SADeckGetInt - Reads an integer key of a deck section, checks its range and records it
-
-  Collective (every rank reads the same database)
-
-  Input Parameters:
-+ sec - the section prefix, e.g. "campaign_" ("" for top level)
-. key - the key, e.g. "steps"
-. def - the default
-. lo  - smallest allowed value
-- hi  - largest allowed value
-
-  Output Parameters:
-+ v   - the value
-- set - whether the deck or command line set it (may be NULL)
-
-  Notes:
-  A non-integer or out-of-range value is an error of type `PETSC_ERR_USER_INPUT` naming the file,
-  the key and the range.
-
-  Level: developer
-
-.seealso: `SADeckGetReal()`, `SADeckGetEnum()`, `SADeckCheckUnused()`
-@*/
-PetscErrorCode SADeckGetInt(const char sec[], const char key[], PetscInt def, PetscInt lo, PetscInt hi, PetscInt *v,
-                            PetscBool *set)
-{
-  char      buf[SA_DECK_VALUE_LEN], res[64];
-  PetscBool flg;
-
-  PetscFunctionBeginUser;
-  PetscCall(SADeckRaw(sec, key, buf, sizeof(buf), &flg));
-  *v = def;
-  if (flg && !SADeckParseInt(buf, v))
-    SADeckBad(sec, key, buf, "an integer in [%" PetscInt_FMT ", %" PetscInt_FMT "]", lo, hi);
-  if (*v < lo || *v > hi) SADeckBad(sec, key, buf, "an integer in [%" PetscInt_FMT ", %" PetscInt_FMT "]", lo, hi);
-  PetscCall(PetscSNPrintf(res, sizeof(res), "%" PetscInt_FMT, *v));
-  PetscCall(SADeckRecord(sec, key, res));
-  if (set) *set = flg;
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/*@C
-  SADeckGetReal - Reads a real key of a deck section, checks its range and records it
-
-  Collective
-
-  Input Parameters:
-+ sec - the section prefix
-. key - the key
-. def - the default
-. lo  - smallest allowed value
-- hi  - largest allowed value (PETSC_MAX_REAL for none)
-
-  Output Parameters:
-+ v   - the value
-- set - whether it was set (may be NULL)
-
-  Level: developer
-
-.seealso: `SADeckGetInt()`
-@*/
-PetscErrorCode SADeckGetReal(const char sec[], const char key[], PetscReal def, PetscReal lo, PetscReal hi,
-                             PetscReal *v, PetscBool *set)
-{
-  char      buf[SA_DECK_VALUE_LEN], res[64];
-  PetscBool flg;
-
-  PetscFunctionBeginUser;
-  PetscCall(SADeckRaw(sec, key, buf, sizeof(buf), &flg));
-  *v = def;
-  if (flg && !SADeckParseReal(buf, v)) SADeckBad(sec, key, buf, "a real number in [%g, %g]", (double) lo, (double) hi);
-  if (!(*v >= lo && *v <= hi)) SADeckBad(sec, key, buf, "a real number in [%g, %g]", (double) lo, (double) hi);
-  PetscCall(PetscSNPrintf(res, sizeof(res), "%.17g", (double) *v));
-  PetscCall(SADeckRecord(sec, key, res));
-  if (set) *set = flg;
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/*@C
-  SADeckGetBool - Reads a boolean key (true/false, yes/no, on/off, 1/0) and records it
-
-  Collective
-
-  Input Parameters:
-+ sec - the section prefix
-. key - the key
-- def - the default
-
-  Output Parameters:
-+ v   - the value
-- set - whether it was set (may be NULL)
-
-  Level: developer
-
-.seealso: `SADeckGetInt()`
-@*/
-PetscErrorCode SADeckGetBool(const char sec[], const char key[], PetscBool def, PetscBool *v, PetscBool *set)
-{
-  char      buf[SA_DECK_VALUE_LEN];
-  PetscBool flg;
-
-  PetscFunctionBeginUser;
-  PetscCall(SADeckRaw(sec, key, buf, sizeof(buf), &flg));
-  *v = def;
-  if (flg) {
-    if (!strcasecmp(buf, "true") || !strcasecmp(buf, "yes") || !strcasecmp(buf, "on") || !strcmp(buf, "1") || !buf[0])
-      *v = PETSC_TRUE;
-    else if (!strcasecmp(buf, "false") || !strcasecmp(buf, "no") || !strcasecmp(buf, "off") || !strcmp(buf, "0"))
-      *v = PETSC_FALSE;
-    else SADeckBad(sec, key, buf, "a boolean (true, false)");
-  }
-  PetscCall(SADeckRecord(sec, key, *v ? "true" : "false"));
-  if (set) *set = flg;
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/*@C
-  SADeckGetEnum - Reads a key whose value is one of a list of names and records it
-
-  Collective
-
-  Input Parameters:
-+ sec  - the section prefix
-. key  - the key
-. list - the allowed names
-. n    - their number
-- idx  - on input the default index
-
-  Output Parameters:
-+ idx - index of the value in list
-- set - whether it was set (may be NULL)
-
-  Level: developer
-
-.seealso: `SADeckGetString()`
-@*/
-PetscErrorCode SADeckGetEnum(const char sec[], const char key[], const char *const list[], PetscInt n, PetscInt *idx,
-                             PetscBool *set)
-{
-  char      buf[SA_DECK_VALUE_LEN], allowed[512] = "one of";
-  PetscBool flg;
-
-  PetscFunctionBeginUser;
-  PetscCall(SADeckRaw(sec, key, buf, sizeof(buf), &flg));
-  if (flg) {
-    PetscInt found = -1;
-
-    for (PetscInt i = 0; i < n; i++)
-      if (!strcmp(buf, list[i])) found = i;
-    if (found < 0) {
-      for (PetscInt i = 0; i < n; i++) {
-        PetscCall(PetscStrlcat(allowed, i ? ", " : " ", sizeof(allowed)));
-        PetscCall(PetscStrlcat(allowed, list[i], sizeof(allowed)));
-      }
-      SADeckBad(sec, key, buf, "%s", allowed);
-    }
-    *idx = found;
-  }
-  PetscCall(SADeckRecord(sec, key, list[*idx]));
-  if (set) *set = flg;
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/*@C
-  SADeckGetString - Reads a free-form string key and records it
-
-  Collective
-
-  Input Parameters:
-+ sec - the section prefix
-. key - the key
-. def - the default (may be NULL for "")
-- len - size of buf
-
-  Output Parameters:
-+ buf - the value
-- set - whether it was set (may be NULL)
-
-  Level: developer
-
-.seealso: `SADeckGetEnum()`
-@*/
-PetscErrorCode SADeckGetString(const char sec[], const char key[], const char def[], char buf[], size_t len,
-                               PetscBool *set)
-{
-  PetscBool flg;
-  char      quoted[SA_DECK_VALUE_LEN];
-
-  PetscFunctionBeginUser;
-  PetscCall(SADeckRaw(sec, key, buf, len, &flg));
-  if (!flg) PetscCall(PetscStrncpy(buf, def ? def : "", len));
-  PetscCall(PetscSNPrintf(quoted, sizeof(quoted), "\"%s\"", buf));
-  PetscCall(SADeckRecord(sec, key, quoted));
-  if (set) *set = flg;
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/* splits a comma list in place; returns the number of items */
-static PetscErrorCode SADeckSplit(char buf[], PetscInt max, char *items[], PetscInt *n, const char sec[],
-                                  const char key[])
-{
-  char *s = buf, *c;
-
-  PetscFunctionBeginUser;
-  *n = 0;
-  if (!buf[0]) PetscFunctionReturn(PETSC_SUCCESS);
-  while (s) {
-    c = strchr(s, ',');
-    if (c) *c = 0;
-    while (isspace((unsigned char) *s)) s++;
-    if (*n >= max) SADeckBad(sec, key, "(too long)", "a list of at most %" PetscInt_FMT " items", max);
-    items[(*n)++] = s;
-    s             = c ? c + 1 : NULL;
-  }
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/* reads a list of integers (iv) or reals (rv), checks each against [lo, hi] and records it */
-static PetscErrorCode SADeckGetNumberList(const char sec[], const char key[], PetscBool isint, PetscReal lo,
-                                          PetscReal hi, PetscInt *n, PetscReal rv[], PetscInt iv[], PetscBool *set)
-{
-  char      buf[SA_DECK_VALUE_LEN], copy[SA_DECK_VALUE_LEN], res[SA_DECK_VALUE_LEN] = "[", *items[256];
-  PetscBool flg;
-  PetscInt  m = 0;
-
-  PetscFunctionBeginUser;
-  PetscCall(SADeckRaw(sec, key, buf, sizeof(buf), &flg));
-  if (flg) {
-    PetscCall(PetscStrncpy(copy, buf, sizeof(copy)));
-    PetscCall(SADeckSplit(copy, 256, items, &m, sec, key));
-    for (PetscInt i = 0; i < m; i++) {
-      PetscBool ok = isint ? SADeckParseInt(items[i], &iv[i]) : SADeckParseReal(items[i], &rv[i]);
-      PetscReal x  = isint ? (PetscReal) iv[i] : rv[i];
-
-      if (!ok || !(x >= lo && x <= hi)) {
-        if (isint)
-          SADeckBad(sec, key, buf, "a list of integers in [%" PetscInt_FMT ", %" PetscInt_FMT "]", (PetscInt) lo,
-                    (PetscInt) hi);
-        else SADeckBad(sec, key, buf, "a list of real numbers in [%g, %g]", (double) lo, (double) hi);
-      }
-    }
-    *n = m;
-  }
-  for (PetscInt i = 0; i < *n; i++) {
-    char item[64];
-
-    if (isint) PetscCall(PetscSNPrintf(item, sizeof(item), "%s%" PetscInt_FMT, i ? ", " : "", iv[i]));
-    else PetscCall(PetscSNPrintf(item, sizeof(item), "%s%.17g", i ? ", " : "", (double) rv[i]));
-    PetscCall(PetscStrlcat(res, item, sizeof(res)));
-  }
-  PetscCall(PetscStrlcat(res, "]", sizeof(res)));
-  PetscCall(SADeckRecord(sec, key, res));
-  if (set) *set = flg;
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/*@C
-  SADeckGetRealArray - Reads a list of reals (YAML [a, b, c]), checks each and records it
-
-  Collective
-
-  Input Parameters:
-+ sec - the section prefix
-. key - the key
-. lo  - smallest allowed value
-. hi  - largest allowed value
-- n   - on input the default length (v holds the defaults; v must have room for 256 values)
-
-  Output Parameters:
-+ n   - the number of values
-. v   - the values
-- set - whether it was set (may be NULL)
-
-  Level: developer
-
-.seealso: `SADeckGetIntArray()`
-@*/
-PetscErrorCode SADeckGetRealArray(const char sec[], const char key[], PetscReal lo, PetscReal hi, PetscInt *n,
-                                  PetscReal v[], PetscBool *set)
-{
-  PetscFunctionBeginUser;
-  PetscCall(SADeckGetNumberList(sec, key, PETSC_FALSE, lo, hi, n, v, NULL, set));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/*@C
-  SADeckGetIntArray - Reads a list of integers, checks each and records it
-
-  Collective
-
-  Input Parameters:
-+ sec - the section prefix
-. key - the key
-. lo  - smallest allowed value
-. hi  - largest allowed value
-- n   - on input the default length (v holds the defaults; v must have room for 256 values)
-
-  Output Parameters:
-+ n   - the number of values
-. v   - the values
-- set - whether it was set (may be NULL)
-
-  Level: developer
-
-.seealso: `SADeckGetRealArray()`
-@*/
-PetscErrorCode SADeckGetIntArray(const char sec[], const char key[], PetscInt lo, PetscInt hi, PetscInt *n,
-                                 PetscInt v[], PetscBool *set)
-{
-  PetscFunctionBeginUser;
-  PetscCall(SADeckGetNumberList(sec, key, PETSC_TRUE, (PetscReal) lo, (PetscReal) hi, n, NULL, v, set));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/*@C
-  SADeckGetNameArray - Reads a list of names (lowercase letters, digits, underscores) and records it
-
-  Collective
-
-  Input Parameters:
-+ sec - the section prefix
-- key - the key
-
-  Output Parameters:
-+ n     - the number of names (0 if unset)
-. names - newly allocated array of strings; free with `PetscStrArrayDestroy()`
-- set   - whether it was set (may be NULL)
-
-  Level: developer
-
-.seealso: `SADeckGetRealArray()`
-@*/
-PetscErrorCode SADeckGetNameArray(const char sec[], const char key[], PetscInt *n, char ***names, PetscBool *set)
-{
-  char      buf[SA_DECK_VALUE_LEN], copy[SA_DECK_VALUE_LEN], res[SA_DECK_VALUE_LEN] = "[", *items[256];
-  PetscBool flg;
-  PetscInt  m = 0;
-
-  PetscFunctionBeginUser;
-  PetscCall(SADeckRaw(sec, key, buf, sizeof(buf), &flg));
-  if (flg) {
-    PetscCall(PetscStrncpy(copy, buf, sizeof(copy)));
-    PetscCall(SADeckSplit(copy, 256, items, &m, sec, key));
-  }
-  PetscCall(PetscMalloc1(m + 1, names));
-  for (PetscInt i = 0; i < m; i++) {
-    const char *s  = items[i];
-    PetscBool   ok = (PetscBool) (islower((unsigned char) s[0]) != 0);
-
-    for (const char *c = s; *c; c++)
-      if (!(islower((unsigned char) *c) || isdigit((unsigned char) *c) || *c == '_')) ok = PETSC_FALSE;
-    if (!ok)
-      SADeckBad(sec, key, buf, "a list of names made of lowercase letters, digits and '_', starting with a letter");
-    for (PetscInt j = 0; j < i; j++)
-      if (!strcmp(s, (*names)[j])) SADeckBad(sec, key, buf, "a list of distinct names ('%s' repeats)", s);
-    PetscCall(PetscStrallocpy(s, &(*names)[i]));
-    PetscCall(PetscStrlcat(res, i ? ", " : "", sizeof(res)));
-    PetscCall(PetscStrlcat(res, s, sizeof(res)));
-  }
-  (*names)[m] = NULL;
-  *n          = m;
-  PetscCall(PetscStrlcat(res, "]", sizeof(res)));
-  PetscCall(SADeckRecord(sec, key, res));
-  if (set) *set = flg;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -699,8 +280,8 @@ PetscErrorCode SADeckCheckFile(const char sec[], const char key[], const char pa
 
     PetscCall(PetscSNPrintf(name, sizeof(name), "%s%s", sec, key));
     SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s%s%s: key '%s': data file '%s' cannot be read (%s)%s%s",
-            SADeckOrigin(name) == SADeckFile ? "deck '" : "", SADeckOrigin(name),
-            SADeckOrigin(name) == SADeckFile ? "'" : "", name, path, strerror(errno), howto ? "; " : "",
+            SADeckOrigin_Private(name) == SADeckFile ? "deck '" : "", SADeckOrigin_Private(name),
+            SADeckOrigin_Private(name) == SADeckFile ? "'" : "", name, path, strerror(errno), howto ? "; " : "",
             howto ? howto : "");
   }
   fclose(fp);
@@ -768,14 +349,16 @@ PetscErrorCode SADeckCheckUnused(MPI_Comm comm)
     }
     if (allowed[0]) allowed[strlen(allowed) - 1] = 0;
     if (best) {
-      PetscCall(PetscSNPrintf(
-        msg, sizeof(msg), "%s%s%s: unknown key '%s' in section '%.*s' (option -%s); allowed keys there:%s",
-        SADeckOrigin(names[i]) == SADeckFile ? "deck '" : "", SADeckOrigin(names[i]),
-        SADeckOrigin(names[i]) == SADeckFile ? "'" : "", names[i] + blen, (int) blen - 1, best, names[i], allowed));
+      PetscCall(PetscSNPrintf(msg, sizeof(msg),
+                              "%s%s%s: unknown key '%s' in section '%.*s' (option -%s); allowed keys there:%s",
+                              SADeckOrigin_Private(names[i]) == SADeckFile ? "deck '" : "",
+                              SADeckOrigin_Private(names[i]), SADeckOrigin_Private(names[i]) == SADeckFile ? "'" : "",
+                              names[i] + blen, (int) blen - 1, best, names[i], allowed));
     } else {
       PetscCall(PetscSNPrintf(msg, sizeof(msg), "%s%s%s: unknown key '%s' (option -%s); allowed top-level keys:%s",
-                              SADeckOrigin(names[i]) == SADeckFile ? "deck '" : "", SADeckOrigin(names[i]),
-                              SADeckOrigin(names[i]) == SADeckFile ? "'" : "", names[i], names[i], allowed));
+                              SADeckOrigin_Private(names[i]) == SADeckFile ? "deck '" : "",
+                              SADeckOrigin_Private(names[i]), SADeckOrigin_Private(names[i]) == SADeckFile ? "'" : "",
+                              names[i], names[i], allowed));
     }
   }
   PetscCall(PetscOptionsLeftRestore(NULL, &n, &names, &values));
@@ -951,6 +534,6 @@ PetscErrorCode SADeckFail(const char key[], const char fmt[], ...)
   PetscCall(PetscVSNPrintf(msg, sizeof(msg), fmt, &len, ap));
   va_end(ap);
   SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s%s%s: key '%s' (option -%s): %s",
-          SADeckOrigin(key) == SADeckFile ? "deck '" : "", SADeckOrigin(key),
-          SADeckOrigin(key) == SADeckFile ? "'" : "", key, key, msg);
+          SADeckOrigin_Private(key) == SADeckFile ? "deck '" : "", SADeckOrigin_Private(key),
+          SADeckOrigin_Private(key) == SADeckFile ? "'" : "", key, key, msg);
 }
