@@ -257,11 +257,15 @@ PetscErrorCode SAModelSetFromOptions(SAModel model)
   const char *const types[] = {SAMODELMLP};
   PetscInt          idx     = 0;
   const char       *prefix;
+  PetscBool         view;
 
   PetscFunctionBeginUser;
   PetscValidHeaderSpecific(model, SAMODEL_CLASSID, 1);
   PetscCall(PetscObjectGetOptionsPrefix((PetscObject) model, &prefix));
   PetscCall(PetscSNPrintf(model->deckprefix, sizeof(model->deckprefix), "%smodel_", prefix ? prefix : ""));
+  /* -<prefix>model_view is used at the end of SAModelSetUp(); looking it up here marks it as known to the deck's
+     check for unknown keys (SADeckCheckUnused), which may run before the set-up; it is not a deck key of results */
+  PetscCall(PetscOptionsHasName(((PetscObject) model)->options, prefix, "-model_view", &view));
   PetscCall(SADeckGetEnum(model->deckprefix, "type", types, 1, &idx, NULL));
   PetscCall(SAModelSetType(model, types[idx]));
   if (model->ops->setfromoptions) PetscCall((*model->ops->setfromoptions)(model));
