@@ -1,13 +1,14 @@
 /*
-  model.c - SAModel interface: registry, dispatch, logging, validation. No algorithm.
+  model.c - SAModel interface: class registration, registry, dispatch, options prefix, logging, validation. No
+  algorithm.
 */
 #include <stabaudit/private/samodelimpl.h>
 #include <stabaudit/sadeck.h>
 
-PetscFunctionList   SAModelList = NULL;
-PetscLogEvent       SAMODEL_Forward, SAMODEL_Backward, SAMODEL_HessianMult;
-static PetscClassId SAMODEL_CLASSID;
-static PetscBool    SAModelRegisterAllCalled = PETSC_FALSE;
+PetscFunctionList SAModelList = NULL;
+PetscLogEvent     SAMODEL_Forward, SAMODEL_Backward, SAMODEL_HessianMult;
+PetscClassId      SAMODEL_CLASSID;
+static PetscBool  SAModelRegisterAllCalled = PETSC_FALSE;
 
 /*@C
   SAModelInitializePackage - Registers the SAModel class, its log events and its types
@@ -56,7 +57,7 @@ PetscErrorCode SAModelFinalizePackage(void)
 
   Input Parameters:
 + name   - the type name
-- create - fills the ops table
+- create - fills the ops table (and composes the type's own functions on the object)
 
   Level: advanced
 
@@ -86,10 +87,15 @@ PetscErrorCode SAModelRegister(const char name[], PetscErrorCode (*create)(SAMod
 @*/
 PetscErrorCode SAModelCreate(MPI_Comm comm, SAModel *model)
 {
+  SAModel m;
+
   PetscFunctionBeginUser;
+  PetscAssertPointer(model, 2);
+  *model = NULL;
   PetscCall(SAModelInitializePackage());
-  PetscCall(PetscNew(model));
-  (*model)->comm = comm;
+  PetscCall(PetscHeaderCreate(m, SAMODEL_CLASSID, "SAModel", "network", "SAModel", comm, SAModelDestroy, SAModelView));
+  PetscCall(PetscStrncpy(m->deckprefix, "model_", sizeof(m->deckprefix)));
+  *model = m;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -115,14 +121,17 @@ PetscErrorCode SAModelSetType(SAModel model, SAModelType type)
   PetscBool match;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscStrcmp(model->type_name, type, &match));
+  PetscValidHeaderSpecific(model, SAMODEL_CLASSID, 1);
+  PetscCall(PetscObjectTypeCompare((PetscObject) model, type, &match));
   if (match) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(PetscFunctionListFind(SAModelList, type, &create));
-  PetscCheck(create, model->comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "Unknown SAModel type: %s", type);
-  if (model->ops.destroy) PetscCall((*model->ops.destroy)(model));
-  PetscCall(PetscMemzero(&model->ops, sizeof(model->ops)));
-  PetscCall(PetscStrncpy(model->type_name, type, sizeof(model->type_name)));
+  PetscCheck(create, PetscObjectComm((PetscObject) model), PETSC_ERR_ARG_UNKNOWN_TYPE, "Unknown SAModel type: %s",
+             type);
+  if (model->ops->destroy) PetscCall((*model->ops->destroy)(model));
+  PetscCall(PetscMemzero(model->ops, sizeof(struct _SAModelOps)));
+  model->data        = NULL;
   model->setupcalled = PETSC_FALSE;
+  PetscCall(PetscObjectChangeTypeName((PetscObject) model, type));
   PetscCall((*create)(model));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -136,7 +145,7 @@ PetscErrorCode SAModelSetType(SAModel model, SAModelType type)
 . model - the model
 
   Output Parameter:
-. type - the type
+. type - the type (NULL before one is set)
 
   Level: beginner
 
@@ -145,7 +154,79 @@ PetscErrorCode SAModelSetType(SAModel model, SAModelType type)
 PetscErrorCode SAModelGetType(SAModel model, SAModelType *type)
 {
   PetscFunctionBeginUser;
-  *type = model->type_name;
+  PetscValidHeaderSpecific(model, SAMODEL_CLASSID, 1);
+  PetscAssertPointer(type, 2);
+  *type = ((PetscObject) model)->type_name;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAModelSetOptionsPrefix - Sets the prefix of the model's deck keys and options
+
+  Logically Collective
+
+  Input Parameters:
++ model  - the model
+- prefix - the prefix (no leading hyphen), e.g. "critic_", or NULL
+
+  Notes:
+  The model reads its deck section `model_*` behind this prefix: with "critic_", `-critic_model_hidden`,
+  `-critic_model_type`, ... (deck keys `critic_model_hidden`, ...) and `-critic_model_view`. Call before
+  `SAModelSetFromOptions()`.
+
+  Level: intermediate
+
+.seealso: `SAModelAppendOptionsPrefix()`, `SAModelGetOptionsPrefix()`, `SAModelSetFromOptions()`
+@*/
+PetscErrorCode SAModelSetOptionsPrefix(SAModel model, const char prefix[])
+{
+  PetscFunctionBeginUser;
+  PetscValidHeaderSpecific(model, SAMODEL_CLASSID, 1);
+  PetscCall(PetscObjectSetOptionsPrefix((PetscObject) model, prefix));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAModelAppendOptionsPrefix - Appends to the prefix of the model's deck keys and options
+
+  Logically Collective
+
+  Input Parameters:
++ model  - the model
+- prefix - the text appended (no leading hyphen)
+
+  Level: intermediate
+
+.seealso: `SAModelSetOptionsPrefix()`
+@*/
+PetscErrorCode SAModelAppendOptionsPrefix(SAModel model, const char prefix[])
+{
+  PetscFunctionBeginUser;
+  PetscValidHeaderSpecific(model, SAMODEL_CLASSID, 1);
+  PetscCall(PetscObjectAppendOptionsPrefix((PetscObject) model, prefix));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAModelGetOptionsPrefix - Returns the prefix of the model's deck keys and options
+
+  Not Collective
+
+  Input Parameter:
+. model - the model
+
+  Output Parameter:
+. prefix - the prefix, or NULL when none is set (owned by the model)
+
+  Level: intermediate
+
+.seealso: `SAModelSetOptionsPrefix()`
+@*/
+PetscErrorCode SAModelGetOptionsPrefix(SAModel model, const char *prefix[])
+{
+  PetscFunctionBeginUser;
+  PetscValidHeaderSpecific(model, SAMODEL_CLASSID, 1);
+  PetscCall(PetscObjectGetOptionsPrefix((PetscObject) model, prefix));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -159,25 +240,35 @@ PetscErrorCode SAModelGetType(SAModel model, SAModelType *type)
 
   Options Database Keys:
 + -model_type <mlp> - the architecture
-- -model_dropout <p> - dropout probability on hidden units, in [0, 0.95]
+- -model_view - views the model at the end of `SAModelSetUp()`
 
   Notes:
-  The type reads its own keys (docs/workloads.md).
+  The keys are read through the deck getters (sadeck.h) in the section options prefix + "model_": with no prefix,
+  `model_type`, `model_hidden`, ...; with the prefix "critic_", `critic_model_type`, ... The type reads its own keys
+  (docs/workloads.md): the mlp reads `model_dropout`, `model_hidden`, `model_activation`, `model_loss`, `model_init`,
+  `model_init_scale`.
 
   Level: beginner
 
-.seealso: `SAModelSetType()`
+.seealso: `SAModelSetType()`, `SAModelSetOptionsPrefix()`
 @*/
 PetscErrorCode SAModelSetFromOptions(SAModel model)
 {
   const char *const types[] = {SAMODELMLP};
   PetscInt          idx     = 0;
+  const char       *prefix;
+  PetscBool         view;
 
   PetscFunctionBeginUser;
-  PetscCall(SADeckGetEnum("model_", "type", types, 1, &idx, NULL));
+  PetscValidHeaderSpecific(model, SAMODEL_CLASSID, 1);
+  PetscCall(PetscObjectGetOptionsPrefix((PetscObject) model, &prefix));
+  PetscCall(PetscSNPrintf(model->deckprefix, sizeof(model->deckprefix), "%smodel_", prefix ? prefix : ""));
+  /* -<prefix>model_view is used at the end of SAModelSetUp(); looking it up here marks it as known to the deck's
+     check for unknown keys (SADeckCheckUnused), which may run before the set-up; it is not a deck key of results */
+  PetscCall(PetscOptionsHasName(((PetscObject) model)->options, prefix, "-model_view", &view));
+  PetscCall(SADeckGetEnum(model->deckprefix, "type", types, 1, &idx, NULL));
   PetscCall(SAModelSetType(model, types[idx]));
-  PetscCall(SADeckGetReal("model_", "dropout", model->dropout, 0.0, 0.95, &model->dropout, NULL));
-  if (model->ops.setfromoptions) PetscCall((*model->ops.setfromoptions)(model));
+  if (model->ops->setfromoptions) PetscCall((*model->ops->setfromoptions)(model));
   model->setupcalled = PETSC_FALSE;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -192,20 +283,28 @@ PetscErrorCode SAModelSetFromOptions(SAModel model)
 . nin   - input features
 - nout  - outputs (classes)
 
+  Options Database Key:
+. -model_view - views the model (behind the options prefix)
+
   Level: intermediate
 
-.seealso: `SAModelGetNumParameters()`, `SAModelGetLayers()`
+.seealso: `SAModelGetNumParameters()`, `SAModelMLPGetLayers()`
 @*/
 PetscErrorCode SAModelSetUp(SAModel model, PetscInt nin, PetscInt nout)
 {
+  MPI_Comm comm;
+
   PetscFunctionBeginUser;
-  PetscCheck(model->ops.setup, model->comm, PETSC_ERR_ORDER, "Call SAModelSetType() or SAModelSetFromOptions() first");
-  PetscCheck(nin >= 1 && nout >= 1, model->comm, PETSC_ERR_ARG_OUTOFRANGE,
+  PetscValidHeaderSpecific(model, SAMODEL_CLASSID, 1);
+  comm = PetscObjectComm((PetscObject) model);
+  PetscCheck(model->ops->setup, comm, PETSC_ERR_ORDER, "Call SAModelSetType() or SAModelSetFromOptions() first");
+  PetscCheck(nin >= 1 && nout >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE,
              "Need nin, nout >= 1, got %" PetscInt_FMT ", %" PetscInt_FMT, nin, nout);
   model->nin  = nin;
   model->nout = nout;
-  PetscCall((*model->ops.setup)(model));
+  PetscCall((*model->ops->setup)(model));
   model->setupcalled = PETSC_TRUE;
+  PetscCall(PetscObjectViewFromOptions((PetscObject) model, NULL, "-model_view"));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -227,73 +326,29 @@ PetscErrorCode SAModelSetUp(SAModel model, PetscInt nin, PetscInt nout)
 PetscErrorCode SAModelGetNumParameters(SAModel model, PetscInt *P)
 {
   PetscFunctionBeginUser;
-  PetscCheck(model->setupcalled, model->comm, PETSC_ERR_ORDER, "Call SAModelSetUp() first");
+  PetscValidHeaderSpecific(model, SAMODEL_CLASSID, 1);
+  PetscAssertPointer(P, 2);
+  PetscCheck(model->setupcalled, PetscObjectComm((PetscObject) model), PETSC_ERR_ORDER, "Call SAModelSetUp() first");
   *P = model->P;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 /*@C
-  SAModelGetLayers - The dense layers: widths and the offsets of each layer's weights and biases in theta
-
-  Not Collective
-
-  Input Parameter:
-. model - the model (set up)
-
-  Output Parameters:
-+ L    - layers with weights
-. w    - widths w[0..L] (owned by the model)
-. offW - offW[l-1]: offset of W_l, a (w[l], w[l-1]) row-major block
-- offb - offb[l-1]: offset of b_l (w[l] entries)
-
-  Level: intermediate
-
-.seealso: `SAModelSetUp()`
-@*/
-PetscErrorCode SAModelGetLayers(SAModel model, PetscInt *L, const int **w, const size_t **offW, const size_t **offb)
-{
-  PetscFunctionBeginUser;
-  PetscCheck(model->setupcalled, model->comm, PETSC_ERR_ORDER, "Call SAModelSetUp() first");
-  if (L) *L = model->L;
-  if (w) *w = model->w;
-  if (offW) *offW = model->offW;
-  if (offb) *offb = model->offb;
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/*@C
-  SAModelGetNumHiddenLayers - Hidden layers as configured (available before `SAModelSetUp()`)
-
-  Not Collective
-
-  Input Parameter:
-. model - the model (options read)
-
-  Output Parameter:
-. n - the number
-
-  Level: intermediate
-
-.seealso: `SAModelGetLayers()`
-@*/
-PetscErrorCode SAModelGetNumHiddenLayers(SAModel model, PetscInt *n)
-{
-  PetscFunctionBeginUser;
-  *n = model->L - 1;
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/*@C
-  SAModelSetDropout - Sets the dropout probability on hidden units
+  SAModelSetDropout - Sets the dropout probability of the model's units
 
   Logically Collective
 
   Input Parameters:
-+ model - the model
++ model - the model (type set)
 - p     - the probability, in [0, 1)
 
   Options Database Key:
-. -model_dropout <p> - the probability
+. -model_dropout <p> - the probability (read by the types that have dropout)
+
+  Notes:
+  Generic, because many architectures drop units out (an mlp its hidden units, a transformer its attention and
+  residual paths), but not all do: a type implements it by composing "SAModelSetDropout_C" on the object, and a type
+  without dropout answers `PETSC_ERR_SUP`. The masks themselves come with the batch (`SAModelBatch`).
 
   Level: intermediate
 
@@ -302,31 +357,35 @@ PetscErrorCode SAModelGetNumHiddenLayers(SAModel model, PetscInt *n)
 PetscErrorCode SAModelSetDropout(SAModel model, PetscReal p)
 {
   PetscFunctionBeginUser;
-  PetscCheck(p >= 0 && p < 1, model->comm, PETSC_ERR_ARG_OUTOFRANGE, "Dropout probability must be in [0, 1), got %g",
-             (double) p);
-  model->dropout = p;
+  PetscValidHeaderSpecific(model, SAMODEL_CLASSID, 1);
+  PetscCheck(p >= 0 && p < 1, PetscObjectComm((PetscObject) model), PETSC_ERR_ARG_OUTOFRANGE,
+             "Dropout probability must be in [0, 1), got %g", (double) p);
+  PetscUseMethod(model, "SAModelSetDropout_C", (SAModel, PetscReal), (model, p));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 /*@C
-  SAModelGetDropout - Dropout probability on hidden units
+  SAModelGetDropout - Dropout probability of the model's units
 
   Not Collective
 
   Input Parameter:
-. model - the model
+. model - the model (type set)
 
   Output Parameter:
-. p - the probability (0 = no dropout)
+. p - the probability (0 = no dropout, also for a type that has none)
 
   Level: intermediate
 
-.seealso: `SAModelSetFromOptions()`
+.seealso: `SAModelSetDropout()`
 @*/
 PetscErrorCode SAModelGetDropout(SAModel model, PetscReal *p)
 {
   PetscFunctionBeginUser;
-  *p = model->dropout;
+  PetscValidHeaderSpecific(model, SAMODEL_CLASSID, 1);
+  PetscAssertPointer(p, 2);
+  *p = 0.0;
+  PetscTryMethod(model, "SAModelGetDropout_C", (SAModel, PetscReal *), (model, p));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -347,68 +406,115 @@ PetscErrorCode SAModelGetDropout(SAModel model, PetscReal *p)
 PetscErrorCode SAModelInitialGuess(SAModel model, const SAStream *init, Vec theta)
 {
   PetscFunctionBeginUser;
-  PetscCheck(model->setupcalled, model->comm, PETSC_ERR_ORDER, "Call SAModelSetUp() first");
-  PetscCall((*model->ops.initialguess)(model, init, theta));
+  PetscValidHeaderSpecific(model, SAMODEL_CLASSID, 1);
+  PetscCheck(model->setupcalled, PetscObjectComm((PetscObject) model), PETSC_ERR_ORDER, "Call SAModelSetUp() first");
+  PetscCall((*model->ops->initialguess)(model, init, theta));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 /*@C
-  SAModelGetWorkspaceSize - Doubles of kernel workspace needed for B rows
+  SAModelGetWorkspaceSize - Doubles of kernel workspace needed for a batch of n samples
 
   Not Collective
 
   Input Parameters:
 + model - the model (set up)
-- B     - rows
+- n     - samples
 
   Output Parameter:
-. n - the size
+. size - the size
 
   Level: developer
 
 .seealso: `SAModelForward()`
 @*/
-PetscErrorCode SAModelGetWorkspaceSize(SAModel model, PetscInt B, size_t *n)
+PetscErrorCode SAModelGetWorkspaceSize(SAModel model, PetscInt n, size_t *size)
 {
   PetscFunctionBeginUser;
-  PetscCall((*model->ops.workspace)(model, B, n));
+  PetscValidHeaderSpecific(model, SAMODEL_CLASSID, 1);
+  PetscCall((*model->ops->workspace)(model, n, size));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 /*@C
-  SAModelForward - Forward pass of B rows on a full copy of theta; keeps its state in ws
+  SAModelBatchSetRows - Describes n rows of features as a batch of type `SAMODELBATCHROWS`
+
+  Not Collective
+
+  Input Parameters:
++ n     - rows
+. X     - (n, nin) row-major features
+. y     - n class labels, or NULL (no loss)
+- masks - one (n, width) row-major array of dropout factors per hidden layer, or NULL
+
+  Output Parameter:
+. batch - the batch (it borrows the arrays)
+
+  Level: intermediate
+
+.seealso: `SAModelBatch`, `SAModelForward()`
+@*/
+PetscErrorCode SAModelBatchSetRows(SAModelBatch *batch, PetscInt n, const PetscReal X[], const int y[],
+                                   const PetscReal *const masks[])
+{
+  PetscFunctionBeginUser;
+  PetscAssertPointer(batch, 1);
+  batch->type  = SAMODELBATCHROWS;
+  batch->n     = n;
+  batch->x     = X;
+  batch->y     = y;
+  batch->masks = masks;
+  batch->extra = NULL;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* for the types: a batch of another type than the one they take is an error naming both */
+PetscErrorCode SAModelCheckBatchType_Private(SAModel model, const SAModelBatch *batch, const char type[])
+{
+  PetscBool match;
+
+  PetscFunctionBeginUser;
+  PetscAssertPointer(batch, 2);
+  if (batch->type == type) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(PetscStrcmp(batch->type, type, &match));
+  PetscCheck(match, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "SAModel type %s takes batches of type %s, not of type %s",
+             ((PetscObject) model)->type_name, type, batch->type ? batch->type : "(null)");
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAModelForward - Forward pass of a batch on a full copy of theta; keeps its state in ws
 
   Not Collective
 
   Input Parameters:
 + model - the model
-. ws    - workspace (`SAModelGetWorkspaceSize()`)
+. ws    - workspace (`SAModelGetWorkspaceSize()`, for at least batch->n samples)
 . theta - all P parameters
-. X     - (B, nin) row-major inputs
-. y     - B labels, or NULL (no loss)
-. masks - per hidden layer (B, width) dropout factors, or NULL
-- B     - rows
+- batch - the samples, of a batch type the model takes (the mlp: `SAMODELBATCHROWS`)
 
   Output Parameter:
-. loss - the loss SUMMED over the rows (0 when y is NULL)
+. loss - the loss SUMMED over the samples (0 when batch->y is NULL)
 
   Level: intermediate
 
-.seealso: `SAModelBackward()`, `SAModelHessianMult()`
+.seealso: `SAModelBackward()`, `SAModelHessianMult()`, `SAModelBatch`
 @*/
-PetscErrorCode SAModelForward(SAModel model, PetscReal ws[], const PetscReal theta[], const PetscReal X[],
-                              const int y[], const PetscReal *const masks[], PetscInt B, PetscReal *loss)
+PetscErrorCode SAModelForward(SAModel model, PetscReal ws[], const PetscReal theta[], const SAModelBatch *batch,
+                              PetscReal *loss)
 {
   PetscFunctionBeginUser;
+  PetscValidHeaderSpecific(model, SAMODEL_CLASSID, 1);
+  PetscAssertPointer(batch, 4);
   PetscCall(PetscLogEventBegin(SAMODEL_Forward, 0, 0, 0, 0));
-  PetscCall((*model->ops.forward)(model, ws, theta, X, y, masks, B, loss));
+  PetscCall((*model->ops->forward)(model, ws, theta, batch, loss));
   PetscCall(PetscLogEventEnd(SAMODEL_Forward, 0, 0, 0, 0));
-  PetscCall(PetscLogFlops(2.0 * B * model->P));
+  PetscCall(PetscLogFlops(2.0 * batch->n * model->P));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 /*@C
-  SAModelBackward - Adds the gradient of the summed loss of the last forward's rows to grad
+  SAModelBackward - Adds the gradient of the summed loss of the last forward's samples to grad
 
   Not Collective
 
@@ -416,10 +522,7 @@ PetscErrorCode SAModelForward(SAModel model, PetscReal ws[], const PetscReal the
 + model - the model
 . ws    - workspace holding the forward state
 . theta - the parameters of the forward
-. X     - its rows
-. y     - their labels
-. masks - its dropout masks, or NULL
-- B     - rows
+- batch - the batch of the forward (with its targets)
 
   Output Parameter:
 . grad - P entries, ACCUMULATED
@@ -428,14 +531,16 @@ PetscErrorCode SAModelForward(SAModel model, PetscReal ws[], const PetscReal the
 
 .seealso: `SAModelForward()`
 @*/
-PetscErrorCode SAModelBackward(SAModel model, PetscReal ws[], const PetscReal theta[], const PetscReal X[],
-                               const int y[], const PetscReal *const masks[], PetscInt B, PetscReal grad[])
+PetscErrorCode SAModelBackward(SAModel model, PetscReal ws[], const PetscReal theta[], const SAModelBatch *batch,
+                               PetscReal grad[])
 {
   PetscFunctionBeginUser;
+  PetscValidHeaderSpecific(model, SAMODEL_CLASSID, 1);
+  PetscAssertPointer(batch, 4);
   PetscCall(PetscLogEventBegin(SAMODEL_Backward, 0, 0, 0, 0));
-  PetscCall((*model->ops.backward)(model, ws, theta, X, y, masks, B, grad));
+  PetscCall((*model->ops->backward)(model, ws, theta, batch, grad));
   PetscCall(PetscLogEventEnd(SAMODEL_Backward, 0, 0, 0, 0));
-  PetscCall(PetscLogFlops(4.0 * B * model->P));
+  PetscCall(PetscLogFlops(4.0 * batch->n * model->P));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -446,16 +551,16 @@ PetscErrorCode SAModelBackward(SAModel model, PetscReal ws[], const PetscReal th
 
   Input Parameters:
 + model - the model
-. scale - per-row factors of the output gradient (B entries), or NULL
-- add   - (B, nout) row-major terms added to it after scaling, or NULL
+. scale - per-sample factors of the output gradient (n entries), or NULL
+- add   - (n, nout) row-major terms added to it after scaling, or NULL
 
   Notes:
   Learning-signal perturbations (sign flips, signal noise, label smoothing) use this: the output gradient
-  D = dloss/dz of row n becomes scale[n] D + add[n, :] before it is propagated. Backward passes give the gradient of
+  D = dloss/dz of sample i becomes scale[i] D + add[i, :] before it is propagated. Backward passes give the gradient of
   that modified chain, and Hessian-vector products its derivative along v: they start from the same modified delta and
-  from scale[n] R{D} (add does not depend on the parameters), so an HVP is the exact directional derivative of the
-  gradient that `SAModelBackward()` gives under the same modifier. The arrays are borrowed and must cover the rows of
-  every backward and HVP until the modifier is cleared with `SAModelSetSignalModifier(model, NULL, NULL)`. Forward
+  from scale[i] R{D} (add does not depend on the parameters), so an HVP is the exact directional derivative of the
+  gradient that `SAModelBackward()` gives under the same modifier. The arrays are borrowed and must cover the samples
+  of every backward and HVP until the modifier is cleared with `SAModelSetSignalModifier(model, NULL, NULL)`. Forward
   passes and losses are not affected.
 
   Level: developer
@@ -465,6 +570,7 @@ PetscErrorCode SAModelBackward(SAModel model, PetscReal ws[], const PetscReal th
 PetscErrorCode SAModelSetSignalModifier(SAModel model, const PetscReal scale[], const PetscReal add[])
 {
   PetscFunctionBeginUser;
+  PetscValidHeaderSpecific(model, SAMODEL_CLASSID, 1);
   model->sig_scale = scale;
   model->sig_add   = add;
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -480,10 +586,7 @@ PetscErrorCode SAModelSetSignalModifier(SAModel model, const PetscReal scale[], 
 . ws    - workspace holding the forward state
 . theta - the parameters of the forward
 . v     - the direction (P entries)
-. X     - the rows
-. y     - their labels
-. masks - the dropout masks, or NULL
-- B     - rows
+- batch - the batch of the forward (with its targets)
 
   Output Parameter:
 . Hv - P entries, ACCUMULATED
@@ -497,27 +600,27 @@ PetscErrorCode SAModelSetSignalModifier(SAModel model, const PetscReal scale[], 
 .seealso: `SAModelForward()`, `SAModelSetSignalModifier()`
 @*/
 PetscErrorCode SAModelHessianMult(SAModel model, PetscReal ws[], const PetscReal theta[], const PetscReal v[],
-                                  const PetscReal X[], const int y[], const PetscReal *const masks[], PetscInt B,
-                                  PetscReal Hv[])
+                                  const SAModelBatch *batch, PetscReal Hv[])
 {
   PetscFunctionBeginUser;
+  PetscValidHeaderSpecific(model, SAMODEL_CLASSID, 1);
+  PetscAssertPointer(batch, 5);
   PetscCall(PetscLogEventBegin(SAMODEL_HessianMult, 0, 0, 0, 0));
-  PetscCall((*model->ops.hessianmult)(model, ws, theta, v, X, y, masks, B, Hv));
+  PetscCall((*model->ops->hessianmult)(model, ws, theta, v, batch, Hv));
   PetscCall(PetscLogEventEnd(SAMODEL_HessianMult, 0, 0, 0, 0));
-  PetscCall(PetscLogFlops(8.0 * B * model->P));
+  PetscCall(PetscLogFlops(8.0 * batch->n * model->P));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 /*@C
-  SAModelCorrect - Number of rows of the last forward whose predicted class equals the label
+  SAModelCorrect - Number of samples of the last forward whose predicted class equals the target
 
   Not Collective
 
   Input Parameters:
 + model - the model
 . ws    - workspace holding the forward state
-. y     - labels
-- B     - rows
+- batch - the batch of the forward, with its targets
 
   Output Parameter:
 . n - correct predictions
@@ -526,10 +629,14 @@ PetscErrorCode SAModelHessianMult(SAModel model, PetscReal ws[], const PetscReal
 
 .seealso: `SAModelForward()`
 @*/
-PetscErrorCode SAModelCorrect(SAModel model, const PetscReal ws[], const int y[], PetscInt B, PetscInt *n)
+PetscErrorCode SAModelCorrect(SAModel model, const PetscReal ws[], const SAModelBatch *batch, PetscInt *n)
 {
   PetscFunctionBeginUser;
-  PetscCall((*model->ops.correct)(model, ws, y, B, n));
+  PetscValidHeaderSpecific(model, SAMODEL_CLASSID, 1);
+  PetscAssertPointer(batch, 3);
+  PetscCheck(model->ops->correct, PetscObjectComm((PetscObject) model), PETSC_ERR_SUP,
+             "SAModel type %s has no predicted class", ((PetscObject) model)->type_name);
+  PetscCall((*model->ops->correct)(model, ws, batch, n));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -541,19 +648,23 @@ PetscErrorCode SAModelCorrect(SAModel model, const PetscReal ws[], const int y[]
   Input Parameters:
 + model - the model
 . ws    - workspace holding the forward state
-- B     - rows
+- batch - the batch of the forward
 
   Output Parameter:
-. out - (B, w[L-1]) row-major
+. out - (batch->n, width) row-major: width is the last hidden width of an mlp
 
   Level: intermediate
 
 .seealso: `SAModelForward()`
 @*/
-PetscErrorCode SAModelHiddenActivations(SAModel model, const PetscReal ws[], PetscInt B, PetscReal out[])
+PetscErrorCode SAModelHiddenActivations(SAModel model, const PetscReal ws[], const SAModelBatch *batch, PetscReal out[])
 {
   PetscFunctionBeginUser;
-  PetscCall((*model->ops.hidden)(model, ws, B, out));
+  PetscValidHeaderSpecific(model, SAMODEL_CLASSID, 1);
+  PetscAssertPointer(batch, 3);
+  PetscCheck(model->ops->hidden, PetscObjectComm((PetscObject) model), PETSC_ERR_SUP,
+             "SAModel type %s has no hidden activations", ((PetscObject) model)->type_name);
+  PetscCall((*model->ops->hidden)(model, ws, batch, out));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -564,7 +675,10 @@ PetscErrorCode SAModelHiddenActivations(SAModel model, const PetscReal ws[], Pet
 
   Input Parameters:
 + model  - the model
-- viewer - an ASCII viewer
+- viewer - an ASCII viewer, or NULL (stdout of the model's communicator)
+
+  Options Database Key:
+. -model_view - views the model at the end of `SAModelSetUp()` (behind the options prefix)
 
   Level: beginner
 
@@ -572,15 +686,25 @@ PetscErrorCode SAModelHiddenActivations(SAModel model, const PetscReal ws[], Pet
 @*/
 PetscErrorCode SAModelView(SAModel model, PetscViewer viewer)
 {
+  PetscBool iascii;
+
   PetscFunctionBeginUser;
-  PetscCall(PetscViewerASCIIPrintf(viewer, "SAModel %s, %" PetscInt_FMT " parameters, dropout %g\n", model->type_name,
-                                   model->P, (double) model->dropout));
-  if (model->ops.view) PetscCall((*model->ops.view)(model, viewer));
+  PetscValidHeaderSpecific(model, SAMODEL_CLASSID, 1);
+  if (!viewer) PetscCall(PetscViewerASCIIGetStdout(PetscObjectComm((PetscObject) model), &viewer));
+  PetscCall(PetscObjectTypeCompare((PetscObject) viewer, PETSCVIEWERASCII, &iascii));
+  if (!iascii) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(PetscObjectPrintClassNamePrefixType((PetscObject) model, viewer));
+  PetscCall(PetscViewerASCIIPushTab(viewer));
+  PetscCall(PetscViewerASCIIPrintf(
+    viewer, "%" PetscInt_FMT " parameters, %" PetscInt_FMT " inputs, %" PetscInt_FMT " outputs\n", model->P, model->nin,
+    model->nout));
+  if (model->ops->view) PetscCall((*model->ops->view)(model, viewer));
+  PetscCall(PetscViewerASCIIPopTab(viewer));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 /*@C
-  SAModelDestroy - Destroys a model
+  SAModelDestroy - Drops a reference to a model, and destroys it with the last one
 
   Collective
 
@@ -589,13 +713,18 @@ PetscErrorCode SAModelView(SAModel model, PetscViewer viewer)
 
   Level: beginner
 
-.seealso: `SAModelCreate()`
+.seealso: `SAModelCreate()`, `PetscObjectReference()`
 @*/
 PetscErrorCode SAModelDestroy(SAModel *model)
 {
   PetscFunctionBeginUser;
   if (!*model) PetscFunctionReturn(PETSC_SUCCESS);
-  if ((*model)->ops.destroy) PetscCall((*(*model)->ops.destroy)(*model));
-  PetscCall(PetscFree(*model));
+  PetscValidHeaderSpecific(*model, SAMODEL_CLASSID, 1);
+  if (--((PetscObject) (*model))->refct > 0) {
+    *model = NULL;
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  if ((*model)->ops->destroy) PetscCall((*(*model)->ops->destroy)(*model));
+  PetscCall(PetscHeaderDestroy(model));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

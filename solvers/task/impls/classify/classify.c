@@ -70,7 +70,7 @@ static PetscErrorCode SATaskSetFromOptions_Classify(SATask task)
   {
     PetscInt L, o = 0;
 
-    PetscCall(SAModelGetNumHiddenLayers(c->model, &L));
+    PetscCall(SAModelMLPGetNumHiddenLayers(c->model, &L));
     L += 1;
     task->nlayers = L;
 
@@ -224,7 +224,7 @@ static PetscErrorCode SATaskSetUp_Classify(SATask task)
     const int    *w;
     const size_t *oW, *ob;
 
-    PetscCall(SAModelGetLayers(c->model, &L, &w, &oW, &ob));
+    PetscCall(SAModelMLPGetLayers(c->model, &L, &w, &oW, &ob));
     c->L = (int) L;
     for (PetscInt l = 0; l <= L; l++) c->w[l] = w[l];
     for (PetscInt l = 0; l < L; l++) c->offW[l] = oW[l], c->offb[l] = ob[l];

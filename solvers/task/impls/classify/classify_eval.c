@@ -28,12 +28,14 @@ static PetscErrorCode SAClassifyTest(SATask task, Vec theta, PetscReal *loss, Pe
 
     for (PetscInt k = 0; k < m; k++) c->yb[k] = (int) c->test->y[s + k];
     {
-      PetscReal l;
-      PetscInt  ok;
+      PetscReal    l;
+      PetscInt     ok;
+      SAModelBatch mb;
 
       PetscCall(SADatasetGetRows(c->test, s, m, c->Xb));
-      PetscCall(SAModelForward(c->model, c->ws, t, c->Xb, c->yb, NULL, m, &l));
-      PetscCall(SAModelCorrect(c->model, c->ws, c->yb, m, &ok));
+      PetscCall(SAModelBatchSetRows(&mb, m, c->Xb, c->yb, NULL));
+      PetscCall(SAModelForward(c->model, c->ws, t, &mb, &l));
+      PetscCall(SAModelCorrect(c->model, c->ws, &mb, &ok));
       sums[0] += l;
       sums[1] += ok;
     }
@@ -56,15 +58,15 @@ PetscErrorCode SAClassifyEvaluate_Private(SATask task, Vec theta, PetscReal *los
 /* last-hidden-layer activations of the probe (the first nprobe test samples) at the gathered theta */
 static PetscErrorCode SAClassifyProbe(SATask_Classify *c, const PetscScalar *t, PetscReal out[])
 {
+  SAModelBatch mb;
+  PetscReal    l;
+
   PetscFunctionBeginUser;
   PetscCall(SAClassifyReserve_Private(c, c->nprobe));
-  {
-    PetscReal l;
-
-    PetscCall(SADatasetGetRows(c->test, 0, c->nprobe, c->Xb));
-    PetscCall(SAModelForward(c->model, c->ws, t, c->Xb, NULL, NULL, c->nprobe, &l));
-  }
-  PetscCall(SAModelHiddenActivations(c->model, c->ws, c->nprobe, out));
+  PetscCall(SADatasetGetRows(c->test, 0, c->nprobe, c->Xb));
+  PetscCall(SAModelBatchSetRows(&mb, c->nprobe, c->Xb, NULL, NULL));
+  PetscCall(SAModelForward(c->model, c->ws, t, &mb, &l));
+  PetscCall(SAModelHiddenActivations(c->model, c->ws, &mb, out));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

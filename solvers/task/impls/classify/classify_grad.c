@@ -109,12 +109,12 @@ PetscErrorCode SAClassifyMicroGradients_Private(SATask task, Vec theta, const SA
     if (hi > lo) {
       const double *sub[SA_MLP_MAXL] = {NULL};
       PetscReal     l;
+      SAModelBatch  mb;
 
       for (PetscInt q = 1; q < L; q++) sub[q - 1] = masks[q - 1] ? masks[q - 1] + lo * c->w[q] : NULL;
-      PetscCall(
-        SAModelForward(c->model, c->ws, t, &c->Xb[lo * c->w[0]], &c->yb[lo], c->dropout > 0 ? sub : NULL, hi - lo, &l));
-      PetscCall(SAModelBackward(c->model, c->ws, t, &c->Xb[lo * c->w[0]], &c->yb[lo], c->dropout > 0 ? sub : NULL,
-                                hi - lo, &c->micro[j * P]));
+      PetscCall(SAModelBatchSetRows(&mb, hi - lo, &c->Xb[lo * c->w[0]], &c->yb[lo], c->dropout > 0 ? sub : NULL));
+      PetscCall(SAModelForward(c->model, c->ws, t, &mb, &l));
+      PetscCall(SAModelBackward(c->model, c->ws, t, &mb, &c->micro[j * P]));
     }
   }
   PetscCall(VecRestoreArrayRead(c->full, &t));
@@ -198,12 +198,14 @@ PetscErrorCode SAClassifyLossGradient_Private(SATask task, Vec theta, const SABa
   else PetscCall(VecGetArray(grad, &gout));
   PetscCall(PetscArrayzero(gout, c->P));
   if (nl > 0) {
-    PetscBool sig;
+    PetscBool    sig;
+    SAModelBatch mb;
 
-    PetscCall(SAModelForward(c->model, c->ws, t, c->Xb, c->yb, c->dropout > 0 ? masks : NULL, nl, &lsum));
+    PetscCall(SAModelBatchSetRows(&mb, nl, c->Xb, c->yb, c->dropout > 0 ? masks : NULL));
+    PetscCall(SAModelForward(c->model, c->ws, t, &mb, &lsum));
     PetscCall(SAClassifySignal_Private(task, batch, nl, &sig));
     PetscCall(SAClassifyMeanSignal(c, nl, B, sig));
-    PetscCall(SAModelBackward(c->model, c->ws, t, c->Xb, c->yb, c->dropout > 0 ? masks : NULL, nl, gout));
+    PetscCall(SAModelBackward(c->model, c->ws, t, &mb, gout));
     PetscCall(SAModelSetSignalModifier(c->model, NULL, NULL));
   }
   PetscCall(VecRestoreArrayRead(size > 1 ? c->full : theta, &t));
@@ -273,17 +275,20 @@ static PetscErrorCode SAClassifyHessianMultOne(SATask task, Vec theta, const SAB
   PetscCall(VecGetArray(Hv, &h));
   PetscCall(PetscArrayzero(h, c->P));
   if (nl > 0) {
+    SAModelBatch mb;
+
+    PetscCall(SAModelBatchSetRows(&mb, nl, c->Xb, c->yb, c->dropout > 0 ? masks : NULL));
     if (!reuse) {
       PetscReal lignored;
 
-      PetscCall(SAModelForward(c->model, c->ws, t, c->Xb, c->yb, c->dropout > 0 ? masks : NULL, nl, &lignored));
+      PetscCall(SAModelForward(c->model, c->ws, t, &mb, &lignored));
       c->fwdstep  = 0;
       c->fwdbatch = *batch;
       c->fwdoid   = id;
       c->fwdost   = st;
     }
     PetscCall(SAClassifySignal_Private(task, batch, nl, &sig)); /* the modifier of the gradient, without its 1/B */
-    PetscCall(SAModelHessianMult(c->model, c->ws, t, vv, c->Xb, c->yb, c->dropout > 0 ? masks : NULL, nl, h));
+    PetscCall(SAModelHessianMult(c->model, c->ws, t, vv, &mb, h));
     if (sig) PetscCall(SAModelSetSignalModifier(c->model, NULL, NULL));
   }
   if (B != 1) {
@@ -324,17 +329,20 @@ PetscErrorCode SAClassifyHessianMult_Private(SATask task, Vec theta, const SABat
   PetscCall(PetscArrayzero(c->gfull, c->P));
   PetscCall(VecGetArrayRead(c->vfull, &vv));
   if (nl > 0) {
+    SAModelBatch mb;
+
+    PetscCall(SAModelBatchSetRows(&mb, nl, c->Xb, c->yb, c->dropout > 0 ? masks : NULL));
     if (!reuse) {
       PetscReal lignored;
 
-      PetscCall(SAModelForward(c->model, c->ws, t, c->Xb, c->yb, c->dropout > 0 ? masks : NULL, nl, &lignored));
+      PetscCall(SAModelForward(c->model, c->ws, t, &mb, &lignored));
       if (!c->fwdtheta) PetscCall(PetscMalloc1(c->P, &c->fwdtheta));
       PetscCall(PetscArraycpy(c->fwdtheta, t, c->P));
       c->fwdstep  = 0;
       c->fwdbatch = *batch;
     }
     PetscCall(SAClassifySignal_Private(task, batch, nl, &sig)); /* the modifier of the gradient, without its 1/B */
-    PetscCall(SAModelHessianMult(c->model, c->ws, t, vv, c->Xb, c->yb, c->dropout > 0 ? masks : NULL, nl, c->gfull));
+    PetscCall(SAModelHessianMult(c->model, c->ws, t, vv, &mb, c->gfull));
     if (sig) PetscCall(SAModelSetSignalModifier(c->model, NULL, NULL));
   }
   PetscCall(VecRestoreArrayRead(c->vfull, &vv));

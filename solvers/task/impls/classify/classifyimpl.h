@@ -12,8 +12,8 @@
 #include <stabaudit/sadataset.h>
 #include <stabaudit/samodel.h>
 
-#define SA_MLP_MAXL      16
-#define SA_CLASSIFY_MAXC 256 /* classes (per-class work arrays of the perturbations) */
+#define SA_MLP_MAXL      SAMODELMLP_MAXHIDDEN /* hidden layers of the mlp */
+#define SA_CLASSIFY_MAXC 256                  /* classes (per-class work arrays of the perturbations) */
 
 typedef struct {
   PetscInt         set;                      /* index in SAClassifySets */
