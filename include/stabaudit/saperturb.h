@@ -12,6 +12,11 @@
   SAPerturb - a controlled perturbation: kind (registered type), dimension, magnitude, onset,
   duration and shape; it acts through hooks of the step pipeline
 
+  Notes:
+  A `PetscObject` (`SAPERTURB_CLASSID`): reference counted, its options prefix is its deck block, kinds with
+  parameters of their own compose their setters (`SAPerturbWeightKickSetLayer()`, `SAPerturbLayerResetSetLayer()`,
+  `SAPerturbPrecisionSetFormat()`), -<block>_perturb_view prints it.
+
   Level: beginner
 
 .seealso: `SAPerturbCreate()`, `SAPerturbSetFromOptions()`, `SAPerturbApplyParams()`
@@ -51,6 +56,7 @@ PETSC_EXTERN const char *const SAPerturbShapes[];
 
 #define SA_MAX_MAGNITUDES_PER_BLOCK 256
 PETSC_EXTERN PetscFunctionList SAPerturbList;
+PETSC_EXTERN PetscClassId      SAPERTURB_CLASSID;
 
 PETSC_EXTERN PetscErrorCode SAPerturbInitializePackage(void);
 PETSC_EXTERN PetscErrorCode SAPerturbFinalizePackage(void);
@@ -59,6 +65,8 @@ PETSC_EXTERN PetscErrorCode SAPerturbCreate(MPI_Comm, SAPerturb *);
 PETSC_EXTERN PetscErrorCode SAPerturbSetType(SAPerturb, SAPerturbType);
 PETSC_EXTERN PetscErrorCode SAPerturbGetType(SAPerturb, SAPerturbType *);
 PETSC_EXTERN PetscErrorCode SAPerturbSetOptionsPrefix(SAPerturb, const char[]);
+PETSC_EXTERN PetscErrorCode SAPerturbAppendOptionsPrefix(SAPerturb, const char[]);
+PETSC_EXTERN PetscErrorCode SAPerturbGetOptionsPrefix(SAPerturb, const char *[]);
 PETSC_EXTERN PetscErrorCode SAPerturbGetName(SAPerturb, const char **);
 PETSC_EXTERN PetscErrorCode SAPerturbSetFromOptions(SAPerturb);
 PETSC_EXTERN PetscErrorCode SAPerturbCheckTask(SAPerturb, SATask, SAOptimizer);
@@ -79,3 +87,11 @@ PETSC_EXTERN PetscErrorCode SAPerturbApplyOptimizer(SAPerturb, PetscInt, SAOptim
 PETSC_EXTERN PetscErrorCode SAPerturbAttach(SAPerturb, SASolver);
 PETSC_EXTERN PetscErrorCode SAPerturbView(SAPerturb, PetscViewer);
 PETSC_EXTERN PetscErrorCode SAPerturbDestroy(SAPerturb *);
+
+/* setters of the kinds' own parameters (composed functions: on another kind a setter does nothing, a getter fails) */
+PETSC_EXTERN PetscErrorCode SAPerturbWeightKickSetLayer(SAPerturb, PetscInt);
+PETSC_EXTERN PetscErrorCode SAPerturbWeightKickGetLayer(SAPerturb, PetscInt *);
+PETSC_EXTERN PetscErrorCode SAPerturbLayerResetSetLayer(SAPerturb, PetscInt);
+PETSC_EXTERN PetscErrorCode SAPerturbLayerResetGetLayer(SAPerturb, PetscInt *);
+PETSC_EXTERN PetscErrorCode SAPerturbPrecisionSetFormat(SAPerturb, const char[]);
+PETSC_EXTERN PetscErrorCode SAPerturbPrecisionGetFormat(SAPerturb, const char **);

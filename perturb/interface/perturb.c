@@ -9,10 +9,10 @@
 
 const char *const SAPerturbShapes[] = {"step", "ramp", "exp", "SAPerturbShape", "SA_SHAPE_", NULL};
 
-PetscFunctionList   SAPerturbList = NULL;
-PetscLogEvent       SAPERTURB_Apply;
-static PetscClassId SAPERTURB_CLASSID;
-static PetscBool    SAPerturbRegisterAllCalled = PETSC_FALSE;
+PetscFunctionList SAPerturbList = NULL;
+PetscLogEvent     SAPERTURB_Apply;
+PetscClassId      SAPERTURB_CLASSID;
+static PetscBool  SAPerturbRegisterAllCalled = PETSC_FALSE;
 
 /*@C
   SAPerturbInitializePackage - Registers the SAPerturb class, its log event and every kind
@@ -104,6 +104,12 @@ PetscErrorCode SAPerturbRegister(const char name[], PetscErrorCode (*create)(SAP
   Output Parameter:
 . p - the perturbation
 
+  Notes:
+  An `SAPerturb` is a `PetscObject` (class id `SAPERTURB_CLASSID`): it is reference counted (`PetscObjectReference()`,
+  each reference released by one `SAPerturbDestroy()`), its deck block is its options prefix
+  (`SAPerturbSetOptionsPrefix()`), kinds with parameters of their own compose their setters
+  (`SAPerturbWeightKickSetLayer()`, ...), and -<block>_perturb_view prints it (`SAPerturbSetFromOptions()`).
+
   Level: beginner
 
 .seealso: `SAPerturbSetFromOptions()`, `SAPerturbDestroy()`
@@ -113,9 +119,11 @@ PetscErrorCode SAPerturbCreate(MPI_Comm comm, SAPerturb *p)
   SAPerturb q;
 
   PetscFunctionBeginUser;
+  PetscValidPointer(p, 2);
+  *p = NULL;
   PetscCall(SAPerturbInitializePackage());
-  PetscCall(PetscNew(&q));
-  q->comm     = comm;
+  PetscCall(PetscHeaderCreate(q, SAPERTURB_CLASSID, "SAPerturb", "perturbation", "SAPerturb", comm, SAPerturbDestroy,
+                              SAPerturbView));
   q->duration = 1;
   q->mag_lo   = 0;
   q->mag_hi   = PETSC_MAX_REAL;
@@ -142,13 +150,15 @@ PetscErrorCode SAPerturbSetType(SAPerturb p, SAPerturbType type)
   PetscBool match;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscStrcmp(p->type_name, type, &match));
+  PetscValidHeaderSpecific(p, SAPERTURB_CLASSID, 1);
+  PetscValidCharPointer(type, 2);
+  PetscCall(PetscObjectTypeCompare((PetscObject) p, type, &match));
   if (match) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(PetscFunctionListFind(SAPerturbList, type, &create));
-  PetscCheck(create, p->comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "Unknown SAPerturb kind: %s", type);
-  if (p->ops.destroy) PetscCall((*p->ops.destroy)(p));
-  PetscCall(PetscMemzero(&p->ops, sizeof(p->ops)));
-  PetscCall(PetscStrncpy(p->type_name, type, sizeof(p->type_name)));
+  PetscCheck(create, PetscObjectComm((PetscObject) p), PETSC_ERR_ARG_UNKNOWN_TYPE, "Unknown SAPerturb kind: %s", type);
+  if (p->ops->destroy) PetscCall((*p->ops->destroy)(p)); /* frees the kind's data and uncomposes its setters */
+  PetscCall(PetscMemzero(p->ops, sizeof(struct _SAPerturbOps)));
+  PetscCall(PetscObjectChangeTypeName((PetscObject) p, type));
   PetscCall((*create)(p));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -171,37 +181,62 @@ PetscErrorCode SAPerturbSetType(SAPerturb p, SAPerturbType type)
 PetscErrorCode SAPerturbGetType(SAPerturb p, SAPerturbType *type)
 {
   PetscFunctionBeginUser;
-  *type = p->type_name;
+  PetscValidHeaderSpecific(p, SAPERTURB_CLASSID, 1);
+  PetscValidPointer(type, 2);
+  *type = ((PetscObject) p)->type_name;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 /*@C
-  SAPerturbSetOptionsPrefix - Sets the deck block of the perturbation (its name followed by '_')
+  SAPerturbSetOptionsPrefix - Sets the options prefix of the perturbation, its deck block (the block name + '_')
 
   Logically Collective
 
   Input Parameters:
 + p      - the perturbation
-- prefix - e.g. "early_spike_"
+- prefix - e.g. "early_spike_" (NULL or "" for none); it must not start with '-'
+
+  Notes:
+  The block's keys are read under the prefix (-early_spike_kind, -early_spike_magnitudes, ...), the block name is
+  the prefix without its trailing '_' (`SAPerturbGetName()`) and the perturbation's stream is keyed by the prefix
+  (`SAPerturbSetSeeds()`). This is `PetscObjectSetOptionsPrefix()`.
 
   Level: beginner
 
-.seealso: `SAPerturbSetFromOptions()`
+.seealso: `SAPerturbAppendOptionsPrefix()`, `SAPerturbGetOptionsPrefix()`, `SAPerturbGetName()`,
+          `SAPerturbSetFromOptions()`
 @*/
 PetscErrorCode SAPerturbSetOptionsPrefix(SAPerturb p, const char prefix[])
 {
-  size_t n;
-
   PetscFunctionBeginUser;
-  PetscCall(PetscStrncpy(p->prefix, prefix, sizeof(p->prefix)));
-  PetscCall(PetscStrncpy(p->name, prefix, sizeof(p->name)));
-  n = strlen(p->name);
-  if (n && p->name[n - 1] == '_') p->name[n - 1] = 0;
+  PetscValidHeaderSpecific(p, SAPERTURB_CLASSID, 1);
+  PetscCall(PetscObjectSetOptionsPrefix((PetscObject) p, prefix));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 /*@C
-  SAPerturbGetName - Returns the block name (the prefix without its trailing '_')
+  SAPerturbAppendOptionsPrefix - Appends to the options prefix of the perturbation
+
+  Logically Collective
+
+  Input Parameters:
++ p      - the perturbation
+- prefix - the text to append, e.g. "spike_" after "early_" gives the block "early_spike"
+
+  Level: intermediate
+
+.seealso: `SAPerturbSetOptionsPrefix()`, `SAPerturbGetOptionsPrefix()`
+@*/
+PetscErrorCode SAPerturbAppendOptionsPrefix(SAPerturb p, const char prefix[])
+{
+  PetscFunctionBeginUser;
+  PetscValidHeaderSpecific(p, SAPERTURB_CLASSID, 1);
+  PetscCall(PetscObjectAppendOptionsPrefix((PetscObject) p, prefix));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAPerturbGetOptionsPrefix - Returns the options prefix of the perturbation
 
   Not Collective
 
@@ -209,15 +244,45 @@ PetscErrorCode SAPerturbSetOptionsPrefix(SAPerturb p, const char prefix[])
 . p - the perturbation
 
   Output Parameter:
-. name - the name (owned by p)
+. prefix - the prefix, e.g. "early_spike_" (NULL when none is set; owned by p)
+
+  Level: intermediate
+
+.seealso: `SAPerturbSetOptionsPrefix()`, `SAPerturbGetName()`
+@*/
+PetscErrorCode SAPerturbGetOptionsPrefix(SAPerturb p, const char *prefix[])
+{
+  PetscFunctionBeginUser;
+  PetscValidHeaderSpecific(p, SAPERTURB_CLASSID, 1);
+  PetscCall(PetscObjectGetOptionsPrefix((PetscObject) p, prefix));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAPerturbGetName - Returns the block name: the options prefix without its trailing '_'
+
+  Not Collective
+
+  Input Parameter:
+. p - the perturbation
+
+  Output Parameter:
+. name - the name, "" without a prefix (owned by p, valid until the prefix changes)
 
   Level: beginner
 
-.seealso: `SAPerturbSetOptionsPrefix()`
+.seealso: `SAPerturbSetOptionsPrefix()`, `SAPerturbGetOptionsPrefix()`
 @*/
 PetscErrorCode SAPerturbGetName(SAPerturb p, const char **name)
 {
+  size_t n;
+
   PetscFunctionBeginUser;
+  PetscValidHeaderSpecific(p, SAPERTURB_CLASSID, 1);
+  PetscValidPointer(name, 2);
+  PetscCall(PetscStrncpy(p->name, SAPerturbPrefix(p), sizeof(p->name)));
+  n = strlen(p->name);
+  if (n && p->name[n - 1] == '_') p->name[n - 1] = 0;
   *name = p->name;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -230,16 +295,23 @@ PetscErrorCode SAPerturbGetName(SAPerturb p, const char **name)
   Input Parameter:
 . p - the perturbation (its prefix set to the block name)
 
-  Options Database Keys (each under the block name, e.g. -early_spike_kind):
-+ kind <name>              - the kind (required): one of the registered kinds (`SAPerturbGetKinds()`,
-docs/perturbations.md) . magnitudes <m1,m2,...>  - swept magnitudes, in the kind's range (required) . onset <step> -
-first perturbed step (>= 0) . duration <n>            - 1 = one-step pulse, n = window of n steps, -1 = persistent .
-shape <step|ramp|exp>   - envelope inside the window
-- tau <steps>             - decay time of the exp shape
+  Options Database Keys (each under the options prefix, the block name, e.g. -early_spike_kind):
++ kind <name>             - the kind (required): one of the registered kinds (`SAPerturbGetKinds()`)
+. magnitudes <m1,m2,...>  - swept magnitudes, in the kind's range (required)
+. onset <step>            - first perturbed step (>= 0)
+. duration <n>            - 1 = one-step pulse, n = window of n steps, -1 = persistent
+. shape <step|ramp|exp>   - envelope inside the window
+. tau <steps>             - decay time of the exp shape
+- perturb_view [viewer]   - prints the perturbation once its block is read (`SAPerturbView()`), e.g.
+                            -early_spike_perturb_view; a PETSc option, not a deck key
+
+  Notes:
+  The kinds' own keys are read by the kind (docs/perturbations.md), e.g. layer for weight_kick and layer_reset,
+  format for precision.
 
   Level: beginner
 
-.seealso: `SAPerturbCreate()`
+.seealso: `SAPerturbCreate()`, `SAPerturbSetOptionsPrefix()`, `SAPerturbView()`
 @*/
 PetscErrorCode SAPerturbSetFromOptions(SAPerturb p)
 {
@@ -251,16 +323,17 @@ PetscErrorCode SAPerturbSetFromOptions(SAPerturb p)
   char         key_kind[96], key_duration[96], key_mags[96];
 
   PetscFunctionBeginUser;
+  PetscValidHeaderSpecific(p, SAPERTURB_CLASSID, 1);
   PetscCall(SAPerturbGetName(p, &name));
-  PetscCall(PetscSNPrintf(key_kind, sizeof(key_kind), "%skind", p->prefix));
-  PetscCall(PetscSNPrintf(key_duration, sizeof(key_duration), "%sduration", p->prefix));
-  PetscCall(PetscSNPrintf(key_mags, sizeof(key_mags), "%smagnitudes", p->prefix));
+  PetscCall(PetscSNPrintf(key_kind, sizeof(key_kind), "%skind", SAPerturbPrefix(p)));
+  PetscCall(PetscSNPrintf(key_duration, sizeof(key_duration), "%sduration", SAPerturbPrefix(p)));
+  PetscCall(PetscSNPrintf(key_mags, sizeof(key_mags), "%smagnitudes", SAPerturbPrefix(p)));
   PetscCall(SAPerturbGetKinds(&nkinds, &kinds));
   for (PetscInt i = 0; i < nkinds; i++)
-    if (!strcmp(p->type_name, kinds[i])) idx = i;
+    if (((PetscObject) p)->type_name && !strcmp(((PetscObject) p)->type_name, kinds[i])) idx = i;
   {
     PetscInt k = idx < 0 ? 0 : idx;
-    PetscCall(SADeckGetEnum(p->prefix, "kind", kinds, nkinds, &k, &set));
+    PetscCall(SADeckGetEnum(SAPerturbPrefix(p), "kind", kinds, nkinds, &k, &set));
     if (!set && idx < 0) {
       char list[1024] = "";
 
@@ -274,26 +347,27 @@ PetscErrorCode SAPerturbSetFromOptions(SAPerturb p)
     PetscCall(SAPerturbSetType(p, kinds[k]));
   }
   PetscCall(PetscFree(kinds));
-  PetscCall(SADeckGetInt(p->prefix, "onset", p->onset, 0, PETSC_MAX_INT, &p->onset, NULL));
-  PetscCall(SADeckGetInt(p->prefix, "duration", p->duration, -1, PETSC_MAX_INT, &p->duration, NULL));
+  PetscCall(SADeckGetInt(SAPerturbPrefix(p), "onset", p->onset, 0, PETSC_MAX_INT, &p->onset, NULL));
+  PetscCall(SADeckGetInt(SAPerturbPrefix(p), "duration", p->duration, -1, PETSC_MAX_INT, &p->duration, NULL));
   if (p->duration == 0) PetscCall(SADeckFail(key_duration, "must be -1 (persistent) or >= 1 (steps), got 0"));
-  PetscCall(SADeckGetEnum(p->prefix, "shape", SAPerturbShapes, 3, &shape, NULL));
+  PetscCall(SADeckGetEnum(SAPerturbPrefix(p), "shape", SAPerturbShapes, 3, &shape, NULL));
   p->shape = (SAPerturbShape) shape;
   if (p->tau <= 0) p->tau = p->duration > 0 ? PetscMax(1.0, p->duration / 3.0) : 10.0;
-  PetscCall(SADeckGetReal(p->prefix, "tau", p->tau, PETSC_SMALL, PETSC_MAX_REAL, &p->tau, NULL));
+  PetscCall(SADeckGetReal(SAPerturbPrefix(p), "tau", p->tau, PETSC_SMALL, PETSC_MAX_REAL, &p->tau, NULL));
   PetscCall(SADeckPushRole(SA_KEY_EXTENSIBLE));
   n = 0;
-  PetscCall(SADeckGetRealArray(p->prefix, "magnitudes", p->mag_lo, p->mag_hi, &n, mags, &set));
+  PetscCall(SADeckGetRealArray(SAPerturbPrefix(p), "magnitudes", p->mag_lo, p->mag_hi, &n, mags, &set));
   PetscCall(SADeckPopRole(SA_KEY_EXTENSIBLE));
   if (!set || n <= 0)
     PetscCall(SADeckFail(key_mags, "perturbation block '%s' (kind %s) needs 'magnitudes', a list of values in [%g, %g]",
-                         name, p->type_name, (double) p->mag_lo, (double) p->mag_hi));
+                         name, ((PetscObject) p)->type_name, (double) p->mag_lo, (double) p->mag_hi));
   PetscCall(PetscFree(p->mags));
   PetscCall(PetscMalloc1(n, &p->mags));
   PetscCall(PetscArraycpy(p->mags, mags, n));
   p->nmag      = n;
   p->magnitude = mags[0];
-  if (p->ops.setfromoptions) PetscCall((*p->ops.setfromoptions)(p));
+  if (p->ops->setfromoptions) PetscCall((*p->ops->setfromoptions)(p));
+  PetscCall(PetscObjectViewFromOptions((PetscObject) p, NULL, "-perturb_view"));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -320,7 +394,7 @@ PetscErrorCode SAPerturbCheckTask(SAPerturb p, SATask task, SAOptimizer opt)
   PetscFunctionBeginUser;
   p->task = task;
   p->opt  = opt;
-  if (p->ops.checktask) PetscCall((*p->ops.checktask)(p, task, opt));
+  if (p->ops->checktask) PetscCall((*p->ops->checktask)(p, task, opt));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -348,15 +422,17 @@ PetscErrorCode SAPerturbGetKinds(PetscInt *n, const char ***kinds)
 /* a deck error on the block's kind key */
 PetscErrorCode SAPerturbFailKind(SAPerturb p, const char fmt[], ...)
 {
-  char    key[96], msg[1024];
-  va_list ap;
+  char        key[96], msg[1024];
+  const char *name;
+  va_list     ap;
 
   PetscFunctionBeginUser;
   va_start(ap, fmt);
   (void) vsnprintf(msg, sizeof(msg), fmt, ap);
   va_end(ap);
-  PetscCall(PetscSNPrintf(key, sizeof(key), "%skind", p->prefix));
-  PetscCall(SADeckFail(key, "kind %s of block '%s': %s", p->type_name, p->name, msg));
+  PetscCall(PetscSNPrintf(key, sizeof(key), "%skind", SAPerturbPrefix(p)));
+  PetscCall(SAPerturbGetName(p, &name));
+  PetscCall(SADeckFail(key, "kind %s of block '%s': %s", ((PetscObject) p)->type_name, name, msg));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -404,8 +480,12 @@ PetscErrorCode SAPerturbRequireOptimizerCaps(SAPerturb p, SAOptimizer opt, Petsc
 PetscErrorCode SAPerturbSetMagnitude(SAPerturb p, PetscReal m)
 {
   PetscFunctionBeginUser;
-  PetscCheck(m >= p->mag_lo && m <= p->mag_hi, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "Magnitude %g of %s out of [%g, %g]",
-             (double) m, p->type_name, (double) p->mag_lo, (double) p->mag_hi);
+  PetscValidHeaderSpecific(p, SAPERTURB_CLASSID, 1);
+  PetscValidLogicalCollectiveReal(p, m, 2);
+  PetscCheck(m >= p->mag_lo && m <= p->mag_hi, PetscObjectComm((PetscObject) p), PETSC_ERR_ARG_OUTOFRANGE,
+             "Magnitude %g of %s out of [%g, %g]", (double) m,
+             ((PetscObject) p)->type_name ? ((PetscObject) p)->type_name : "(no kind)", (double) p->mag_lo,
+             (double) p->mag_hi);
   p->magnitude = m;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -474,8 +554,9 @@ PetscErrorCode SAPerturbGetMagnitudes(SAPerturb p, PetscInt *n, const PetscReal 
 PetscErrorCode SAPerturbSetWindow(SAPerturb p, PetscInt onset, PetscInt duration, SAPerturbShape shape)
 {
   PetscFunctionBeginUser;
-  PetscCheck(onset >= 0 && (duration == -1 || duration >= 1), p->comm, PETSC_ERR_ARG_OUTOFRANGE,
-             "Bad window: onset %" PetscInt_FMT ", duration %" PetscInt_FMT, onset, duration);
+  PetscValidHeaderSpecific(p, SAPERTURB_CLASSID, 1);
+  PetscCheck(onset >= 0 && (duration == -1 || duration >= 1), PetscObjectComm((PetscObject) p),
+             PETSC_ERR_ARG_OUTOFRANGE, "Bad window: onset %" PetscInt_FMT ", duration %" PetscInt_FMT, onset, duration);
   p->onset    = onset;
   p->duration = duration;
   p->shape    = shape;
@@ -549,7 +630,7 @@ PetscErrorCode SAPerturbSetSeeds(SAPerturb p, PetscInt64 campaign_seed, PetscInt
   PetscInt64 h;
 
   PetscFunctionBeginUser;
-  PetscCall(SAStreamHashString(p->prefix, &h));
+  PetscCall(SAStreamHashString(SAPerturbPrefix(p), &h));
   PetscCall(SAStreamCreate(campaign_seed ^ h, member_seed, SA_STREAM_PERTURB, &p->rng));
   p->pkey = campaign_seed ^ h;
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -588,54 +669,88 @@ PetscErrorCode SAPerturbGetEnvelope(SAPerturb p, PetscInt step, PetscReal *env)
 }
 
 /*@C
-  SAPerturbView - Prints the perturbation
+  SAPerturbView - Prints the perturbation: block, kind, dimension, magnitudes, window and the kind's options
 
   Collective
 
   Input Parameters:
 + p      - the perturbation
-- viewer - an ASCII viewer
+- viewer - an ASCII viewer (NULL for `PETSC_VIEWER_STDOUT_()` of its communicator); other viewers print nothing
+
+  Options Database Key:
+. -<block>_perturb_view - calls `SAPerturbView()` at the end of `SAPerturbSetFromOptions()`
 
   Level: beginner
 
-.seealso: `SAPerturbCreate()`
+.seealso: `SAPerturbCreate()`, `SAPerturbSetFromOptions()`
 @*/
 PetscErrorCode SAPerturbView(SAPerturb p, PetscViewer viewer)
 {
-  const char *name;
-  char        key_kind[96], key_duration[96], key_mags[96];
+  const char *name, *kind;
+  PetscBool   ascii;
 
   PetscFunctionBeginUser;
+  PetscValidHeaderSpecific(p, SAPERTURB_CLASSID, 1);
+  if (!viewer) PetscCall(PetscViewerASCIIGetStdout(PetscObjectComm((PetscObject) p), &viewer));
+  PetscValidHeaderSpecific(viewer, PETSC_VIEWER_CLASSID, 2);
+  PetscCheckSameComm(p, 1, viewer, 2);
+  PetscCall(PetscObjectTypeCompare((PetscObject) viewer, PETSCVIEWERASCII, &ascii));
+  if (!ascii) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(SAPerturbGetName(p, &name));
-  PetscCall(PetscSNPrintf(key_kind, sizeof(key_kind), "%skind", p->prefix));
-  PetscCall(PetscSNPrintf(key_duration, sizeof(key_duration), "%sduration", p->prefix));
-  PetscCall(PetscSNPrintf(key_mags, sizeof(key_mags), "%smagnitudes", p->prefix));
-  PetscCall(PetscViewerASCIIPrintf(
-    viewer, "SAPerturb %s: kind %s (%s), magnitude %g, onset %" PetscInt_FMT ", duration %" PetscInt_FMT ", shape %s\n",
-    name, p->type_name, SADimensions[p->dimension], (double) p->magnitude, p->onset, p->duration,
-    SAPerturbShapes[p->shape]));
-  if (p->ops.view) PetscCall((*p->ops.view)(p, viewer));
+  kind = ((PetscObject) p)->type_name ? ((PetscObject) p)->type_name : "(not set)";
+  PetscCall(PetscObjectPrintClassNamePrefixType((PetscObject) p, viewer));
+  PetscCall(PetscViewerASCIIPushTab(viewer));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "block %s, kind %s, dimension %s\n", name[0] ? name : "(none)", kind,
+                                   SADimensions[p->dimension]));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "magnitude %g in [%g, %g]", (double) p->magnitude, (double) p->mag_lo,
+                                   (double) p->mag_hi));
+  PetscCall(PetscViewerASCIIUseTabs(viewer, PETSC_FALSE));
+  if (p->nmag) {
+    PetscCall(PetscViewerASCIIPrintf(viewer, ", swept"));
+    for (PetscInt i = 0; i < p->nmag; i++) PetscCall(PetscViewerASCIIPrintf(viewer, " %g", (double) p->mags[i]));
+  }
+  PetscCall(PetscViewerASCIIPrintf(viewer, "\n"));
+  PetscCall(PetscViewerASCIIUseTabs(viewer, PETSC_TRUE));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "window: onset %" PetscInt_FMT ", duration %" PetscInt_FMT "%s, shape %s",
+                                   p->onset, p->duration, p->duration < 0 ? " (persistent)" : "",
+                                   SAPerturbShapes[p->shape]));
+  PetscCall(PetscViewerASCIIUseTabs(viewer, PETSC_FALSE));
+  if (p->shape == SA_SHAPE_EXP || (p->shape == SA_SHAPE_RAMP && p->duration < 0))
+    PetscCall(PetscViewerASCIIPrintf(viewer, ", tau %g", (double) p->tau));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "\n"));
+  PetscCall(PetscViewerASCIIUseTabs(viewer, PETSC_TRUE));
+  if (p->ops->view) PetscCall((*p->ops->view)(p, viewer));
+  PetscCall(PetscViewerASCIIPopTab(viewer));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 /*@C
-  SAPerturbDestroy - Destroys a perturbation
+  SAPerturbDestroy - Releases a reference to a perturbation; the last one destroys it
 
   Collective
 
   Input Parameter:
-. p - the perturbation (set to NULL)
+. p - the perturbation (set to NULL; NULL or a pointer to NULL is allowed)
+
+  Notes:
+  `SAPerturbAttach()` hands the caller's reference to the solver, which destroys it with its hooks: after attaching,
+  call `SAPerturbDestroy()` only on a reference taken with `PetscObjectReference()`.
 
   Level: beginner
 
-.seealso: `SAPerturbCreate()`
+.seealso: `SAPerturbCreate()`, `SAPerturbAttach()`, `PetscObjectReference()`
 @*/
 PetscErrorCode SAPerturbDestroy(SAPerturb *p)
 {
   PetscFunctionBeginUser;
-  if (!*p) PetscFunctionReturn(PETSC_SUCCESS);
-  if ((*p)->ops.destroy) PetscCall((*(*p)->ops.destroy)(*p));
+  if (!p || !*p) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscValidHeaderSpecific(*p, SAPERTURB_CLASSID, 1);
+  if (--((PetscObject) (*p))->refct > 0) {
+    *p = NULL;
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  if ((*p)->ops->destroy) PetscCall((*(*p)->ops->destroy)(*p));
   PetscCall(PetscFree((*p)->mags));
-  PetscCall(PetscFree(*p));
+  PetscCall(PetscHeaderDestroy(p));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

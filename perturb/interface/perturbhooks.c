@@ -8,11 +8,11 @@
 #define SAPerturbDispatch(p, step, op, ...)                     \
   do {                                                          \
     PetscReal sa_env_;                                          \
-    if (!(p)->ops.op) PetscFunctionReturn(PETSC_SUCCESS);       \
+    if (!(p)->ops->op) PetscFunctionReturn(PETSC_SUCCESS);      \
     PetscCall(SAPerturbGetEnvelope(p, step, &sa_env_));         \
     if (sa_env_ == 0.0) PetscFunctionReturn(PETSC_SUCCESS);     \
     PetscCall(PetscLogEventBegin(SAPERTURB_Apply, 0, 0, 0, 0)); \
-    PetscCall((*(p)->ops.op)(p, step, sa_env_, __VA_ARGS__));   \
+    PetscCall((*(p)->ops->op)(p, step, sa_env_, __VA_ARGS__));  \
     PetscCall(PetscLogEventEnd(SAPERTURB_Apply, 0, 0, 0, 0));   \
   } while (0)
 
@@ -140,7 +140,8 @@ static PetscErrorCode SAPerturbHookDestroy(void **ctx)
 }
 
 /*@C
-  SAPerturbAttach - Attaches the perturbation to a member's solver through its hooks (the solver takes ownership)
+  SAPerturbAttach - Attaches the perturbation to a member's solver through its hooks (the solver takes over the
+  caller's reference)
 
   Logically Collective
 
@@ -149,6 +150,11 @@ static PetscErrorCode SAPerturbHookDestroy(void **ctx)
 - s - the solver
 
   Notes:
+  Ownership: the solver takes over the caller's reference to p and destroys it with its hooks (`SASolverDestroy()`);
+  the caller must not call `SAPerturbDestroy()` on p afterwards. To keep using p after attaching (viewing it,
+  changing it with its setters), take another reference with `PetscObjectReference()` before attaching, and release
+  that one with `SAPerturbDestroy()`.
+
   Only the hooks of the kind's operations are added. A learning-signal kind acting on the gradient (loss_scale) is a
   linear map of it: the solver's step Jacobian applies the same map to its Hessian-vector products
   (`SASolverGetStepJacobian()`); kinds acting through the batch (signal_flip, signal_noise, label_smoothing) are in
@@ -163,10 +169,10 @@ PetscErrorCode SAPerturbAttach(SAPerturb p, SASolver s)
   SASolverHooks h = {NULL, NULL, NULL, NULL};
 
   PetscFunctionBeginUser;
-  if (p->ops.params) h.params = SAPerturbHookParams;
-  if (p->ops.batch) h.batch = SAPerturbHookBatch;
-  if (p->ops.signal) h.gradient = SAPerturbHookGradient;
-  if (p->ops.optimizer) h.hyper = SAPerturbHookHyper;
+  if (p->ops->params) h.params = SAPerturbHookParams;
+  if (p->ops->batch) h.batch = SAPerturbHookBatch;
+  if (p->ops->signal) h.gradient = SAPerturbHookGradient;
+  if (p->ops->optimizer) h.hyper = SAPerturbHookHyper;
   PetscCall(SASolverAddHooks(s, &h, p, SAPerturbHookDestroy));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

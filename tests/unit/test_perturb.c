@@ -17,6 +17,10 @@
   - onset, duration and shape on the quadratic: gradient descent under lr_scale with each shape equals the
     closed-form recursion e_{t+1} = (I - lr_t A) e_t with lr_t from the envelope formulas written out here.
 
+  - the class: reference counting, the options prefix as the deck block (set, append, get, the block name),
+    -<block>_perturb_view, and the kinds' own setters (composed functions: SAPerturbWeightKickSetLayer,
+    SAPerturbLayerResetSetLayer, SAPerturbPrecisionSetFormat), which do nothing on another kind.
+
   Statistical bounds are 5 standard deviations of the estimator (a false failure has probability < 1e-6 per
   check); exact identities use 1e-12 relative (reduction order only) or bitwise where no arithmetic differs.
 */
@@ -880,6 +884,287 @@ static PetscErrorCode CheckScaledNoise(void)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* ---------------------------------------------------------------------------------------------------- */
+/* SAPerturb as a PetscObject                                                                           */
+/* ---------------------------------------------------------------------------------------------------- */
+
+/* the text a viewer writes to a file of this test (ascii:FILE), read back on rank 0 and broadcast */
+static PetscErrorCode ReadViewFile(const char fname[], char buf[], size_t len)
+{
+  PetscMPIInt rank;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_rank(PETSC_COMM_WORLD, &rank));
+  buf[0] = 0;
+  if (!rank) {
+    FILE  *fp = fopen(fname, "r");
+    size_t n  = 0;
+
+    PetscCheck(fp, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "cannot read %s", fname);
+    n      = fread(buf, 1, len - 1, fp);
+    buf[n] = 0;
+    (void) fclose(fp);
+    (void) remove(fname);
+  }
+  PetscCallMPI(MPI_Bcast(buf, (PetscMPIInt) len, MPI_CHAR, 0, PETSC_COMM_WORLD));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* SAPerturbView() of p into buf */
+static PetscErrorCode ViewToString(SAPerturb p, char buf[], size_t len)
+{
+  PetscViewer v;
+  PetscMPIInt size;
+  char        fname[64];
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_size(PETSC_COMM_WORLD, &size));
+  PetscCall(PetscSNPrintf(fname, sizeof(fname), "test_perturb_view_np%d.txt", (int) size));
+  PetscCall(PetscViewerASCIIOpen(PETSC_COMM_WORLD, fname, &v));
+  PetscCall(SAPerturbView(p, v));
+  PetscCall(PetscViewerDestroy(&v));
+  PetscCall(ReadViewFile(fname, buf, len));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+#define CHECK_VIEW(buf, what) \
+  PetscCheck(strstr((buf), (what)), PETSC_COMM_SELF, PETSC_ERR_PLIB, "view lacks '%s':\n%s", (what), (buf))
+
+/* reference counting, the options prefix as the deck block, -<block>_perturb_view */
+static PetscErrorCode CheckPetscObject(void)
+{
+  SAPerturb         p, q = NULL;
+  PetscInt          refct, n, onset, dur;
+  PetscClassId      cid;
+  PetscBool         same;
+  SAPerturbType     type;
+  SAPerturbShape    shape;
+  const PetscReal  *mags;
+  const char       *prefix, *name;
+  char              buf[4096], fname[64], viewopt[80];
+  PetscMPIInt       size;
+  const char *const kv[] = {
+    "-early_spike_kind", "lr_spike", "-early_spike_magnitudes", "2,3", "-early_spike_onset", "4", NULL};
+
+  PetscFunctionBeginUser;
+  /* a PetscObject of its class: references, each released by one destroy */
+  PetscCall(SAPerturbCreate(PETSC_COMM_WORLD, &p));
+  PetscCall(PetscObjectGetClassId((PetscObject) p, &cid));
+  PetscCheck(cid == SAPERTURB_CLASSID, PETSC_COMM_SELF, PETSC_ERR_PLIB, "class id %d", (int) cid);
+  PetscCall(SAPerturbSetType(p, SAPERTURBPRUNE));
+  PetscCall(PetscObjectTypeCompare((PetscObject) p, SAPERTURBPRUNE, &same));
+  PetscCheck(same, PETSC_COMM_SELF, PETSC_ERR_PLIB, "PetscObjectTypeCompare does not see kind prune");
+  PetscCall(PetscObjectReference((PetscObject) p));
+  q = p;
+  PetscCall(PetscObjectGetReference((PetscObject) q, &refct));
+  PetscCheck(refct == 2, PETSC_COMM_SELF, PETSC_ERR_PLIB, "%" PetscInt_FMT " references, expected 2", refct);
+  PetscCall(SAPerturbDestroy(&p));
+  PetscCheck(!p, PETSC_COMM_SELF, PETSC_ERR_PLIB, "destroy did not clear the handle");
+  PetscCall(PetscObjectGetReference((PetscObject) q, &refct));
+  PetscCheck(refct == 1, PETSC_COMM_SELF, PETSC_ERR_PLIB, "%" PetscInt_FMT " references left, expected 1", refct);
+  PetscCall(SAPerturbGetType(q, &type)); /* still alive (valgrind: no access to freed memory) */
+  PetscCheck(!strcmp(type, SAPERTURBPRUNE), PETSC_COMM_SELF, PETSC_ERR_PLIB, "kind %s after one destroy", type);
+  PetscCall(SAPerturbDestroy(&q));
+  PetscCheck(!q, PETSC_COMM_SELF, PETSC_ERR_PLIB, "last destroy did not clear the handle");
+  PetscCall(SAPerturbDestroy(&q)); /* NULL is allowed */
+  PetscCall(SAPerturbDestroy(NULL));
+
+  /* options prefix round trip: set, append, get; the block name and the keys follow it */
+  PetscCall(SAPerturbCreate(PETSC_COMM_WORLD, &p));
+  PetscCall(SAPerturbGetOptionsPrefix(p, &prefix));
+  PetscCall(SAPerturbGetName(p, &name));
+  PetscCheck(!prefix && !strcmp(name, ""), PETSC_COMM_SELF, PETSC_ERR_PLIB, "fresh perturbation has a prefix");
+  PetscCall(SAPerturbSetOptionsPrefix(p, "early_"));
+  PetscCall(SAPerturbAppendOptionsPrefix(p, "spike_"));
+  PetscCall(SAPerturbGetOptionsPrefix(p, &prefix));
+  PetscCall(SAPerturbGetName(p, &name));
+  PetscCheck(prefix && !strcmp(prefix, "early_spike_") && !strcmp(name, "early_spike"), PETSC_COMM_SELF, PETSC_ERR_PLIB,
+             "prefix '%s', name '%s'", prefix ? prefix : "(null)", name);
+  PetscCall(PetscObjectGetOptionsPrefix((PetscObject) p, &prefix));
+  PetscCheck(prefix && !strcmp(prefix, "early_spike_"), PETSC_COMM_SELF, PETSC_ERR_PLIB,
+             "PetscObjectGetOptionsPrefix: '%s'", prefix ? prefix : "(null)");
+  PetscCall(PetscObjectSetOptionsPrefix((PetscObject) p, "late_")); /* the name follows the object's prefix */
+  PetscCall(SAPerturbGetName(p, &name));
+  PetscCheck(!strcmp(name, "late"), PETSC_COMM_SELF, PETSC_ERR_PLIB, "name '%s' after a PETSc prefix change", name);
+  PetscCall(SAPerturbSetOptionsPrefix(p, "early_spike_"));
+
+  /* the block's keys under the prefix, and -early_spike_perturb_view prints the perturbation */
+  PetscCallMPI(MPI_Comm_size(PETSC_COMM_WORLD, &size));
+  PetscCall(PetscSNPrintf(fname, sizeof(fname), "test_perturb_optview_np%d.txt", (int) size));
+  PetscCall(PetscSNPrintf(viewopt, sizeof(viewopt), "ascii:%s", fname));
+  PetscCall(SATestSetOptions(kv));
+  PetscCall(PetscOptionsSetValue(NULL, "-early_spike_perturb_view", viewopt));
+  PetscCall(SAPerturbSetFromOptions(p));
+  PetscCall(SATestClearOptions(kv));
+  PetscCall(PetscOptionsClearValue(NULL, "-early_spike_perturb_view"));
+  PetscCall(SAPerturbGetType(p, &type));
+  PetscCall(SAPerturbGetMagnitudes(p, &n, &mags));
+  PetscCall(SAPerturbGetWindow(p, &onset, &dur, &shape));
+  PetscCheck(!strcmp(type, SAPERTURBLRSPIKE) && n == 2 && mags[0] == 2 && mags[1] == 3 && onset == 4 && dur == 1,
+             PETSC_COMM_SELF, PETSC_ERR_PLIB,
+             "block early_spike read as kind %s, %" PetscInt_FMT " magnitudes, onset %" PetscInt_FMT, type, n, onset);
+  PetscCall(ReadViewFile(fname, buf, sizeof(buf)));
+  CHECK_VIEW(buf, "SAPerturb Object: (early_spike_)");
+  CHECK_VIEW(buf, "block early_spike, kind lr_spike, dimension optimization");
+  CHECK_VIEW(buf, "magnitude 2. in ["); /* PETSc prints %g of an integer with a trailing "." */
+  CHECK_VIEW(buf, "swept 2. 3.");
+  CHECK_VIEW(buf, "window: onset 4, duration 1, shape step");
+  PetscCall(SAPerturbSetMagnitude(p, 3));
+  PetscCall(ViewToString(p, buf, sizeof(buf)));
+  CHECK_VIEW(buf, "magnitude 3. in [");
+  PetscCall(SAPerturbDestroy(&p));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* the kinds' own setters (composed functions): on their kind they change what it does and what it reports; on
+   another kind a setter does nothing (PetscTryMethod) and a getter fails (PetscUseMethod) */
+static PetscErrorCode CheckKindSetters(void)
+{
+  SATask            task;
+  SAPerturb         pk, pl, pr, pb, pf, pp;
+  Vec               theta, t1, t2;
+  PetscInt          nl, layer, rs, re;
+  const PetscInt   *lo, *hi;
+  const char       *format;
+  PetscBool         eq;
+  PetscErrorCode    ierr;
+  char              buf[4096], before[4096];
+  const char *const layer2[] = {"layer", "2", NULL}, *const f16[] = {"format", "float16", NULL};
+
+  PetscFunctionBeginUser;
+  PetscCall(CreateTask(TaskOpts, &task, &theta));
+  PetscCall(SATaskGetLayers(task, &nl, &lo, &hi));
+  PetscCall(VecDuplicate(theta, &t1));
+  PetscCall(VecDuplicate(theta, &t2));
+  PetscCall(VecGetOwnershipRange(theta, &rs, &re));
+
+  /* weight_kick: the setter's layer 2 is the deck's layer 2, bitwise (same block, same stream) */
+  PetscCall(CreatePerturb("weight_kick", "0.2", NULL, task, NULL, &pk));
+  PetscCall(CreatePerturb("weight_kick", "0.2", layer2, task, NULL, &pl));
+  PetscCall(SAPerturbWeightKickGetLayer(pk, &layer));
+  PetscCheck(layer == 0, PETSC_COMM_SELF, PETSC_ERR_PLIB, "default kick layer %" PetscInt_FMT, layer);
+  PetscCall(ViewToString(pk, buf, sizeof(buf)));
+  CHECK_VIEW(buf, "weight_kick: layer 0 (all parameters)");
+  PetscCall(SAPerturbWeightKickSetLayer(pk, 2));
+  PetscCall(SAPerturbWeightKickGetLayer(pk, &layer));
+  PetscCheck(layer == 2, PETSC_COMM_SELF, PETSC_ERR_PLIB, "kick layer %" PetscInt_FMT " after setting 2", layer);
+  PetscCall(ViewToString(pk, buf, sizeof(buf)));
+  CHECK_VIEW(buf, "weight_kick: layer 2");
+  PetscCall(VecCopy(theta, t1));
+  PetscCall(SAPerturbApplyParams(pk, 0, t1));
+  PetscCall(VecCopy(theta, t2));
+  PetscCall(SAPerturbApplyParams(pl, 0, t2));
+  PetscCall(VecEqual(t1, t2, &eq));
+  PetscCheck(eq, PETSC_COMM_SELF, PETSC_ERR_PLIB, "SAPerturbWeightKickSetLayer(2) differs from the deck's layer 2");
+  {
+    const PetscScalar *a, *b;
+    PetscReal          outside = 0;
+
+    PetscCall(VecGetArrayRead(theta, &a));
+    PetscCall(VecGetArrayRead(t1, &b));
+    for (PetscInt i = rs; i < re; i++)
+      if (i < lo[1] || i >= hi[1]) outside += b[i - rs] != a[i - rs];
+    PetscCall(VecRestoreArrayRead(t1, &b));
+    PetscCall(VecRestoreArrayRead(theta, &a));
+    PetscCall(SumAll(&outside, 1));
+    PetscCheck(outside == 0, PETSC_COMM_SELF, PETSC_ERR_PLIB, "layer-2 kick changed %g parameters outside it",
+               (double) outside);
+  }
+  /* after SAPerturbCheckTask() the layer is checked against the task's (3 layers) */
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = SAPerturbWeightKickSetLayer(pk, nl + 1);
+  PetscCall(PetscPopErrorHandler());
+  PetscCheck(ierr == PETSC_ERR_ARG_OUTOFRANGE, PETSC_COMM_SELF, PETSC_ERR_PLIB,
+             "kick layer %" PetscInt_FMT ": error %d", nl + 1, (int) ierr);
+
+  /* layer_reset: layer 2 from the deck, set to 1: only layer 1 moves */
+  PetscCall(CreatePerturb("layer_reset", "1", layer2, task, NULL, &pr));
+  PetscCall(SAPerturbLayerResetGetLayer(pr, &layer));
+  PetscCheck(layer == 2, PETSC_COMM_SELF, PETSC_ERR_PLIB, "reset layer %" PetscInt_FMT " from the deck", layer);
+  PetscCall(SAPerturbLayerResetSetLayer(pr, 1));
+  PetscCall(ViewToString(pr, buf, sizeof(buf)));
+  CHECK_VIEW(buf, "layer_reset: layer 1");
+  PetscCall(VecCopy(theta, t1));
+  PetscCall(SAPerturbApplyParams(pr, 0, t1));
+  {
+    const PetscScalar *a, *b;
+    PetscReal          cnt[2] = {0, 0}; /* changed inside layer 1, changed outside it */
+
+    PetscCall(VecGetArrayRead(theta, &a));
+    PetscCall(VecGetArrayRead(t1, &b));
+    for (PetscInt i = rs; i < re; i++) cnt[i >= lo[0] && i < hi[0] ? 0 : 1] += b[i - rs] != a[i - rs];
+    PetscCall(VecRestoreArrayRead(t1, &b));
+    PetscCall(VecRestoreArrayRead(theta, &a));
+    PetscCall(SumAll(cnt, 2));
+    PetscCheck(cnt[0] > 0 && cnt[1] == 0, PETSC_COMM_SELF, PETSC_ERR_PLIB,
+               "layer reset set to layer 1 changed %g inside it and %g outside", (double) cnt[0], (double) cnt[1]);
+  }
+
+  /* precision: bfloat16 from the deck, set to float16: the deck's float16, bitwise */
+  PetscCall(CreatePerturb("precision", "10", NULL, task, NULL, &pb));
+  PetscCall(CreatePerturb("precision", "10", f16, task, NULL, &pf));
+  PetscCall(SAPerturbPrecisionGetFormat(pb, &format));
+  PetscCheck(!strcmp(format, "bfloat16"), PETSC_COMM_SELF, PETSC_ERR_PLIB, "default format %s", format);
+  PetscCall(SAPerturbPrecisionSetFormat(pb, "float16"));
+  PetscCall(SAPerturbPrecisionGetFormat(pb, &format));
+  PetscCheck(!strcmp(format, "float16"), PETSC_COMM_SELF, PETSC_ERR_PLIB, "format %s after setting float16", format);
+  PetscCall(ViewToString(pb, buf, sizeof(buf)));
+  CHECK_VIEW(buf, "precision: format float16");
+  PetscCall(VecCopy(theta, t1));
+  PetscCall(VecScale(t1, 1e5)); /* beyond float16's range: overflows there, not in bfloat16 */
+  PetscCall(VecCopy(t1, t2));
+  PetscCall(SAPerturbApplyParams(pb, 0, t1));
+  PetscCall(SAPerturbApplyParams(pf, 0, t2));
+  PetscCall(VecEqual(t1, t2, &eq));
+  PetscCheck(eq, PETSC_COMM_SELF, PETSC_ERR_PLIB, "SAPerturbPrecisionSetFormat(float16) differs from the deck's");
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = SAPerturbPrecisionSetFormat(pb, "float8");
+  PetscCall(PetscPopErrorHandler());
+  PetscCheck(ierr == PETSC_ERR_ARG_OUTOFRANGE, PETSC_COMM_SELF, PETSC_ERR_PLIB, "format float8: error %d", (int) ierr);
+
+  /* on another kind a setter does nothing: prune is unchanged in what it does and reports */
+  PetscCall(CreatePerturb("prune", "0.3", NULL, task, NULL, &pp));
+  PetscCall(ViewToString(pp, before, sizeof(before)));
+  PetscCall(VecCopy(theta, t1));
+  PetscCall(SAPerturbApplyParams(pp, 0, t1));
+  PetscCall(SAPerturbWeightKickSetLayer(pp, 2));
+  PetscCall(SAPerturbLayerResetSetLayer(pp, 1));
+  PetscCall(SAPerturbPrecisionSetFormat(pp, "float16"));
+  PetscCall(SAPerturbPrecisionSetFormat(pk, "float16")); /* weight_kick: no format */
+  PetscCall(SAPerturbWeightKickGetLayer(pk, &layer));
+  PetscCheck(layer == 2, PETSC_COMM_SELF, PETSC_ERR_PLIB, "a precision setter changed a kick");
+  PetscCall(ViewToString(pp, buf, sizeof(buf)));
+  PetscCheck(!strcmp(buf, before), PETSC_COMM_SELF, PETSC_ERR_PLIB, "setters of other kinds changed prune:\n%s\n%s",
+             before, buf);
+  PetscCall(VecCopy(theta, t2));
+  PetscCall(SAPerturbApplyParams(pp, 0, t2));
+  PetscCall(VecEqual(t1, t2, &eq));
+  PetscCheck(eq, PETSC_COMM_SELF, PETSC_ERR_PLIB, "setters of other kinds changed what prune does");
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = SAPerturbWeightKickGetLayer(pp, &layer);
+  PetscCall(PetscPopErrorHandler());
+  PetscCheck(ierr == PETSC_ERR_SUP, PETSC_COMM_SELF, PETSC_ERR_PLIB, "kick layer of a prune: error %d", (int) ierr);
+  /* a change of kind removes the old kind's setters */
+  PetscCall(SAPerturbSetType(pk, SAPERTURBPRUNE));
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = SAPerturbWeightKickGetLayer(pk, &layer);
+  PetscCall(PetscPopErrorHandler());
+  PetscCheck(ierr == PETSC_ERR_SUP, PETSC_COMM_SELF, PETSC_ERR_PLIB, "kick setter left after a change of kind: %d",
+             (int) ierr);
+
+  PetscCall(SAPerturbDestroy(&pk));
+  PetscCall(SAPerturbDestroy(&pl));
+  PetscCall(SAPerturbDestroy(&pr));
+  PetscCall(SAPerturbDestroy(&pb));
+  PetscCall(SAPerturbDestroy(&pf));
+  PetscCall(SAPerturbDestroy(&pp));
+  PetscCall(VecDestroy(&t1));
+  PetscCall(VecDestroy(&t2));
+  PetscCall(VecDestroy(&theta));
+  PetscCall(SATaskDestroy(&task));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscErrorCode CreateNothing(SAPerturb p)
 {
   PetscFunctionBeginUser;
@@ -941,6 +1226,8 @@ static void test_prune_precision(void) { CU_ASSERT_EQUAL(CheckPruneAndPrecision(
 static void test_optimization(void) { CU_ASSERT_EQUAL(CheckOptimizationKinds(), PETSC_SUCCESS); }
 static void test_windows(void) { CU_ASSERT_EQUAL(CheckQuadraticWindows(), PETSC_SUCCESS); }
 static void test_scaled_noise(void) { CU_ASSERT_EQUAL(CheckScaledNoise(), PETSC_SUCCESS); }
+static void test_object(void) { CU_ASSERT_EQUAL(CheckPetscObject(), PETSC_SUCCESS); }
+static void test_kind_setters(void) { CU_ASSERT_EQUAL(CheckKindSetters(), PETSC_SUCCESS); }
 
 int main(int argc, char **argv)
 {
@@ -961,6 +1248,9 @@ int main(int argc, char **argv)
   CU_add_test(s, "onset, duration and shape: GD on the quadratic in closed form", test_windows);
   CU_add_test(s, "gradient noise scaled to the measured noise (noise_mode scaled)", test_scaled_noise);
   CU_add_test(s, "kinds and task types are listed from their registries", test_registries);
+  CU_add_test(s, "a PetscObject: references, options prefix as the block, -<block>_perturb_view", test_object);
+  CU_add_test(s, "kind setters (composed functions): weight_kick, layer_reset, precision; no-ops elsewhere",
+              test_kind_setters);
   PetscCall(SATestRunSuite(PETSC_COMM_WORLD, &nfail_all));
   PetscCall(SAFinalize());
   PetscCall(SlepcFinalize());

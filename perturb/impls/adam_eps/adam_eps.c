@@ -24,11 +24,11 @@ static PetscErrorCode SAPerturbCheckTask_AdamEps(SAPerturb p, SATask task, SAOpt
 PetscErrorCode SAPerturbCreate_AdamEps(SAPerturb p)
 {
   PetscFunctionBeginUser;
-  p->dimension     = SA_DIM_OPTIMIZATION;
-  p->mag_lo        = 1e-16;
-  p->mag_hi        = 10;
-  p->duration      = -1;
-  p->ops.optimizer = SAPerturbOptimizer_AdamEps;
-  p->ops.checktask = SAPerturbCheckTask_AdamEps;
+  p->dimension      = SA_DIM_OPTIMIZATION;
+  p->mag_lo         = 1e-16;
+  p->mag_hi         = 10;
+  p->duration       = -1;
+  p->ops->optimizer = SAPerturbOptimizer_AdamEps;
+  p->ops->checktask = SAPerturbCheckTask_AdamEps;
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -24,11 +24,11 @@ static PetscErrorCode SAPerturbCheckTask_BatchScale(SAPerturb p, SATask task, SA
 PetscErrorCode SAPerturbCreate_BatchScale(SAPerturb p)
 {
   PetscFunctionBeginUser;
-  p->dimension     = SA_DIM_OPTIMIZATION;
-  p->mag_lo        = 1e-3;
-  p->mag_hi        = 100;
-  p->duration      = -1;
-  p->ops.batch     = SAPerturbBatch_BatchScale;
-  p->ops.checktask = SAPerturbCheckTask_BatchScale;
+  p->dimension      = SA_DIM_OPTIMIZATION;
+  p->mag_lo         = 1e-3;
+  p->mag_hi         = 100;
+  p->duration       = -1;
+  p->ops->batch     = SAPerturbBatch_BatchScale;
+  p->ops->checktask = SAPerturbCheckTask_BatchScale;
   PetscFunctionReturn(PETSC_SUCCESS);
 }

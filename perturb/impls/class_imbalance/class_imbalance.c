@@ -28,11 +28,11 @@ static PetscErrorCode SAPerturbCheckTask_ClassImbalance(SAPerturb p, SATask task
 PetscErrorCode SAPerturbCreate_ClassImbalance(SAPerturb p)
 {
   PetscFunctionBeginUser;
-  p->dimension     = SA_DIM_ENVIRONMENT;
-  p->mag_lo        = 0;
-  p->mag_hi        = 1e6;
-  p->duration      = -1;
-  p->ops.batch     = SAPerturbBatch_ClassImbalance;
-  p->ops.checktask = SAPerturbCheckTask_ClassImbalance;
+  p->dimension      = SA_DIM_ENVIRONMENT;
+  p->mag_lo         = 0;
+  p->mag_hi         = 1e6;
+  p->duration       = -1;
+  p->ops->batch     = SAPerturbBatch_ClassImbalance;
+  p->ops->checktask = SAPerturbCheckTask_ClassImbalance;
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -30,11 +30,11 @@ static PetscErrorCode SAPerturbCheckTask_ClipOff(SAPerturb p, SATask task, SAOpt
 PetscErrorCode SAPerturbCreate_ClipOff(SAPerturb p)
 {
   PetscFunctionBeginUser;
-  p->dimension     = SA_DIM_LEARNING_SIGNAL;
-  p->mag_lo        = 0;
-  p->mag_hi        = 1e12;
-  p->duration      = -1;
-  p->ops.optimizer = SAPerturbOptimizer_ClipOff;
-  p->ops.checktask = SAPerturbCheckTask_ClipOff;
+  p->dimension      = SA_DIM_LEARNING_SIGNAL;
+  p->mag_lo         = 0;
+  p->mag_hi         = 1e12;
+  p->duration       = -1;
+  p->ops->optimizer = SAPerturbOptimizer_ClipOff;
+  p->ops->checktask = SAPerturbCheckTask_ClipOff;
   PetscFunctionReturn(PETSC_SUCCESS);
 }

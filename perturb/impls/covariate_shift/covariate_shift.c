@@ -27,11 +27,11 @@ static PetscErrorCode SAPerturbCheckTask_CovariateShift(SAPerturb p, SATask task
 PetscErrorCode SAPerturbCreate_CovariateShift(SAPerturb p)
 {
   PetscFunctionBeginUser;
-  p->dimension     = SA_DIM_ENVIRONMENT;
-  p->mag_lo        = 0;
-  p->mag_hi        = 100;
-  p->duration      = -1;
-  p->ops.batch     = SAPerturbBatch_CovariateShift;
-  p->ops.checktask = SAPerturbCheckTask_CovariateShift;
+  p->dimension      = SA_DIM_ENVIRONMENT;
+  p->mag_lo         = 0;
+  p->mag_hi         = 100;
+  p->duration       = -1;
+  p->ops->batch     = SAPerturbBatch_CovariateShift;
+  p->ops->checktask = SAPerturbCheckTask_CovariateShift;
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -30,11 +30,11 @@ static PetscErrorCode SAPerturbCheckTask_DataOrder(SAPerturb p, SATask task, SAO
 PetscErrorCode SAPerturbCreate_DataOrder(SAPerturb p)
 {
   PetscFunctionBeginUser;
-  p->dimension     = SA_DIM_ENVIRONMENT;
-  p->mag_lo        = 1;
-  p->mag_hi        = 1e9;
-  p->duration      = -1;
-  p->ops.batch     = SAPerturbBatch_DataOrder;
-  p->ops.checktask = SAPerturbCheckTask_DataOrder;
+  p->dimension      = SA_DIM_ENVIRONMENT;
+  p->mag_lo         = 1;
+  p->mag_hi         = 1e9;
+  p->duration       = -1;
+  p->ops->batch     = SAPerturbBatch_DataOrder;
+  p->ops->checktask = SAPerturbCheckTask_DataOrder;
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -17,11 +17,11 @@ static PetscErrorCode SAPerturbParams_InitScale(SAPerturb p, PetscInt step, Pets
 PetscErrorCode SAPerturbCreate_InitScale(SAPerturb p)
 {
   PetscFunctionBeginUser;
-  p->dimension  = SA_DIM_PARAMETRIC;
-  p->mag_lo     = PETSC_MACHINE_EPSILON;
-  p->mag_hi     = 100;
-  p->onset      = 0;
-  p->duration   = 1;
-  p->ops.params = SAPerturbParams_InitScale;
+  p->dimension   = SA_DIM_PARAMETRIC;
+  p->mag_lo      = PETSC_MACHINE_EPSILON;
+  p->mag_hi      = 100;
+  p->onset       = 0;
+  p->duration    = 1;
+  p->ops->params = SAPerturbParams_InitScale;
   PetscFunctionReturn(PETSC_SUCCESS);
 }

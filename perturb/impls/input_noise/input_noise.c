@@ -27,11 +27,11 @@ static PetscErrorCode SAPerturbCheckTask_InputNoise(SAPerturb p, SATask task, SA
 PetscErrorCode SAPerturbCreate_InputNoise(SAPerturb p)
 {
   PetscFunctionBeginUser;
-  p->dimension     = SA_DIM_ENVIRONMENT;
-  p->mag_lo        = 0;
-  p->mag_hi        = 100;
-  p->duration      = -1;
-  p->ops.batch     = SAPerturbBatch_InputNoise;
-  p->ops.checktask = SAPerturbCheckTask_InputNoise;
+  p->dimension      = SA_DIM_ENVIRONMENT;
+  p->mag_lo         = 0;
+  p->mag_hi         = 100;
+  p->duration       = -1;
+  p->ops->batch     = SAPerturbBatch_InputNoise;
+  p->ops->checktask = SAPerturbCheckTask_InputNoise;
   PetscFunctionReturn(PETSC_SUCCESS);
 }

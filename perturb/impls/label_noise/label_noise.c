@@ -28,11 +28,11 @@ static PetscErrorCode SAPerturbCheckTask_LabelNoise(SAPerturb p, SATask task, SA
 PetscErrorCode SAPerturbCreate_LabelNoise(SAPerturb p)
 {
   PetscFunctionBeginUser;
-  p->dimension     = SA_DIM_ENVIRONMENT;
-  p->mag_lo        = 0;
-  p->mag_hi        = 1;
-  p->duration      = -1;
-  p->ops.batch     = SAPerturbBatch_LabelNoise;
-  p->ops.checktask = SAPerturbCheckTask_LabelNoise;
+  p->dimension      = SA_DIM_ENVIRONMENT;
+  p->mag_lo         = 0;
+  p->mag_hi         = 1;
+  p->duration       = -1;
+  p->ops->batch     = SAPerturbBatch_LabelNoise;
+  p->ops->checktask = SAPerturbCheckTask_LabelNoise;
   PetscFunctionReturn(PETSC_SUCCESS);
 }

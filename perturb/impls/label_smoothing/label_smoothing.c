@@ -27,11 +27,11 @@ static PetscErrorCode SAPerturbCheckTask_LabelSmoothing(SAPerturb p, SATask task
 PetscErrorCode SAPerturbCreate_LabelSmoothing(SAPerturb p)
 {
   PetscFunctionBeginUser;
-  p->dimension     = SA_DIM_LEARNING_SIGNAL;
-  p->mag_lo        = 0;
-  p->mag_hi        = 0.999;
-  p->duration      = -1;
-  p->ops.batch     = SAPerturbBatch_LabelSmoothing;
-  p->ops.checktask = SAPerturbCheckTask_LabelSmoothing;
+  p->dimension      = SA_DIM_LEARNING_SIGNAL;
+  p->mag_lo         = 0;
+  p->mag_hi         = 0.999;
+  p->duration       = -1;
+  p->ops->batch     = SAPerturbBatch_LabelSmoothing;
+  p->ops->checktask = SAPerturbCheckTask_LabelSmoothing;
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -17,10 +17,10 @@ static PetscErrorCode SAPerturbSignal_LossScale(SAPerturb p, PetscInt step, Pets
 PetscErrorCode SAPerturbCreate_LossScale(SAPerturb p)
 {
   PetscFunctionBeginUser;
-  p->dimension  = SA_DIM_LEARNING_SIGNAL;
-  p->mag_lo     = PETSC_MACHINE_EPSILON;
-  p->mag_hi     = 1e6;
-  p->duration   = -1;
-  p->ops.signal = SAPerturbSignal_LossScale;
+  p->dimension   = SA_DIM_LEARNING_SIGNAL;
+  p->mag_lo      = PETSC_MACHINE_EPSILON;
+  p->mag_hi      = 1e6;
+  p->duration    = -1;
+  p->ops->signal = SAPerturbSignal_LossScale;
   PetscFunctionReturn(PETSC_SUCCESS);
 }

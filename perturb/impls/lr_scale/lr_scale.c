@@ -18,11 +18,11 @@ static PetscErrorCode SAPerturbOptimizer_LRScale(SAPerturb p, PetscInt step, Pet
 PetscErrorCode SAPerturbCreate_LRScale(SAPerturb p)
 {
   PetscFunctionBeginUser;
-  p->dimension     = SA_DIM_OPTIMIZATION;
-  p->mag_lo        = PETSC_MACHINE_EPSILON;
-  p->mag_hi        = 1e6;
-  p->duration      = -1;
-  p->ops.optimizer = SAPerturbOptimizer_LRScale;
+  p->dimension      = SA_DIM_OPTIMIZATION;
+  p->mag_lo         = PETSC_MACHINE_EPSILON;
+  p->mag_hi         = 1e6;
+  p->duration       = -1;
+  p->ops->optimizer = SAPerturbOptimizer_LRScale;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -31,11 +31,11 @@ static PetscErrorCode SAPerturbCheckTask_MomentumShift(SAPerturb p, SATask task,
 PetscErrorCode SAPerturbCreate_MomentumShift(SAPerturb p)
 {
   PetscFunctionBeginUser;
-  p->dimension     = SA_DIM_OPTIMIZATION;
-  p->mag_lo        = 0;
-  p->mag_hi        = 1.0 - PETSC_MACHINE_EPSILON;
-  p->duration      = -1;
-  p->ops.optimizer = SAPerturbOptimizer_MomentumShift;
-  p->ops.checktask = SAPerturbCheckTask_MomentumShift;
+  p->dimension      = SA_DIM_OPTIMIZATION;
+  p->mag_lo         = 0;
+  p->mag_hi         = 1.0 - PETSC_MACHINE_EPSILON;
+  p->duration       = -1;
+  p->ops->optimizer = SAPerturbOptimizer_MomentumShift;
+  p->ops->checktask = SAPerturbCheckTask_MomentumShift;
   PetscFunctionReturn(PETSC_SUCCESS);
 }

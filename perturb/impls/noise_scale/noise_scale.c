@@ -26,7 +26,7 @@ static PetscErrorCode SAPerturbCheckTask_NoiseScale(SAPerturb p, SATask task, SA
   PetscCall(SAPerturbGetName(p, &name));
   if (!(noise > 0)) {
     char key[96];
-    PetscCall(PetscSNPrintf(key, sizeof(key), "%skind", p->prefix));
+    PetscCall(PetscSNPrintf(key, sizeof(key), "%skind", SAPerturbPrefix(p)));
     PetscCall(SADeckFail(key,
                          "kind noise_scale of block '%s' scales the task's noise, but task_noise is 0 in this "
                          "configuration: set task: {noise: <sigma > 0>} or choose another kind",
@@ -38,11 +38,11 @@ static PetscErrorCode SAPerturbCheckTask_NoiseScale(SAPerturb p, SATask task, SA
 PetscErrorCode SAPerturbCreate_NoiseScale(SAPerturb p)
 {
   PetscFunctionBeginUser;
-  p->dimension     = SA_DIM_ENVIRONMENT;
-  p->mag_lo        = 0;
-  p->mag_hi        = 1e6;
-  p->duration      = -1;
-  p->ops.batch     = SAPerturbBatch_NoiseScale;
-  p->ops.checktask = SAPerturbCheckTask_NoiseScale;
+  p->dimension      = SA_DIM_ENVIRONMENT;
+  p->mag_lo         = 0;
+  p->mag_hi         = 1e6;
+  p->duration       = -1;
+  p->ops->batch     = SAPerturbBatch_NoiseScale;
+  p->ops->checktask = SAPerturbCheckTask_NoiseScale;
   PetscFunctionReturn(PETSC_SUCCESS);
 }

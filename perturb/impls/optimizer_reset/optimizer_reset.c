@@ -32,11 +32,11 @@ static PetscErrorCode SAPerturbCheckTask_OptimizerReset(SAPerturb p, SATask task
 PetscErrorCode SAPerturbCreate_OptimizerReset(SAPerturb p)
 {
   PetscFunctionBeginUser;
-  p->dimension     = SA_DIM_OPTIMIZATION;
-  p->mag_lo        = 0;
-  p->mag_hi        = 1;
-  p->duration      = 1;
-  p->ops.optimizer = SAPerturbOptimizer_OptimizerReset;
-  p->ops.checktask = SAPerturbCheckTask_OptimizerReset;
+  p->dimension      = SA_DIM_OPTIMIZATION;
+  p->mag_lo         = 0;
+  p->mag_hi         = 1;
+  p->duration       = 1;
+  p->ops->optimizer = SAPerturbOptimizer_OptimizerReset;
+  p->ops->checktask = SAPerturbCheckTask_OptimizerReset;
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -6,7 +6,8 @@
   emax 127) or float16 (5 exponent bits, emin -14, emax 15, subnormals, overflow to +-inf, which the run then records
   as a divergence), with m explicit mantissa bits (the magnitude: 7 is bfloat16, 10 is float16; fewer bits stress
   further). Mixed-precision stress; the envelope only selects the window. Default: persistent. Magnitudes: integers
-  in [1, 52].
+  in [1, 52]. The format is also set with SAPerturbPrecisionSetFormat() (a composed function,
+  "SAPerturbPrecisionSetFormat_C").
 */
 #include <stabaudit/private/saperturbimpl.h>
 #include <stabaudit/sadeck.h>
@@ -76,7 +77,7 @@ static PetscErrorCode SAPerturbSetFromOptions_Precision(SAPerturb p)
   SAPerturb_Precision *k = (SAPerturb_Precision *) p->data;
 
   PetscFunctionBeginUser;
-  PetscCall(SADeckGetEnum(p->prefix, "format", SAPrecisionFormats, 2, &k->format, NULL));
+  PetscCall(SADeckGetEnum(SAPerturbPrefix(p), "format", SAPrecisionFormats, 2, &k->format, NULL));
   for (PetscInt i = 0; i < p->nmag; i++)
     if (p->mags[i] != PetscFloorReal(p->mags[i]))
       PetscCall(SAPerturbFailKind(p, "magnitudes are mantissa bits and must be integers in [1, 52], got %g",
@@ -84,10 +85,96 @@ static PetscErrorCode SAPerturbSetFromOptions_Precision(SAPerturb p)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+static PetscErrorCode SAPerturbView_Precision(SAPerturb p, PetscViewer viewer)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscViewerASCIIPrintf(viewer, "precision: format %s\n",
+                                   SAPrecisionFormats[((SAPerturb_Precision *) p->data)->format]));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SAPerturbPrecisionSetFormat_Precision(SAPerturb p, const char format[])
+{
+  SAPerturb_Precision *k     = (SAPerturb_Precision *) p->data;
+  PetscBool            match = PETSC_FALSE;
+
+  PetscFunctionBeginUser;
+  for (PetscInt i = 0; i < 2 && !match; i++) {
+    PetscCall(PetscStrcmp(format, SAPrecisionFormats[i], &match));
+    if (match) k->format = i;
+  }
+  PetscCheck(match, PetscObjectComm((PetscObject) p), PETSC_ERR_ARG_OUTOFRANGE,
+             "precision format '%s' is not one of bfloat16, float16", format);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SAPerturbPrecisionGetFormat_Precision(SAPerturb p, const char **format)
+{
+  PetscFunctionBeginUser;
+  *format = SAPrecisionFormats[((SAPerturb_Precision *) p->data)->format];
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAPerturbPrecisionSetFormat - Sets the reduced floating-point format of a precision perturbation
+
+  Logically Collective
+
+  Input Parameters:
++ p      - the perturbation
+- format - "bfloat16" (the default: exponent range of float32) or "float16" (exponent range of IEEE half precision,
+           subnormals, overflow to infinity)
+
+  Options Database Key:
+. -<block>_format <bfloat16|float16> - deck key format of the block
+
+  Notes:
+  The magnitude stays the number of explicit mantissa bits. Does nothing unless the kind is precision
+  (`PetscTryMethod()`).
+
+  Level: intermediate
+
+.seealso: `SAPERTURBPRECISION`, `SAPerturbPrecisionGetFormat()`, `SAPerturbRoundToFormat()`
+@*/
+PetscErrorCode SAPerturbPrecisionSetFormat(SAPerturb p, const char format[])
+{
+  PetscFunctionBeginUser;
+  PetscValidHeaderSpecific(p, SAPERTURB_CLASSID, 1);
+  PetscValidCharPointer(format, 2);
+  PetscTryMethod(p, "SAPerturbPrecisionSetFormat_C", (SAPerturb, const char[]), (p, format));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAPerturbPrecisionGetFormat - Returns the reduced floating-point format of a precision perturbation
+
+  Not Collective
+
+  Input Parameter:
+. p - the perturbation, of kind precision (another kind is an error)
+
+  Output Parameter:
+. format - "bfloat16" or "float16" (a static string)
+
+  Level: intermediate
+
+.seealso: `SAPERTURBPRECISION`, `SAPerturbPrecisionSetFormat()`
+@*/
+PetscErrorCode SAPerturbPrecisionGetFormat(SAPerturb p, const char **format)
+{
+  PetscFunctionBeginUser;
+  PetscValidHeaderSpecific(p, SAPERTURB_CLASSID, 1);
+  PetscValidPointer(format, 2);
+  PetscUseMethod(p, "SAPerturbPrecisionGetFormat_C", (SAPerturb, const char **), (p, format));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscErrorCode SAPerturbDestroy_Precision(SAPerturb p)
 {
   PetscFunctionBeginUser;
   PetscCall(PetscFree(p->data));
+  PetscCall(PetscObjectComposeFunction((PetscObject) p, "SAPerturbPrecisionSetFormat_C", NULL));
+  PetscCall(PetscObjectComposeFunction((PetscObject) p, "SAPerturbPrecisionGetFormat_C", NULL));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -97,13 +184,18 @@ PetscErrorCode SAPerturbCreate_Precision(SAPerturb p)
 
   PetscFunctionBeginUser;
   PetscCall(PetscNew(&k));
-  p->data               = k;
-  p->dimension          = SA_DIM_PARAMETRIC;
-  p->mag_lo             = 1;
-  p->mag_hi             = 52;
-  p->duration           = -1;
-  p->ops.params         = SAPerturbParams_Precision;
-  p->ops.setfromoptions = SAPerturbSetFromOptions_Precision;
-  p->ops.destroy        = SAPerturbDestroy_Precision;
+  p->data                = k;
+  p->dimension           = SA_DIM_PARAMETRIC;
+  p->mag_lo              = 1;
+  p->mag_hi              = 52;
+  p->duration            = -1;
+  p->ops->params         = SAPerturbParams_Precision;
+  p->ops->setfromoptions = SAPerturbSetFromOptions_Precision;
+  p->ops->view           = SAPerturbView_Precision;
+  p->ops->destroy        = SAPerturbDestroy_Precision;
+  PetscCall(PetscObjectComposeFunction((PetscObject) p, "SAPerturbPrecisionSetFormat_C",
+                                       SAPerturbPrecisionSetFormat_Precision));
+  PetscCall(PetscObjectComposeFunction((PetscObject) p, "SAPerturbPrecisionGetFormat_C",
+                                       SAPerturbPrecisionGetFormat_Precision));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -53,10 +53,10 @@ static PetscErrorCode SAPerturbParams_Prune(SAPerturb p, PetscInt step, PetscRea
 PetscErrorCode SAPerturbCreate_Prune(SAPerturb p)
 {
   PetscFunctionBeginUser;
-  p->dimension  = SA_DIM_PARAMETRIC;
-  p->mag_lo     = 0;
-  p->mag_hi     = 1;
-  p->duration   = 1;
-  p->ops.params = SAPerturbParams_Prune;
+  p->dimension   = SA_DIM_PARAMETRIC;
+  p->mag_lo      = 0;
+  p->mag_hi      = 1;
+  p->duration    = 1;
+  p->ops->params = SAPerturbParams_Prune;
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -27,11 +27,11 @@ static PetscErrorCode SAPerturbCheckTask_SignalFlip(SAPerturb p, SATask task, SA
 PetscErrorCode SAPerturbCreate_SignalFlip(SAPerturb p)
 {
   PetscFunctionBeginUser;
-  p->dimension     = SA_DIM_LEARNING_SIGNAL;
-  p->mag_lo        = 0;
-  p->mag_hi        = 1;
-  p->duration      = -1;
-  p->ops.batch     = SAPerturbBatch_SignalFlip;
-  p->ops.checktask = SAPerturbCheckTask_SignalFlip;
+  p->dimension      = SA_DIM_LEARNING_SIGNAL;
+  p->mag_lo         = 0;
+  p->mag_hi         = 1;
+  p->duration       = -1;
+  p->ops->batch     = SAPerturbBatch_SignalFlip;
+  p->ops->checktask = SAPerturbCheckTask_SignalFlip;
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -27,11 +27,11 @@ static PetscErrorCode SAPerturbCheckTask_SignalNoise(SAPerturb p, SATask task, S
 PetscErrorCode SAPerturbCreate_SignalNoise(SAPerturb p)
 {
   PetscFunctionBeginUser;
-  p->dimension     = SA_DIM_LEARNING_SIGNAL;
-  p->mag_lo        = 0;
-  p->mag_hi        = 1000;
-  p->duration      = -1;
-  p->ops.batch     = SAPerturbBatch_SignalNoise;
-  p->ops.checktask = SAPerturbCheckTask_SignalNoise;
+  p->dimension      = SA_DIM_LEARNING_SIGNAL;
+  p->mag_lo         = 0;
+  p->mag_hi         = 1000;
+  p->duration       = -1;
+  p->ops->batch     = SAPerturbBatch_SignalNoise;
+  p->ops->checktask = SAPerturbCheckTask_SignalNoise;
   PetscFunctionReturn(PETSC_SUCCESS);
 }

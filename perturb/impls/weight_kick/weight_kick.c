@@ -6,6 +6,7 @@
   addressed by the step, S all parameters or (option layer: l) the weights and biases of layer l only, so all
   magnitudes of a block share the kick direction (only its size is swept). Default: a one-step pulse. Magnitudes
   (relative norms) in [0, 100]. A layer needs a task with layers (and l <= its number of layers).
+  The layer is also set with SAPerturbWeightKickSetLayer() (a composed function, "SAPerturbWeightKickSetLayer_C").
 */
 #include <stabaudit/private/saperturbimpl.h>
 #include <stabaudit/sadeck.h>
@@ -73,7 +74,7 @@ static PetscErrorCode SAPerturbSetFromOptions_WeightKick(SAPerturb p)
   SAPerturb_WeightKick *k = (SAPerturb_WeightKick *) p->data;
 
   PetscFunctionBeginUser;
-  PetscCall(SADeckGetInt(p->prefix, "layer", k->layer, 0, 32, &k->layer, NULL));
+  PetscCall(SADeckGetInt(SAPerturbPrefix(p), "layer", k->layer, 0, 32, &k->layer, NULL));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -89,7 +90,7 @@ static PetscErrorCode SAPerturbCheckTask_WeightKick(SAPerturb p, SATask task, SA
   if (k->layer > nl) {
     char key[96];
 
-    PetscCall(PetscSNPrintf(key, sizeof(key), "%slayer", p->prefix));
+    PetscCall(PetscSNPrintf(key, sizeof(key), "%slayer", SAPerturbPrefix(p)));
     PetscCall(SADeckFail(key,
                          "layer %" PetscInt_FMT " does not exist: the model has layers 1..%" PetscInt_FMT " (0 = all)",
                          k->layer, nl));
@@ -97,10 +98,100 @@ static PetscErrorCode SAPerturbCheckTask_WeightKick(SAPerturb p, SATask task, SA
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+static PetscErrorCode SAPerturbView_WeightKick(SAPerturb p, PetscViewer viewer)
+{
+  SAPerturb_WeightKick *k = (SAPerturb_WeightKick *) p->data;
+
+  PetscFunctionBeginUser;
+  if (k->layer) PetscCall(PetscViewerASCIIPrintf(viewer, "weight_kick: layer %" PetscInt_FMT "\n", k->layer));
+  else PetscCall(PetscViewerASCIIPrintf(viewer, "weight_kick: layer 0 (all parameters)\n"));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SAPerturbWeightKickSetLayer_WeightKick(SAPerturb p, PetscInt layer)
+{
+  SAPerturb_WeightKick *k = (SAPerturb_WeightKick *) p->data;
+
+  PetscFunctionBeginUser;
+  PetscCheck(layer >= 0 && layer <= 32, PetscObjectComm((PetscObject) p), PETSC_ERR_ARG_OUTOFRANGE,
+             "weight_kick layer %" PetscInt_FMT " out of [0, 32] (0 = all parameters)", layer);
+  if (layer && p->task) { /* after SAPerturbCheckTask(): the task's layers are known */
+    PetscInt nl;
+
+    PetscCall(SATaskGetLayers(p->task, &nl, NULL, NULL));
+    PetscCheck(layer <= nl, PetscObjectComm((PetscObject) p), PETSC_ERR_ARG_OUTOFRANGE,
+               "weight_kick layer %" PetscInt_FMT " does not exist: the model has layers 1..%" PetscInt_FMT, layer, nl);
+  }
+  k->layer = layer;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SAPerturbWeightKickGetLayer_WeightKick(SAPerturb p, PetscInt *layer)
+{
+  PetscFunctionBeginUser;
+  *layer = ((SAPerturb_WeightKick *) p->data)->layer;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAPerturbWeightKickSetLayer - Restricts a weight kick to one layer (0: all parameters)
+
+  Logically Collective
+
+  Input Parameters:
++ p     - the perturbation
+- layer - the layer, 1-based, or 0 for all parameters (the default)
+
+  Options Database Key:
+. -<block>_layer <l> - deck key layer of the block
+
+  Notes:
+  Does nothing unless the kind is weight_kick (`PetscTryMethod()`). A task with layers is needed
+  (`SAPerturbCheckTask()` checks the layer against it; after it, so does this setter).
+
+  Level: intermediate
+
+.seealso: `SAPERTURBWEIGHTKICK`, `SAPerturbWeightKickGetLayer()`, `SAPerturbLayerResetSetLayer()`
+@*/
+PetscErrorCode SAPerturbWeightKickSetLayer(SAPerturb p, PetscInt layer)
+{
+  PetscFunctionBeginUser;
+  PetscValidHeaderSpecific(p, SAPERTURB_CLASSID, 1);
+  PetscValidLogicalCollectiveInt(p, layer, 2);
+  PetscTryMethod(p, "SAPerturbWeightKickSetLayer_C", (SAPerturb, PetscInt), (p, layer));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAPerturbWeightKickGetLayer - Returns the layer a weight kick acts on (0: all parameters)
+
+  Not Collective
+
+  Input Parameter:
+. p - the perturbation, of kind weight_kick (another kind is an error)
+
+  Output Parameter:
+. layer - the layer, 1-based, or 0
+
+  Level: intermediate
+
+.seealso: `SAPERTURBWEIGHTKICK`, `SAPerturbWeightKickSetLayer()`
+@*/
+PetscErrorCode SAPerturbWeightKickGetLayer(SAPerturb p, PetscInt *layer)
+{
+  PetscFunctionBeginUser;
+  PetscValidHeaderSpecific(p, SAPERTURB_CLASSID, 1);
+  PetscValidIntPointer(layer, 2);
+  PetscUseMethod(p, "SAPerturbWeightKickGetLayer_C", (SAPerturb, PetscInt *), (p, layer));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscErrorCode SAPerturbDestroy_WeightKick(SAPerturb p)
 {
   PetscFunctionBeginUser;
   PetscCall(PetscFree(p->data));
+  PetscCall(PetscObjectComposeFunction((PetscObject) p, "SAPerturbWeightKickSetLayer_C", NULL));
+  PetscCall(PetscObjectComposeFunction((PetscObject) p, "SAPerturbWeightKickGetLayer_C", NULL));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -110,14 +201,19 @@ PetscErrorCode SAPerturbCreate_WeightKick(SAPerturb p)
 
   PetscFunctionBeginUser;
   PetscCall(PetscNew(&k));
-  p->data               = k;
-  p->dimension          = SA_DIM_PARAMETRIC;
-  p->mag_lo             = 0;
-  p->mag_hi             = 100;
-  p->duration           = 1;
-  p->ops.params         = SAPerturbParams_WeightKick;
-  p->ops.setfromoptions = SAPerturbSetFromOptions_WeightKick;
-  p->ops.checktask      = SAPerturbCheckTask_WeightKick;
-  p->ops.destroy        = SAPerturbDestroy_WeightKick;
+  p->data                = k;
+  p->dimension           = SA_DIM_PARAMETRIC;
+  p->mag_lo              = 0;
+  p->mag_hi              = 100;
+  p->duration            = 1;
+  p->ops->params         = SAPerturbParams_WeightKick;
+  p->ops->setfromoptions = SAPerturbSetFromOptions_WeightKick;
+  p->ops->checktask      = SAPerturbCheckTask_WeightKick;
+  p->ops->view           = SAPerturbView_WeightKick;
+  p->ops->destroy        = SAPerturbDestroy_WeightKick;
+  PetscCall(PetscObjectComposeFunction((PetscObject) p, "SAPerturbWeightKickSetLayer_C",
+                                       SAPerturbWeightKickSetLayer_WeightKick));
+  PetscCall(PetscObjectComposeFunction((PetscObject) p, "SAPerturbWeightKickGetLayer_C",
+                                       SAPerturbWeightKickGetLayer_WeightKick));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -1,5 +1,8 @@
 #pragma once
 #include <stabaudit/saperturb.h>
+/* an SAPerturb is a PetscObject: PETSCHEADER, PetscHeaderCreate/Destroy and PetscTryMethod are declared only in
+   PETSc's private header */
+#include <petsc/private/petscimpl.h>
 
 /* the hooks of the step pipeline; a kind fills the ones it acts on (amp = envelope * magnitude already folded
    in by the kind from p->magnitude and the envelope it receives) */
@@ -14,28 +17,35 @@ struct _SAPerturbOps {
   PetscErrorCode (*destroy)(SAPerturb);
 };
 
+/* the PETSc header holds the communicator (PetscObjectComm(): PETSc's duplicate of the member's group communicator),
+   the reference count, the options prefix (the block name + "_", e.g. "early_spike_"), the type name (the kind) and
+   the composed functions (the kinds' own setters, e.g. "SAPerturbWeightKickSetLayer_C"); ops is the kind's table */
 struct _p_SAPerturb {
-  MPI_Comm             comm;          /* the member's group communicator */
-  char                 prefix[64];    /* options prefix = the block name + "_", e.g. "early_spike_" */
-  char                 name[64];      /* the block name (the prefix without its trailing "_") */
-  char                 type_name[64]; /* the kind */
-  struct _SAPerturbOps ops;           /* the implementation */
-  SADimension          dimension;     /* set by the kind */
-  PetscReal            mag_lo;        /* smallest allowed magnitude (set by the kind) */
-  PetscReal            mag_hi;        /* largest allowed magnitude (set by the kind) */
-  PetscInt             nmag;          /* number of swept magnitudes */
-  PetscReal           *mags;          /* the swept magnitudes (deck key 'magnitudes') */
-  PetscReal            magnitude;     /* the magnitude of this member */
-  PetscInt             onset;         /* first perturbed step */
-  PetscInt             duration;      /* 1 = one-step pulse, N = window, -1 = persistent */
-  SAPerturbShape       shape;         /* envelope inside the window */
-  PetscReal            tau;           /* decay time of the exp shape, in steps */
-  SAStream             rng;           /* stream keyed by (campaign seed, member seed, purpose perturb+name) */
-  PetscInt64           pkey;          /* its campaign-side key, handed to tasks in SABatch.pkey */
-  SATask               task;          /* the member's task (borrowed, set by SAPerturbCheckTask) */
-  SAOptimizer          opt;           /* the member's optimizer (borrowed, set by SAPerturbCheckTask) */
-  void                *data;          /* kind context */
+  PETSCHEADER(struct _SAPerturbOps);
+  char           name[128]; /* the block name: the options prefix without its trailing "_" (SAPerturbGetName) */
+  SADimension    dimension; /* set by the kind */
+  PetscReal      mag_lo;    /* smallest allowed magnitude (set by the kind) */
+  PetscReal      mag_hi;    /* largest allowed magnitude (set by the kind) */
+  PetscInt       nmag;      /* number of swept magnitudes */
+  PetscReal     *mags;      /* the swept magnitudes (deck key 'magnitudes') */
+  PetscReal      magnitude; /* the magnitude of this member */
+  PetscInt       onset;     /* first perturbed step */
+  PetscInt       duration;  /* 1 = one-step pulse, N = window, -1 = persistent */
+  SAPerturbShape shape;     /* envelope inside the window */
+  PetscReal      tau;       /* decay time of the exp shape, in steps */
+  SAStream       rng;       /* stream keyed by (campaign seed, member seed, purpose perturb+name) */
+  PetscInt64     pkey;      /* its campaign-side key, handed to tasks in SABatch.pkey */
+  SATask         task;      /* the member's task (borrowed, set by SAPerturbCheckTask) */
+  SAOptimizer    opt;       /* the member's optimizer (borrowed, set by SAPerturbCheckTask) */
+  void          *data;      /* kind context */
 };
+
+/* the options prefix of p, "" when none is set: the deck block's keys are read under it and its stream is keyed by it
+ */
+static inline const char *SAPerturbPrefix(SAPerturb p)
+{
+  return ((PetscObject) p)->prefix ? ((PetscObject) p)->prefix : "";
+}
 
 PETSC_INTERN PetscLogEvent  SAPERTURB_Apply;
 PETSC_INTERN PetscErrorCode SAPerturbCreate_LRScale(SAPerturb);
