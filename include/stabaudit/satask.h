@@ -10,6 +10,10 @@
   SATask - a learning problem: data (or an analytic loss), its loss and gradient on a batch,
   Hessian-vector products and an evaluation metric ("performance", higher is better, in [0,1])
 
+  Notes:
+  A PetscObject (class id `SATASK_CLASSID`): reference counted (`PetscObjectReference()`, `SATaskDestroy()`), with an
+  options prefix in front of its deck section (`SATaskSetOptionsPrefix()`) and viewed with -task_view.
+
   Level: beginner
 
 .seealso: `SATaskCreate()`, `SATaskSetType()`, `SATaskLossGradient()`
@@ -80,6 +84,9 @@ PETSC_EXTERN PetscErrorCode SATaskRegister(const char[], PetscErrorCode (*)(SATa
 PETSC_EXTERN PetscErrorCode SATaskCreate(MPI_Comm, SATask *);
 PETSC_EXTERN PetscErrorCode SATaskSetType(SATask, SATaskType);
 PETSC_EXTERN PetscErrorCode SATaskGetType(SATask, SATaskType *);
+PETSC_EXTERN PetscErrorCode SATaskSetOptionsPrefix(SATask, const char[]);
+PETSC_EXTERN PetscErrorCode SATaskAppendOptionsPrefix(SATask, const char[]);
+PETSC_EXTERN PetscErrorCode SATaskGetOptionsPrefix(SATask, const char *[]);
 PETSC_EXTERN PetscErrorCode SATaskSetFromOptions(SATask);
 PETSC_EXTERN PetscErrorCode SATaskSetSeeds(SATask, PetscInt64, PetscInt64);
 PETSC_EXTERN PetscErrorCode SATaskSetNoise(SATask, PetscReal);

@@ -13,6 +13,7 @@
   the batch sum changes, 1e-12 relative.
 */
 #include <stabaudit/satask.h>
+#include <stabaudit/sasolver.h>
 #include <slepcsys.h>
 #include "satest.h"
 
@@ -319,8 +320,172 @@ static PetscErrorCode CheckSetters(void)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* the loss of the step-5 batch at the task's theta_0 (the task set up again after a setter) */
+static PetscErrorCode BatchLoss(SATask task, PetscReal *loss)
+{
+  Vec     theta, g;
+  SABatch b = SA_BATCH(5);
+
+  PetscFunctionBeginUser;
+  PetscCall(SATaskSetUp(task));
+  PetscCall(SATaskCreateParameters(task, &theta));
+  PetscCall(SATaskInitialGuess(task, theta));
+  PetscCall(VecDuplicate(theta, &g));
+  PetscCall(SATaskLossGradient(task, theta, &b, loss, g));
+  PetscCall(VecDestroy(&g));
+  PetscCall(VecDestroy(&theta));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*
+  SATask as a PetscObject: an options prefix in front of the deck section (the task and its model), -task_view
+  looked up in SATaskSetFromOptions (so the deck's unknown-key check accepts it) and run by SATaskSetUp, reference
+  counting (also through the solver, which takes over a reference), and the type-specific functions composed on the
+  object: the SATaskClassify* setters act on a classify task and do nothing on another type (PetscTryMethod), the
+  type-specific getters refuse another type (PETSC_ERR_SUP, PetscUseMethod), and the generic SATaskSetDropout keeps
+  its message on a quadratic task (the campaign turns it into a deck error).
+*/
+static PetscErrorCode CheckObject(void)
+{
+  static const char *const kv[] = {"-task_type",
+                                   "quadratic",
+                                   "-task_quadratic_dim",
+                                   "7",
+                                   "-task_classify_batch",
+                                   "40",
+                                   "-model_hidden",
+                                   "12,7",
+                                   "-actor_task_type",
+                                   "classify",
+                                   "-actor_task_classify_dataset",
+                                   "digits",
+                                   "-actor_task_classify_batch",
+                                   "24",
+                                   "-actor_model_hidden",
+                                   "5",
+                                   "-actor_model_activation",
+                                   "tanh",
+                                   "-actor_task_view",
+                                   NULL,
+                                   NULL};
+  SATask                   task, actor, ref;
+  SASolver                 s;
+  SATaskType               type;
+  const char              *prefix;
+  Vec                      theta;
+  PetscInt                 P, B, cnt;
+  PetscBool                used, match;
+  PetscReal                l0, l1, l2, lmin, lmax;
+  PetscErrorCode           e[3];
+  SABatch                  b = SA_BATCH(3);
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscOptionsClear(NULL));
+  PetscCall(SATestSetOptions(kv));
+  /* no prefix: the keys as before (a quadratic of dimension 7), the actor_ keys untouched */
+  PetscCall(SATaskCreate(PETSC_COMM_WORLD, &task));
+  PetscCall(SATaskSetFromOptions(task));
+  PetscCall(SATaskGetOptionsPrefix(task, &prefix));
+  PetscCheck(!prefix, PETSC_COMM_SELF, PETSC_ERR_PLIB, "a new task has the prefix %s", prefix);
+  PetscCall(SATaskGetType(task, &type));
+  PetscCall(PetscStrcmp(type, SATASKQUADRATIC, &match));
+  PetscCheck(match, PETSC_COMM_SELF, PETSC_ERR_PLIB, "unprefixed task is %s, not quadratic", type);
+  PetscCall(SATaskSetSeeds(task, 11, 3));
+  PetscCall(SATaskCreateParameters(task, &theta));
+  PetscCall(VecGetSize(theta, &P));
+  PetscCall(VecDestroy(&theta));
+  PetscCheck(P == 7, PETSC_COMM_SELF, PETSC_ERR_PLIB, "unprefixed task has %" PetscInt_FMT " parameters, not 7", P);
+  PetscCall(PetscOptionsUsed(NULL, "actor_task_view", &used));
+  PetscCheck(!used, PETSC_COMM_SELF, PETSC_ERR_PLIB, "the unprefixed task looked up -actor_task_view");
+  PetscCall(SATaskQuadraticGetEigenvalueRange(task, &lmin, &lmax));
+  PetscCall(SATaskClassifySetDropout(task, 0.5)); /* PetscTryMethod: nothing on another type */
+  PetscCall(SATaskClassifySetBatchSize(task, 8));
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  e[0] = SATaskSetDropout(task, 0.1);
+  e[1] = SATaskClassifyGetBatchRows(task, &b, &B, NULL, NULL, NULL, NULL);
+  PetscCall(PetscPopErrorHandler());
+  PetscCheck(e[0] == PETSC_ERR_SUP && e[1] == PETSC_ERR_SUP, PETSC_COMM_SELF, PETSC_ERR_PLIB,
+             "quadratic: SATaskSetDropout gave %d, SATaskClassifyGetBatchRows %d (not PETSC_ERR_SUP)", (int) e[0],
+             (int) e[1]);
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  e[0] = SATaskSetDropout(task, 0.1);
+  PetscCall(PetscPopErrorHandler());
+  {
+    const char *text, *specific = NULL;
+
+    PetscCall(PetscErrorMessage(e[0], &text, (char **) &specific));
+    PetscCall(PetscStrcmp(specific, "Task type quadratic has no dropout", &match));
+    PetscCheck(match, PETSC_COMM_SELF, PETSC_ERR_PLIB, "quadratic dropout message: %s", specific ? specific : "(null)");
+  }
+
+  /* "actor_": <prefix>task_* for the task, <prefix>model_* for its model */
+  PetscCall(SATaskCreate(PETSC_COMM_WORLD, &actor));
+  PetscCall(SATaskSetOptionsPrefix(actor, "act"));
+  PetscCall(SATaskAppendOptionsPrefix(actor, "or_"));
+  PetscCall(SATaskGetOptionsPrefix(actor, &prefix));
+  PetscCall(PetscStrcmp(prefix, "actor_", &match));
+  PetscCheck(match, PETSC_COMM_SELF, PETSC_ERR_PLIB, "prefix %s, not actor_", prefix);
+  PetscCall(SATaskSetFromOptions(actor));
+  PetscCall(PetscOptionsUsed(NULL, "actor_task_view", &used));
+  PetscCheck(used, PETSC_COMM_SELF, PETSC_ERR_PLIB, "-actor_task_view is not looked up by SATaskSetFromOptions");
+  PetscCall(SATaskGetType(actor, &type));
+  PetscCall(PetscStrcmp(type, SATASKCLASSIFY, &match));
+  PetscCheck(match, PETSC_COMM_SELF, PETSC_ERR_PLIB, "actor task is %s, not classify", type);
+  PetscCall(SATaskSetSeeds(actor, 11, 3));
+  PetscCall(SATaskSetUp(actor)); /* views it (-actor_task_view) */
+  PetscCall(SATaskCreateParameters(actor, &theta));
+  PetscCall(VecGetSize(theta, &P));
+  PetscCall(VecDestroy(&theta));
+  /* digits: 64 features, 10 classes; hidden 5 (actor_model_hidden), not 12,7 (model_hidden: 951 parameters) */
+  PetscCheck(P == 64 * 5 + 5 + 5 * 10 + 10, PETSC_COMM_SELF, PETSC_ERR_PLIB,
+             "actor task has %" PetscInt_FMT " parameters, not those of hidden 5", P);
+  PetscCall(SATaskClassifyGetBatchRows(actor, &b, &B, NULL, NULL, NULL, NULL));
+  PetscCheck(B == 24, PETSC_COMM_SELF, PETSC_ERR_PLIB, "actor batch %" PetscInt_FMT ", not 24", B);
+  PetscCall(SATaskView(actor, PETSC_VIEWER_STDOUT_WORLD));
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  e[2] = SATaskQuadraticGetEigenvalueRange(actor, &lmin, &lmax);
+  PetscCall(PetscPopErrorHandler());
+  PetscCheck(e[2] == PETSC_ERR_SUP, PETSC_COMM_SELF, PETSC_ERR_PLIB, "classify eigenvalue range gave %d", (int) e[2]);
+
+  /* the composed classify setters act: batch size and dropout change the batch and its loss, and back */
+  PetscCall(SATaskClassifySetBatchSize(actor, 16));
+  PetscCall(SATaskClassifyGetBatchRows(actor, &b, &B, NULL, NULL, NULL, NULL));
+  PetscCheck(B == 16, PETSC_COMM_SELF, PETSC_ERR_PLIB, "SATaskClassifySetBatchSize: batch %" PetscInt_FMT, B);
+  PetscCall(BatchLoss(actor, &l0));
+  PetscCall(SATaskClassifySetDropout(actor, 0.5));
+  PetscCall(BatchLoss(actor, &l1));
+  PetscCall(SATaskClassifySetDropout(actor, 0.0));
+  PetscCall(BatchLoss(actor, &l2));
+  PetscCheck(l1 != l0 && l2 == l0, PETSC_COMM_SELF, PETSC_ERR_PLIB,
+             "SATaskClassifySetDropout: losses %.17g (p 0), %.17g (p 0.5), %.17g (p 0 again)", (double) l0, (double) l1,
+             (double) l2);
+
+  /* reference counting: a second reference outlives the first, and the solver's */
+  ref = actor;
+  PetscCall(PetscObjectReference((PetscObject) ref));
+  PetscCall(SATaskDestroy(&actor));
+  PetscCheck(!actor, PETSC_COMM_SELF, PETSC_ERR_PLIB, "SATaskDestroy did not clear the handle");
+  PetscCall(PetscObjectGetReference((PetscObject) ref, &cnt));
+  PetscCheck(cnt == 1, PETSC_COMM_SELF, PETSC_ERR_PLIB, "reference count %" PetscInt_FMT ", not 1", cnt);
+  PetscCall(BatchLoss(ref, &l1));
+  PetscCheck(l1 == l0, PETSC_COMM_SELF, PETSC_ERR_PLIB, "the referenced task changed");
+  PetscCall(SASolverCreate(PETSC_COMM_WORLD, &s));
+  PetscCall(PetscObjectReference((PetscObject) ref));
+  PetscCall(SASolverSetTask(s, ref)); /* takes over the new reference */
+  PetscCall(SASolverSetTask(s, ref)); /* the same task again: nothing changes */
+  PetscCall(SASolverDestroy(&s));
+  PetscCall(PetscObjectGetReference((PetscObject) ref, &cnt));
+  PetscCheck(cnt == 1, PETSC_COMM_SELF, PETSC_ERR_PLIB, "after the solver: reference count %" PetscInt_FMT, cnt);
+  PetscCall(SATaskDestroy(&ref));
+  PetscCall(SATaskDestroy(&ref)); /* NULL is fine */
+  PetscCall(SATaskDestroy(&task));
+  PetscCall(PetscOptionsClear(NULL));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static void test_derivatives(void) { CU_ASSERT_EQUAL(CheckAll(), PETSC_SUCCESS); }
 static void test_setters(void) { CU_ASSERT_EQUAL(CheckSetters(), PETSC_SUCCESS); }
+static void test_object(void) { CU_ASSERT_EQUAL(CheckObject(), PETSC_SUCCESS); }
 static void test_signal(void) { CU_ASSERT_EQUAL(CheckSignalAll(), PETSC_SUCCESS); }
 static void test_layout(void) { CU_ASSERT_EQUAL(CheckLayout(), PETSC_SUCCESS); }
 
@@ -338,6 +503,8 @@ int main(int argc, char **argv)
   CU_add_test(s, "sharded task equals a serial copy (loss, gradient, HVP, evaluation)", test_layout);
   CU_add_test(s, "HVP with learning-signal fields vs finite differences of the gradient", test_signal);
   CU_add_test(s, "generic dropout and batch-size setters (classify; quadratic has neither)", test_setters);
+  CU_add_test(s, "PetscObject: options prefix (task and model), -task_view, references, composed functions",
+              test_object);
   PetscCall(SATestRunSuite(PETSC_COMM_WORLD, &nfail_all));
   PetscCall(PetscOptionsClear(NULL));
   PetscCall(SAFinalize());

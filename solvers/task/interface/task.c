@@ -1,5 +1,6 @@
 /*
-  task.c - SATask interface: dispatch, logging, validation and the type registry.
+  task.c - SATask interface: class registration, registry, dispatch, options prefix, logging, validation. No
+  algorithm.
 */
 #include <stabaudit/private/sataskimpl.h>
 #include <stabaudit/sadeck.h>
@@ -85,7 +86,7 @@ PetscErrorCode SATaskRegister(const char name[], PetscErrorCode (*create)(SATask
 
   Level: beginner
 
-.seealso: `SATaskSetType()`, `SATaskDestroy()`
+.seealso: `SATaskSetType()`, `SATaskDestroy()`, `SATaskSetOptionsPrefix()`
 @*/
 PetscErrorCode SATaskCreate(MPI_Comm comm, SATask *task)
 {
@@ -93,9 +94,11 @@ PetscErrorCode SATaskCreate(MPI_Comm comm, SATask *task)
 
   PetscFunctionBeginUser;
   PetscAssertPointer(task, 2);
+  *task = NULL;
   PetscCall(SATaskInitializePackage());
-  PetscCall(PetscNew(&t));
-  t->comm  = comm;
+  PetscCall(
+    PetscHeaderCreate(t, SATASK_CLASSID, "SATask", "learning problem", "SATask", comm, SATaskDestroy, SATaskView));
+  PetscCall(PetscStrncpy(t->deckprefix, "task_", sizeof(t->deckprefix)));
   t->noise = 0.0;
   *task    = t;
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -123,16 +126,18 @@ PetscErrorCode SATaskSetType(SATask task, SATaskType type)
   PetscBool match;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscStrcmp(task->type_name, type, &match));
+  PetscValidHeaderSpecific(task, SATASK_CLASSID, 1);
+  PetscCall(PetscObjectTypeCompare((PetscObject) task, type, &match));
   if (match) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(PetscFunctionListFind(SATaskList, type, &create));
-  PetscCheck(create, task->comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "Unknown SATask type: %s", type);
-  if (task->ops.destroy) PetscCall((*task->ops.destroy)(task));
-  PetscCall(PetscMemzero(&task->ops, sizeof(task->ops)));
-  task->nobs = 0;
-  task->obs  = NULL;
-  PetscCall(PetscStrncpy(task->type_name, type, sizeof(task->type_name)));
+  PetscCheck(create, PetscObjectComm((PetscObject) task), PETSC_ERR_ARG_UNKNOWN_TYPE, "Unknown SATask type: %s", type);
+  if (task->ops->destroy) PetscCall((*task->ops->destroy)(task));
+  PetscCall(PetscMemzero(task->ops, sizeof(struct _SATaskOps)));
+  task->data        = NULL;
+  task->nobs        = 0;
+  task->obs         = NULL;
   task->setupcalled = PETSC_FALSE;
+  PetscCall(PetscObjectChangeTypeName((PetscObject) task, type));
   PetscCall((*create)(task));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -146,7 +151,7 @@ PetscErrorCode SATaskSetType(SATask task, SATaskType type)
 . task - the task
 
   Output Parameter:
-. type - the type name
+. type - the type name (NULL before one is set)
 
   Level: beginner
 
@@ -155,7 +160,101 @@ PetscErrorCode SATaskSetType(SATask task, SATaskType type)
 PetscErrorCode SATaskGetType(SATask task, SATaskType *type)
 {
   PetscFunctionBeginUser;
-  *type = task->type_name;
+  PetscValidHeaderSpecific(task, SATASK_CLASSID, 1);
+  PetscAssertPointer(type, 2);
+  *type = ((PetscObject) task)->type_name;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* the base section of the deck keys: options prefix + "task_" */
+static PetscErrorCode SATaskUpdateDeckPrefix_Private(SATask task)
+{
+  const char *prefix;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscObjectGetOptionsPrefix((PetscObject) task, &prefix));
+  PetscCall(PetscSNPrintf(task->deckprefix, sizeof(task->deckprefix), "%stask_", prefix ? prefix : ""));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* for the types: the deck section "<prefix>task_<sub>" (sub e.g. "classify_"; "" gives the base section) */
+PetscErrorCode SATaskGetDeckSection_Private(SATask task, const char sub[], char sec[], size_t len)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscSNPrintf(sec, len, "%s%s", task->deckprefix, sub));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SATaskSetOptionsPrefix - Sets the prefix of the task's deck keys and options
+
+  Logically Collective
+
+  Input Parameters:
++ task   - the task
+- prefix - the prefix (no leading hyphen), e.g. "actor_", or NULL
+
+  Notes:
+  The task reads its deck section `task_*` behind this prefix: with "actor_", `-actor_task_type`,
+  `-actor_task_classify_batch`, ... (deck keys `actor_task_classify_batch`, ...) and `-actor_task_view`. A task's own
+  objects get the same prefix: the model of a classify task reads `-actor_model_hidden`. Call before
+  `SATaskSetFromOptions()`.
+
+  Level: intermediate
+
+.seealso: `SATaskAppendOptionsPrefix()`, `SATaskGetOptionsPrefix()`, `SATaskSetFromOptions()`
+@*/
+PetscErrorCode SATaskSetOptionsPrefix(SATask task, const char prefix[])
+{
+  PetscFunctionBeginUser;
+  PetscValidHeaderSpecific(task, SATASK_CLASSID, 1);
+  PetscCall(PetscObjectSetOptionsPrefix((PetscObject) task, prefix));
+  PetscCall(SATaskUpdateDeckPrefix_Private(task));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SATaskAppendOptionsPrefix - Appends to the prefix of the task's deck keys and options
+
+  Logically Collective
+
+  Input Parameters:
++ task   - the task
+- prefix - the text appended (no leading hyphen)
+
+  Level: intermediate
+
+.seealso: `SATaskSetOptionsPrefix()`
+@*/
+PetscErrorCode SATaskAppendOptionsPrefix(SATask task, const char prefix[])
+{
+  PetscFunctionBeginUser;
+  PetscValidHeaderSpecific(task, SATASK_CLASSID, 1);
+  PetscCall(PetscObjectAppendOptionsPrefix((PetscObject) task, prefix));
+  PetscCall(SATaskUpdateDeckPrefix_Private(task));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SATaskGetOptionsPrefix - Returns the prefix of the task's deck keys and options
+
+  Not Collective
+
+  Input Parameter:
+. task - the task
+
+  Output Parameter:
+. prefix - the prefix, or NULL when none is set (owned by the task)
+
+  Level: intermediate
+
+.seealso: `SATaskSetOptionsPrefix()`
+@*/
+PetscErrorCode SATaskGetOptionsPrefix(SATask task, const char *prefix[])
+{
+  PetscFunctionBeginUser;
+  PetscValidHeaderSpecific(task, SATASK_CLASSID, 1);
+  PetscCall(PetscObjectGetOptionsPrefix((PetscObject) task, prefix));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -169,28 +268,44 @@ PetscErrorCode SATaskGetType(SATask task, SATaskType *type)
 
   Options Database Keys:
 + -task_type <quadratic> - the workload
-- -task_noise <sigma>    - level of the task's stochasticity (gradient noise for quadratic)
+. -task_noise <sigma>    - level of the task's stochasticity (gradient noise for quadratic)
+- -task_view             - views the task at the end of `SATaskSetUp()`
+
+  Notes:
+  The keys are read through the deck getters (sadeck.h) in the section options prefix + "task_": with no prefix,
+  `task_type`, `task_noise`, `task_classify_batch`, ...; with the prefix "actor_", `actor_task_type`, ... The type
+  reads its own keys in "<prefix>task_<type>_" and gives its own objects the task's prefix (the model of a classify
+  task reads "<prefix>model_").
 
   Level: beginner
 
-.seealso: `SATaskSetType()`
+.seealso: `SATaskSetType()`, `SATaskSetOptionsPrefix()`
 @*/
 PetscErrorCode SATaskSetFromOptions(SATask task)
 {
-  const char **types, *def = task->type_name[0] ? task->type_name : SATASKQUADRATIC;
-  PetscInt     n, idx      = -1;
+  const char **types, *def;
+  const char  *prefix;
+  PetscInt     n, idx = -1;
+  PetscBool    view;
 
   PetscFunctionBeginUser;
+  PetscValidHeaderSpecific(task, SATASK_CLASSID, 1);
+  def = ((PetscObject) task)->type_name ? ((PetscObject) task)->type_name : SATASKQUADRATIC;
+  PetscCall(SATaskUpdateDeckPrefix_Private(task));
+  PetscCall(PetscObjectGetOptionsPrefix((PetscObject) task, &prefix));
+  /* -<prefix>task_view is used at the end of SATaskSetUp(); looking it up here marks it as known to the deck's
+     check for unknown keys (SADeckCheckUnused), which may run before the set-up; it is not a deck key of results */
+  PetscCall(PetscOptionsHasName(((PetscObject) task)->options, prefix, "-task_view", &view));
   PetscCall(SAFunctionListGetNames(SATaskList, &n, &types)); /* the registry's types */
   for (PetscInt i = 0; i < n; i++)
     if (!strcmp(def, types[i])) idx = i;
-  PetscCheck(idx >= 0, task->comm, PETSC_ERR_PLIB, "Task type %s is not registered", def);
+  PetscCheck(idx >= 0, PetscObjectComm((PetscObject) task), PETSC_ERR_PLIB, "Task type %s is not registered", def);
   task->setupcalled = PETSC_FALSE; /* new options give a new problem instance */
-  PetscCall(SADeckGetEnum("task_", "type", types, n, &idx, NULL));
+  PetscCall(SADeckGetEnum(task->deckprefix, "type", types, n, &idx, NULL));
   PetscCall(SATaskSetType(task, types[idx]));
   PetscCall(PetscFree(types));
-  PetscCall(SADeckGetReal("task_", "noise", task->noise, 0.0, PETSC_MAX_REAL, &task->noise, NULL));
-  if (task->ops.setfromoptions) PetscCall((*task->ops.setfromoptions)(task));
+  PetscCall(SADeckGetReal(task->deckprefix, "noise", task->noise, 0.0, PETSC_MAX_REAL, &task->noise, NULL));
+  if (task->ops->setfromoptions) PetscCall((*task->ops->setfromoptions)(task));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -211,6 +326,7 @@ PetscErrorCode SATaskSetFromOptions(SATask task)
 PetscErrorCode SATaskSetSeeds(SATask task, PetscInt64 campaign_seed, PetscInt64 member_seed)
 {
   PetscFunctionBeginUser;
+  PetscValidHeaderSpecific(task, SATASK_CLASSID, 1);
   task->campaign_seed = campaign_seed;
   task->member_seed   = member_seed;
   task->setupcalled   = PETSC_FALSE;
@@ -236,7 +352,9 @@ PetscErrorCode SATaskSetSeeds(SATask task, PetscInt64 campaign_seed, PetscInt64 
 PetscErrorCode SATaskSetNoise(SATask task, PetscReal noise)
 {
   PetscFunctionBeginUser;
-  PetscCheck(noise >= 0, task->comm, PETSC_ERR_ARG_OUTOFRANGE, "Task noise must be >= 0, got %g", (double) noise);
+  PetscValidHeaderSpecific(task, SATASK_CLASSID, 1);
+  PetscCheck(noise >= 0, PetscObjectComm((PetscObject) task), PETSC_ERR_ARG_OUTOFRANGE,
+             "Task noise must be >= 0, got %g", (double) noise);
   task->noise = noise;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -251,19 +369,27 @@ PetscErrorCode SATaskSetNoise(SATask task, PetscReal noise)
 - p    - the probability, in [0, 1)
 
   Notes:
-  Task types without dropout (no `setdropout` operation) raise `PETSC_ERR_SUP`.
+  A task type with dropout composes "SATaskSetDropout_C" on the object in its create (`PetscObjectComposeFunction()`);
+  on a type without it this raises `PETSC_ERR_SUP` ("Task type ... has no dropout"), as `PetscUseMethod()` does, which
+  the campaign turns into a deck error of the sweep axis.
 
   Level: intermediate
 
-.seealso: `SATaskSetBatchSize()`, `SATaskSetNoise()`
+.seealso: `SATaskSetBatchSize()`, `SATaskSetNoise()`, `SATaskClassifySetDropout()`
 @*/
 PetscErrorCode SATaskSetDropout(SATask task, PetscReal p)
 {
+  PetscErrorCode (*f)(SATask, PetscReal) = NULL;
+
   PetscFunctionBeginUser;
-  PetscCheck(task->ops.setdropout, task->comm, PETSC_ERR_SUP, "Task type %s has no dropout", task->type_name);
-  PetscCheck(p >= 0 && p < 1, task->comm, PETSC_ERR_ARG_OUTOFRANGE, "Dropout probability must be in [0, 1), got %g",
-             (double) p);
-  PetscCall((*task->ops.setdropout)(task, p));
+  PetscValidHeaderSpecific(task, SATASK_CLASSID, 1);
+  PetscValidLogicalCollectiveReal(task, p, 2);
+  PetscCall(PetscObjectQueryFunction((PetscObject) task, "SATaskSetDropout_C", &f));
+  PetscCheck(f, PetscObjectComm((PetscObject) task), PETSC_ERR_SUP, "Task type %s has no dropout",
+             ((PetscObject) task)->type_name);
+  PetscCheck(p >= 0 && p < 1, PetscObjectComm((PetscObject) task), PETSC_ERR_ARG_OUTOFRANGE,
+             "Dropout probability must be in [0, 1), got %g", (double) p);
+  PetscCall((*f)(task, p));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -277,18 +403,26 @@ PetscErrorCode SATaskSetDropout(SATask task, PetscReal p)
 - batch - the minibatch size, 0 = full batch
 
   Notes:
-  Task types without minibatches (no `setbatchsize` operation) raise `PETSC_ERR_SUP`.
+  A task type with minibatches composes "SATaskSetBatchSize_C" on the object in its create; on a type without them
+  this raises `PETSC_ERR_SUP` ("Task type ... has no batch size"), as `PetscUseMethod()` does.
 
   Level: intermediate
 
-.seealso: `SATaskSetDropout()`, `SATaskSetNoise()`
+.seealso: `SATaskSetDropout()`, `SATaskSetNoise()`, `SATaskClassifySetBatchSize()`
 @*/
 PetscErrorCode SATaskSetBatchSize(SATask task, PetscInt batch)
 {
+  PetscErrorCode (*f)(SATask, PetscInt) = NULL;
+
   PetscFunctionBeginUser;
-  PetscCheck(task->ops.setbatchsize, task->comm, PETSC_ERR_SUP, "Task type %s has no batch size", task->type_name);
-  PetscCheck(batch >= 0, task->comm, PETSC_ERR_ARG_OUTOFRANGE, "Batch size must be >= 0, got %" PetscInt_FMT, batch);
-  PetscCall((*task->ops.setbatchsize)(task, batch));
+  PetscValidHeaderSpecific(task, SATASK_CLASSID, 1);
+  PetscValidLogicalCollectiveInt(task, batch, 2);
+  PetscCall(PetscObjectQueryFunction((PetscObject) task, "SATaskSetBatchSize_C", &f));
+  PetscCheck(f, PetscObjectComm((PetscObject) task), PETSC_ERR_SUP, "Task type %s has no batch size",
+             ((PetscObject) task)->type_name);
+  PetscCheck(batch >= 0, PetscObjectComm((PetscObject) task), PETSC_ERR_ARG_OUTOFRANGE,
+             "Batch size must be >= 0, got %" PetscInt_FMT, batch);
+  PetscCall((*f)(task, batch));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -310,6 +444,7 @@ PetscErrorCode SATaskSetBatchSize(SATask task, PetscInt batch)
 PetscErrorCode SATaskGetNoise(SATask task, PetscReal *noise)
 {
   PetscFunctionBeginUser;
+  PetscValidHeaderSpecific(task, SATASK_CLASSID, 1);
   *noise = task->noise;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -322,17 +457,23 @@ PetscErrorCode SATaskGetNoise(SATask task, PetscReal *noise)
   Input Parameter:
 . task - the task
 
+  Options Database Key:
+. -task_view - views the task once it is set up (behind the options prefix)
+
   Level: intermediate
 
-.seealso: `SATaskSetFromOptions()`
+.seealso: `SATaskSetFromOptions()`, `SATaskView()`
 @*/
 PetscErrorCode SATaskSetUp(SATask task)
 {
   PetscFunctionBeginUser;
+  PetscValidHeaderSpecific(task, SATASK_CLASSID, 1);
   if (task->setupcalled) PetscFunctionReturn(PETSC_SUCCESS);
-  PetscCheck(task->ops.setup, task->comm, PETSC_ERR_ORDER, "Call SATaskSetType() or SATaskSetFromOptions() first");
-  PetscCall((*task->ops.setup)(task));
+  PetscCheck(task->ops->setup, PetscObjectComm((PetscObject) task), PETSC_ERR_ORDER,
+             "Call SATaskSetType() or SATaskSetFromOptions() first");
+  PetscCall((*task->ops->setup)(task));
   task->setupcalled = PETSC_TRUE;
+  PetscCall(PetscObjectViewFromOptions((PetscObject) task, NULL, "-task_view"));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -354,8 +495,9 @@ PetscErrorCode SATaskSetUp(SATask task)
 PetscErrorCode SATaskCreateParameters(SATask task, Vec *theta)
 {
   PetscFunctionBeginUser;
+  PetscValidHeaderSpecific(task, SATASK_CLASSID, 1);
   PetscCall(SATaskSetUp(task));
-  PetscCall((*task->ops.createparameters)(task, theta));
+  PetscCall((*task->ops->createparameters)(task, theta));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -375,8 +517,9 @@ PetscErrorCode SATaskCreateParameters(SATask task, Vec *theta)
 PetscErrorCode SATaskInitialGuess(SATask task, Vec theta)
 {
   PetscFunctionBeginUser;
+  PetscValidHeaderSpecific(task, SATASK_CLASSID, 1);
   PetscCall(SATaskSetUp(task));
-  PetscCall((*task->ops.initialguess)(task, theta));
+  PetscCall((*task->ops->initialguess)(task, theta));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -401,8 +544,9 @@ PetscErrorCode SATaskInitialGuess(SATask task, Vec theta)
 PetscErrorCode SATaskLossGradient(SATask task, Vec theta, const SABatch *batch, PetscReal *loss, Vec grad)
 {
   PetscFunctionBeginUser;
+  PetscValidHeaderSpecific(task, SATASK_CLASSID, 1);
   PetscCall(PetscLogEventBegin(SATASK_LossGradient, 0, 0, 0, 0));
-  PetscCall((*task->ops.lossgradient)(task, theta, batch, loss, grad));
+  PetscCall((*task->ops->lossgradient)(task, theta, batch, loss, grad));
   PetscCall(PetscLogEventEnd(SATASK_LossGradient, 0, 0, 0, 0));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -428,10 +572,11 @@ PetscErrorCode SATaskLossGradient(SATask task, Vec theta, const SABatch *batch, 
 PetscErrorCode SATaskHessianMult(SATask task, Vec theta, const SABatch *batch, Vec v, Vec Hv)
 {
   PetscFunctionBeginUser;
-  PetscCheck(task->ops.hessianmult, task->comm, PETSC_ERR_SUP, "Task %s has no Hessian-vector product",
-             task->type_name);
+  PetscValidHeaderSpecific(task, SATASK_CLASSID, 1);
+  PetscCheck(task->ops->hessianmult, PetscObjectComm((PetscObject) task), PETSC_ERR_SUP,
+             "Task %s has no Hessian-vector product", ((PetscObject) task)->type_name);
   PetscCall(PetscLogEventBegin(SATASK_HessianMult, 0, 0, 0, 0));
-  PetscCall((*task->ops.hessianmult)(task, theta, batch, v, Hv));
+  PetscCall((*task->ops->hessianmult)(task, theta, batch, v, Hv));
   PetscCall(PetscLogEventEnd(SATASK_HessianMult, 0, 0, 0, 0));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -456,8 +601,9 @@ PetscErrorCode SATaskHessianMult(SATask task, Vec theta, const SABatch *batch, V
 PetscErrorCode SATaskEvaluate(SATask task, Vec theta, PetscReal *loss, PetscReal *perf)
 {
   PetscFunctionBeginUser;
+  PetscValidHeaderSpecific(task, SATASK_CLASSID, 1);
   PetscCall(PetscLogEventBegin(SATASK_Evaluate, 0, 0, 0, 0));
-  PetscCall((*task->ops.evaluate)(task, theta, loss, perf));
+  PetscCall((*task->ops->evaluate)(task, theta, loss, perf));
   PetscCall(PetscLogEventEnd(SATASK_Evaluate, 0, 0, 0, 0));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -481,6 +627,7 @@ PetscErrorCode SATaskEvaluate(SATask task, Vec theta, PetscReal *loss, PetscReal
 PetscErrorCode SATaskGetObservables(SATask task, PetscInt *n, const SAObservableInfo **info)
 {
   PetscFunctionBeginUser;
+  PetscValidHeaderSpecific(task, SATASK_CLASSID, 1);
   *n    = task->nobs;
   *info = task->obs;
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -507,7 +654,8 @@ PetscErrorCode SATaskGetObservables(SATask task, PetscInt *n, const SAObservable
 PetscErrorCode SATaskComputeObservables(SATask task, Vec theta, Vec grad, const SABatch *batch, PetscReal vals[])
 {
   PetscFunctionBeginUser;
-  if (task->nobs) PetscCall((*task->ops.computeobservables)(task, theta, grad, batch, vals));
+  PetscValidHeaderSpecific(task, SATASK_CLASSID, 1);
+  if (task->nobs) PetscCall((*task->ops->computeobservables)(task, theta, grad, batch, vals));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -533,6 +681,7 @@ PetscErrorCode SATaskComputeObservables(SATask task, Vec theta, Vec grad, const 
 PetscErrorCode SATaskGetCapabilities(SATask task, PetscInt *caps)
 {
   PetscFunctionBeginUser;
+  PetscValidHeaderSpecific(task, SATASK_CLASSID, 1);
   *caps = task->caps;
   if (task->noise > 0) *caps |= SA_TASK_CAP_NOISE;
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -558,6 +707,7 @@ PetscErrorCode SATaskGetCapabilities(SATask task, PetscInt *caps)
 PetscErrorCode SATaskGetLayers(SATask task, PetscInt *n, const PetscInt **lo, const PetscInt **hi)
 {
   PetscFunctionBeginUser;
+  PetscValidHeaderSpecific(task, SATASK_CLASSID, 1);
   *n = task->nlayers;
   if (lo) *lo = task->layer_lo;
   if (hi) *hi = task->layer_hi;
@@ -587,9 +737,10 @@ PetscErrorCode SATaskGetLayers(SATask task, PetscInt *n, const PetscInt **lo, co
 PetscErrorCode SATaskRandomGuess(SATask task, const SAStream *s, Vec theta)
 {
   PetscFunctionBeginUser;
-  PetscCheck(task->ops.randomguess, task->comm, PETSC_ERR_SUP, "Task type %s has no random initialisation",
-             task->type_name);
-  PetscCall((*task->ops.randomguess)(task, s, theta));
+  PetscValidHeaderSpecific(task, SATASK_CLASSID, 1);
+  PetscCheck(task->ops->randomguess, PetscObjectComm((PetscObject) task), PETSC_ERR_SUP,
+             "Task type %s has no random initialisation", ((PetscObject) task)->type_name);
+  PetscCall((*task->ops->randomguess)(task, s, theta));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -600,37 +751,64 @@ PetscErrorCode SATaskRandomGuess(SATask task, const SAStream *s, Vec theta)
 
   Input Parameters:
 + task   - the task
-- viewer - an ASCII viewer
+- viewer - an ASCII viewer, or NULL (stdout of the task's communicator)
+
+  Options Database Key:
+. -task_view - views the task at the end of `SATaskSetUp()` (behind the options prefix)
 
   Level: beginner
 
-.seealso: `SATaskCreate()`
+.seealso: `SATaskCreate()`, `SATaskSetUp()`
 @*/
 PetscErrorCode SATaskView(SATask task, PetscViewer viewer)
 {
+  PetscBool iascii;
+
   PetscFunctionBeginUser;
-  PetscCall(PetscViewerASCIIPrintf(viewer, "SATask %s, noise %g\n", task->type_name, (double) task->noise));
-  if (task->ops.view) PetscCall((*task->ops.view)(task, viewer));
+  PetscValidHeaderSpecific(task, SATASK_CLASSID, 1);
+  if (!viewer) PetscCall(PetscViewerASCIIGetStdout(PetscObjectComm((PetscObject) task), &viewer));
+  PetscValidHeaderSpecific(viewer, PETSC_VIEWER_CLASSID, 2);
+  PetscCall(PetscObjectTypeCompare((PetscObject) viewer, PETSCVIEWERASCII, &iascii));
+  if (!iascii) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(PetscObjectPrintClassNamePrefixType((PetscObject) task, viewer));
+  PetscCall(PetscViewerASCIIPushTab(viewer));
+  PetscCall(PetscViewerASCIIPrintf(
+    viewer, "noise %g, seeds %" PetscInt64_FMT " (campaign), %" PetscInt64_FMT " (member)%s\n", (double) task->noise,
+    task->campaign_seed, task->member_seed, task->setupcalled ? "" : ", not set up"));
+  PetscCall(PetscViewerASCIIPrintf(
+    viewer, "%" PetscInt_FMT " parameter layers, %" PetscInt_FMT " observables, capability bits %" PetscInt_FMT "\n",
+    task->nlayers, task->nobs, task->caps));
+  if (task->ops->view) PetscCall((*task->ops->view)(task, viewer));
+  PetscCall(PetscViewerASCIIPopTab(viewer));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 /*@C
-  SATaskDestroy - Destroys a task
+  SATaskDestroy - Drops a reference to a task, and destroys it with the last one
 
   Collective
 
   Input Parameter:
 . task - the task (set to NULL)
 
+  Notes:
+  `SASolverSetTask()` takes over the caller's reference; call `PetscObjectReference()` first to keep using the task
+  after the solver is destroyed.
+
   Level: beginner
 
-.seealso: `SATaskCreate()`
+.seealso: `SATaskCreate()`, `PetscObjectReference()`
 @*/
 PetscErrorCode SATaskDestroy(SATask *task)
 {
   PetscFunctionBeginUser;
   if (!*task) PetscFunctionReturn(PETSC_SUCCESS);
-  if ((*task)->ops.destroy) PetscCall((*(*task)->ops.destroy)(*task));
-  PetscCall(PetscFree(*task));
+  PetscValidHeaderSpecific(*task, SATASK_CLASSID, 1);
+  if (--((PetscObject) (*task))->refct > 0) {
+    *task = NULL;
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  if ((*task)->ops->destroy) PetscCall((*(*task)->ops->destroy)(*task));
+  PetscCall(PetscHeaderDestroy(task));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -46,27 +46,33 @@ static const char *const SAClassifyNoiseModes[] = {"isotropic", "scaled"};
 static PetscErrorCode SATaskSetFromOptions_Classify(SATask task)
 {
   SATask_Classify *c = (SATask_Classify *) task->data;
+  const char      *prefix;
 
   PetscFunctionBeginUser;
-  PetscCall(SADeckGetEnum("task_classify_", "dataset", SAClassifySets, 5, &c->set, NULL));
-  PetscCall(SADeckGetString("task_classify_", "data_dir", SA_DEFAULT_DATA_DIR, c->dir, sizeof(c->dir), NULL));
-  PetscCall(SADeckGetReal("task_classify_", "test_fraction", c->test_fraction, 0.01, 0.9, &c->test_fraction, NULL));
-  PetscCall(SADeckGetInt("task_classify_", "subset", c->subset, 0, PETSC_MAX_INT, &c->subset, NULL));
-  PetscCall(SADeckGetInt("task_classify_", "batch", c->batch, 0, 1000000, &c->batch, NULL));
-  if (!c->model) PetscCall(SAModelCreate(task->comm, &c->model));
+  PetscCall(SATaskGetDeckSection_Private(task, "classify_", c->sec, sizeof(c->sec)));
+  PetscCall(SADeckGetEnum(c->sec, "dataset", SAClassifySets, 5, &c->set, NULL));
+  PetscCall(SADeckGetString(c->sec, "data_dir", SA_DEFAULT_DATA_DIR, c->dir, sizeof(c->dir), NULL));
+  PetscCall(SADeckGetReal(c->sec, "test_fraction", c->test_fraction, 0.01, 0.9, &c->test_fraction, NULL));
+  PetscCall(SADeckGetInt(c->sec, "subset", c->subset, 0, PETSC_MAX_INT, &c->subset, NULL));
+  PetscCall(SADeckGetInt(c->sec, "batch", c->batch, 0, 1000000, &c->batch, NULL));
+  if (!c->model) PetscCall(SAModelCreate(PetscObjectComm((PetscObject) task), &c->model));
+  PetscCall(PetscObjectGetOptionsPrefix((PetscObject) task, &prefix));
+  PetscCall(SAModelSetOptionsPrefix(c->model, prefix)); /* the task's model reads <prefix>model_* */
   PetscCall(SAModelSetFromOptions(c->model));
   PetscCall(SAModelGetDropout(c->model, &c->dropout));
-  PetscCall(SADeckGetInt("task_classify_", "micro_batches", c->K, 2, 64, &c->K, NULL));
-  PetscCall(
-    SADeckGetReal("task_classify_", "label_smoothing", c->label_smoothing, 0.0, 0.999, &c->label_smoothing, NULL));
-  PetscCall(SADeckGetEnum("task_classify_", "noise_mode", SAClassifyNoiseModes, 2, &c->noise_mode, NULL));
+  PetscCall(SADeckGetInt(c->sec, "micro_batches", c->K, 2, 64, &c->K, NULL));
+  PetscCall(SADeckGetReal(c->sec, "label_smoothing", c->label_smoothing, 0.0, 0.999, &c->label_smoothing, NULL));
+  PetscCall(SADeckGetEnum(c->sec, "noise_mode", SAClassifyNoiseModes, 2, &c->noise_mode, NULL));
   task->caps = SA_TASK_CAP_LABELS | SA_TASK_CAP_INPUTS | SA_TASK_CAP_SIGNAL | SA_TASK_CAP_LAYERS;
   if (c->batch > 0) task->caps |= SA_TASK_CAP_MINIBATCH;
-  if (c->batch && c->batch < c->K)
-    PetscCall(SADeckFail("task_classify_micro_batches",
-                         "%" PetscInt_FMT
-                         " micro-batches need a batch of at least as many samples (batch %" PetscInt_FMT ")",
-                         c->K, c->batch));
+  if (c->batch && c->batch < c->K) {
+    char key[320];
+
+    PetscCall(PetscSNPrintf(key, sizeof(key), "%smicro_batches", c->sec));
+    PetscCall(SADeckFail(
+      key, "%" PetscInt_FMT " micro-batches need a batch of at least as many samples (batch %" PetscInt_FMT ")", c->K,
+      c->batch));
+  }
   {
     PetscInt L, o = 0;
 
@@ -235,7 +241,7 @@ static PetscErrorCode SATaskSetUp_Classify(SATask task)
     }
   }
   task->nclass = c->train->nclass;
-  PetscCheck(c->train->nclass <= SA_CLASSIFY_MAXC, task->comm, PETSC_ERR_SUP,
+  PetscCheck(c->train->nclass <= SA_CLASSIFY_MAXC, PetscObjectComm((PetscObject) task), PETSC_ERR_SUP,
              "%" PetscInt_FMT " classes; at most %d are supported", c->train->nclass, SA_CLASSIFY_MAXC);
   { /* training indices grouped by class (class-imbalance resampling) */
     PetscInt C = c->train->nclass, *fill;
@@ -250,19 +256,22 @@ static PetscErrorCode SATaskSetUp_Classify(SATask task)
     PetscCall(PetscFree(fill));
   }
   PetscCall(PetscMalloc1(c->train->d, &c->xtmp));
-  if (c->batch > c->train->n)
-    PetscCall(SADeckFail("task_classify_batch",
-                         "batch %" PetscInt_FMT " exceeds the %" PetscInt_FMT " training samples", c->batch,
-                         c->train->n));
-  PetscCall(VecCreateMPI(task->comm, PETSC_DECIDE, c->P, &tmp));
+  if (c->batch > c->train->n) {
+    char key[320];
+
+    PetscCall(PetscSNPrintf(key, sizeof(key), "%sbatch", c->sec));
+    PetscCall(
+      SADeckFail(key, "batch %" PetscInt_FMT " exceeds the %" PetscInt_FMT " training samples", c->batch, c->train->n));
+  }
+  PetscCall(VecCreateMPI(PetscObjectComm((PetscObject) task), PETSC_DECIDE, c->P, &tmp));
   PetscCall(VecScatterCreateToAll(tmp, &c->toall, &c->full));
   PetscCall(VecDuplicate(c->full, &c->vfull));
-  PetscCallMPI(MPI_Comm_size(task->comm, &size));
+  PetscCallMPI(MPI_Comm_size(PetscObjectComm((PetscObject) task), &size));
   PetscCall(PetscMalloc1(size, &c->counts));
   PetscCall(VecGetOwnershipRange(tmp, &rs, &re));
   {
     PetscMPIInt n = (PetscMPIInt) (re - rs);
-    PetscCallMPI(MPI_Allgather(&n, 1, MPI_INT, c->counts, 1, MPI_INT, task->comm));
+    PetscCallMPI(MPI_Allgather(&n, 1, MPI_INT, c->counts, 1, MPI_INT, PetscObjectComm((PetscObject) task)));
   }
   PetscCall(VecDestroy(&tmp));
   PetscCall(PetscMalloc1(c->P, &c->gfull));
@@ -276,7 +285,7 @@ static PetscErrorCode SATaskCreateParameters_Classify(SATask task, Vec *theta)
   SATask_Classify *c = (SATask_Classify *) task->data;
 
   PetscFunctionBeginUser;
-  PetscCall(VecCreateMPI(task->comm, PETSC_DECIDE, c->P, theta));
+  PetscCall(VecCreateMPI(PetscObjectComm((PetscObject) task), PETSC_DECIDE, c->P, theta));
   PetscCall(PetscObjectSetName((PetscObject) *theta, "theta"));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -307,7 +316,7 @@ static PetscErrorCode SATaskView_Classify(SATask task, PetscViewer viewer)
   SATask_Classify *c = (SATask_Classify *) task->data;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscViewerASCIIPrintf(viewer, "  classify: %s, %" PetscInt_FMT " parameters, batch %" PetscInt_FMT "\n",
+  PetscCall(PetscViewerASCIIPrintf(viewer, "classify: %s, %" PetscInt_FMT " parameters, batch %" PetscInt_FMT "\n",
                                    SAClassifySets[c->set], c->P, c->batch));
   if (c->model) PetscCall(SAModelView(c->model, viewer));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -321,16 +330,23 @@ static PetscErrorCode SATaskDestroy_Classify(SATask task)
   PetscCall(SAClassifyFreeWork(c));
   PetscCall(SAModelDestroy(&c->model));
   PetscCall(PetscFree(task->data));
+  PetscCall(PetscObjectComposeFunction((PetscObject) task, "SATaskSetDropout_C", NULL));
+  PetscCall(PetscObjectComposeFunction((PetscObject) task, "SATaskSetBatchSize_C", NULL));
+  PetscCall(PetscObjectComposeFunction((PetscObject) task, "SATaskClassifySetDropout_C", NULL));
+  PetscCall(PetscObjectComposeFunction((PetscObject) task, "SATaskClassifySetBatchSize_C", NULL));
+  PetscCall(PetscObjectComposeFunction((PetscObject) task, "SATaskClassifyGetBatchRows_C", NULL));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* the setbatchsize operation (SATaskSetBatchSize) */
+/* composed as "SATaskSetBatchSize_C" and "SATaskClassifySetBatchSize_C" */
 static PetscErrorCode SATaskSetBatchSize_Classify(SATask task, PetscInt batch)
 {
   SATask_Classify *c = (SATask_Classify *) task->data;
 
   PetscFunctionBeginUser;
-  PetscCheck(!batch || batch >= c->K, task->comm, PETSC_ERR_ARG_OUTOFRANGE,
+  PetscCheck(batch >= 0, PetscObjectComm((PetscObject) task), PETSC_ERR_ARG_OUTOFRANGE,
+             "Batch size must be >= 0, got %" PetscInt_FMT, batch);
+  PetscCheck(!batch || batch >= c->K, PetscObjectComm((PetscObject) task), PETSC_ERR_ARG_OUTOFRANGE,
              "Batch size %" PetscInt_FMT " is smaller than the %" PetscInt_FMT " micro-batches", batch, c->K);
   c->batch = batch;
   if (batch > 0) task->caps |= SA_TASK_CAP_MINIBATCH;
@@ -339,7 +355,7 @@ static PetscErrorCode SATaskSetBatchSize_Classify(SATask task, PetscInt batch)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* the setdropout operation (SATaskSetDropout) */
+/* composed as "SATaskSetDropout_C" and "SATaskClassifySetDropout_C" (SAModelSetDropout checks the range) */
 static PetscErrorCode SATaskSetDropout_Classify(SATask task, PetscReal p)
 {
   SATask_Classify *c = (SATask_Classify *) task->data;
@@ -351,43 +367,58 @@ static PetscErrorCode SATaskSetDropout_Classify(SATask task, PetscReal p)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* composed as "SATaskClassifyGetBatchRows_C" */
+static PetscErrorCode SATaskClassifyGetBatchRows_Classify(SATask task, const SABatch *batch, PetscInt *B, PetscInt *n,
+                                                          PetscInt *k0, const PetscReal **X, const int **y)
+{
+  SATask_Classify *c;
+  PetscInt         nl, b;
+
+  PetscFunctionBeginUser;
+  PetscCall(SATaskSetUp(task));
+  c          = (SATask_Classify *) task->data;
+  c->fwdstep = -1;
+  PetscCall(SAClassifyBatchRows_Private(task, batch, &nl, &b));
+  if (B) *B = b;
+  if (n) *n = nl;
+  if (k0) *k0 = c->k0;
+  if (X) *X = c->Xb;
+  if (y) *y = c->yb;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode SATaskCreate_Classify(SATask task)
 {
   SATask_Classify *c;
 
   PetscFunctionBeginUser;
   PetscCall(PetscNew(&c));
-  c->set                       = 0;
-  c->test_fraction             = 0.2;
-  c->batch                     = 64;
-  c->K                         = 4;
-  c->fwdstep                   = -1;
-  c->permepoch                 = -1;
-  task->data                   = c;
-  task->ops.setfromoptions     = SATaskSetFromOptions_Classify;
-  task->ops.setup              = SATaskSetUp_Classify;
-  task->ops.createparameters   = SATaskCreateParameters_Classify;
-  task->ops.initialguess       = SATaskInitialGuess_Classify;
-  task->ops.randomguess        = SATaskRandomGuess_Classify;
-  task->ops.lossgradient       = SAClassifyLossGradient_Private;
-  task->ops.hessianmult        = SAClassifyHessianMult_Private;
-  task->ops.evaluate           = SAClassifyEvaluate_Private;
-  task->ops.view               = SATaskView_Classify;
-  task->ops.computeobservables = SAClassifyComputeObservables_Private;
-  task->ops.destroy            = SATaskDestroy_Classify;
-  task->ops.setdropout         = SATaskSetDropout_Classify;
-  task->ops.setbatchsize       = SATaskSetBatchSize_Classify;
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/* the public SATaskClassify* functions take only classify tasks */
-static PetscErrorCode SAClassifyCheckType(SATask task)
-{
-  PetscBool match;
-
-  PetscFunctionBeginUser;
-  PetscCall(PetscStrcmp(task->type_name, SATASKCLASSIFY, &match));
-  PetscCheck(match, task->comm, PETSC_ERR_ARG_WRONG, "Task type %s is not classify", task->type_name);
+  c->set           = 0;
+  c->test_fraction = 0.2;
+  c->batch         = 64;
+  c->K             = 4;
+  c->fwdstep       = -1;
+  c->permepoch     = -1;
+  task->data       = c;
+  PetscCall(SATaskGetDeckSection_Private(task, "classify_", c->sec, sizeof(c->sec)));
+  task->ops->setfromoptions     = SATaskSetFromOptions_Classify;
+  task->ops->setup              = SATaskSetUp_Classify;
+  task->ops->createparameters   = SATaskCreateParameters_Classify;
+  task->ops->initialguess       = SATaskInitialGuess_Classify;
+  task->ops->randomguess        = SATaskRandomGuess_Classify;
+  task->ops->lossgradient       = SAClassifyLossGradient_Private;
+  task->ops->hessianmult        = SAClassifyHessianMult_Private;
+  task->ops->evaluate           = SAClassifyEvaluate_Private;
+  task->ops->view               = SATaskView_Classify;
+  task->ops->computeobservables = SAClassifyComputeObservables_Private;
+  task->ops->destroy            = SATaskDestroy_Classify;
+  PetscCall(PetscObjectComposeFunction((PetscObject) task, "SATaskSetDropout_C", SATaskSetDropout_Classify));
+  PetscCall(PetscObjectComposeFunction((PetscObject) task, "SATaskSetBatchSize_C", SATaskSetBatchSize_Classify));
+  PetscCall(PetscObjectComposeFunction((PetscObject) task, "SATaskClassifySetDropout_C", SATaskSetDropout_Classify));
+  PetscCall(
+    PetscObjectComposeFunction((PetscObject) task, "SATaskClassifySetBatchSize_C", SATaskSetBatchSize_Classify));
+  PetscCall(PetscObjectComposeFunction((PetscObject) task, "SATaskClassifyGetBatchRows_C",
+                                       SATaskClassifyGetBatchRows_Classify));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -397,11 +428,13 @@ static PetscErrorCode SAClassifyCheckType(SATask task)
   Logically Collective
 
   Input Parameters:
-+ task  - the task, of type classify (after `SATaskSetFromOptions()`, before `SATaskSetUp()`)
++ task  - the task (after `SATaskSetFromOptions()`, before `SATaskSetUp()`)
 - batch - the minibatch size, 0 = full batch
 
   Notes:
-  The same as `SATaskSetBatchSize()`, which takes any task type that has minibatches.
+  Composed on the object by the classify type ("SATaskClassifySetBatchSize_C") and called with `PetscTryMethod()`,
+  as `KSPGMRESSetRestart()` is: on a task of another type it does nothing. `SATaskSetBatchSize()` takes any task type
+  that has minibatches and refuses one that has none.
 
   Level: intermediate
 
@@ -410,22 +443,25 @@ static PetscErrorCode SAClassifyCheckType(SATask task)
 PetscErrorCode SATaskClassifySetBatchSize(SATask task, PetscInt batch)
 {
   PetscFunctionBeginUser;
-  PetscCall(SAClassifyCheckType(task));
-  PetscCall(SATaskSetBatchSize(task, batch));
+  PetscValidHeaderSpecific(task, SATASK_CLASSID, 1);
+  PetscValidLogicalCollectiveInt(task, batch, 2);
+  PetscTryMethod(task, "SATaskClassifySetBatchSize_C", (SATask, PetscInt), (task, batch));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 /*@C
-  SATaskClassifySetDropout - Sets the dropout probability of the hidden units (a controlled-stochasticity axis)
+  SATaskClassifySetDropout - Sets the dropout probability of the hidden units of a classify task
 
   Logically Collective
 
   Input Parameters:
-+ task - the task, of type classify (after `SATaskSetFromOptions()`, before `SATaskSetUp()`)
++ task - the task (after `SATaskSetFromOptions()`, before `SATaskSetUp()`)
 - p    - the probability, in [0, 1)
 
   Notes:
-  The same as `SATaskSetDropout()`, which takes any task type that has dropout.
+  Composed on the object by the classify type ("SATaskClassifySetDropout_C") and called with `PetscTryMethod()`: on a
+  task of another type it does nothing. `SATaskSetDropout()` takes any task type that has dropout and refuses one
+  that has none.
 
   Level: intermediate
 
@@ -434,8 +470,9 @@ PetscErrorCode SATaskClassifySetBatchSize(SATask task, PetscInt batch)
 PetscErrorCode SATaskClassifySetDropout(SATask task, PetscReal p)
 {
   PetscFunctionBeginUser;
-  PetscCall(SAClassifyCheckType(task));
-  PetscCall(SATaskSetDropout(task, p));
+  PetscValidHeaderSpecific(task, SATASK_CLASSID, 1);
+  PetscValidLogicalCollectiveReal(task, p, 2);
+  PetscTryMethod(task, "SATaskClassifySetDropout_C", (SATask, PetscReal), (task, p));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -457,7 +494,8 @@ PetscErrorCode SATaskClassifySetDropout(SATask task, PetscReal p)
 
   Notes:
   What the loss-gradient of the same batch uses, so users and tests can see the effect of label noise, input noise,
-  covariate shift, class imbalance, data order and batch scaling.
+  covariate shift, class imbalance, data order and batch scaling. Composed on the object by the classify type
+  ("SATaskClassifyGetBatchRows_C"); another task type raises `PETSC_ERR_SUP` (`PetscUseMethod()`).
 
   Level: developer
 
@@ -466,19 +504,11 @@ PetscErrorCode SATaskClassifySetDropout(SATask task, PetscReal p)
 PetscErrorCode SATaskClassifyGetBatchRows(SATask task, const SABatch *batch, PetscInt *B, PetscInt *n, PetscInt *k0,
                                           const PetscReal **X, const int **y)
 {
-  SATask_Classify *c;
-  PetscInt         nl, b;
-
   PetscFunctionBeginUser;
-  PetscCall(SAClassifyCheckType(task));
-  PetscCall(SATaskSetUp(task));
-  c          = (SATask_Classify *) task->data;
-  c->fwdstep = -1;
-  PetscCall(SAClassifyBatchRows_Private(task, batch, &nl, &b));
-  if (B) *B = b;
-  if (n) *n = nl;
-  if (k0) *k0 = c->k0;
-  if (X) *X = c->Xb;
-  if (y) *y = c->yb;
+  PetscValidHeaderSpecific(task, SATASK_CLASSID, 1);
+  PetscAssertPointer(batch, 2);
+  PetscUseMethod(task, "SATaskClassifyGetBatchRows_C",
+                 (SATask, const SABatch *, PetscInt *, PetscInt *, PetscInt *, const PetscReal **, const int **),
+                 (task, batch, B, n, k0, X, y));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

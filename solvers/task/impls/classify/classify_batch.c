@@ -20,8 +20,8 @@ PetscErrorCode SAClassifyLocalRows_Private(SATask task, const SABatch *batch, Pe
   PetscMPIInt      rank, size;
 
   PetscFunctionBeginUser;
-  PetscCallMPI(MPI_Comm_rank(task->comm, &rank));
-  PetscCallMPI(MPI_Comm_size(task->comm, &size));
+  PetscCallMPI(MPI_Comm_rank(PetscObjectComm((PetscObject) task), &rank));
+  PetscCallMPI(MPI_Comm_size(PetscObjectComm((PetscObject) task), &size));
   *B      = SAClassifyBatchSize_Private(c, batch);
   *nlocal = (*B * (rank + 1)) / size - (*B * rank) / size;
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -74,8 +74,8 @@ PetscErrorCode SAClassifyBatchRows_Private(SATask task, const SABatch *batch, Pe
 
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(SATASK_BatchRows, 0, 0, 0, 0));
-  PetscCallMPI(MPI_Comm_rank(task->comm, &rank));
-  PetscCallMPI(MPI_Comm_size(task->comm, &size));
+  PetscCallMPI(MPI_Comm_rank(PetscObjectComm((PetscObject) task), &rank));
+  PetscCallMPI(MPI_Comm_size(PetscObjectComm((PetscObject) task), &size));
   *B = SAClassifyBatchSize_Private(c, batch);
   k0 = (*B * rank) / size;
   k1 = (*B * (rank + 1)) / size;

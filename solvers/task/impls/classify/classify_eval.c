@@ -15,8 +15,8 @@ static PetscErrorCode SAClassifyTest(SATask task, Vec theta, PetscReal *loss, Pe
   const PetscScalar *t;
 
   PetscFunctionBeginUser;
-  PetscCallMPI(MPI_Comm_rank(task->comm, &rank));
-  PetscCallMPI(MPI_Comm_size(task->comm, &size));
+  PetscCallMPI(MPI_Comm_rank(PetscObjectComm((PetscObject) task), &rank));
+  PetscCallMPI(MPI_Comm_size(PetscObjectComm((PetscObject) task), &size));
   r0 = (n * rank) / size;
   r1 = (n * (rank + 1)) / size;
   PetscCall(SAClassifyGather_Private(c, theta, c->full));
@@ -41,7 +41,7 @@ static PetscErrorCode SAClassifyTest(SATask task, Vec theta, PetscReal *loss, Pe
     }
   }
   PetscCall(VecRestoreArrayRead(c->full, &t));
-  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, sums, 2, MPIU_REAL, MPI_SUM, task->comm));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, sums, 2, MPIU_REAL, MPI_SUM, PetscObjectComm((PetscObject) task)));
   *loss = sums[0] / n;
   *acc  = sums[1] / n;
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -127,7 +127,8 @@ PetscErrorCode SAClassifyComputeObservables_Private(SATask task, Vec theta, Vec 
   }
   PetscCall(VecRestoreArrayRead(grad, &g));
   PetscCall(VecRestoreArrayRead(theta, &a));
-  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, loc, (PetscMPIInt) (2 * L), MPIU_REAL, MPI_SUM, task->comm));
+  PetscCallMPI(
+    MPI_Allreduce(MPI_IN_PLACE, loc, (PetscMPIInt) (2 * L), MPIU_REAL, MPI_SUM, PetscObjectComm((PetscObject) task)));
   for (PetscInt i = 0; i < 2 * L; i++) vals[i] = PetscSqrtReal(loc[i]);
   {
     PetscReal G2, S, coh;

@@ -62,12 +62,12 @@ static PetscErrorCode SAClassifyReduceScatter(SATask task, PetscInt B, Vec out)
   const PetscReal  s = 1.0 / B;
 
   PetscFunctionBeginUser;
-  PetscCallMPI(MPI_Comm_size(task->comm, &size));
+  PetscCallMPI(MPI_Comm_size(PetscObjectComm((PetscObject) task), &size));
   PetscCall(VecGetLocalSize(out, &n));
   PetscCall(VecGetArray(out, &a));
   if (size > 1) {
     PetscCall(PetscLogEventBegin(SATASK_Exchange, 0, 0, 0, 0));
-    PetscCallMPI(MPI_Reduce_scatter(c->gfull, a, c->counts, MPIU_REAL, MPI_SUM, task->comm));
+    PetscCallMPI(MPI_Reduce_scatter(c->gfull, a, c->counts, MPIU_REAL, MPI_SUM, PetscObjectComm((PetscObject) task)));
     PetscCall(PetscLogEventEnd(SATASK_Exchange, 0, 0, 0, 0));
     if (B != 1)
       for (PetscInt i = 0; i < n; i++) a[i] *= s;
@@ -97,8 +97,8 @@ PetscErrorCode SAClassifyMicroGradients_Private(SATask task, Vec theta, const SA
   c->fwdstep = -1; /* ws is overwritten below */
   PetscCall(SAClassifyBatchRows_Private(task, batch, &nl, &B));
   PetscCall(SAClassifyMasks_Private(c, nl, masks));
-  PetscCallMPI(MPI_Comm_rank(task->comm, &rank));
-  PetscCallMPI(MPI_Comm_size(task->comm, &size));
+  PetscCallMPI(MPI_Comm_rank(PetscObjectComm((PetscObject) task), &rank));
+  PetscCallMPI(MPI_Comm_size(PetscObjectComm((PetscObject) task), &size));
   k0 = (B * rank) / size;
   if (!c->micro) PetscCall(PetscMalloc1(K * P, &c->micro));
   PetscCall(PetscArrayzero(c->micro, K * P));
@@ -118,7 +118,8 @@ PetscErrorCode SAClassifyMicroGradients_Private(SATask task, Vec theta, const SA
     }
   }
   PetscCall(VecRestoreArrayRead(c->full, &t));
-  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, c->micro, (PetscMPIInt) (K * P), MPIU_REAL, MPI_SUM, task->comm));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, c->micro, (PetscMPIInt) (K * P), MPIU_REAL, MPI_SUM,
+                             PetscObjectComm((PetscObject) task)));
   {
     PetscReal G2 = 0, S = 0, coh = 0, nrm[64];
     PetscInt  npairs = 0;
@@ -188,7 +189,7 @@ PetscErrorCode SAClassifyLossGradient_Private(SATask task, Vec theta, const SABa
   PetscMPIInt        size;
 
   PetscFunctionBeginUser;
-  PetscCallMPI(MPI_Comm_size(task->comm, &size));
+  PetscCallMPI(MPI_Comm_size(PetscObjectComm((PetscObject) task), &size));
   /* a group of one rank works on theta and grad directly: no gather, no reduce-scatter copy (same values) */
   if (size > 1) PetscCall(SAClassifyGather_Private(c, theta, c->full));
   PetscCall(SAClassifyBatchRows_Private(task, batch, &nl, &B));
@@ -221,7 +222,7 @@ PetscErrorCode SAClassifyLossGradient_Private(SATask task, Vec theta, const SABa
     PetscCall(PetscObjectGetId((PetscObject) theta, &c->fwdoid));
     PetscCall(VecGetState(theta, &c->fwdost));
   }
-  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &lsum, 1, MPIU_REAL, MPI_SUM, task->comm));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &lsum, 1, MPIU_REAL, MPI_SUM, PetscObjectComm((PetscObject) task)));
   *loss = lsum / B;
   if (size > 1) PetscCall(SAClassifyReduceScatter(task, 1, grad)); /* already a mean */
   else PetscCall(VecRestoreArray(grad, &gout));
@@ -262,7 +263,8 @@ static PetscErrorCode SAClassifyHessianMultOne(SATask task, Vec theta, const SAB
   PetscBool          reuse, sig = PETSC_FALSE;
 
   PetscFunctionBeginUser;
-  PetscCheck(Hv != theta && Hv != v, task->comm, PETSC_ERR_ARG_IDN, "Hv must differ from theta and v");
+  PetscCheck(Hv != theta && Hv != v, PetscObjectComm((PetscObject) task), PETSC_ERR_ARG_IDN,
+             "Hv must differ from theta and v");
   PetscCall(PetscObjectGetId((PetscObject) theta, &id));
   PetscCall(VecGetState(theta, &st));
   reuse = (PetscBool) (c->fwdstep == 0 && !memcmp(&c->fwdbatch, batch, sizeof(SABatch)) && id == c->fwdoid &&
@@ -312,7 +314,7 @@ PetscErrorCode SAClassifyHessianMult_Private(SATask task, Vec theta, const SABat
   PetscMPIInt        size;
 
   PetscFunctionBeginUser;
-  PetscCallMPI(MPI_Comm_size(task->comm, &size));
+  PetscCallMPI(MPI_Comm_size(PetscObjectComm((PetscObject) task), &size));
   if (size == 1) { /* no gather, no full-length product */
     PetscCall(SAClassifyHessianMultOne(task, theta, batch, v, Hv));
     PetscFunctionReturn(PETSC_SUCCESS);

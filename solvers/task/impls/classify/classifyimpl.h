@@ -1,10 +1,10 @@
 /*
   classifyimpl.h - private header of SATASKCLASSIFY (solvers/task/impls/classify): the context SATask_Classify and the
-  functions shared by its files. classify.c creates, sets up and destroys the task and holds its ops table and public
-  SATaskClassify* functions; classify_batch.c builds the batch rows of a rank (sampling, data perturbations, dropout
-  masks, learning signal); classify_grad.c gathers theta, computes the loss gradient, the Hessian-vector product and
-  the micro-batch gradients and reduce-scatters them; classify_eval.c evaluates on the test set and computes the
-  observables (norms, gradient noise scale, coherence, representation CKA).
+  functions shared by its files. classify.c creates, sets up and destroys the task and holds its ops table, its composed
+  functions and the public SATaskClassify* functions (which call them); classify_batch.c builds the batch rows of a rank
+  (sampling, data perturbations, dropout masks, learning signal); classify_grad.c gathers theta, computes the loss
+  gradient, the Hessian-vector product and the micro-batch gradients and reduce-scatters them; classify_eval.c evaluates
+  on the test set and computes the observables (norms, gradient noise scale, coherence, representation CKA).
 */
 #pragma once
 #include <stabaudit/private/sataskimpl.h>
@@ -75,6 +75,7 @@ typedef struct {
   PetscReal       *sigadd;                              /* (rows, C) output-gradient terms */
   PetscBool        sigaddon;                            /* sigadd is in use for the current batch */
   PetscReal       *xtmp;                                /* (d) scratch */
+  char             sec[288];                            /* deck section: options prefix + "task_classify_" */
 } SATask_Classify;
 
 /* classify.c */

@@ -36,6 +36,7 @@ typedef struct {
   Vec        star;                     /* the minimiser theta* */
   Vec        w1, w2;                   /* work vectors */
   PetscReal  loss_ref;                 /* loss of the member's theta_0 (performance scale) */
+  char       sec[288];                 /* deck section: options prefix + "task_quadratic_" */
 } SATask_Quadratic;
 
 static const char *const SAQuadSpectra[] = {"log", "linear", "file"};
@@ -49,9 +50,11 @@ static PetscErrorCode SATaskReadSpectrum_Quadratic(SATask task)
   FILE             *fp;
   double            x;
   PetscInt          n = 0, cap = 64;
+  char              key[320];
 
   PetscFunctionBeginUser;
-  PetscCall(SADeckCheckFile("task_quadratic_", "spectrum_file", q->file, "give a text file of positive eigenvalues"));
+  PetscCall(PetscSNPrintf(key, sizeof(key), "%sspectrum_file", q->sec));
+  PetscCall(SADeckCheckFile(q->sec, "spectrum_file", q->file, "give a text file of positive eigenvalues"));
   fp = fopen(q->file, "r");
   PetscCall(PetscFree(q->filevals));
   PetscCall(PetscMalloc1(cap, &q->filevals));
@@ -63,15 +66,13 @@ static PetscErrorCode SATaskReadSpectrum_Quadratic(SATask task)
     q->filevals[n++] = (PetscReal) x;
   }
   if (!feof(fp))
-    PetscCall(SADeckFail("task_quadratic_spectrum_file", "spectrum file '%s': entry %" PetscInt_FMT " is not a number",
-                         q->file, n + 1));
+    PetscCall(SADeckFail(key, "spectrum file '%s': entry %" PetscInt_FMT " is not a number", q->file, n + 1));
   fclose(fp);
-  if (n <= 0) PetscCall(SADeckFail("task_quadratic_spectrum_file", "spectrum file '%s' holds no eigenvalues", q->file));
+  if (n <= 0) PetscCall(SADeckFail(key, "spectrum file '%s' holds no eigenvalues", q->file));
   for (PetscInt i = 0; i < n; i++)
     if (!(q->filevals[i] > 0))
-      PetscCall(SADeckFail("task_quadratic_spectrum_file",
-                           "spectrum file '%s': eigenvalue %" PetscInt_FMT " is %g; all must be > 0", q->file, i + 1,
-                           (double) q->filevals[i]));
+      PetscCall(SADeckFail(key, "spectrum file '%s': eigenvalue %" PetscInt_FMT " is %g; all must be > 0", q->file,
+                           i + 1, (double) q->filevals[i]));
   q->n    = n;
   q->lmin = q->lmax = q->filevals[0];
   for (PetscInt i = 1; i < n; i++) {
@@ -84,24 +85,28 @@ static PetscErrorCode SATaskReadSpectrum_Quadratic(SATask task)
 static PetscErrorCode SATaskSetFromOptions_Quadratic(SATask task)
 {
   SATask_Quadratic *q = (SATask_Quadratic *) task->data;
+  char              key[320];
 
   PetscFunctionBeginUser;
-  PetscCall(SADeckGetInt("task_quadratic_", "dim", q->n, 1, 100000000, &q->n, NULL));
-  PetscCall(SADeckGetEnum("task_quadratic_", "spectrum", SAQuadSpectra, 3, &q->spectrum, NULL));
-  PetscCall(SADeckGetReal("task_quadratic_", "lambda_min", q->lmin, PETSC_SMALL, PETSC_MAX_REAL, &q->lmin, NULL));
-  PetscCall(SADeckGetReal("task_quadratic_", "lambda_max", q->lmax, PETSC_SMALL, PETSC_MAX_REAL, &q->lmax, NULL));
-  PetscCall(SADeckGetString("task_quadratic_", "spectrum_file", "", q->file, sizeof(q->file), NULL));
-  PetscCall(SADeckGetInt("task_quadratic_", "reflectors", q->k, 0, SA_QUAD_MAXREFL, &q->k, NULL));
-  PetscCall(
-    SADeckGetReal("task_quadratic_", "init_distance", q->init_distance, 0.0, PETSC_MAX_REAL, &q->init_distance, NULL));
+  PetscCall(SATaskGetDeckSection_Private(task, "quadratic_", q->sec, sizeof(q->sec)));
+  PetscCall(SADeckGetInt(q->sec, "dim", q->n, 1, 100000000, &q->n, NULL));
+  PetscCall(SADeckGetEnum(q->sec, "spectrum", SAQuadSpectra, 3, &q->spectrum, NULL));
+  PetscCall(SADeckGetReal(q->sec, "lambda_min", q->lmin, PETSC_SMALL, PETSC_MAX_REAL, &q->lmin, NULL));
+  PetscCall(SADeckGetReal(q->sec, "lambda_max", q->lmax, PETSC_SMALL, PETSC_MAX_REAL, &q->lmax, NULL));
+  PetscCall(SADeckGetString(q->sec, "spectrum_file", "", q->file, sizeof(q->file), NULL));
+  PetscCall(SADeckGetInt(q->sec, "reflectors", q->k, 0, SA_QUAD_MAXREFL, &q->k, NULL));
+  PetscCall(SADeckGetReal(q->sec, "init_distance", q->init_distance, 0.0, PETSC_MAX_REAL, &q->init_distance, NULL));
   if (q->spectrum == 2) {
-    if (!q->file[0])
-      PetscCall(SADeckFail("task_quadratic_spectrum", "is 'file' but task_quadratic_spectrum_file is not set"));
+    if (!q->file[0]) {
+      PetscCall(PetscSNPrintf(key, sizeof(key), "%sspectrum", q->sec));
+      PetscCall(SADeckFail(key, "is 'file' but %sspectrum_file is not set", q->sec));
+    }
     PetscCall(SATaskReadSpectrum_Quadratic(task));
   } else {
-    if (q->lmin > q->lmax)
-      PetscCall(SADeckFail("task_quadratic_lambda_min", "%g must be <= task_quadratic_lambda_max (%g)",
-                           (double) q->lmin, (double) q->lmax));
+    if (q->lmin > q->lmax) {
+      PetscCall(PetscSNPrintf(key, sizeof(key), "%slambda_min", q->sec));
+      PetscCall(SADeckFail(key, "%g must be <= %slambda_max (%g)", (double) q->lmin, q->sec, (double) q->lmax));
+    }
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -157,7 +162,7 @@ static PetscErrorCode SATaskSetUp_Quadratic(SATask task)
 
   PetscFunctionBeginUser;
   PetscCall(SATaskDestroyVecs_Quadratic(q));
-  PetscCall(VecCreateMPI(task->comm, PETSC_DECIDE, q->n, &q->lambda));
+  PetscCall(VecCreateMPI(PetscObjectComm((PetscObject) task), PETSC_DECIDE, q->n, &q->lambda));
   PetscCall(VecDuplicate(q->lambda, &q->star));
   PetscCall(VecDuplicate(q->lambda, &q->w1));
   PetscCall(VecDuplicate(q->lambda, &q->w2));
@@ -184,7 +189,7 @@ static PetscErrorCode SATaskSetUp_Quadratic(SATask task)
     Vec theta0;
 
     PetscCall(VecDuplicate(q->lambda, &theta0));
-    PetscCall((*task->ops.initialguess)(task, theta0));
+    PetscCall((*task->ops->initialguess)(task, theta0));
     PetscCall(SAQuadLossAd(q, theta0, &q->loss_ref));
     PetscCall(VecDestroy(&theta0));
   }
@@ -272,7 +277,7 @@ static PetscErrorCode SATaskView_Quadratic(SATask task, PetscViewer viewer)
 
   PetscFunctionBeginUser;
   PetscCall(PetscViewerASCIIPrintf(
-    viewer, "  quadratic: dim %" PetscInt_FMT ", spectrum %s in [%g, %g], %" PetscInt_FMT " reflectors\n", q->n,
+    viewer, "quadratic: dim %" PetscInt_FMT ", spectrum %s in [%g, %g], %" PetscInt_FMT " reflectors\n", q->n,
     SAQuadSpectra[q->spectrum], (double) q->lmin, (double) q->lmax, q->k));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -285,6 +290,17 @@ static PetscErrorCode SATaskDestroy_Quadratic(SATask task)
   PetscCall(SATaskDestroyVecs_Quadratic(q));
   PetscCall(PetscFree(q->filevals));
   PetscCall(PetscFree(task->data));
+  PetscCall(PetscObjectComposeFunction((PetscObject) task, "SATaskQuadraticGetEigenvalueRange_C", NULL));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SATaskQuadraticGetEigenvalueRange_Quadratic(SATask task, PetscReal *lmin, PetscReal *lmax)
+{
+  SATask_Quadratic *q = (SATask_Quadratic *) task->data;
+
+  PetscFunctionBeginUser;
+  if (lmin) *lmin = q->lmin;
+  if (lmax) *lmax = q->lmax;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -297,8 +313,12 @@ static PetscErrorCode SATaskDestroy_Quadratic(SATask task)
 . task - a quadratic task
 
   Output Parameters:
-+ lmin - smallest eigenvalue
-- lmax - largest eigenvalue (gradient descent diverges for lr > 2 / lmax)
++ lmin - smallest eigenvalue (may be NULL)
+- lmax - largest eigenvalue (gradient descent diverges for lr > 2 / lmax; may be NULL)
+
+  Notes:
+  Composed on the object by the quadratic type ("SATaskQuadraticGetEigenvalueRange_C"): another task type raises
+  `PETSC_ERR_SUP` (`PetscUseMethod()`).
 
   Level: intermediate
 
@@ -306,14 +326,9 @@ static PetscErrorCode SATaskDestroy_Quadratic(SATask task)
 @*/
 PetscErrorCode SATaskQuadraticGetEigenvalueRange(SATask task, PetscReal *lmin, PetscReal *lmax)
 {
-  SATask_Quadratic *q = (SATask_Quadratic *) task->data;
-  PetscBool         match;
-
   PetscFunctionBeginUser;
-  PetscCall(PetscStrcmp(task->type_name, SATASKQUADRATIC, &match));
-  PetscCheck(match, task->comm, PETSC_ERR_ARG_WRONG, "Task is %s, not quadratic", task->type_name);
-  *lmin = q->lmin;
-  *lmax = q->lmax;
+  PetscValidHeaderSpecific(task, SATASK_CLASSID, 1);
+  PetscUseMethod(task, "SATaskQuadraticGetEigenvalueRange_C", (SATask, PetscReal *, PetscReal *), (task, lmin, lmax));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -323,23 +338,26 @@ PetscErrorCode SATaskCreate_Quadratic(SATask task)
 
   PetscFunctionBeginUser;
   PetscCall(PetscNew(&q));
-  q->n                         = 100;
-  q->lmin                      = 0.01;
-  q->lmax                      = 1.0;
-  q->k                         = 4;
-  q->init_distance             = 1.0;
-  task->data                   = q;
-  task->ops.setfromoptions     = SATaskSetFromOptions_Quadratic;
-  task->ops.setup              = SATaskSetUp_Quadratic;
-  task->ops.createparameters   = SATaskCreateParameters_Quadratic;
-  task->ops.initialguess       = SATaskInitialGuess_Quadratic;
-  task->ops.lossgradient       = SATaskLossGradient_Quadratic;
-  task->ops.hessianmult        = SATaskHessianMult_Quadratic;
-  task->ops.evaluate           = SATaskEvaluate_Quadratic;
-  task->ops.computeobservables = SATaskComputeObservables_Quadratic;
-  task->ops.view               = SATaskView_Quadratic;
-  task->nobs                   = 1;
-  task->obs                    = SAQuadObservables;
-  task->ops.destroy            = SATaskDestroy_Quadratic;
+  q->n             = 100;
+  q->lmin          = 0.01;
+  q->lmax          = 1.0;
+  q->k             = 4;
+  q->init_distance = 1.0;
+  task->data       = q;
+  PetscCall(SATaskGetDeckSection_Private(task, "quadratic_", q->sec, sizeof(q->sec)));
+  task->ops->setfromoptions     = SATaskSetFromOptions_Quadratic;
+  task->ops->setup              = SATaskSetUp_Quadratic;
+  task->ops->createparameters   = SATaskCreateParameters_Quadratic;
+  task->ops->initialguess       = SATaskInitialGuess_Quadratic;
+  task->ops->lossgradient       = SATaskLossGradient_Quadratic;
+  task->ops->hessianmult        = SATaskHessianMult_Quadratic;
+  task->ops->evaluate           = SATaskEvaluate_Quadratic;
+  task->ops->computeobservables = SATaskComputeObservables_Quadratic;
+  task->ops->view               = SATaskView_Quadratic;
+  task->nobs                    = 1;
+  task->obs                     = SAQuadObservables;
+  task->ops->destroy            = SATaskDestroy_Quadratic;
+  PetscCall(PetscObjectComposeFunction((PetscObject) task, "SATaskQuadraticGetEigenvalueRange_C",
+                                       SATaskQuadraticGetEigenvalueRange_Quadratic));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
