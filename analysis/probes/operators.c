@@ -17,14 +17,14 @@ typedef enum { SA_PROBEOP_HESSIAN = 0, SA_PROBEOP_PRECOND = 1 } SAProbeOpKind;
 
 typedef struct {
   SAProbeOpKind kind;
-  SATask        task;                   /* referenced by pointer: must outlive the operator */
-  SABatch       batch;                  /* the frozen batch */
-  Vec           theta;                  /* copy of theta */
-  Vec           grad;                   /* frozen-batch gradient at theta (J) */
-  Vec           w1, w2;                 /* work, theta layout */
-  Vec           dscale;                 /* D of the preconditioned Hessian */
-  PetscInt      nloc;                   /* local length of theta */
-  PetscInt      nhvp;                   /* Hessian-vector products so far */
+  SATask        task;   /* referenced by pointer: must outlive the operator */
+  SABatch       batch;  /* the frozen batch */
+  Vec           theta;  /* copy of theta */
+  Vec           grad;   /* frozen-batch gradient at theta (J) */
+  Vec           w1, w2; /* work, theta layout */
+  Vec           dscale; /* D of the preconditioned Hessian */
+  PetscInt      nloc;   /* local length of theta */
+  PetscInt      nhvp;   /* Hessian-vector products so far */
 } SAProbeOp;
 
 static PetscErrorCode SAProbeOpHVP(SAProbeOp *c, Vec v, Vec Hv)

@@ -162,4 +162,3 @@ PetscErrorCode SAProbeCheckpointRead(SAProbe p, PetscViewer v, Vec theta)
   if (ints[4]) PetscCall(SAProbeLoadVec(v, theta, "probe_pre", &p->wpre));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
-

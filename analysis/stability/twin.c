@@ -17,10 +17,10 @@ struct _p_SATwin {
   MPI_Comm  comm;
   char      path[PETSC_MAX_PATH_LEN]; /* the trajectory file, opened at the first recorded step */
   PetscBool write, opened;
-  PetscInt  mode; /* 0 none (the perturbed member's twin file is absent), 1 write (a twin), 2 read (a member) */
-  MPI_File file;  /* the twin's trajectory */
-  PetscInt onset; /* first step at which a member computes the distance */
-  Vec      twin;  /* the twin's theta at the step (mode 2) */
+  PetscInt  mode;  /* 0 none (the perturbed member's twin file is absent), 1 write (a twin), 2 read (a member) */
+  MPI_File  file;  /* the twin's trajectory */
+  PetscInt  onset; /* first step at which a member computes the distance */
+  Vec       twin;  /* the twin's theta at the step (mode 2) */
 };
 
 /*@C

@@ -8,8 +8,6 @@
 #include <stabaudit/saanalysis.h>
 #include <stabaudit/sancnames.h>
 
-
-
 /*S
   SAMemberResult - what a finished member leaves: outcome and the recorded observables
 
@@ -46,13 +44,11 @@ typedef struct {
   PetscInt    maxsession; /* largest session number seen in file names */
 } SAShardIndex;
 
-
 PETSC_EXTERN PetscErrorCode SAShardAppend(const char[], PetscInt, PetscInt, const SAMemberResult *);
 PETSC_EXTERN PetscErrorCode SAShardScan(MPI_Comm, const char[], PetscInt, PetscInt, PetscInt, SAShardIndex *);
 PETSC_EXTERN PetscErrorCode SAShardRead(const SAShardIndex *, PetscInt, SAMemberResult *);
 PETSC_EXTERN PetscErrorCode SAShardIndexDestroy(SAShardIndex *);
 PETSC_EXTERN PetscErrorCode SAMemberResultDestroy(SAMemberResult *);
-
 
 PETSC_EXTERN PetscErrorCode SAResultsWrite(MPI_Comm, const char[], SACampaign, const SAShardIndex *, const char[]);
 

@@ -137,6 +137,8 @@ typedef struct {
 } SACheckpointInfo;
 
 PETSC_EXTERN PetscErrorCode SACheckpointWrite(MPI_Comm, const char[], const SACheckpointInfo *, Vec, PetscInt, Vec[],
-                                              const char *const[], PetscInt, void *const[], const SASolverCheckpointFn[]);
+                                              const char *const[], PetscInt, void *const[],
+                                              const SASolverCheckpointFn[]);
 PETSC_EXTERN PetscErrorCode SACheckpointRead(MPI_Comm, const char[], SACheckpointInfo *, Vec, PetscInt, Vec[],
-                                             const char *const[], PetscInt, void *const[], const SASolverCheckpointFn[]);
+                                             const char *const[], PetscInt, void *const[],
+                                             const SASolverCheckpointFn[]);

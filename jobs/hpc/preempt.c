@@ -88,4 +88,3 @@ PetscErrorCode SAPreemptGetSignal(int *sig)
   *sig = (int) sa_preempt_signal;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
-

@@ -227,9 +227,9 @@ static PetscErrorCode SASolverParts(SASolver s, PetscBool load, PetscInt *n, voi
     SASolverCheckpointFn f = load ? s->mon[k].load : s->mon[k].view;
 
     if (!f) continue;
-    ctx[*n]  = s->mon[k].ctx;
-    fn[*n]   = f;
-    (*n)    += 1;
+    ctx[*n] = s->mon[k].ctx;
+    fn[*n]  = f;
+    (*n) += 1;
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -34,7 +34,6 @@ const SAObservableInfo SAObservables[] = {
    "1"},
 };
 
-
 static PetscLogEvent SASOLVER_Step;
 static PetscClassId  SASOLVER_CLASSID;
 
@@ -343,17 +342,17 @@ PetscErrorCode SASolverStep(SASolver s)
       if (s->hooks[k].hooks.hyper) PetscCall((*s->hooks[k].hooks.hyper)(s, t, s->opt, &s->hyper, s->hooks[k].ctx));
   }
   if (s->nmon) {
-    info.step     = t;
-    info.nsteps   = s->nsteps;
-    info.diverged = diverged;
-    info.theta    = s->theta;
-    info.grad     = s->grad;
-    info.batch    = &s->batch;
-    info.hyper    = diverged ? NULL : &s->hyper;
-    info.loss     = loss;
-    info.row      = row;
-    info.record   = r;
-    s->inmonitor  = PETSC_TRUE;
+    info.step       = t;
+    info.nsteps     = s->nsteps;
+    info.diverged   = diverged;
+    info.theta      = s->theta;
+    info.grad       = s->grad;
+    info.batch      = &s->batch;
+    info.hyper      = diverged ? NULL : &s->hyper;
+    info.loss       = loss;
+    info.row        = row;
+    info.record     = r;
+    s->inmonitor    = PETSC_TRUE;
     s->stepdiverged = diverged;
     for (PetscInt k = 0; k < s->nmon; k++) PetscCall((*s->mon[k].fn)(s, &info, s->mon[k].ctx));
     s->inmonitor = PETSC_FALSE;
@@ -568,7 +567,8 @@ PetscErrorCode SASolverSetState(SASolver s, PetscInt step, SAConvergedReason rea
 }
 
 /*@C
-  SASolverDestroy - Destroys the solver, its task and optimizer, and the contexts of its hooks and monitors (it owns them)
+  SASolverDestroy - Destroys the solver, its task and optimizer, and the contexts of its hooks and monitors (it owns
+them)
 
   Collective
 

@@ -159,13 +159,13 @@ static PetscErrorCode RealStep(const char *opt, const char *kind, const char *ma
 
 static PetscErrorCode CheckStepJacobian(const char *opt, const char *kind, const char *mag)
 {
-  SASolver  s;
-  JacCtx    c    = {T_PROBE, NULL, NULL, NULL, NULL, NULL, NULL};
-  char      path[64];
+  SASolver    s;
+  JacCtx      c = {T_PROBE, NULL, NULL, NULL, NULL, NULL, NULL};
+  char        path[64];
   PetscMPIInt size;
-  PetscReal h = 1e-5, nj, nd, a, b;
-  Vec       fp, fm;
-  Mat       Jl; /* a step Jacobian of the same layout, for the block copies */
+  PetscReal   h = 1e-5, nj, nd, a, b;
+  Vec         fp, fm;
+  Mat         Jl; /* a step Jacobian of the same layout, for the block copies */
 
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_size(PETSC_COMM_WORLD, &size));
@@ -291,14 +291,14 @@ static PetscErrorCode BitwiseEqual(Vec a, Vec b, PetscBool *eq)
 
 static PetscErrorCode CheckMonitorsBitwise(void)
 {
-  SASolver  s0, s1, s2;
-  PetscReal sum = 0;
-  Vec       t0, t1, t2;
-  PetscBool eq1, eq2, done = PETSC_FALSE;
-  PetscInt  nrec, nobs, step = 0;
+  SASolver   s0, s1, s2;
+  PetscReal  sum = 0;
+  Vec        t0, t1, t2;
+  PetscBool  eq1, eq2, done   = PETSC_FALSE;
+  PetscInt   nrec, nobs, step = 0;
   PetscReal *r0, *r1;
-  SAProbe   p;
-  SALyap    ly;
+  SAProbe    p;
+  SALyap     ly;
 
   PetscFunctionBeginUser;
   PetscCall(Compose("momentum", "signal_flip", "0.3", &s0));
@@ -368,7 +368,8 @@ int main(int argc, char **argv)
   PetscCall(SAInitialize());
   if (CU_initialize_registry() != CUE_SUCCESS) return EXIT_FAILURE;
   s = CU_add_suite("stepjac", NULL, NULL);
-  CU_add_test(s, "step Jacobian = central differences of the real perturbed step; adjoint (sgd, momentum, adam x signal)",
+  CU_add_test(s,
+              "step Jacobian = central differences of the real perturbed step; adjoint (sgd, momentum, adam x signal)",
               test_stepjac);
   CU_add_test(s, "the step Jacobian of a loss_scale member sees its scale", test_signal_seen);
   CU_add_test(s, "monitors: read-only leaves trajectory and records bitwise; probes + Lyapunov leave theta bitwise",
