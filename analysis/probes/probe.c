@@ -9,8 +9,8 @@
 
 const char *const SAProbeKinds[] = {"hessian", "sharpness", "trace", "density", "jacobian"};
 
-static PetscClassId SAPROBE_CLASSID;
-PetscLogEvent       SAPROBE_Compute, SAPROBE_Solve;
+PetscClassId  SAPROBE_CLASSID;
+PetscLogEvent SAPROBE_Compute, SAPROBE_Solve;
 
 /*@C
   SAProbeInitializePackage - Registers the SAProbe class and its log events
@@ -48,18 +48,24 @@ PetscErrorCode SAProbeInitializePackage(void)
   Output Parameter:
 . p - the probe
 
+  Notes:
+  The probe is a `PetscObject` of class `SAPROBE_CLASSID`: `PetscObjectReference()` adds a reference,
+  `SAProbeDestroy()` drops one.
+
   Level: beginner
 
-.seealso: `SAProbeSetFromOptions()`, `SAProbeCompute()`
+.seealso: `SAProbeSetFromOptions()`, `SAProbeCompute()`, `SAProbeSetOptionsPrefix()`
 @*/
 PetscErrorCode SAProbeCreate(MPI_Comm comm, SAProbe *p)
 {
   SAProbe q;
 
   PetscFunctionBeginUser;
+  PetscValidPointer(p, 2);
+  *p = NULL;
   PetscCall(SAProbeInitializePackage());
-  PetscCall(PetscNew(&q));
-  q->comm     = comm;
+  PetscCall(PetscHeaderCreate(q, SAPROBE_CLASSID, "SAProbe", "Spectral probes of a member", "SAProbe", comm,
+                              SAProbeDestroy, SAProbeView));
   q->every    = 0;
   q->at_onset = PETSC_TRUE;
   q->at_end   = PETSC_TRUE;
@@ -76,6 +82,86 @@ PetscErrorCode SAProbeCreate(MPI_Comm comm, SAProbe *p)
   q->gmax     = 10.0;
   q->sigma    = 0.05;
   *p          = q;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* the options prefix (if any) followed by sec: "actor_" + "probe_" = "actor_probe_" */
+PetscErrorCode SAProbeDeckSection_Private(SAProbe p, const char sec[], char buf[], size_t len)
+{
+  const char *prefix;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscObjectGetOptionsPrefix((PetscObject) p, &prefix));
+  PetscCall(PetscSNPrintf(buf, len, "%s%s", prefix ? prefix : "", sec));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAProbeSetOptionsPrefix - Sets the prefix of the probe's deck keys and options
+
+  Logically Collective
+
+  Input Parameters:
++ p      - the probe
+- prefix - the prefix (no leading dash; NULL or "" for none)
+
+  Notes:
+  The prefix goes in front of every key: with "actor_" the probe reads -actor_probe_kinds, -actor_probe_view, and its
+  SLEPc solvers -actor_probe_eps_* and -actor_probe_jac_*.
+
+  Level: intermediate
+
+.seealso: `SAProbeAppendOptionsPrefix()`, `SAProbeGetOptionsPrefix()`, `SAProbeSetFromOptions()`
+@*/
+PetscErrorCode SAProbeSetOptionsPrefix(SAProbe p, const char prefix[])
+{
+  PetscFunctionBeginUser;
+  PetscValidHeaderSpecific(p, SAPROBE_CLASSID, 1);
+  PetscCall(PetscObjectSetOptionsPrefix((PetscObject) p, prefix));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAProbeAppendOptionsPrefix - Appends to the prefix of the probe's deck keys and options
+
+  Logically Collective
+
+  Input Parameters:
++ p      - the probe
+- prefix - the text to append (no leading dash)
+
+  Level: intermediate
+
+.seealso: `SAProbeSetOptionsPrefix()`, `SAProbeGetOptionsPrefix()`
+@*/
+PetscErrorCode SAProbeAppendOptionsPrefix(SAProbe p, const char prefix[])
+{
+  PetscFunctionBeginUser;
+  PetscValidHeaderSpecific(p, SAPROBE_CLASSID, 1);
+  PetscCall(PetscObjectAppendOptionsPrefix((PetscObject) p, prefix));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAProbeGetOptionsPrefix - Returns the prefix of the probe's deck keys and options
+
+  Not Collective
+
+  Input Parameter:
+. p - the probe
+
+  Output Parameter:
+. prefix - the prefix (NULL when none is set; owned by the probe)
+
+  Level: intermediate
+
+.seealso: `SAProbeSetOptionsPrefix()`
+@*/
+PetscErrorCode SAProbeGetOptionsPrefix(SAProbe p, const char *prefix[])
+{
+  PetscFunctionBeginUser;
+  PetscValidHeaderSpecific(p, SAPROBE_CLASSID, 1);
+  PetscCall(PetscObjectGetOptionsPrefix((PetscObject) p, prefix));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -147,11 +233,13 @@ PetscErrorCode SAProbeLayout_Private(SAProbe p)
 . -probe_density_points <G>   - density grid points (default 201)
 . -probe_density_min <a>      - grid start (default -1)
 . -probe_density_max <b>      - grid end (default 10)
-- -probe_density_sigma <s>    - Gaussian width (default 0.05)
+. -probe_density_sigma <s>    - Gaussian width (default 0.05)
+- -probe_view [viewer]        - view the probe once its options are read
 
   Notes:
   SLEPc options of the solvers: -probe_eps_* (Hessian and sharpness), -probe_jac_eps_* and -probe_jac_svd_*
-  (Jacobian). A key outside its range or an unknown kind is a deck error naming the key.
+  (Jacobian). A key outside its range or an unknown kind is a deck error naming the key. With an options prefix
+  (`SAProbeSetOptionsPrefix()`) every key, the SLEPc ones included, is the prefix followed by the key above.
 
   Level: beginner
 
@@ -162,9 +250,12 @@ PetscErrorCode SAProbeSetFromOptions(SAProbe p)
   PetscInt  n = 0;
   char    **names;
   PetscBool set;
+  char      sec[128], key[192];
 
   PetscFunctionBeginUser;
-  PetscCall(SADeckGetNameArray("probe_", "kinds", &n, &names, &set));
+  PetscValidHeaderSpecific(p, SAPROBE_CLASSID, 1);
+  PetscCall(SAProbeDeckSection_Private(p, "probe_", sec, sizeof(sec)));
+  PetscCall(SADeckGetNameArray(sec, "kinds", &n, &names, &set));
   if (set) {
     for (PetscInt k = 0; k < SA_PROBE_NKINDS; k++) p->kind[k] = PETSC_FALSE;
     for (PetscInt i = 0; i < n; i++) {
@@ -172,33 +263,36 @@ PetscErrorCode SAProbeSetFromOptions(SAProbe p)
 
       for (k = 0; k < SA_PROBE_NKINDS; k++)
         if (!strcmp(names[i], SAProbeKinds[k])) break;
+      PetscCall(PetscSNPrintf(key, sizeof(key), "%skinds", sec));
       if (k == SA_PROBE_NKINDS)
-        PetscCall(SADeckFail("probe_kinds", "unknown kind '%s'; allowed: hessian, sharpness, trace, density, jacobian",
-                             names[i]));
+        PetscCall(
+          SADeckFail(key, "unknown kind '%s'; allowed: hessian, sharpness, trace, density, jacobian", names[i]));
       p->kind[k] = PETSC_TRUE;
     }
-    PetscCall(PetscStrArrayDestroy(&names));
   }
-  PetscCall(SADeckGetInt("probe_", "every", p->every, 0, PETSC_MAX_INT, &p->every, NULL));
-  PetscCall(SADeckGetBool("probe_", "at_onset", p->at_onset, &p->at_onset, NULL));
-  PetscCall(SADeckGetBool("probe_", "at_end", p->at_end, &p->at_end, NULL));
-  PetscCall(SADeckGetInt("probe_", "nev", p->nev, 1, 64, &p->nev, NULL));
-  PetscCall(SADeckGetReal("probe_", "tol", p->tol, 1e-15, 0.1, &p->tol, NULL));
-  PetscCall(SADeckGetInt("probe_", "max_it", p->maxit, 1, PETSC_MAX_INT, &p->maxit, NULL));
-  PetscCall(SADeckGetInt("probe_", "batch", p->batch, -1, PETSC_MAX_INT, &p->batch, NULL));
-  if (p->batch == 0) PetscCall(SADeckFail("probe_batch", "must be > 0 (samples) or -1 (full training set), got 0"));
-  PetscCall(SADeckGetBool("probe_", "warm_start", p->warm, &p->warm, NULL));
-  PetscCall(SADeckGetInt("probe_", "trace_vectors", p->ntrace, 2, 1024, &p->ntrace, NULL));
-  PetscCall(SADeckGetInt("probe_", "density_vectors", p->nslq, 1, 2048, &p->nslq, NULL));
-  PetscCall(SADeckGetInt("probe_", "density_steps", p->mslq, 1, 10000, &p->mslq, NULL));
-  PetscCall(SADeckGetInt("probe_", "density_points", p->ngrid, 1, 100000, &p->ngrid, NULL));
-  PetscCall(SADeckGetReal("probe_", "density_min", p->gmin, PETSC_MIN_REAL, PETSC_MAX_REAL, &p->gmin, NULL));
-  PetscCall(SADeckGetReal("probe_", "density_max", p->gmax, PETSC_MIN_REAL, PETSC_MAX_REAL, &p->gmax, NULL));
-  PetscCall(SADeckGetReal("probe_", "density_sigma", p->sigma, PETSC_SMALL, PETSC_MAX_REAL, &p->sigma, NULL));
+  PetscCall(PetscStrArrayDestroy(&names)); /* allocated (empty) also when the key is not set */
+  PetscCall(SADeckGetInt(sec, "every", p->every, 0, PETSC_MAX_INT, &p->every, NULL));
+  PetscCall(SADeckGetBool(sec, "at_onset", p->at_onset, &p->at_onset, NULL));
+  PetscCall(SADeckGetBool(sec, "at_end", p->at_end, &p->at_end, NULL));
+  PetscCall(SADeckGetInt(sec, "nev", p->nev, 1, 64, &p->nev, NULL));
+  PetscCall(SADeckGetReal(sec, "tol", p->tol, 1e-15, 0.1, &p->tol, NULL));
+  PetscCall(SADeckGetInt(sec, "max_it", p->maxit, 1, PETSC_MAX_INT, &p->maxit, NULL));
+  PetscCall(SADeckGetInt(sec, "batch", p->batch, -1, PETSC_MAX_INT, &p->batch, NULL));
+  PetscCall(PetscSNPrintf(key, sizeof(key), "%sbatch", sec));
+  if (p->batch == 0) PetscCall(SADeckFail(key, "must be > 0 (samples) or -1 (full training set), got 0"));
+  PetscCall(SADeckGetBool(sec, "warm_start", p->warm, &p->warm, NULL));
+  PetscCall(SADeckGetInt(sec, "trace_vectors", p->ntrace, 2, 1024, &p->ntrace, NULL));
+  PetscCall(SADeckGetInt(sec, "density_vectors", p->nslq, 1, 2048, &p->nslq, NULL));
+  PetscCall(SADeckGetInt(sec, "density_steps", p->mslq, 1, 10000, &p->mslq, NULL));
+  PetscCall(SADeckGetInt(sec, "density_points", p->ngrid, 1, 100000, &p->ngrid, NULL));
+  PetscCall(SADeckGetReal(sec, "density_min", p->gmin, PETSC_MIN_REAL, PETSC_MAX_REAL, &p->gmin, NULL));
+  PetscCall(SADeckGetReal(sec, "density_max", p->gmax, PETSC_MIN_REAL, PETSC_MAX_REAL, &p->gmax, NULL));
+  PetscCall(SADeckGetReal(sec, "density_sigma", p->sigma, PETSC_SMALL, PETSC_MAX_REAL, &p->sigma, NULL));
+  PetscCall(PetscSNPrintf(key, sizeof(key), "%sdensity_max", sec));
   if (!(p->gmax > p->gmin))
-    PetscCall(
-      SADeckFail("probe_density_max", "must be > probe_density_min (%g), got %g", (double) p->gmin, (double) p->gmax));
+    PetscCall(SADeckFail(key, "must be > %sdensity_min (%g), got %g", sec, (double) p->gmin, (double) p->gmax));
   PetscCall(SAProbeLayout_Private(p));
+  PetscCall(PetscObjectViewFromOptions((PetscObject) p, NULL, "-probe_view"));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -569,38 +663,85 @@ PetscErrorCode SAProbeGetDensityGrid(SAProbe p, PetscInt *n, const PetscReal **g
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* the first line of PetscObjectPrintClassNamePrefixType() ("SAXxx Object: (prefix) n MPI processes"), without its
+   "type not yet set" line: this class has no types */
+static PetscErrorCode SAProbePrintHeader_Private(PetscObject obj, PetscViewer viewer)
+{
+  PetscMPIInt size;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_size(obj->comm, &size));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "%s Object:%s%s%s%s%s %d MPI process%s\n", obj->class_name,
+                                   obj->name ? " " : "", obj->name ? obj->name : "", obj->prefix ? " (" : "",
+                                   obj->prefix ? obj->prefix : "", obj->prefix ? ")" : "", size, size > 1 ? "es" : ""));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /*@C
-  SAProbeView - Prints the probe's settings
+  SAProbeView - Prints the probe's settings (kinds, schedule, solver settings) and, once it has a member, its record
 
   Collective
 
   Input Parameters:
 + p      - the probe
-- viewer - an ASCII viewer
+- viewer - an ASCII viewer (NULL: standard output of the probe's communicator); other viewers print nothing
+
+  Options Database Key:
+. -probe_view [viewer] - view at the end of `SAProbeSetFromOptions()`
 
   Level: beginner
 
-.seealso: `SAProbeCreate()`
+.seealso: `SAProbeCreate()`, `SAProbeSetFromOptions()`
 @*/
 PetscErrorCode SAProbeView(SAProbe p, PetscViewer viewer)
 {
+  PetscBool iascii, any = PETSC_FALSE;
+
   PetscFunctionBeginUser;
-  PetscCall(PetscViewerASCIIPrintf(viewer, "SAProbe:"));
+  PetscValidHeaderSpecific(p, SAPROBE_CLASSID, 1);
+  if (!viewer) PetscCall(PetscViewerASCIIGetStdout(PetscObjectComm((PetscObject) p), &viewer));
+  PetscCall(PetscObjectTypeCompare((PetscObject) viewer, PETSCVIEWERASCII, &iascii));
+  if (!iascii) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(SAProbePrintHeader_Private((PetscObject) p, viewer));
+  PetscCall(PetscViewerASCIIPushTab(viewer));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "kinds:"));
+  PetscCall(PetscViewerASCIIUseTabs(viewer, PETSC_FALSE));
   for (PetscInt k = 0; k < SA_PROBE_NKINDS; k++)
-    if (p->kind[k]) PetscCall(PetscViewerASCIIPrintf(viewer, " %s", SAProbeKinds[k]));
+    if (p->kind[k]) {
+      PetscCall(PetscViewerASCIIPrintf(viewer, " %s", SAProbeKinds[k]));
+      any = PETSC_TRUE;
+    }
+  PetscCall(PetscViewerASCIIPrintf(viewer, "%s\n", any ? "" : " none (off)"));
+  PetscCall(PetscViewerASCIIUseTabs(viewer, PETSC_TRUE));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "every %" PetscInt_FMT ", at onset %s, at end %s\n", p->every,
+                                   PetscBools[p->at_onset], PetscBools[p->at_end]));
   PetscCall(PetscViewerASCIIPrintf(
-    viewer, "; every %" PetscInt_FMT ", nev %" PetscInt_FMT ", tol %g, batch %" PetscInt_FMT ", warm start %s\n",
-    p->every, p->nev, (double) p->tol, p->batch, p->warm ? "on" : "off"));
+    viewer, "nev %" PetscInt_FMT ", tol %g, max it %" PetscInt_FMT ", batch %" PetscInt_FMT ", warm start %s\n", p->nev,
+    (double) p->tol, p->maxit, p->batch, p->warm ? "on" : "off"));
+  if (p->kind[SA_PROBE_TRACE])
+    PetscCall(PetscViewerASCIIPrintf(viewer, "trace: %" PetscInt_FMT " Hutchinson vectors\n", p->ntrace));
+  if (p->kind[SA_PROBE_DENSITY])
+    PetscCall(PetscViewerASCIIPrintf(viewer,
+                                     "density: %" PetscInt_FMT " SLQ vectors x %" PetscInt_FMT
+                                     " Lanczos steps, %" PetscInt_FMT " points on [%g, %g], sigma %g\n",
+                                     p->nslq, p->mslq, p->ngrid, (double) p->gmin, (double) p->gmax,
+                                     (double) p->sigma));
+  if (p->rowstep)
+    PetscCall(PetscViewerASCIIPrintf(viewer,
+                                     "member: last step %" PetscInt_FMT ", onset %" PetscInt_FMT ", %" PetscInt_FMT
+                                     " scheduled probes of %" PetscInt_FMT " entries\n",
+                                     p->nsteps, p->onset, p->nrows, p->rowlen));
+  PetscCall(PetscViewerASCIIPopTab(viewer));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 /*@C
-  SAProbeDestroy - Destroys a probe
+  SAProbeDestroy - Drops a reference to a probe, and destroys it when that was the last one
 
   Collective
 
   Input Parameter:
-. p - the probe (set to NULL)
+. p - the probe (may be NULL; set to NULL)
 
   Level: beginner
 
@@ -610,10 +751,15 @@ PetscErrorCode SAProbeDestroy(SAProbe *p)
 {
   PetscFunctionBeginUser;
   if (!*p) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscValidHeaderSpecific(*p, SAPROBE_CLASSID, 1);
+  if (--((PetscObject) (*p))->refct > 0) {
+    *p = NULL;
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
   PetscCall(SAProbeResetWarmStart(*p));
   PetscCall(PetscFree((*p)->grid));
   PetscCall(PetscFree((*p)->rowstep));
   PetscCall(PetscFree((*p)->rows));
-  PetscCall(PetscFree(*p));
+  PetscCall(PetscHeaderDestroy(p));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

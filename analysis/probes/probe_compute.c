@@ -70,16 +70,18 @@ static PetscErrorCode SAProbeSymmetricSolve(SAProbe p, Mat A, EPSWhich which, Pe
   EPS      eps;
   PetscInt nconv, it;
   Vec      x0;
+  char     prefix[256];
 
   PetscFunctionBeginUser;
-  PetscCall(EPSCreate(p->comm, &eps));
+  PetscCall(EPSCreate(PetscObjectComm((PetscObject) p), &eps));
   PetscCall(EPSSetOperators(eps, A, NULL));
   PetscCall(EPSSetProblemType(eps, EPS_HEP));
   PetscCall(EPSSetType(eps, EPSKRYLOVSCHUR));
   PetscCall(EPSSetWhichEigenpairs(eps, which));
   PetscCall(EPSSetDimensions(eps, k, PETSC_DEFAULT, PETSC_DEFAULT));
   PetscCall(EPSSetTolerances(eps, p->tol, p->maxit));
-  PetscCall(EPSSetOptionsPrefix(eps, "probe_"));
+  PetscCall(SAProbeDeckSection_Private(p, "probe_", prefix, sizeof(prefix)));
+  PetscCall(EPSSetOptionsPrefix(eps, prefix));
   PetscCall(EPSSetFromOptions(eps));
   if (p->warm && *nwarm > 0) {
     EPSType   type;
@@ -139,6 +141,7 @@ static PetscErrorCode SAProbeJacobianSpectrum(SAProbe p, Mat J, PetscInt step, P
   PetscInt       nconv, nb, N;
   Vec            x0, blk;
   SAStream       s;
+  char           prefix[256];
   PetscReal     *re = row + p->col[SA_PROBE_C_JRE].offset, *im = row + p->col[SA_PROBE_C_JIM].offset,
             *sv = row + p->col[SA_PROBE_C_JSV].offset;
 
@@ -147,27 +150,28 @@ static PetscErrorCode SAProbeJacobianSpectrum(SAProbe p, Mat J, PetscInt step, P
   PetscCall(SAStreamCreate(p->campaign_seed, p->member_seed, SA_STREAM_PROBE, &s));
   PetscCall(MatCreateVecs(J, &x0, NULL));
   PetscCall(SAStepJacobianGetNumBlocks(J, &nb));
-  PetscCall(VecCreateMPI(p->comm, PETSC_DECIDE, N / nb, &blk));
+  PetscCall(VecCreateMPI(PetscObjectComm((PetscObject) p), PETSC_DECIDE, N / nb, &blk));
   {
     PetscInt nl, nlj; /* theta's local layout: the same split as the blocks of J */
 
     PetscCall(VecDestroy(&blk));
     PetscCall(MatGetLocalSize(J, &nlj, NULL));
     nl = nlj / nb;
-    PetscCall(VecCreateMPI(p->comm, nl, N / nb, &blk));
+    PetscCall(VecCreateMPI(PetscObjectComm((PetscObject) p), nl, N / nb, &blk));
   }
   for (PetscInt b = 0; b < nb; b++) { /* a layout-independent start: block b from its own stream address */
     PetscCall(SAStreamVecNormal(&s, SA_PROBE_ADDR(step, 8 + b), blk));
     PetscCall(SAStepJacobianSetBlock(J, x0, b, blk));
   }
-  PetscCall(EPSCreate(p->comm, &eps));
+  PetscCall(EPSCreate(PetscObjectComm((PetscObject) p), &eps));
   PetscCall(EPSSetOperators(eps, J, NULL));
   PetscCall(EPSSetProblemType(eps, EPS_NHEP));
   PetscCall(EPSSetType(eps, EPSKRYLOVSCHUR));
   PetscCall(EPSSetWhichEigenpairs(eps, EPS_LARGEST_MAGNITUDE));
   PetscCall(EPSSetDimensions(eps, k, PETSC_DEFAULT, PETSC_DEFAULT));
   PetscCall(EPSSetTolerances(eps, p->tol, p->maxit));
-  PetscCall(EPSSetOptionsPrefix(eps, "probe_jac_"));
+  PetscCall(SAProbeDeckSection_Private(p, "probe_jac_", prefix, sizeof(prefix)));
+  PetscCall(EPSSetOptionsPrefix(eps, prefix));
   PetscCall(EPSSetFromOptions(eps));
   PetscCall(EPSSetInitialSpace(eps, 1, &x0));
   PetscCall(PetscLogEventBegin(SAPROBE_Solve, 0, 0, 0, 0));
@@ -186,13 +190,13 @@ static PetscErrorCode SAProbeJacobianSpectrum(SAProbe p, Mat J, PetscInt step, P
   row[p->col[SA_PROBE_C_JRADIUS].offset] = nconv > 0 ? PetscSqrtReal(re[0] * re[0] + im[0] * im[0]) : NC_FILL_DOUBLE;
   PetscCall(EPSDestroy(&eps));
 
-  PetscCall(SVDCreate(p->comm, &svd));
+  PetscCall(SVDCreate(PetscObjectComm((PetscObject) p), &svd));
   PetscCall(SVDSetOperators(svd, J, NULL));
   PetscCall(SVDSetImplicitTranspose(svd, PETSC_TRUE));
   PetscCall(SVDSetWhichSingularTriplets(svd, SVD_LARGEST));
   PetscCall(SVDSetDimensions(svd, k, PETSC_DEFAULT, PETSC_DEFAULT));
   PetscCall(SVDSetTolerances(svd, p->tol, p->maxit));
-  PetscCall(SVDSetOptionsPrefix(svd, "probe_jac_"));
+  PetscCall(SVDSetOptionsPrefix(svd, prefix));
   PetscCall(SVDSetFromOptions(svd));
   PetscCall(SVDSetInitialSpaces(svd, 1, &x0, 0, NULL));
   PetscCall(PetscLogEventBegin(SAPROBE_Solve, 0, 0, 0, 0));
@@ -296,7 +300,7 @@ PetscErrorCode SAProbeComputeRow_Private(SAProbe p, SASolver solver, SATask task
   if (p->kind[SA_PROBE_SHARPNESS]) {
     PetscInt caps;
 
-    PetscCheck(opt, p->comm, PETSC_ERR_ARG_NULL, "The sharpness probe needs the optimizer");
+    PetscCheck(opt, PetscObjectComm((PetscObject) p), PETSC_ERR_ARG_NULL, "The sharpness probe needs the optimizer");
     PetscCall(SAOptimizerGetCapabilities(opt, &caps));
     if (caps & SA_OPT_CAP_DIAG_PRECOND) { /* the threshold applies to the preconditioned sharpness */
       Mat       S;
@@ -341,7 +345,7 @@ PetscErrorCode SAProbeComputeRow_Private(SAProbe p, SASolver solver, SATask task
   if (p->kind[SA_PROBE_JACOBIAN]) {
     Mat J;
 
-    PetscCheck(opt, p->comm, PETSC_ERR_ARG_NULL, "The jacobian probe needs the optimizer");
+    PetscCheck(opt, PetscObjectComm((PetscObject) p), PETSC_ERR_ARG_NULL, "The jacobian probe needs the optimizer");
     if (solver) PetscCall(SASolverCreateStepJacobian(solver, &b, &J));
     else {
       PetscCall(SAStepJacobianCreate(task, opt, theta, &b, step, NULL, &J));

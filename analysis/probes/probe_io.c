@@ -63,7 +63,7 @@ PetscErrorCode SAProbeCheckpointWrite(SAProbe p, PetscViewer v)
   PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "probe_ntop", PETSC_INT, &ints[2]));
   PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "probe_nbot", PETSC_INT, &ints[3]));
   PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "probe_npre", PETSC_INT, &ints[4]));
-  PetscCall(SAProbeViewArray(v, p->comm, "probe_rows", p->nrows * p->rowlen, p->rows));
+  PetscCall(SAProbeViewArray(v, PetscObjectComm((PetscObject) p), "probe_rows", p->nrows * p->rowlen, p->rows));
   for (PetscInt i = 0; i < p->ntop; i++) {
     PetscCall(PetscSNPrintf(name, sizeof(name), "probe_top_%" PetscInt_FMT, i));
     PetscCall(PetscObjectSetName((PetscObject) p->wtop[i], name));
@@ -131,7 +131,7 @@ PetscErrorCode SAProbeCheckpointRead(SAProbe p, PetscViewer v, Vec theta)
     const PetscScalar *a;
     PetscReal         *rows;
 
-    PetscCall(VecCreateMPI(p->comm, PETSC_DECIDE, n, &rv));
+    PetscCall(VecCreateMPI(PetscObjectComm((PetscObject) p), PETSC_DECIDE, n, &rv));
     PetscCall(PetscObjectSetName((PetscObject) rv, "probe_rows"));
     PetscCall(VecLoad(rv, v));
     PetscCall(VecScatterCreateToAll(rv, &sc, &all));

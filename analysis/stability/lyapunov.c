@@ -9,21 +9,12 @@
   stored block by block in theta's layout so that a checkpoint can be read on another group size. A tangent whose
   norm is zero or not finite (a diverging run) stops the accumulation: the exponents are then NaN (fill in files).
 */
-#include <stabaudit/saanalysis.h>
+#include <stabaudit/private/salyapimpl.h>
 #include <stabaudit/sasolver.h>
 #include <stabaudit/sadeck.h>
 #include <petscviewerhdf5.h>
 
-struct _p_SALyap {
-  MPI_Comm   comm;
-  PetscInt   k, every, transient, steps, counted;
-  PetscInt64 seed, mseed; /* stream of the initial tangents: (seed, mseed, SA_STREAM_ANALYSIS) */
-  PetscBool  failed;      /* a tangent norm was zero or not finite: accumulation stopped */
-  Vec       *Q, *W;
-  PetscReal *logsum;
-};
-
-static PetscClassId  SALYAP_CLASSID;
+PetscClassId         SALYAP_CLASSID;
 static PetscLogEvent SALYAP_Step, SALYAP_QR;
 
 /*@C
@@ -62,19 +53,194 @@ PetscErrorCode SALyapInitializePackage(void)
   Output Parameter:
 . ly - the object
 
+  Notes:
+  The accumulator is a `PetscObject` of class `SALYAP_CLASSID`: `PetscObjectReference()` adds a reference,
+  `SALyapDestroy()` drops one.
+
   Level: beginner
 
-.seealso: `SALyapStep()`, `SALyapGetExponents()`, `SALyapDestroy()`
+.seealso: `SALyapStep()`, `SALyapGetExponents()`, `SALyapDestroy()`, `SALyapSetFromOptions()`
 @*/
 PetscErrorCode SALyapCreate(MPI_Comm comm, SALyap *ly)
 {
+  SALyap q;
+
   PetscFunctionBeginUser;
+  PetscValidPointer(ly, 2);
+  *ly = NULL;
   PetscCall(SALyapInitializePackage());
-  PetscCall(PetscNew(ly));
-  (*ly)->comm  = comm;
-  (*ly)->k     = 1;
-  (*ly)->every = 1;
-  (*ly)->seed  = 2026;
+  PetscCall(PetscHeaderCreate(q, SALYAP_CLASSID, "SALyap", "Lyapunov spectrum by QR", "SALyap", comm, SALyapDestroy,
+                              SALyapView));
+  q->k     = 1;
+  q->every = 1;
+  q->seed  = 2026;
+  *ly      = q;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SALyapSetFromOptions - Reads the number of exponents, the QR interval and the transient from the deck (section
+  lyap:)
+
+  Collective
+
+  Input Parameter:
+. ly - the object
+
+  Options Database Keys:
++ -lyap_k <k>           - exponents, 1..1024
+. -lyap_every <n>       - re-orthonormalise every n steps (>= 1)
+. -lyap_transient <n>   - steps not counted (>= 0)
+- -lyap_view [viewer]   - view the object once its options are read
+
+  Notes:
+  With an options prefix (`SALyapSetOptionsPrefix()`) every key is the prefix followed by the key above
+  ("actor_": -actor_lyap_k). Call before the first `SALyapStep()`.
+
+  Level: beginner
+
+.seealso: `SALyapSetParameters()`, `SALyapCreateForMember()`, `SALyapView()`
+@*/
+PetscErrorCode SALyapSetFromOptions(SALyap ly)
+{
+  const char *prefix;
+  char        sec[128];
+  PetscInt    k, every, transient;
+
+  PetscFunctionBeginUser;
+  PetscValidHeaderSpecific(ly, SALYAP_CLASSID, 1);
+  PetscCall(PetscObjectGetOptionsPrefix((PetscObject) ly, &prefix));
+  PetscCall(PetscSNPrintf(sec, sizeof(sec), "%slyap_", prefix ? prefix : ""));
+  PetscCall(SADeckGetInt(sec, "k", ly->k, 1, 1024, &k, NULL));
+  PetscCall(SADeckGetInt(sec, "every", ly->every, 1, PETSC_MAX_INT, &every, NULL));
+  PetscCall(SADeckGetInt(sec, "transient", ly->transient, 0, PETSC_MAX_INT, &transient, NULL));
+  PetscCall(SALyapSetParameters(ly, k, every, transient, ly->seed));
+  PetscCall(PetscObjectViewFromOptions((PetscObject) ly, NULL, "-lyap_view"));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SALyapSetOptionsPrefix - Sets the prefix of the object's deck keys and options
+
+  Logically Collective
+
+  Input Parameters:
++ ly     - the object
+- prefix - the prefix (no leading dash; NULL or "" for none)
+
+  Level: intermediate
+
+.seealso: `SALyapAppendOptionsPrefix()`, `SALyapGetOptionsPrefix()`, `SALyapSetFromOptions()`
+@*/
+PetscErrorCode SALyapSetOptionsPrefix(SALyap ly, const char prefix[])
+{
+  PetscFunctionBeginUser;
+  PetscValidHeaderSpecific(ly, SALYAP_CLASSID, 1);
+  PetscCall(PetscObjectSetOptionsPrefix((PetscObject) ly, prefix));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SALyapAppendOptionsPrefix - Appends to the prefix of the object's deck keys and options
+
+  Logically Collective
+
+  Input Parameters:
++ ly     - the object
+- prefix - the text to append (no leading dash)
+
+  Level: intermediate
+
+.seealso: `SALyapSetOptionsPrefix()`, `SALyapGetOptionsPrefix()`
+@*/
+PetscErrorCode SALyapAppendOptionsPrefix(SALyap ly, const char prefix[])
+{
+  PetscFunctionBeginUser;
+  PetscValidHeaderSpecific(ly, SALYAP_CLASSID, 1);
+  PetscCall(PetscObjectAppendOptionsPrefix((PetscObject) ly, prefix));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SALyapGetOptionsPrefix - Returns the prefix of the object's deck keys and options
+
+  Not Collective
+
+  Input Parameter:
+. ly - the object
+
+  Output Parameter:
+. prefix - the prefix (NULL when none is set; owned by the object)
+
+  Level: intermediate
+
+.seealso: `SALyapSetOptionsPrefix()`
+@*/
+PetscErrorCode SALyapGetOptionsPrefix(SALyap ly, const char *prefix[])
+{
+  PetscFunctionBeginUser;
+  PetscValidHeaderSpecific(ly, SALYAP_CLASSID, 1);
+  PetscCall(PetscObjectGetOptionsPrefix((PetscObject) ly, prefix));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* the first line of PetscObjectPrintClassNamePrefixType() ("SAXxx Object: (prefix) n MPI processes"), without its
+   "type not yet set" line: this class has no types */
+static PetscErrorCode SALyapPrintHeader_Private(PetscObject obj, PetscViewer viewer)
+{
+  PetscMPIInt size;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_size(obj->comm, &size));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "%s Object:%s%s%s%s%s %d MPI process%s\n", obj->class_name,
+                                   obj->name ? " " : "", obj->name ? obj->name : "", obj->prefix ? " (" : "",
+                                   obj->prefix ? obj->prefix : "", obj->prefix ? ")" : "", size, size > 1 ? "es" : ""));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SALyapView - Prints the settings and the state of the accumulator: k, QR interval, transient, steps taken and
+  counted, and the exponents so far
+
+  Collective
+
+  Input Parameters:
++ ly     - the object
+- viewer - an ASCII viewer (NULL: standard output of the object's communicator); other viewers print nothing
+
+  Options Database Key:
+. -lyap_view [viewer] - view at the end of `SALyapSetFromOptions()` (so at `SALyapCreateForMember()`)
+
+  Level: beginner
+
+.seealso: `SALyapSetFromOptions()`, `SALyapGetExponents()`
+@*/
+PetscErrorCode SALyapView(SALyap ly, PetscViewer viewer)
+{
+  PetscBool iascii;
+
+  PetscFunctionBeginUser;
+  PetscValidHeaderSpecific(ly, SALYAP_CLASSID, 1);
+  if (!viewer) PetscCall(PetscViewerASCIIGetStdout(PetscObjectComm((PetscObject) ly), &viewer));
+  PetscCall(PetscObjectTypeCompare((PetscObject) viewer, PETSCVIEWERASCII, &iascii));
+  if (!iascii) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(SALyapPrintHeader_Private((PetscObject) ly, viewer));
+  PetscCall(PetscViewerASCIIPushTab(viewer));
+  PetscCall(PetscViewerASCIIPrintf(viewer,
+                                   "k %" PetscInt_FMT ", QR every %" PetscInt_FMT ", transient %" PetscInt_FMT
+                                   ", seeds %" PetscInt64_FMT " %" PetscInt64_FMT "\n",
+                                   ly->k, ly->every, ly->transient, ly->seed, ly->mseed));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "steps %" PetscInt_FMT ", counted %" PetscInt_FMT "%s\n", ly->steps,
+                                   ly->counted, ly->failed ? ", stopped (a tangent norm was zero or not finite)" : ""));
+  if (ly->counted && ly->logsum && !ly->failed) {
+    PetscCall(PetscViewerASCIIPrintf(viewer, "exponents:"));
+    PetscCall(PetscViewerASCIIUseTabs(viewer, PETSC_FALSE));
+    for (PetscInt i = 0; i < ly->k; i++)
+      PetscCall(PetscViewerASCIIPrintf(viewer, " %g", (double) (ly->logsum[i] / ly->counted)));
+    PetscCall(PetscViewerASCIIPrintf(viewer, "\n"));
+    PetscCall(PetscViewerASCIIUseTabs(viewer, PETSC_TRUE));
+  }
+  PetscCall(PetscViewerASCIIPopTab(viewer));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -97,8 +263,10 @@ PetscErrorCode SALyapCreate(MPI_Comm comm, SALyap *ly)
 PetscErrorCode SALyapSetParameters(SALyap ly, PetscInt k, PetscInt every, PetscInt transient, PetscInt64 seed)
 {
   PetscFunctionBeginUser;
-  PetscCheck(!ly->Q, ly->comm, PETSC_ERR_ORDER, "Set the parameters before the first SALyapStep()");
-  PetscCheck(k >= 1 && every >= 1 && transient >= 0, ly->comm, PETSC_ERR_ARG_OUTOFRANGE,
+  PetscValidHeaderSpecific(ly, SALYAP_CLASSID, 1);
+  PetscCheck(!ly->Q, PetscObjectComm((PetscObject) ly), PETSC_ERR_ORDER,
+             "Set the parameters before the first SALyapStep()");
+  PetscCheck(k >= 1 && every >= 1 && transient >= 0, PetscObjectComm((PetscObject) ly), PETSC_ERR_ARG_OUTOFRANGE,
              "Need k >= 1, every >= 1, transient >= 0; got %" PetscInt_FMT ", %" PetscInt_FMT ", %" PetscInt_FMT, k,
              every, transient);
   ly->k         = k;
@@ -221,7 +389,12 @@ PetscErrorCode SALyapGetExponents(SALyap ly, PetscReal lam[], PetscInt *counted)
   Options Database Keys:
 + -lyap_k <k>         - exponents per member, 0..1024 (0: none)
 . -lyap_every <n>     - re-orthonormalise every n steps (>= 1)
-- -lyap_transient <n> - steps not counted (>= 0)
+. -lyap_transient <n> - steps not counted (>= 0)
+- -lyap_view [viewer] - view the accumulator (read only when lyap_k > 0)
+
+  Notes:
+  The keys are read here to decide whether the member has an accumulator, then again by `SALyapSetFromOptions()`
+  on the object (no options prefix: the same keys, the same values).
 
   Level: developer
 
@@ -240,6 +413,7 @@ PetscErrorCode SALyapCreateForMember(MPI_Comm comm, PetscInt64 campaign, PetscIn
   PetscCall(SALyapCreate(comm, ly));
   PetscCall(SALyapSetParameters(*ly, k, every, transient, campaign));
   (*ly)->mseed = member;
+  PetscCall(SALyapSetFromOptions(*ly));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -297,10 +471,10 @@ PetscErrorCode SALyapCheckpointWrite(SALyap ly, PetscViewer v, Vec theta)
     PetscMPIInt ok;
 
     ints[4] = nloc > 0 ? qloc / nloc : 0;
-    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &ints[4], 1, MPIU_INT, MPI_MAX, ly->comm));
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &ints[4], 1, MPIU_INT, MPI_MAX, PetscObjectComm((PetscObject) ly)));
     ok = qloc == ints[4] * nloc ? 1 : 0;
-    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_LAND, ly->comm));
-    PetscCheck(ok, ly->comm, PETSC_ERR_ARG_INCOMP,
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_LAND, PetscObjectComm((PetscObject) ly)));
+    PetscCheck(ok, PetscObjectComm((PetscObject) ly), PETSC_ERR_ARG_INCOMP,
                "Tangents of local size %" PetscInt_FMT " are not %" PetscInt_FMT
                " blocks of theta's local size %" PetscInt_FMT,
                qloc, ints[4], nloc);
@@ -315,8 +489,8 @@ PetscErrorCode SALyapCheckpointWrite(SALyap ly, PetscViewer v, Vec theta)
     PetscMPIInt rank;
     Vec         lv;
 
-    PetscCallMPI(MPI_Comm_rank(ly->comm, &rank));
-    PetscCall(VecCreateMPI(ly->comm, rank ? 0 : ly->k, ly->k, &lv));
+    PetscCallMPI(MPI_Comm_rank(PetscObjectComm((PetscObject) ly), &rank));
+    PetscCall(VecCreateMPI(PetscObjectComm((PetscObject) ly), rank ? 0 : ly->k, ly->k, &lv));
     PetscCall(PetscObjectSetName((PetscObject) lv, "lyap_logsum"));
     if (!rank) {
       PetscScalar *a;
@@ -386,7 +560,7 @@ PetscErrorCode SALyapCheckpointRead(SALyap ly, PetscViewer v, Vec theta)
   PetscCall(PetscViewerHDF5ReadAttribute(v, NULL, "lyap_counted", PETSC_INT, NULL, &ints[2]));
   PetscCall(PetscViewerHDF5ReadAttribute(v, NULL, "lyap_failed", PETSC_INT, NULL, &ints[3]));
   PetscCall(PetscViewerHDF5ReadAttribute(v, NULL, "lyap_blocks", PETSC_INT, NULL, &ints[4]));
-  PetscCheck(ints[0] == ly->k, ly->comm, PETSC_ERR_FILE_UNEXPECTED,
+  PetscCheck(ints[0] == ly->k, PetscObjectComm((PetscObject) ly), PETSC_ERR_FILE_UNEXPECTED,
              "Checkpoint holds %" PetscInt_FMT " Lyapunov tangents, the deck asks for lyap_k %" PetscInt_FMT, ints[0],
              ly->k);
   if (ly->Q) {
@@ -404,7 +578,7 @@ PetscErrorCode SALyapCheckpointRead(SALyap ly, PetscViewer v, Vec theta)
     VecScatter         sc;
     const PetscScalar *a;
 
-    PetscCall(VecCreateMPI(ly->comm, PETSC_DECIDE, ly->k, &lv));
+    PetscCall(VecCreateMPI(PetscObjectComm((PetscObject) ly), PETSC_DECIDE, ly->k, &lv));
     PetscCall(PetscObjectSetName((PetscObject) lv, "lyap_logsum"));
     PetscCall(VecLoad(lv, v));
     PetscCall(VecScatterCreateToAll(lv, &sc, &all));
@@ -417,7 +591,7 @@ PetscErrorCode SALyapCheckpointRead(SALyap ly, PetscViewer v, Vec theta)
     PetscCall(VecScatterDestroy(&sc));
     PetscCall(VecDestroy(&all));
     PetscCall(VecDestroy(&lv));
-    PetscCall(VecCreate(ly->comm, &q)); /* the layout of MatCreateVecs() on the Jacobian */
+    PetscCall(VecCreate(PetscObjectComm((PetscObject) ly), &q)); /* the layout of MatCreateVecs() on the Jacobian */
     PetscCall(VecSetSizes(q, ints[4] * nloc, PETSC_DETERMINE));
     PetscCall(VecSetType(q, VECSTANDARD));
     PetscCall(VecDuplicateVecs(q, ly->k, &ly->Q));
@@ -449,12 +623,12 @@ PetscErrorCode SALyapCheckpointRead(SALyap ly, PetscViewer v, Vec theta)
 }
 
 /*@C
-  SALyapDestroy - Destroys the object
+  SALyapDestroy - Drops a reference to the object, and destroys it when that was the last one
 
   Collective
 
   Input Parameter:
-. ly - the object (set to NULL)
+. ly - the object (may be NULL; set to NULL)
 
   Level: beginner
 
@@ -464,12 +638,17 @@ PetscErrorCode SALyapDestroy(SALyap *ly)
 {
   PetscFunctionBeginUser;
   if (!*ly) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscValidHeaderSpecific(*ly, SALYAP_CLASSID, 1);
+  if (--((PetscObject) (*ly))->refct > 0) {
+    *ly = NULL;
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
   if ((*ly)->Q) {
     PetscCall(VecDestroyVecs((*ly)->k, &(*ly)->Q));
     PetscCall(VecDestroyVecs((*ly)->k, &(*ly)->W));
   }
   PetscCall(PetscFree((*ly)->logsum));
-  PetscCall(PetscFree(*ly));
+  PetscCall(PetscHeaderDestroy(ly));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -110,8 +110,14 @@ PETSC_EXTERN PetscErrorCode SAWarningFirst(PetscInt, const PetscInt[], const Pet
 .seealso: `SALyapCreate()`, `SALyapStep()`, `SALyapGetExponents()`
 S*/
 typedef struct _p_SALyap   *SALyap;
+PETSC_EXTERN PetscClassId   SALYAP_CLASSID;
 PETSC_EXTERN PetscErrorCode SALyapInitializePackage(void);
 PETSC_EXTERN PetscErrorCode SALyapCreate(MPI_Comm, SALyap *);
+PETSC_EXTERN PetscErrorCode SALyapSetFromOptions(SALyap);
+PETSC_EXTERN PetscErrorCode SALyapSetOptionsPrefix(SALyap, const char[]);
+PETSC_EXTERN PetscErrorCode SALyapAppendOptionsPrefix(SALyap, const char[]);
+PETSC_EXTERN PetscErrorCode SALyapGetOptionsPrefix(SALyap, const char *[]);
+PETSC_EXTERN PetscErrorCode SALyapView(SALyap, PetscViewer);
 PETSC_EXTERN PetscErrorCode SALyapSetParameters(SALyap, PetscInt, PetscInt, PetscInt, PetscInt64);
 PETSC_EXTERN PetscErrorCode SALyapStep(SALyap, Mat);
 PETSC_EXTERN PetscErrorCode SALyapGetExponents(SALyap, PetscReal[], PetscInt *);

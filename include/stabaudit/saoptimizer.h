@@ -101,6 +101,7 @@ typedef enum {
 } SAOptimizerCapability;
 
 PETSC_EXTERN PetscFunctionList SAOptimizerList;
+PETSC_EXTERN PetscClassId      SAOPTIMIZER_CLASSID;
 
 PETSC_EXTERN PetscErrorCode SAOptimizerInitializePackage(void);
 PETSC_EXTERN PetscErrorCode SAOptimizerFinalizePackage(void);
@@ -109,6 +110,9 @@ PETSC_EXTERN PetscErrorCode SAOptimizerCreate(MPI_Comm, SAOptimizer *);
 PETSC_EXTERN PetscErrorCode SAOptimizerSetType(SAOptimizer, SAOptimizerType);
 PETSC_EXTERN PetscErrorCode SAOptimizerGetType(SAOptimizer, SAOptimizerType *);
 PETSC_EXTERN PetscErrorCode SAOptimizerSetFromOptions(SAOptimizer);
+PETSC_EXTERN PetscErrorCode SAOptimizerSetOptionsPrefix(SAOptimizer, const char[]);
+PETSC_EXTERN PetscErrorCode SAOptimizerAppendOptionsPrefix(SAOptimizer, const char[]);
+PETSC_EXTERN PetscErrorCode SAOptimizerGetOptionsPrefix(SAOptimizer, const char *[]);
 PETSC_EXTERN PetscErrorCode SAOptimizerSetLearningRate(SAOptimizer, PetscReal);
 PETSC_EXTERN PetscErrorCode SAOptimizerGetLearningRate(SAOptimizer, PetscReal *);
 PETSC_EXTERN PetscErrorCode SAOptimizerSetMomentum(SAOptimizer, PetscReal);
@@ -124,9 +128,6 @@ PETSC_EXTERN PetscErrorCode SAOptimizerGetWarmupCosine(SAOptimizer, PetscInt *, 
 PETSC_EXTERN PetscErrorCode SAOptimizerSetStepDecay(SAOptimizer, PetscInt, PetscReal);
 PETSC_EXTERN PetscErrorCode SAOptimizerGetStepDecay(SAOptimizer, PetscInt *, PetscReal *);
 PETSC_EXTERN PetscErrorCode SAOptimizerAdamSetBetas(SAOptimizer, PetscReal, PetscReal);
-PETSC_EXTERN PetscErrorCode SAOptimizerAdamGetBetas(SAOptimizer, PetscReal *, PetscReal *);
-PETSC_EXTERN PetscErrorCode SAOptimizerAdamSetEps(SAOptimizer, PetscReal);
-PETSC_EXTERN PetscErrorCode SAOptimizerAdamGetEps(SAOptimizer, PetscReal *);
 PETSC_EXTERN PetscErrorCode SAOptimizerSetUp(SAOptimizer, Vec);
 PETSC_EXTERN PetscErrorCode SAOptimizerGetHyper(SAOptimizer, PetscInt, SAHyper *);
 PETSC_EXTERN PetscErrorCode SAOptimizerUpdate(SAOptimizer, const SAHyper *, Vec, Vec);

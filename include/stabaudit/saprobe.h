@@ -67,9 +67,13 @@ typedef struct {
   PetscInt    dim;       /* 0 scalar, 1 eig, 2 density_grid */
 } SAProbeColumn;
 
+PETSC_EXTERN PetscClassId   SAPROBE_CLASSID;
 PETSC_EXTERN PetscErrorCode SAProbeInitializePackage(void);
 PETSC_EXTERN PetscErrorCode SAProbeCreate(MPI_Comm, SAProbe *);
 PETSC_EXTERN PetscErrorCode SAProbeSetFromOptions(SAProbe);
+PETSC_EXTERN PetscErrorCode SAProbeSetOptionsPrefix(SAProbe, const char[]);
+PETSC_EXTERN PetscErrorCode SAProbeAppendOptionsPrefix(SAProbe, const char[]);
+PETSC_EXTERN PetscErrorCode SAProbeGetOptionsPrefix(SAProbe, const char *[]);
 PETSC_EXTERN PetscErrorCode SAProbeSetSeeds(SAProbe, PetscInt64, PetscInt64);
 PETSC_EXTERN PetscErrorCode SAProbeSetKind(SAProbe, SAProbeKind, PetscBool);
 PETSC_EXTERN PetscErrorCode SAProbeGetKind(SAProbe, SAProbeKind, PetscBool *);

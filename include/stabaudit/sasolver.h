@@ -81,8 +81,13 @@ typedef PetscErrorCode (*SASolverMonitorFn)(SASolver, const SASolverStepInfo *, 
 typedef PetscErrorCode (*SASolverCtxDestroyFn)(void **);
 typedef PetscErrorCode (*SASolverCheckpointFn)(void *, PetscViewer, Vec);
 
+PETSC_EXTERN PetscClassId   SASOLVER_CLASSID;
 PETSC_EXTERN PetscErrorCode SASolverInitializePackage(void);
 PETSC_EXTERN PetscErrorCode SASolverCreate(MPI_Comm, SASolver *);
+PETSC_EXTERN PetscErrorCode SASolverSetOptionsPrefix(SASolver, const char[]);
+PETSC_EXTERN PetscErrorCode SASolverAppendOptionsPrefix(SASolver, const char[]);
+PETSC_EXTERN PetscErrorCode SASolverGetOptionsPrefix(SASolver, const char *[]);
+PETSC_EXTERN PetscErrorCode SASolverView(SASolver, PetscViewer);
 PETSC_EXTERN PetscErrorCode SASolverSetTask(SASolver, SATask);
 PETSC_EXTERN PetscErrorCode SASolverGetTask(SASolver, SATask *);
 PETSC_EXTERN PetscErrorCode SASolverSetOptimizer(SASolver, SAOptimizer);

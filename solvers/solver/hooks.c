@@ -33,8 +33,8 @@
 PetscErrorCode SASolverAddHooks(SASolver s, const SASolverHooks *hooks, void *ctx, SASolverCtxDestroyFn destroy)
 {
   PetscFunctionBeginUser;
-  PetscCheck(s->nhooks < SA_SOLVER_MAXHOOKS, s->comm, PETSC_ERR_ARG_OUTOFRANGE, "At most %d hook sets",
-             SA_SOLVER_MAXHOOKS);
+  PetscCheck(s->nhooks < SA_SOLVER_MAXHOOKS, PetscObjectComm((PetscObject) s), PETSC_ERR_ARG_OUTOFRANGE,
+             "At most %d hook sets", SA_SOLVER_MAXHOOKS);
   s->hooks[s->nhooks].hooks   = *hooks;
   s->hooks[s->nhooks].ctx     = ctx;
   s->hooks[s->nhooks].destroy = destroy;
@@ -83,8 +83,8 @@ PetscErrorCode SASolverGradientMap_Private(void *ctx, Vec v)
 PetscErrorCode SASolverMonitorSet(SASolver s, SASolverMonitorFn fn, void *ctx, SASolverCtxDestroyFn destroy)
 {
   PetscFunctionBeginUser;
-  PetscCheck(s->nmon < SA_SOLVER_MAXMONITORS, s->comm, PETSC_ERR_ARG_OUTOFRANGE, "At most %d monitors",
-             SA_SOLVER_MAXMONITORS);
+  PetscCheck(s->nmon < SA_SOLVER_MAXMONITORS, PetscObjectComm((PetscObject) s), PETSC_ERR_ARG_OUTOFRANGE,
+             "At most %d monitors", SA_SOLVER_MAXMONITORS);
   s->mon[s->nmon].fn      = fn;
   s->mon[s->nmon].ctx     = ctx;
   s->mon[s->nmon].destroy = destroy;
@@ -118,7 +118,7 @@ PetscErrorCode SASolverMonitorSetCheckpoint(SASolver s, void *ctx, SASolverCheck
       s->mon[k].load = load;
       PetscFunctionReturn(PETSC_SUCCESS);
     }
-  SETERRQ(s->comm, PETSC_ERR_ARG_WRONG, "No monitor with this context");
+  SETERRQ(PetscObjectComm((PetscObject) s), PETSC_ERR_ARG_WRONG, "No monitor with this context");
 }
 
 /*@C
@@ -168,10 +168,12 @@ PetscErrorCode SASolverMonitorCancel(SASolver s)
 PetscErrorCode SASolverGetStepJacobian(SASolver s, Mat *J)
 {
   PetscFunctionBeginUser;
-  PetscCheck(s->inmonitor, s->comm, PETSC_ERR_ORDER, "The step Jacobian exists only inside a monitor");
-  PetscCheck(s->batch.step < s->nsteps, s->comm, PETSC_ERR_ORDER, "Step %" PetscInt_FMT " takes no update",
-             s->batch.step);
-  PetscCheck(!s->stepdiverged, s->comm, PETSC_ERR_ORDER, "No step Jacobian of a diverged step");
+  PetscCheck(s->inmonitor, PetscObjectComm((PetscObject) s), PETSC_ERR_ORDER,
+             "The step Jacobian exists only inside a monitor");
+  PetscCheck(s->batch.step < s->nsteps, PetscObjectComm((PetscObject) s), PETSC_ERR_ORDER,
+             "Step %" PetscInt_FMT " takes no update", s->batch.step);
+  PetscCheck(!s->stepdiverged, PetscObjectComm((PetscObject) s), PETSC_ERR_ORDER,
+             "No step Jacobian of a diverged step");
   if (!s->J) {
     PetscCall(SAStepJacobianCreate(s->task, s->opt, s->theta, &s->batch, s->batch.step, s->grad, &s->J));
     PetscCall(SAStepJacobianSetHyper(s->J, &s->hyper));
@@ -204,8 +206,10 @@ PetscErrorCode SASolverCreateStepJacobian(SASolver s, const SABatch *batch, Mat 
   SABatch b = *batch;
 
   PetscFunctionBeginUser;
-  PetscCheck(s->inmonitor, s->comm, PETSC_ERR_ORDER, "The step Jacobian exists only inside a monitor");
-  PetscCheck(!s->stepdiverged, s->comm, PETSC_ERR_ORDER, "No step Jacobian of a diverged step");
+  PetscCheck(s->inmonitor, PetscObjectComm((PetscObject) s), PETSC_ERR_ORDER,
+             "The step Jacobian exists only inside a monitor");
+  PetscCheck(!s->stepdiverged, PetscObjectComm((PetscObject) s), PETSC_ERR_ORDER,
+             "No step Jacobian of a diverged step");
   if (s->batch.signal_flip > 0 || s->batch.signal_noise > 0 || s->batch.label_smoothing >= 0) {
     b.signal_flip     = s->batch.signal_flip;
     b.signal_noise    = s->batch.signal_noise;
@@ -273,7 +277,7 @@ PetscErrorCode SASolverWriteCheckpoint(SASolver s, PetscInt member, const char p
   info.nobs          = s->nobs;
   info.rec           = s->rec;
   PetscCall(SASolverParts(s, PETSC_FALSE, &np, ctx, fn));
-  PetscCall(SACheckpointWrite(s->comm, path, &info, s->theta, ns, state, names, np, ctx, fn));
+  PetscCall(SACheckpointWrite(PetscObjectComm((PetscObject) s), path, &info, s->theta, ns, state, names, np, ctx, fn));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -309,7 +313,7 @@ PetscErrorCode SASolverReadCheckpoint(SASolver s, const char path[], PetscInt *m
   PetscCall(SASolverSetUp(s));
   PetscCall(SAOptimizerGetState(s->opt, &ns, &state, &names));
   PetscCall(SASolverParts(s, PETSC_TRUE, &np, ctx, fn));
-  PetscCall(SACheckpointRead(s->comm, path, &info, s->theta, ns, state, names, np, ctx, fn));
+  PetscCall(SACheckpointRead(PetscObjectComm((PetscObject) s), path, &info, s->theta, ns, state, names, np, ctx, fn));
   PetscCheck(info.nrec == s->nrec && info.nobs == s->nobs, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
              "Checkpoint %s holds %" PetscInt_FMT "x%" PetscInt_FMT " records, the campaign has %" PetscInt_FMT
              "x%" PetscInt_FMT,

@@ -34,8 +34,8 @@ const SAObservableInfo SAObservables[] = {
    "1"},
 };
 
+PetscClassId         SASOLVER_CLASSID;
 static PetscLogEvent SASOLVER_Step;
-static PetscClassId  SASOLVER_CLASSID;
 
 /*@C
   SASolverInitializePackage - Registers the SASolver class and its log event
@@ -58,6 +58,17 @@ PetscErrorCode SASolverInitializePackage(void)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* -solver_view is read at SASolverSetUp(); the deck's unknown-key check (SADeckCheckUnused()) runs after objects are
+   built but before any is set up, so the key is marked as read here (at create and whenever the prefix changes) */
+static PetscErrorCode SASolverViewOptionUsed_Private(SASolver s)
+{
+  PetscBool flg;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscOptionsHasName(((PetscObject) s)->options, ((PetscObject) s)->prefix, "-solver_view", &flg));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /*@C
   SASolverCreate - Creates the step loop of one member
 
@@ -69,23 +80,164 @@ PetscErrorCode SASolverInitializePackage(void)
   Output Parameter:
 . s - the solver
 
+  Notes:
+  The solver is a `PetscObject` of class `SASOLVER_CLASSID`: `PetscObjectReference()` adds a reference,
+  `SASolverDestroy()` drops one.
+
   Level: beginner
 
-.seealso: `SASolverSetTask()`, `SASolverStep()`
+.seealso: `SASolverSetTask()`, `SASolverStep()`, `SASolverSetOptionsPrefix()`
 @*/
 PetscErrorCode SASolverCreate(MPI_Comm comm, SASolver *s)
 {
   SASolver q;
 
   PetscFunctionBeginUser;
+  PetscValidPointer(s, 2);
+  *s = NULL;
   PetscCall(SASolverInitializePackage());
-  PetscCall(PetscNew(&q));
-  q->comm          = comm;
+  PetscCall(PetscHeaderCreate(q, SASOLVER_CLASSID, "SASolver", "Step loop of a member", "SASolver", comm,
+                              SASolverDestroy, SASolverView));
   q->nsteps        = 100;
   q->record_every  = 1;
   q->explode       = 1e10;
   q->diverged_step = -1;
-  *s               = q;
+  PetscCall(SASolverViewOptionUsed_Private(q));
+  *s = q;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SASolverSetOptionsPrefix - Sets the prefix of the solver's options
+
+  Logically Collective
+
+  Input Parameters:
++ s      - the solver
+- prefix - the prefix (no leading dash; NULL or "" for none)
+
+  Notes:
+  The solver reads one option, -solver_view; with prefix "actor_" it is -actor_solver_view. The prefix is not passed
+  on to the task or the optimizer.
+
+  Level: intermediate
+
+.seealso: `SASolverAppendOptionsPrefix()`, `SASolverGetOptionsPrefix()`, `SASolverView()`
+@*/
+PetscErrorCode SASolverSetOptionsPrefix(SASolver s, const char prefix[])
+{
+  PetscFunctionBeginUser;
+  PetscValidHeaderSpecific(s, SASOLVER_CLASSID, 1);
+  PetscCall(PetscObjectSetOptionsPrefix((PetscObject) s, prefix));
+  PetscCall(SASolverViewOptionUsed_Private(s));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SASolverAppendOptionsPrefix - Appends to the prefix of the solver's options
+
+  Logically Collective
+
+  Input Parameters:
++ s      - the solver
+- prefix - the text to append (no leading dash)
+
+  Level: intermediate
+
+.seealso: `SASolverSetOptionsPrefix()`, `SASolverGetOptionsPrefix()`
+@*/
+PetscErrorCode SASolverAppendOptionsPrefix(SASolver s, const char prefix[])
+{
+  PetscFunctionBeginUser;
+  PetscValidHeaderSpecific(s, SASOLVER_CLASSID, 1);
+  PetscCall(PetscObjectAppendOptionsPrefix((PetscObject) s, prefix));
+  PetscCall(SASolverViewOptionUsed_Private(s));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SASolverGetOptionsPrefix - Returns the prefix of the solver's options
+
+  Not Collective
+
+  Input Parameter:
+. s - the solver
+
+  Output Parameter:
+. prefix - the prefix (NULL when none is set; owned by the solver)
+
+  Level: intermediate
+
+.seealso: `SASolverSetOptionsPrefix()`
+@*/
+PetscErrorCode SASolverGetOptionsPrefix(SASolver s, const char *prefix[])
+{
+  PetscFunctionBeginUser;
+  PetscValidHeaderSpecific(s, SASOLVER_CLASSID, 1);
+  PetscCall(PetscObjectGetOptionsPrefix((PetscObject) s, prefix));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* the first line of PetscObjectPrintClassNamePrefixType() ("SAXxx Object: (prefix) n MPI processes"), without its
+   "type not yet set" line: this class has no types */
+static PetscErrorCode SASolverPrintHeader_Private(PetscObject obj, PetscViewer viewer)
+{
+  PetscMPIInt size;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_size(obj->comm, &size));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "%s Object:%s%s%s%s%s %d MPI process%s\n", obj->class_name,
+                                   obj->name ? " " : "", obj->name ? obj->name : "", obj->prefix ? " (" : "",
+                                   obj->prefix ? obj->prefix : "", obj->prefix ? ")" : "", size, size > 1 ? "es" : ""));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SASolverView - Prints the solver: steps, record interval, explosion factor, progress, hooks and monitors, its task
+  and its optimizer
+
+  Collective
+
+  Input Parameters:
++ s      - the solver
+- viewer - an ASCII viewer (NULL: standard output of the solver's communicator); other viewers print nothing
+
+  Options Database Key:
+. -solver_view [viewer] - view at the end of `SASolverSetUp()`
+
+  Level: beginner
+
+.seealso: `SASolverSetUp()`, `SAOptimizerView()`, `SATaskView()`
+@*/
+PetscErrorCode SASolverView(SASolver s, PetscViewer viewer)
+{
+  PetscBool iascii;
+
+  PetscFunctionBeginUser;
+  PetscValidHeaderSpecific(s, SASOLVER_CLASSID, 1);
+  if (!viewer) PetscCall(PetscViewerASCIIGetStdout(PetscObjectComm((PetscObject) s), &viewer));
+  PetscCall(PetscObjectTypeCompare((PetscObject) viewer, PETSCVIEWERASCII, &iascii));
+  if (!iascii) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(SASolverPrintHeader_Private((PetscObject) s, viewer));
+  PetscCall(PetscViewerASCIIPushTab(viewer));
+  PetscCall(PetscViewerASCIIPrintf(viewer,
+                                   "steps %" PetscInt_FMT ", record every %" PetscInt_FMT ", explosion factor %g\n",
+                                   s->nsteps, s->record_every, (double) s->explode));
+  PetscCall(
+    PetscViewerASCIIPrintf(viewer, "hook sets %" PetscInt_FMT ", monitors %" PetscInt_FMT "\n", s->nhooks, s->nmon));
+  if (s->setupcalled) {
+    const char *reason;
+    PetscInt    N;
+
+    PetscCall(VecGetSize(s->theta, &N));
+    PetscCall(SAConvergedReasonToString(s->reason, &reason));
+    PetscCall(PetscViewerASCIIPrintf(viewer,
+                                     "parameters %" PetscInt_FMT ", step %" PetscInt_FMT ", %s, loss(theta_0) %g\n", N,
+                                     s->step, reason, (double) s->loss0));
+  } else PetscCall(PetscViewerASCIIPrintf(viewer, "not set up\n"));
+  if (s->task) PetscCall(SATaskView(s->task, viewer));
+  if (s->opt) PetscCall(SAOptimizerView(s->opt, viewer));
+  PetscCall(PetscViewerASCIIPopTab(viewer));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -141,6 +293,11 @@ PetscErrorCode SASolverGetTask(SASolver s, SATask *task)
 + s   - the solver
 - opt - the optimizer
 
+  Notes:
+  The solver takes over the caller's reference: the caller does not destroy opt, and the solver's
+  `SASolverDestroy()` (or a later `SASolverSetOptimizer()`) drops it. To keep using the optimizer after the solver is
+  gone, add a reference first with `PetscObjectReference()` and destroy it with `SAOptimizerDestroy()`.
+
   Level: beginner
 
 .seealso: `SASolverGetOptimizer()`
@@ -192,7 +349,8 @@ PetscErrorCode SASolverGetOptimizer(SASolver s, SAOptimizer *opt)
 PetscErrorCode SASolverSetSteps(SASolver s, PetscInt nsteps, PetscInt record_every)
 {
   PetscFunctionBeginUser;
-  PetscCheck(nsteps >= 1 && record_every >= 1 && nsteps % record_every == 0, s->comm, PETSC_ERR_ARG_OUTOFRANGE,
+  PetscCheck(nsteps >= 1 && record_every >= 1 && nsteps % record_every == 0, PetscObjectComm((PetscObject) s),
+             PETSC_ERR_ARG_OUTOFRANGE,
              "Need steps >= 1 and record_every dividing steps; got %" PetscInt_FMT " and %" PetscInt_FMT, nsteps,
              record_every);
   s->nsteps       = nsteps;
@@ -240,7 +398,8 @@ PetscErrorCode SASolverGetSteps(SASolver s, PetscInt *nsteps, PetscInt *record_e
 PetscErrorCode SASolverSetExplosionFactor(SASolver s, PetscReal factor)
 {
   PetscFunctionBeginUser;
-  PetscCheck(factor > 1, s->comm, PETSC_ERR_ARG_OUTOFRANGE, "Explosion factor must be > 1, got %g", (double) factor);
+  PetscCheck(factor > 1, PetscObjectComm((PetscObject) s), PETSC_ERR_ARG_OUTOFRANGE,
+             "Explosion factor must be > 1, got %g", (double) factor);
   s->explode = factor;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -253,9 +412,12 @@ PetscErrorCode SASolverSetExplosionFactor(SASolver s, PetscReal factor)
   Input Parameter:
 . s - the solver
 
+  Options Database Key:
+. -solver_view [viewer] - view the solver once it is set up
+
   Level: intermediate
 
-.seealso: `SASolverStep()`
+.seealso: `SASolverStep()`, `SASolverView()`
 @*/
 PetscErrorCode SASolverSetUp(SASolver s)
 {
@@ -263,7 +425,7 @@ PetscErrorCode SASolverSetUp(SASolver s)
 
   PetscFunctionBeginUser;
   if (s->setupcalled) PetscFunctionReturn(PETSC_SUCCESS);
-  PetscCheck(s->task && s->opt, s->comm, PETSC_ERR_ORDER, "Set a task and an optimizer first");
+  PetscCheck(s->task && s->opt, PetscObjectComm((PetscObject) s), PETSC_ERR_ORDER, "Set a task and an optimizer first");
   PetscCall(SATaskCreateParameters(s->task, &s->theta));
   PetscCall(VecDuplicate(s->theta, &s->grad));
   PetscCall(VecDuplicate(s->theta, &s->prev));
@@ -285,6 +447,7 @@ PetscErrorCode SASolverSetUp(SASolver s)
   s->diverged_step = -1;
   s->final_perf    = perf;
   s->setupcalled   = PETSC_TRUE;
+  PetscCall(PetscObjectViewFromOptions((PetscObject) s, NULL, "-solver_view"));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -313,7 +476,7 @@ PetscErrorCode SASolverStep(SASolver s)
 
   PetscFunctionBeginUser;
   PetscCall(SASolverSetUp(s));
-  PetscCheck(s->reason == SA_CONVERGED_ITERATING, s->comm, PETSC_ERR_ORDER,
+  PetscCheck(s->reason == SA_CONVERGED_ITERATING, PetscObjectComm((PetscObject) s), PETSC_ERR_ORDER,
              "The run has ended (step %" PetscInt_FMT ")", t);
   PetscCall(PetscLogEventBegin(SASOLVER_Step, 0, 0, 0, 0));
   s->batch = SA_BATCH(t);
@@ -324,7 +487,7 @@ PetscErrorCode SASolverStep(SASolver s)
   PetscCall(SATaskLossGradient(s->task, s->theta, &s->batch, &loss, s->grad));
   PetscCall(SASolverApplyGradientHooks_Private(s, t, s->grad));
   lossbuf[0] = loss;
-  PetscCallMPI(MPI_Bcast(lossbuf, 1, MPIU_REAL, 0, s->comm));
+  PetscCallMPI(MPI_Bcast(lossbuf, 1, MPIU_REAL, 0, PetscObjectComm((PetscObject) s)));
   loss = lossbuf[0];
   if (t % s->record_every == 0) {
     row                 = t / s->record_every;
@@ -556,7 +719,7 @@ PetscErrorCode SASolverSetState(SASolver s, PetscInt step, SAConvergedReason rea
 {
   PetscFunctionBeginUser;
   PetscCall(SASolverSetUp(s));
-  PetscCheck(step >= 0 && step <= s->nsteps + 1, s->comm, PETSC_ERR_ARG_OUTOFRANGE,
+  PetscCheck(step >= 0 && step <= s->nsteps + 1, PetscObjectComm((PetscObject) s), PETSC_ERR_ARG_OUTOFRANGE,
              "Checkpoint step %" PetscInt_FMT " out of range", step);
   s->step          = step;
   s->reason        = reason;
@@ -567,13 +730,13 @@ PetscErrorCode SASolverSetState(SASolver s, PetscInt step, SAConvergedReason rea
 }
 
 /*@C
-  SASolverDestroy - Destroys the solver, its task and optimizer, and the contexts of its hooks and monitors (it owns
-them)
+  SASolverDestroy - Drops a reference to the solver; at the last one destroys it, its task and optimizer (drops its
+  reference to them), and the contexts of its hooks and monitors (it owns them)
 
   Collective
 
   Input Parameter:
-. s - the solver (set to NULL)
+. s - the solver (may be NULL; set to NULL)
 
   Level: beginner
 
@@ -583,6 +746,11 @@ PetscErrorCode SASolverDestroy(SASolver *s)
 {
   PetscFunctionBeginUser;
   if (!*s) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscValidHeaderSpecific(*s, SASOLVER_CLASSID, 1);
+  if (--((PetscObject) (*s))->refct > 0) {
+    *s = NULL;
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
   PetscCall(SASolverMonitorCancel(*s));
   for (PetscInt k = 0; k < (*s)->nhooks; k++)
     if ((*s)->hooks[k].destroy) PetscCall((*(*s)->hooks[k].destroy)(&(*s)->hooks[k].ctx));
@@ -593,6 +761,6 @@ PetscErrorCode SASolverDestroy(SASolver *s)
   PetscCall(PetscFree((*s)->rec));
   PetscCall(SATaskDestroy(&(*s)->task));
   PetscCall(SAOptimizerDestroy(&(*s)->opt));
-  PetscCall(PetscFree(*s));
+  PetscCall(PetscHeaderDestroy(s));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

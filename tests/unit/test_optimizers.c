@@ -5,7 +5,8 @@
   deck keys of the optimizer section (range errors, missing keys, keys unused by the chosen schedule); and the
   capability queries: the flags of every type, the stability threshold against its closed form and against the
   real update on a 1-D quadratic just below and above it, the Adam diagonal preconditioner against an explicit
-  formula, and PETSC_ERR_SUP / PETSC_ERR_ORDER for unsupported or premature queries.
+  formula, and PETSC_ERR_SUP / PETSC_ERR_ORDER for unsupported or premature queries; the optimizer as a PetscObject:
+  options prefix, -optimizer_view, reference count, and the composed type-specific setter SAOptimizerAdamSetBetas().
 
   Tolerances: each update is a few flops per entry (<= ~10 roundings, in an order that may differ from the
   library's), so over two steps values agree to ~20 eps of the magnitudes involved: every comparison is
@@ -833,6 +834,115 @@ static PetscErrorCode CheckDiagonalPreconditioner(void)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* 7. the optimizer as a PetscObject ------------------------------------------------------------------- */
+
+/* With prefix "actor_" the optimizer reads -actor_optimizer_* and ignores -optimizer_* (which an optimizer without
+   prefix reads); -actor_optimizer_view and -optimizer_view print it (rank 0 of the communicator) at the end of
+   SetFromOptions; the prefix can be read back and appended to. Values are exact (parsed, not computed). */
+static PetscErrorCode CheckOptionsPrefix(void)
+{
+  const char *const kv[] = {"-optimizer_type",
+                            "momentum",
+                            "-optimizer_lr",
+                            "0.5",
+                            "-actor_optimizer_type",
+                            "adam",
+                            "-actor_optimizer_lr",
+                            "0.25",
+                            "-actor_optimizer_adam_beta1",
+                            "0.7",
+                            "-actor_optimizer_view",
+                            "",
+                            "-optimizer_view",
+                            "",
+                            NULL};
+  SAOptimizer       actor, plain;
+  SAOptimizerType   type;
+  const char       *prefix;
+  SAHyper           h;
+  PetscBool         match;
+
+  PetscFunctionBeginUser;
+  PetscCall(SATestSetOptions(kv));
+  PetscCall(SAOptimizerCreate(PETSC_COMM_WORLD, &actor));
+  PetscCall(SAOptimizerSetOptionsPrefix(actor, "actor_"));
+  PetscCall(SAOptimizerSetFromOptions(actor));
+  PetscCall(SAOptimizerCreate(PETSC_COMM_WORLD, &plain));
+  PetscCall(SAOptimizerSetFromOptions(plain));
+  PetscCall(SATestClearOptions(kv));
+
+  PetscCall(SAOptimizerGetType(actor, &type));
+  PetscCall(PetscStrcmp(type, SAOPTIMIZERADAM, &match));
+  PetscCheck(match, PETSC_COMM_SELF, PETSC_ERR_PLIB, "prefixed optimizer: type %s, expected adam", type);
+  PetscCall(SAOptimizerGetHyper(actor, 0, &h));
+  PetscCheck(h.lr == 0.25 && h.beta1 == 0.7, PETSC_COMM_SELF, PETSC_ERR_PLIB,
+             "prefixed optimizer: lr %g beta1 %g, expected 0.25 and 0.7 (the -actor_optimizer_ keys)", (double) h.lr,
+             (double) h.beta1);
+  PetscCall(SAOptimizerGetType(plain, &type));
+  PetscCall(PetscStrcmp(type, SAOPTIMIZERMOMENTUM, &match));
+  PetscCheck(match, PETSC_COMM_SELF, PETSC_ERR_PLIB, "optimizer without prefix: type %s, expected momentum", type);
+  PetscCall(SAOptimizerGetHyper(plain, 0, &h));
+  PetscCheck(h.lr == 0.5 && h.beta1 == 0.9, PETSC_COMM_SELF, PETSC_ERR_PLIB,
+             "optimizer without prefix: lr %g beta1 %g, expected 0.5 and the default 0.9", (double) h.lr,
+             (double) h.beta1);
+
+  PetscCall(SAOptimizerGetOptionsPrefix(actor, &prefix));
+  PetscCall(PetscStrcmp(prefix, "actor_", &match));
+  PetscCheck(match, PETSC_COMM_SELF, PETSC_ERR_PLIB, "prefix %s, expected actor_", prefix);
+  PetscCall(SAOptimizerAppendOptionsPrefix(actor, "critic_"));
+  PetscCall(SAOptimizerGetOptionsPrefix(actor, &prefix));
+  PetscCall(PetscStrcmp(prefix, "actor_critic_", &match));
+  PetscCheck(match, PETSC_COMM_SELF, PETSC_ERR_PLIB, "prefix %s, expected actor_critic_", prefix);
+  PetscCall(SAOptimizerGetOptionsPrefix(plain, &prefix));
+  PetscCheck(!prefix, PETSC_COMM_SELF, PETSC_ERR_PLIB, "unexpected prefix %s", prefix);
+  PetscCall(SAOptimizerView(plain, PETSC_VIEWER_STDOUT_WORLD));
+  PetscCall(SAOptimizerDestroy(&actor));
+  PetscCall(SAOptimizerDestroy(&plain));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Reference counting (PetscObjectReference() keeps the optimizer alive through one SAOptimizerDestroy()), a NULL
+   handle to SAOptimizerDestroy(), and the composed setter: SAOptimizerAdamSetBetas() sets adam's rates, does nothing
+   for sgd, and is removed with the adam type when the type changes. */
+static PetscErrorCode CheckObject(void)
+{
+  SAOptimizer opt, ref, none = NULL;
+  SAHyper     h;
+  PetscInt    cnt;
+  void (*fn)(void);
+
+  PetscFunctionBeginUser;
+  PetscCall(SAOptimizerDestroy(&none));
+  PetscCall(SAOptimizerCreate(PETSC_COMM_WORLD, &opt));
+  PetscCall(SAOptimizerSetType(opt, SAOPTIMIZERADAM));
+  PetscCall(SAOptimizerAdamSetBetas(opt, 0.8, 0.99));
+  PetscCall(SAOptimizerGetHyper(opt, 0, &h));
+  PetscCheck(h.beta1 == 0.8 && h.beta2 == 0.99, PETSC_COMM_SELF, PETSC_ERR_PLIB, "adam betas %g %g, expected 0.8 0.99",
+             (double) h.beta1, (double) h.beta2);
+  PetscCall(PetscObjectQueryFunction((PetscObject) opt, "SAOptimizerAdamSetBetas_C", &fn));
+  PetscCheck(fn, PETSC_COMM_SELF, PETSC_ERR_PLIB, "adam composes no SAOptimizerAdamSetBetas_C");
+
+  PetscCall(SAOptimizerSetType(opt, SAOPTIMIZERSGD));
+  PetscCall(PetscObjectQueryFunction((PetscObject) opt, "SAOptimizerAdamSetBetas_C", &fn));
+  PetscCheck(!fn, PETSC_COMM_SELF, PETSC_ERR_PLIB, "SAOptimizerAdamSetBetas_C survives the change to sgd");
+  PetscCall(SAOptimizerAdamSetBetas(opt, 0.5, 0.5)); /* not adam: nothing happens */
+  PetscCall(SAOptimizerGetHyper(opt, 0, &h));
+  PetscCheck(h.beta1 == 0.8 && h.beta2 == 0.99, PETSC_COMM_SELF, PETSC_ERR_PLIB, "sgd took the betas %g %g",
+             (double) h.beta1, (double) h.beta2);
+
+  ref = opt;
+  PetscCall(PetscObjectReference((PetscObject) ref));
+  PetscCall(PetscObjectGetReference((PetscObject) opt, &cnt));
+  PetscCheck(cnt == 2, PETSC_COMM_SELF, PETSC_ERR_PLIB, "reference count %" PetscInt_FMT ", expected 2", cnt);
+  PetscCall(SAOptimizerDestroy(&opt));
+  PetscCheck(!opt, PETSC_COMM_SELF, PETSC_ERR_PLIB, "SAOptimizerDestroy() did not clear the handle");
+  PetscCall(PetscObjectGetReference((PetscObject) ref, &cnt));
+  PetscCheck(cnt == 1, PETSC_COMM_SELF, PETSC_ERR_PLIB, "reference count %" PetscInt_FMT ", expected 1", cnt);
+  PetscCall(SAOptimizerGetHyper(ref, 0, &h)); /* still alive */
+  PetscCall(SAOptimizerDestroy(&ref));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static void test_hand(void) { CU_ASSERT_EQUAL(CheckHand(), PETSC_SUCCESS); }
 static void test_adam_bias(void) { CU_ASSERT_EQUAL(CheckAdamBias(), PETSC_SUCCESS); }
 static void test_schedules(void) { CU_ASSERT_EQUAL(CheckSchedules(), PETSC_SUCCESS); }
@@ -842,6 +952,8 @@ static void test_update_map(void) { CU_ASSERT_EQUAL(CheckUpdateMap(), PETSC_SUCC
 static void test_capabilities(void) { CU_ASSERT_EQUAL(CheckCapabilities(), PETSC_SUCCESS); }
 static void test_threshold(void) { CU_ASSERT_EQUAL(CheckStabilityThreshold(), PETSC_SUCCESS); }
 static void test_diag_precond(void) { CU_ASSERT_EQUAL(CheckDiagonalPreconditioner(), PETSC_SUCCESS); }
+static void test_prefix(void) { CU_ASSERT_EQUAL(CheckOptionsPrefix(), PETSC_SUCCESS); }
+static void test_object(void) { CU_ASSERT_EQUAL(CheckObject(), PETSC_SUCCESS); }
 
 int main(int argc, char **argv)
 {
@@ -861,6 +973,8 @@ int main(int argc, char **argv)
   CU_add_test(s, "capabilities of every type; unsupported queries are PETSC_ERR_SUP", test_capabilities);
   CU_add_test(s, "stability threshold vs closed form and the update on a 1-D quadratic", test_threshold);
   CU_add_test(s, "adam/adamw diagonal preconditioner vs explicit formula", test_diag_precond);
+  CU_add_test(s, "options prefix: actor_ reads -actor_optimizer_* only; -optimizer_view", test_prefix);
+  CU_add_test(s, "reference count and the composed SAOptimizerAdamSetBetas()", test_object);
   PetscCall(SATestRunSuite(PETSC_COMM_WORLD, &nfail_all));
   PetscCall(PetscOptionsClear(NULL));
   PetscCall(SAFinalize());

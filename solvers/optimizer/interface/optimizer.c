@@ -1,16 +1,18 @@
 /*
-  optimizer.c - SAOptimizer interface: the type registry, create/type/options, set up, state, view and destroy.
+  optimizer.c - SAOptimizer interface: the type registry, create/type/options (and options prefix), set up, state,
+  view and destroy. SAOptimizer is a PetscObject (saoptimizerimpl.h): PetscObjectReference() adds a reference,
+  SAOptimizerDestroy() drops one.
   The hyper-parameters and schedules are in optimizer_hyper.c, the update map and its derivatives in
   optimizer_map.c, the capability queries in optimizer_caps.c.
 */
 #include <stabaudit/private/saoptimizerimpl.h>
 #include <stabaudit/sadeck.h>
 
-PetscFunctionList   SAOptimizerList        = NULL;
-const char *const   SAOptimizerSchedules[] = {"constant", "warmup_cosine", "step"};
-PetscLogEvent       SAOPTIMIZER_Update;
-static PetscBool    SAOptimizerRegisterAllCalled = PETSC_FALSE;
-static PetscClassId SAOPTIMIZER_CLASSID;
+PetscFunctionList SAOptimizerList        = NULL;
+const char *const SAOptimizerSchedules[] = {"constant", "warmup_cosine", "step"};
+PetscLogEvent     SAOPTIMIZER_Update;
+PetscClassId      SAOPTIMIZER_CLASSID;
+static PetscBool  SAOptimizerRegisterAllCalled = PETSC_FALSE;
 
 /*@C
   SAOptimizerInitializePackage - Registers the SAOptimizer class, its log events and types
@@ -26,6 +28,7 @@ PetscErrorCode SAOptimizerInitializePackage(void)
   PetscFunctionBeginUser;
   if (SAOptimizerRegisterAllCalled) PetscFunctionReturn(PETSC_SUCCESS);
   SAOptimizerRegisterAllCalled = PETSC_TRUE;
+  PetscCall(PetscRegisterFinalize(SAOptimizerFinalizePackage));
   PetscCall(PetscClassIdRegister("SAOptimizer", &SAOPTIMIZER_CLASSID));
   PetscCall(PetscLogEventRegister("SAOptimizerUpdate", SAOPTIMIZER_CLASSID, &SAOPTIMIZER_Update));
   PetscCall(SAOptimizerRegister(SAOPTIMIZERSGD, SAOptimizerCreate_SGD));
@@ -83,18 +86,25 @@ PetscErrorCode SAOptimizerRegister(const char name[], PetscErrorCode (*create)(S
   Output Parameter:
 . opt - the optimizer
 
+  Notes:
+  The optimizer is a `PetscObject` of class `SAOPTIMIZER_CLASSID`: `PetscObjectReference()` adds a reference,
+  `SAOptimizerDestroy()` drops one, and `PetscObjectSetName()`, `PetscObjectCompose()` and
+  `PetscObjectViewFromOptions()` work on it.
+
   Level: beginner
 
-.seealso: `SAOptimizerSetType()`, `SAOptimizerDestroy()`
+.seealso: `SAOptimizerSetType()`, `SAOptimizerDestroy()`, `SAOptimizerSetOptionsPrefix()`
 @*/
 PetscErrorCode SAOptimizerCreate(MPI_Comm comm, SAOptimizer *opt)
 {
   SAOptimizer o;
 
   PetscFunctionBeginUser;
+  PetscValidPointer(opt, 2);
+  *opt = NULL;
   PetscCall(SAOptimizerInitializePackage());
-  PetscCall(PetscNew(&o));
-  o->comm         = comm;
+  PetscCall(PetscHeaderCreate(o, SAOPTIMIZER_CLASSID, "SAOptimizer", "Update rule of a member", "SAOptimizer", comm,
+                              SAOptimizerDestroy, SAOptimizerView));
   o->lr           = 0.1;
   o->momentum     = 0.0;
   o->weight_decay = 0.0;
@@ -134,16 +144,19 @@ PetscErrorCode SAOptimizerSetType(SAOptimizer opt, SAOptimizerType type)
   PetscBool match;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscStrcmp(opt->type_name, type, &match));
+  PetscValidHeaderSpecific(opt, SAOPTIMIZER_CLASSID, 1);
+  PetscValidCharPointer(type, 2);
+  PetscCall(PetscObjectTypeCompare((PetscObject) opt, type, &match));
   if (match) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(PetscFunctionListFind(SAOptimizerList, type, &create));
-  PetscCheck(create, opt->comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "Unknown SAOptimizer type: %s", type);
-  if (opt->ops.destroy) PetscCall((*opt->ops.destroy)(opt));
+  PetscCheck(create, PetscObjectComm((PetscObject) opt), PETSC_ERR_ARG_UNKNOWN_TYPE, "Unknown SAOptimizer type: %s",
+             type);
+  if (opt->ops->destroy) PetscCall((*opt->ops->destroy)(opt)); /* also removes the type's composed functions */
   for (PetscInt i = 0; i < opt->nstate; i++) PetscCall(VecDestroy(&opt->state[i]));
   opt->nstate = 0;
-  PetscCall(PetscMemzero(&opt->ops, sizeof(opt->ops)));
+  PetscCall(PetscMemzero(opt->ops, sizeof(struct _SAOptimizerOps)));
   opt->caps = 0;
-  PetscCall(PetscStrncpy(opt->type_name, type, sizeof(opt->type_name)));
+  PetscCall(PetscObjectChangeTypeName((PetscObject) opt, type));
   opt->setupcalled = PETSC_FALSE;
   PetscCall((*create)(opt));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -158,7 +171,7 @@ PetscErrorCode SAOptimizerSetType(SAOptimizer opt, SAOptimizerType type)
 . opt - the optimizer
 
   Output Parameter:
-. type - the type
+. type - the type (NULL before `SAOptimizerSetType()`)
 
   Level: beginner
 
@@ -167,7 +180,8 @@ PetscErrorCode SAOptimizerSetType(SAOptimizer opt, SAOptimizerType type)
 PetscErrorCode SAOptimizerGetType(SAOptimizer opt, SAOptimizerType *type)
 {
   PetscFunctionBeginUser;
-  *type = opt->type_name;
+  PetscValidHeaderSpecific(opt, SAOPTIMIZER_CLASSID, 1);
+  *type = ((PetscObject) opt)->type_name;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -175,7 +189,7 @@ PetscErrorCode SAOptimizerGetType(SAOptimizer opt, SAOptimizerType *type)
 PetscErrorCode SAOptimizerCheckType_Private(SAOptimizer opt)
 {
   PetscFunctionBeginUser;
-  PetscCheck(opt->ops.update, PETSC_COMM_SELF, PETSC_ERR_ORDER,
+  PetscCheck(opt->ops->update, PETSC_COMM_SELF, PETSC_ERR_ORDER,
              "Call SAOptimizerSetType() or SAOptimizerSetFromOptions() first");
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -203,12 +217,16 @@ PetscErrorCode SAOptimizerCheckType_Private(SAOptimizer opt)
 . -optimizer_momentum_nesterov <bool>               - Nesterov's variant (momentum only)
 . -optimizer_adam_beta1 <b1>                        - first-moment decay in [0, 1) (adam, adamw; 0.9)
 . -optimizer_adam_beta2 <b2>                        - second-moment decay in [0, 1) (adam, adamw; 0.999)
-- -optimizer_adam_eps <eps>                         - denominator offset > 0 (adam, adamw; 1e-8)
+. -optimizer_adam_eps <eps>                         - denominator offset > 0 (adam, adamw; 1e-8)
+- -optimizer_view [viewer]                          - view the optimizer once its options are read
 
   Notes:
   The schedule keys are read (and so allowed in a deck) only for the schedule that uses them. A deck error
   (unknown value, out of range, a warmup_cosine schedule without total_steps, a step schedule without step_every)
   is `PETSC_ERR_USER_INPUT`.
+
+  With an options prefix (`SAOptimizerSetOptionsPrefix()`) every key is the prefix followed by the key above:
+  prefix "actor_" reads -actor_optimizer_lr (deck: actor_optimizer: {lr: ...}), -actor_optimizer_view.
 
   Level: beginner
 
@@ -218,37 +236,122 @@ PetscErrorCode SAOptimizerSetFromOptions(SAOptimizer opt)
 {
   const char *const types[] = {SAOPTIMIZERSGD, SAOPTIMIZERMOMENTUM, SAOPTIMIZERADAM, SAOPTIMIZERADAMW};
   const PetscInt    ntypes  = (PetscInt) (sizeof(types) / sizeof(types[0]));
+  const char       *tname   = ((PetscObject) opt)->type_name;
   PetscInt          idx = 0, sched = (PetscInt) opt->schedule;
+  char              sec[128], key[192];
 
   PetscFunctionBeginUser;
+  PetscValidHeaderSpecific(opt, SAOPTIMIZER_CLASSID, 1);
+  PetscCall(SAOptimizerDeckSection_Private(opt, "optimizer_", sec, sizeof(sec)));
   for (PetscInt i = 0; i < ntypes; i++)
-    if (opt->type_name[0] && !strcmp(opt->type_name, types[i])) idx = i;
-  PetscCall(SADeckGetEnum("optimizer_", "type", types, ntypes, &idx, NULL));
+    if (tname && !strcmp(tname, types[i])) idx = i;
+  PetscCall(SADeckGetEnum(sec, "type", types, ntypes, &idx, NULL));
   PetscCall(SAOptimizerSetType(opt, types[idx]));
-  PetscCall(SADeckGetReal("optimizer_", "lr", opt->lr, PETSC_MACHINE_EPSILON, PETSC_MAX_REAL, &opt->lr, NULL));
-  PetscCall(
-    SADeckGetReal("optimizer_", "weight_decay", opt->weight_decay, 0.0, PETSC_MAX_REAL, &opt->weight_decay, NULL));
-  PetscCall(SADeckGetReal("optimizer_", "clip", opt->clip, 0.0, PETSC_MAX_REAL, &opt->clip, NULL));
-  PetscCall(SADeckGetEnum("optimizer_", "schedule", SAOptimizerSchedules, 3, &sched, NULL));
+  PetscCall(SADeckGetReal(sec, "lr", opt->lr, PETSC_MACHINE_EPSILON, PETSC_MAX_REAL, &opt->lr, NULL));
+  PetscCall(SADeckGetReal(sec, "weight_decay", opt->weight_decay, 0.0, PETSC_MAX_REAL, &opt->weight_decay, NULL));
+  PetscCall(SADeckGetReal(sec, "clip", opt->clip, 0.0, PETSC_MAX_REAL, &opt->clip, NULL));
+  PetscCall(SADeckGetEnum(sec, "schedule", SAOptimizerSchedules, 3, &sched, NULL));
   opt->schedule = (SAOptimizerSchedule) sched;
   if (opt->schedule == SA_SCHEDULE_WARMUP_COSINE) {
-    PetscCall(SADeckGetInt("optimizer_", "warmup", opt->warmup, 0, PETSC_MAX_INT, &opt->warmup, NULL));
-    PetscCall(SADeckGetInt("optimizer_", "total_steps", opt->total_steps, 0, PETSC_MAX_INT, &opt->total_steps, NULL));
-    PetscCall(SADeckGetReal("optimizer_", "min_lr_ratio", opt->min_lr_ratio, 0.0, 1.0, &opt->min_lr_ratio, NULL));
-    if (opt->total_steps <= 0)
-      PetscCall(SADeckFail("optimizer_total_steps", "must be set > 0 when optimizer_schedule is warmup_cosine"));
+    PetscCall(SADeckGetInt(sec, "warmup", opt->warmup, 0, PETSC_MAX_INT, &opt->warmup, NULL));
+    PetscCall(SADeckGetInt(sec, "total_steps", opt->total_steps, 0, PETSC_MAX_INT, &opt->total_steps, NULL));
+    PetscCall(SADeckGetReal(sec, "min_lr_ratio", opt->min_lr_ratio, 0.0, 1.0, &opt->min_lr_ratio, NULL));
+    PetscCall(PetscSNPrintf(key, sizeof(key), "%stotal_steps", sec));
+    if (opt->total_steps <= 0) PetscCall(SADeckFail(key, "must be set > 0 when %sschedule is warmup_cosine", sec));
+    PetscCall(PetscSNPrintf(key, sizeof(key), "%swarmup", sec));
     if (opt->warmup > opt->total_steps)
-      PetscCall(SADeckFail("optimizer_warmup",
-                           "must be <= optimizer_total_steps (%" PetscInt_FMT "), got %" PetscInt_FMT, opt->total_steps,
-                           opt->warmup));
+      PetscCall(SADeckFail(key, "must be <= %stotal_steps (%" PetscInt_FMT "), got %" PetscInt_FMT, sec,
+                           opt->total_steps, opt->warmup));
   } else if (opt->schedule == SA_SCHEDULE_STEP) {
-    PetscCall(SADeckGetInt("optimizer_", "step_every", opt->step_every, 0, PETSC_MAX_INT, &opt->step_every, NULL));
-    PetscCall(SADeckGetReal("optimizer_", "step_gamma", opt->step_gamma, PETSC_MACHINE_EPSILON, PETSC_MAX_REAL,
-                            &opt->step_gamma, NULL));
-    if (opt->step_every <= 0)
-      PetscCall(SADeckFail("optimizer_step_every", "must be set > 0 when optimizer_schedule is step"));
+    PetscCall(SADeckGetInt(sec, "step_every", opt->step_every, 0, PETSC_MAX_INT, &opt->step_every, NULL));
+    PetscCall(
+      SADeckGetReal(sec, "step_gamma", opt->step_gamma, PETSC_MACHINE_EPSILON, PETSC_MAX_REAL, &opt->step_gamma, NULL));
+    PetscCall(PetscSNPrintf(key, sizeof(key), "%sstep_every", sec));
+    if (opt->step_every <= 0) PetscCall(SADeckFail(key, "must be set > 0 when %sschedule is step", sec));
   }
-  if (opt->ops.setfromoptions) PetscCall((*opt->ops.setfromoptions)(opt));
+  if (opt->ops->setfromoptions) PetscCall((*opt->ops->setfromoptions)(opt));
+  PetscCall(PetscObjectViewFromOptions((PetscObject) opt, NULL, "-optimizer_view"));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* the deck section: the options prefix (if any) followed by the class's own section, e.g. "actor_" + "optimizer_" */
+PetscErrorCode SAOptimizerDeckSection_Private(SAOptimizer opt, const char sec[], char buf[], size_t len)
+{
+  const char *prefix;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscObjectGetOptionsPrefix((PetscObject) opt, &prefix));
+  PetscCall(PetscSNPrintf(buf, len, "%s%s", prefix ? prefix : "", sec));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAOptimizerSetOptionsPrefix - Sets the prefix of the optimizer's deck keys and options
+
+  Logically Collective
+
+  Input Parameters:
++ opt    - the optimizer
+- prefix - the prefix (no leading dash; NULL or "" for none), e.g. "actor_"
+
+  Notes:
+  The prefix goes in front of every key: with "actor_" the optimizer reads -actor_optimizer_lr,
+  -actor_optimizer_adam_beta1 and -actor_optimizer_view (deck: actor_optimizer: {lr: ...}) and ignores
+  -optimizer_lr, so that two optimizers of one member can be configured apart.
+
+  Level: intermediate
+
+.seealso: `SAOptimizerAppendOptionsPrefix()`, `SAOptimizerGetOptionsPrefix()`, `SAOptimizerSetFromOptions()`
+@*/
+PetscErrorCode SAOptimizerSetOptionsPrefix(SAOptimizer opt, const char prefix[])
+{
+  PetscFunctionBeginUser;
+  PetscValidHeaderSpecific(opt, SAOPTIMIZER_CLASSID, 1);
+  PetscCall(PetscObjectSetOptionsPrefix((PetscObject) opt, prefix));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAOptimizerAppendOptionsPrefix - Appends to the prefix of the optimizer's deck keys and options
+
+  Logically Collective
+
+  Input Parameters:
++ opt    - the optimizer
+- prefix - the text to append (no leading dash)
+
+  Level: intermediate
+
+.seealso: `SAOptimizerSetOptionsPrefix()`, `SAOptimizerGetOptionsPrefix()`
+@*/
+PetscErrorCode SAOptimizerAppendOptionsPrefix(SAOptimizer opt, const char prefix[])
+{
+  PetscFunctionBeginUser;
+  PetscValidHeaderSpecific(opt, SAOPTIMIZER_CLASSID, 1);
+  PetscCall(PetscObjectAppendOptionsPrefix((PetscObject) opt, prefix));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAOptimizerGetOptionsPrefix - Returns the prefix of the optimizer's deck keys and options
+
+  Not Collective
+
+  Input Parameter:
+. opt - the optimizer
+
+  Output Parameter:
+. prefix - the prefix (NULL when none is set; owned by the optimizer)
+
+  Level: intermediate
+
+.seealso: `SAOptimizerSetOptionsPrefix()`, `SAOptimizerAppendOptionsPrefix()`
+@*/
+PetscErrorCode SAOptimizerGetOptionsPrefix(SAOptimizer opt, const char *prefix[])
+{
+  PetscFunctionBeginUser;
+  PetscValidHeaderSpecific(opt, SAOPTIMIZER_CLASSID, 1);
+  PetscCall(PetscObjectGetOptionsPrefix((PetscObject) opt, prefix));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -270,7 +373,7 @@ PetscErrorCode SAOptimizerSetUp(SAOptimizer opt, Vec theta)
   PetscFunctionBeginUser;
   if (opt->setupcalled) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(SAOptimizerCheckType_Private(opt));
-  if (opt->ops.setup) PetscCall((*opt->ops.setup)(opt, theta));
+  if (opt->ops->setup) PetscCall((*opt->ops->setup)(opt, theta));
   opt->setupcalled = PETSC_TRUE;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -321,7 +424,7 @@ PetscErrorCode SAOptimizerReset(SAOptimizer opt)
 {
   PetscFunctionBeginUser;
   for (PetscInt i = 0; i < opt->nstate; i++) PetscCall(VecSet(opt->state[i], 0.0));
-  if (opt->ops.reset) PetscCall((*opt->ops.reset)(opt));
+  if (opt->ops->reset) PetscCall((*opt->ops->reset)(opt));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -332,36 +435,47 @@ PetscErrorCode SAOptimizerReset(SAOptimizer opt)
 
   Input Parameters:
 + opt    - the optimizer
-- viewer - an ASCII viewer
+- viewer - an ASCII viewer (NULL: standard output of the optimizer's communicator); other viewers print nothing
+
+  Options Database Key:
+. -optimizer_view [viewer] - view at the end of `SAOptimizerSetFromOptions()`
 
   Level: beginner
 
-.seealso: `SAOptimizerCreate()`
+.seealso: `SAOptimizerCreate()`, `SAOptimizerSetFromOptions()`
 @*/
 PetscErrorCode SAOptimizerView(SAOptimizer opt, PetscViewer viewer)
 {
+  PetscBool iascii;
+
   PetscFunctionBeginUser;
-  PetscCall(PetscViewerASCIIPrintf(viewer, "SAOptimizer %s, lr %g, momentum %g, weight decay %g, clip %g\n",
-                                   opt->type_name, (double) opt->lr, (double) opt->momentum, (double) opt->weight_decay,
-                                   (double) opt->clip));
+  PetscValidHeaderSpecific(opt, SAOPTIMIZER_CLASSID, 1);
+  if (!viewer) PetscCall(PetscViewerASCIIGetStdout(PetscObjectComm((PetscObject) opt), &viewer));
+  PetscCall(PetscObjectTypeCompare((PetscObject) viewer, PETSCVIEWERASCII, &iascii));
+  if (!iascii) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(PetscObjectPrintClassNamePrefixType((PetscObject) opt, viewer));
+  PetscCall(PetscViewerASCIIPushTab(viewer));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "lr %g, momentum %g, weight decay %g, clip %g\n", (double) opt->lr,
+                                   (double) opt->momentum, (double) opt->weight_decay, (double) opt->clip));
   if (opt->schedule == SA_SCHEDULE_WARMUP_COSINE)
     PetscCall(PetscViewerASCIIPrintf(
-      viewer, "  schedule warmup_cosine: warmup %" PetscInt_FMT ", total %" PetscInt_FMT ", min lr ratio %g\n",
+      viewer, "schedule warmup_cosine: warmup %" PetscInt_FMT ", total %" PetscInt_FMT ", min lr ratio %g\n",
       opt->warmup, opt->total_steps, (double) opt->min_lr_ratio));
   else if (opt->schedule == SA_SCHEDULE_STEP)
-    PetscCall(PetscViewerASCIIPrintf(viewer, "  schedule step: every %" PetscInt_FMT ", gamma %g\n", opt->step_every,
+    PetscCall(PetscViewerASCIIPrintf(viewer, "schedule step: every %" PetscInt_FMT ", gamma %g\n", opt->step_every,
                                      (double) opt->step_gamma));
-  if (opt->ops.view) PetscCall((*opt->ops.view)(opt, viewer));
+  if (opt->ops->view) PetscCall((*opt->ops->view)(opt, viewer));
+  PetscCall(PetscViewerASCIIPopTab(viewer));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 /*@C
-  SAOptimizerDestroy - Destroys an optimizer
+  SAOptimizerDestroy - Drops a reference to an optimizer, and destroys it when that was the last one
 
   Collective
 
   Input Parameter:
-. opt - the optimizer (set to NULL)
+. opt - the optimizer (may be NULL; set to NULL)
 
   Level: beginner
 
@@ -371,8 +485,13 @@ PetscErrorCode SAOptimizerDestroy(SAOptimizer *opt)
 {
   PetscFunctionBeginUser;
   if (!*opt) PetscFunctionReturn(PETSC_SUCCESS);
-  if ((*opt)->ops.destroy) PetscCall((*(*opt)->ops.destroy)(*opt));
+  PetscValidHeaderSpecific(*opt, SAOPTIMIZER_CLASSID, 1);
+  if (--((PetscObject) (*opt))->refct > 0) {
+    *opt = NULL;
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  if ((*opt)->ops->destroy) PetscCall((*(*opt)->ops->destroy)(*opt));
   for (PetscInt i = 0; i < (*opt)->nstate; i++) PetscCall(VecDestroy(&(*opt)->state[i]));
-  PetscCall(PetscFree(*opt));
+  PetscCall(PetscHeaderDestroy(opt));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -64,9 +64,9 @@ PetscErrorCode SAOptimizerGetStabilityThreshold(SAOptimizer opt, const SAHyper *
 {
   PetscFunctionBeginUser;
   PetscCall(SAOptimizerCheckType_Private(opt));
-  PetscCheck(opt->ops.threshold, PETSC_COMM_SELF, PETSC_ERR_SUP, "Optimizer %s has no stability threshold",
-             opt->type_name);
-  PetscCall((*opt->ops.threshold)(opt, h, thr));
+  PetscCheck(opt->ops->threshold, PETSC_COMM_SELF, PETSC_ERR_SUP, "Optimizer %s has no stability threshold",
+             ((PetscObject) opt)->type_name);
+  PetscCall((*opt->ops->threshold)(opt, h, thr));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -99,9 +99,9 @@ PetscErrorCode SAOptimizerSharpnessRatio(SAOptimizer opt, const SAHyper *h, Pets
 {
   PetscFunctionBeginUser;
   PetscCall(SAOptimizerCheckType_Private(opt));
-  PetscCheck(opt->ops.sharpnessratio, PETSC_COMM_SELF, PETSC_ERR_SUP, "Optimizer %s has no sharpness ratio",
-             opt->type_name);
-  PetscCall((*opt->ops.sharpnessratio)(opt, h, sharp, ratio));
+  PetscCheck(opt->ops->sharpnessratio, PETSC_COMM_SELF, PETSC_ERR_SUP, "Optimizer %s has no sharpness ratio",
+             ((PetscObject) opt)->type_name);
+  PetscCall((*opt->ops->sharpnessratio)(opt, h, sharp, ratio));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -136,9 +136,10 @@ PetscErrorCode SAOptimizerGetDiagonalPreconditioner(SAOptimizer opt, const SAHyp
 {
   PetscFunctionBeginUser;
   PetscCall(SAOptimizerCheckType_Private(opt));
-  PetscCheck(opt->ops.diagprecond, opt->comm, PETSC_ERR_SUP,
-             "Optimizer %s has no diagonal preconditioner (SA_OPT_CAP_DIAG_PRECOND: adam, adamw)", opt->type_name);
+  PetscCheck(opt->ops->diagprecond, PetscObjectComm((PetscObject) opt), PETSC_ERR_SUP,
+             "Optimizer %s has no diagonal preconditioner (SA_OPT_CAP_DIAG_PRECOND: adam, adamw)",
+             ((PetscObject) opt)->type_name);
   PetscCall(SAOptimizerSetUp(opt, theta));
-  PetscCall((*opt->ops.diagprecond)(opt, h, theta, grad, d));
+  PetscCall((*opt->ops->diagprecond)(opt, h, theta, grad, d));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

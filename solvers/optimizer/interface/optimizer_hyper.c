@@ -23,7 +23,8 @@
 PetscErrorCode SAOptimizerSetLearningRate(SAOptimizer opt, PetscReal lr)
 {
   PetscFunctionBeginUser;
-  PetscCheck(lr > 0, opt->comm, PETSC_ERR_ARG_OUTOFRANGE, "Learning rate must be > 0, got %g", (double) lr);
+  PetscCheck(lr > 0, PetscObjectComm((PetscObject) opt), PETSC_ERR_ARG_OUTOFRANGE, "Learning rate must be > 0, got %g",
+             (double) lr);
   opt->lr = lr;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -74,9 +75,11 @@ PetscErrorCode SAOptimizerGetLearningRate(SAOptimizer opt, PetscReal *lr)
 PetscErrorCode SAOptimizerSetMomentum(SAOptimizer opt, PetscReal mu)
 {
   PetscFunctionBeginUser;
-  PetscCheck(!opt->ops.update || (opt->caps & SA_OPT_CAP_MOMENTUM), opt->comm, PETSC_ERR_SUP,
-             "Optimizer %s has no momentum coefficient (SA_OPT_CAP_MOMENTUM: momentum)", opt->type_name);
-  PetscCheck(mu >= 0 && mu < 1, opt->comm, PETSC_ERR_ARG_OUTOFRANGE, "Momentum must be in [0, 1), got %g", (double) mu);
+  PetscCheck(!opt->ops->update || (opt->caps & SA_OPT_CAP_MOMENTUM), PetscObjectComm((PetscObject) opt), PETSC_ERR_SUP,
+             "Optimizer %s has no momentum coefficient (SA_OPT_CAP_MOMENTUM: momentum)",
+             ((PetscObject) opt)->type_name);
+  PetscCheck(mu >= 0 && mu < 1, PetscObjectComm((PetscObject) opt), PETSC_ERR_ARG_OUTOFRANGE,
+             "Momentum must be in [0, 1), got %g", (double) mu);
   opt->momentum = mu;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -127,7 +130,8 @@ PetscErrorCode SAOptimizerGetMomentum(SAOptimizer opt, PetscReal *mu)
 PetscErrorCode SAOptimizerSetWeightDecay(SAOptimizer opt, PetscReal wd)
 {
   PetscFunctionBeginUser;
-  PetscCheck(wd >= 0, opt->comm, PETSC_ERR_ARG_OUTOFRANGE, "Weight decay must be >= 0, got %g", (double) wd);
+  PetscCheck(wd >= 0, PetscObjectComm((PetscObject) opt), PETSC_ERR_ARG_OUTOFRANGE, "Weight decay must be >= 0, got %g",
+             (double) wd);
   opt->weight_decay = wd;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -177,7 +181,8 @@ PetscErrorCode SAOptimizerGetWeightDecay(SAOptimizer opt, PetscReal *wd)
 PetscErrorCode SAOptimizerSetClip(SAOptimizer opt, PetscReal clip)
 {
   PetscFunctionBeginUser;
-  PetscCheck(clip >= 0, opt->comm, PETSC_ERR_ARG_OUTOFRANGE, "Clipping threshold must be >= 0, got %g", (double) clip);
+  PetscCheck(clip >= 0, PetscObjectComm((PetscObject) opt), PETSC_ERR_ARG_OUTOFRANGE,
+             "Clipping threshold must be >= 0, got %g", (double) clip);
   opt->clip = clip;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -228,8 +233,8 @@ PetscErrorCode SAOptimizerGetClip(SAOptimizer opt, PetscReal *clip)
 PetscErrorCode SAOptimizerSetSchedule(SAOptimizer opt, SAOptimizerSchedule sched)
 {
   PetscFunctionBeginUser;
-  PetscCheck(sched >= SA_SCHEDULE_CONSTANT && sched <= SA_SCHEDULE_STEP, opt->comm, PETSC_ERR_ARG_OUTOFRANGE,
-             "Unknown schedule %d", (int) sched);
+  PetscCheck(sched >= SA_SCHEDULE_CONSTANT && sched <= SA_SCHEDULE_STEP, PetscObjectComm((PetscObject) opt),
+             PETSC_ERR_ARG_OUTOFRANGE, "Unknown schedule %d", (int) sched);
   opt->schedule = sched;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -284,10 +289,11 @@ PetscErrorCode SAOptimizerGetSchedule(SAOptimizer opt, SAOptimizerSchedule *sche
 PetscErrorCode SAOptimizerSetWarmupCosine(SAOptimizer opt, PetscInt warmup, PetscInt total, PetscReal min_lr_ratio)
 {
   PetscFunctionBeginUser;
-  PetscCheck(total > 0, opt->comm, PETSC_ERR_ARG_OUTOFRANGE, "Total steps must be > 0, got %" PetscInt_FMT, total);
-  PetscCheck(warmup >= 0 && warmup <= total, opt->comm, PETSC_ERR_ARG_OUTOFRANGE,
+  PetscCheck(total > 0, PetscObjectComm((PetscObject) opt), PETSC_ERR_ARG_OUTOFRANGE,
+             "Total steps must be > 0, got %" PetscInt_FMT, total);
+  PetscCheck(warmup >= 0 && warmup <= total, PetscObjectComm((PetscObject) opt), PETSC_ERR_ARG_OUTOFRANGE,
              "Warmup must be in [0, %" PetscInt_FMT "], got %" PetscInt_FMT, total, warmup);
-  PetscCheck(min_lr_ratio >= 0 && min_lr_ratio <= 1, opt->comm, PETSC_ERR_ARG_OUTOFRANGE,
+  PetscCheck(min_lr_ratio >= 0 && min_lr_ratio <= 1, PetscObjectComm((PetscObject) opt), PETSC_ERR_ARG_OUTOFRANGE,
              "Minimum lr ratio must be in [0, 1], got %g", (double) min_lr_ratio);
   opt->warmup       = warmup;
   opt->total_steps  = total;
@@ -345,8 +351,10 @@ PetscErrorCode SAOptimizerGetWarmupCosine(SAOptimizer opt, PetscInt *warmup, Pet
 PetscErrorCode SAOptimizerSetStepDecay(SAOptimizer opt, PetscInt every, PetscReal gamma)
 {
   PetscFunctionBeginUser;
-  PetscCheck(every > 0, opt->comm, PETSC_ERR_ARG_OUTOFRANGE, "Decay interval must be > 0, got %" PetscInt_FMT, every);
-  PetscCheck(gamma > 0, opt->comm, PETSC_ERR_ARG_OUTOFRANGE, "Decay factor must be > 0, got %g", (double) gamma);
+  PetscCheck(every > 0, PetscObjectComm((PetscObject) opt), PETSC_ERR_ARG_OUTOFRANGE,
+             "Decay interval must be > 0, got %" PetscInt_FMT, every);
+  PetscCheck(gamma > 0, PetscObjectComm((PetscObject) opt), PETSC_ERR_ARG_OUTOFRANGE,
+             "Decay factor must be > 0, got %g", (double) gamma);
   opt->step_every = every;
   opt->step_gamma = gamma;
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -391,91 +399,21 @@ PetscErrorCode SAOptimizerGetStepDecay(SAOptimizer opt, PetscInt *every, PetscRe
 - -optimizer_adam_beta2 <b2> - default 0.999
 
   Notes:
-  Stored for every type and passed in `SAHyper`; only adam and adamw use them.
+  A type-specific setter (the method composed as "SAOptimizerAdamSetBetas_C" by adam and adamw, in the manner of
+  `KSPGMRESSetRestart()`): for any other type, and before `SAOptimizerSetType()`, it does nothing. The values in
+  force are the beta1 and beta2 of `SAOptimizerGetHyper()`.
 
   Level: intermediate
 
-.seealso: `SAOptimizerAdamGetBetas()`, `SAOptimizerAdamSetEps()`
+.seealso: `SAOptimizerGetHyper()`, `SAOptimizerSetFromOptions()`
 @*/
 PetscErrorCode SAOptimizerAdamSetBetas(SAOptimizer opt, PetscReal beta1, PetscReal beta2)
 {
   PetscFunctionBeginUser;
-  PetscCheck(beta1 >= 0 && beta1 < 1, opt->comm, PETSC_ERR_ARG_OUTOFRANGE, "beta1 must be in [0, 1), got %g",
-             (double) beta1);
-  PetscCheck(beta2 >= 0 && beta2 < 1, opt->comm, PETSC_ERR_ARG_OUTOFRANGE, "beta2 must be in [0, 1), got %g",
-             (double) beta2);
-  opt->beta1 = beta1;
-  opt->beta2 = beta2;
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/*@C
-  SAOptimizerAdamGetBetas - Returns the moment decay rates of adam and adamw
-
-  Not Collective
-
-  Input Parameter:
-. opt - the optimizer
-
-  Output Parameters:
-+ beta1 - first-moment decay rate (may be NULL)
-- beta2 - second-moment decay rate (may be NULL)
-
-  Level: intermediate
-
-.seealso: `SAOptimizerAdamSetBetas()`
-@*/
-PetscErrorCode SAOptimizerAdamGetBetas(SAOptimizer opt, PetscReal *beta1, PetscReal *beta2)
-{
-  PetscFunctionBeginUser;
-  if (beta1) *beta1 = opt->beta1;
-  if (beta2) *beta2 = opt->beta2;
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/*@C
-  SAOptimizerAdamSetEps - Sets the denominator offset of adam and adamw
-
-  Logically Collective
-
-  Input Parameters:
-+ opt - the optimizer
-- eps - the offset added to sqrt(v_hat) (> 0)
-
-  Options Database Key:
-. -optimizer_adam_eps <eps> - default 1e-8
-
-  Level: intermediate
-
-.seealso: `SAOptimizerAdamGetEps()`, `SAOptimizerAdamSetBetas()`
-@*/
-PetscErrorCode SAOptimizerAdamSetEps(SAOptimizer opt, PetscReal eps)
-{
-  PetscFunctionBeginUser;
-  PetscCheck(eps > 0, opt->comm, PETSC_ERR_ARG_OUTOFRANGE, "eps must be > 0, got %g", (double) eps);
-  opt->eps = eps;
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/*@C
-  SAOptimizerAdamGetEps - Returns the denominator offset of adam and adamw
-
-  Not Collective
-
-  Input Parameter:
-. opt - the optimizer
-
-  Output Parameter:
-. eps - the offset
-
-  Level: intermediate
-
-.seealso: `SAOptimizerAdamSetEps()`
-@*/
-PetscErrorCode SAOptimizerAdamGetEps(SAOptimizer opt, PetscReal *eps)
-{
-  PetscFunctionBeginUser;
-  *eps = opt->eps;
+  PetscValidHeaderSpecific(opt, SAOPTIMIZER_CLASSID, 1);
+  PetscValidLogicalCollectiveReal(opt, beta1, 2);
+  PetscValidLogicalCollectiveReal(opt, beta2, 3);
+  PetscTryMethod(opt, "SAOptimizerAdamSetBetas_C", (SAOptimizer, PetscReal, PetscReal), (opt, beta1, beta2));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

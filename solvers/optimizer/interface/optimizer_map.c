@@ -38,7 +38,7 @@ PetscErrorCode SAOptimizerUpdate(SAOptimizer opt, const SAHyper *h, Vec theta, V
     PetscCall(VecNorm(grad, NORM_2, &gn));
     if (gn > h->clip) PetscCall(VecScale(grad, h->clip / gn));
   }
-  PetscCall((*opt->ops.update)(opt, h, theta, grad));
+  PetscCall((*opt->ops->update)(opt, h, theta, grad));
   PetscCall(PetscLogEventEnd(SAOPTIMIZER_Update, 0, 0, 0, 0));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -74,8 +74,9 @@ PetscErrorCode SAOptimizerUpdateMap(SAOptimizer opt, const SAHyper *h, Vec theta
   Vec saved[4] = {NULL, NULL, NULL, NULL}, g;
 
   PetscFunctionBeginUser;
-  PetscCheck(opt->setupcalled, opt->comm, PETSC_ERR_ORDER, "Call SAOptimizerSetUp() first");
-  PetscCheck(theta_out != theta, opt->comm, PETSC_ERR_ARG_IDN, "theta_out must differ from theta");
+  PetscCheck(opt->setupcalled, PetscObjectComm((PetscObject) opt), PETSC_ERR_ORDER, "Call SAOptimizerSetUp() first");
+  PetscCheck(theta_out != theta, PetscObjectComm((PetscObject) opt), PETSC_ERR_ARG_IDN,
+             "theta_out must differ from theta");
   for (PetscInt i = 0; i < opt->nstate; i++) { /* swap the given state in, keep the optimizer's own aside */
     PetscCall(VecDuplicate(opt->state[i], &saved[i]));
     PetscCall(VecCopy(opt->state[i], saved[i]));
@@ -151,12 +152,13 @@ PetscErrorCode SAOptimizerUpdateJacobianMult(SAOptimizer opt, const SAHyper *h, 
   Vec gc, dgc;
 
   PetscFunctionBeginUser;
-  PetscCheck(opt->setupcalled, opt->comm, PETSC_ERR_ORDER, "Call SAOptimizerSetUp() first");
-  PetscCheck(opt->ops.jvp, opt->comm, PETSC_ERR_SUP, "Optimizer %s has no Jacobian-vector product", opt->type_name);
+  PetscCheck(opt->setupcalled, PetscObjectComm((PetscObject) opt), PETSC_ERR_ORDER, "Call SAOptimizerSetUp() first");
+  PetscCheck(opt->ops->jvp, PetscObjectComm((PetscObject) opt), PETSC_ERR_SUP,
+             "Optimizer %s has no Jacobian-vector product", ((PetscObject) opt)->type_name);
   PetscCall(VecDuplicate(grad, &gc));
   PetscCall(VecDuplicate(grad, &dgc));
   PetscCall(SAOptimizerClipLinear_Private(h, grad, gc, dgrad, dgc));
-  PetscCall((*opt->ops.jvp)(opt, h, theta, state, gc, dtheta, dstate, dgc, dtheta_out, dstate_out));
+  PetscCall((*opt->ops->jvp)(opt, h, theta, state, gc, dtheta, dstate, dgc, dtheta_out, dstate_out));
   PetscCall(VecDestroy(&gc));
   PetscCall(VecDestroy(&dgc));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -196,12 +198,13 @@ PetscErrorCode SAOptimizerUpdateJacobianMultTranspose(SAOptimizer opt, const SAH
   Vec gc, wg;
 
   PetscFunctionBeginUser;
-  PetscCheck(opt->setupcalled, opt->comm, PETSC_ERR_ORDER, "Call SAOptimizerSetUp() first");
-  PetscCheck(opt->ops.vjp, opt->comm, PETSC_ERR_SUP, "Optimizer %s has no vector-Jacobian product", opt->type_name);
+  PetscCheck(opt->setupcalled, PetscObjectComm((PetscObject) opt), PETSC_ERR_ORDER, "Call SAOptimizerSetUp() first");
+  PetscCheck(opt->ops->vjp, PetscObjectComm((PetscObject) opt), PETSC_ERR_SUP,
+             "Optimizer %s has no vector-Jacobian product", ((PetscObject) opt)->type_name);
   PetscCall(VecDuplicate(grad, &gc));
   PetscCall(VecDuplicate(grad, &wg));
   PetscCall(SAOptimizerClipLinear_Private(h, grad, gc, NULL, NULL));
-  PetscCall((*opt->ops.vjp)(opt, h, theta, state, gc, wtheta, wstate, wtheta_out, wstate_out, wg));
+  PetscCall((*opt->ops->vjp)(opt, h, theta, state, gc, wtheta, wstate, wtheta_out, wstate_out, wg));
   PetscCall(SAOptimizerClipLinear_Private(h, grad, gc, wg, wgrad_out)); /* c'(g) is symmetric */
   PetscCall(VecDestroy(&gc));
   PetscCall(VecDestroy(&wg));

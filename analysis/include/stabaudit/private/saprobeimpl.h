@@ -1,10 +1,14 @@
 /*
   saprobeimpl.h - the SAProbe struct and what the files of analysis/probes share: probe.c (create, deck keys, setters,
   layout, schedule, view, destroy), probe_compute.c (the solves and estimates of one row), probe_member.c (the member's
-  record and solver monitor), probe_io.c (the checkpoint part); results.nc's probe columns are jobs/io/results_probes.c
+  record and solver monitor), probe_io.c (the checkpoint part); results.nc's probe columns are jobs/io/results_probes.c.
+  SAProbe is a full PetscObject (PETSCHEADER first: reference count, options prefix, -probe_view); STYLE.md B.2 warns
+  that this ties the code to PETSc's private header petsc/private/petscimpl.h: the architecture issue asks for it, and
+  only this layer-private header includes it.
 */
 #pragma once
 #include <stabaudit/saprobe.h>
+#include <petsc/private/petscimpl.h>
 
 /* column indices */
 enum {
@@ -26,8 +30,13 @@ enum {
   SA_PROBE_C_COUNT
 };
 
+/* the probe has one implementation; PETSCHEADER needs an ops table */
+struct _SAProbeOps {
+  PetscErrorCode (*view)(SAProbe, PetscViewer);
+};
+
 struct _p_SAProbe {
-  MPI_Comm      comm;
+  PETSCHEADER(struct _SAProbeOps); /* comm: the member's group communicator */
   PetscBool     kind[SA_PROBE_NKINDS];
   PetscInt      every;             /* probe every K steps (0 = never on a period) */
   PetscBool     at_onset, at_end;  /* also at the perturbation onset / the last step */
@@ -58,6 +67,9 @@ struct _p_SAProbe {
 /* log events (probe.c, SAProbeInitializePackage()) */
 PETSC_INTERN PetscLogEvent SAPROBE_Compute, SAPROBE_Solve;
 
+/* the options prefix (if any) followed by sec, e.g. "actor_" + "probe_": deck keys and SLEPc solver prefixes (probe.c)
+ */
+PETSC_INTERN PetscErrorCode SAProbeDeckSection_Private(SAProbe, const char[], char[], size_t);
 /* the row layout and density grid (probe.c) */
 PETSC_INTERN PetscErrorCode SAProbeLayout_Private(SAProbe);
 /* the row of one step, with the solver's step Jacobian when solver is not NULL (probe_compute.c) */

@@ -1,9 +1,12 @@
 /*
   sasolverimpl.h - the SASolver struct (solvers/solver/: solver.c the step loop, hooks.c the hooks, monitors and
-  checkpoint, stepjacobian.c the linearised step)
+  checkpoint, stepjacobian.c the linearised step). SASolver is a full PetscObject (PETSCHEADER first: reference count,
+  options prefix, -solver_view); STYLE.md B.2 warns that this ties the code to PETSc's private header
+  petsc/private/petscimpl.h: the architecture issue asks for it, and only this layer-private header includes it.
 */
 #pragma once
 #include <stabaudit/sasolver.h>
+#include <petsc/private/petscimpl.h>
 
 #define SA_SOLVER_MAXHOOKS    8
 #define SA_SOLVER_MAXMONITORS 8
@@ -21,8 +24,13 @@ typedef struct {
   SASolverCheckpointFn view, load; /* its part of the checkpoint, NULL: none */
 } SASolverMonitorEntry;
 
+/* the solver has one implementation; PETSCHEADER needs an ops table */
+struct _SASolverOps {
+  PetscErrorCode (*view)(SASolver, PetscViewer);
+};
+
 struct _p_SASolver {
-  MPI_Comm             comm;          /* the member's group communicator */
+  PETSCHEADER(struct _SASolverOps);   /* comm: the member's group communicator */
   SATask               task;          /* the learning problem */
   SAOptimizer          opt;           /* the update rule */
   Vec                  theta;         /* all trainable parameters, sharded over the group */

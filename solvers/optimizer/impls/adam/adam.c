@@ -48,11 +48,28 @@ static int adam_update(PetscScalar *theta, PetscScalar *m, PetscScalar *v, const
 
 static PetscErrorCode SAOptimizerSetFromOptions_Adam(SAOptimizer opt)
 {
+  char sec[128], key[192];
+
   PetscFunctionBeginUser;
-  PetscCall(SADeckGetReal("optimizer_adam_", "beta1", opt->beta1, 0.0, 1.0 - PETSC_MACHINE_EPSILON, &opt->beta1, NULL));
-  PetscCall(SADeckGetReal("optimizer_adam_", "beta2", opt->beta2, 0.0, 1.0 - PETSC_MACHINE_EPSILON, &opt->beta2, NULL));
-  PetscCall(SADeckGetReal("optimizer_adam_", "eps", opt->eps, 0.0, PETSC_MAX_REAL, &opt->eps, NULL));
-  if (!(opt->eps > 0)) PetscCall(SADeckFail("optimizer_adam_eps", "must be > 0, got %g", (double) opt->eps));
+  PetscCall(SAOptimizerDeckSection_Private(opt, "optimizer_adam_", sec, sizeof(sec)));
+  PetscCall(SADeckGetReal(sec, "beta1", opt->beta1, 0.0, 1.0 - PETSC_MACHINE_EPSILON, &opt->beta1, NULL));
+  PetscCall(SADeckGetReal(sec, "beta2", opt->beta2, 0.0, 1.0 - PETSC_MACHINE_EPSILON, &opt->beta2, NULL));
+  PetscCall(SADeckGetReal(sec, "eps", opt->eps, 0.0, PETSC_MAX_REAL, &opt->eps, NULL));
+  PetscCall(PetscSNPrintf(key, sizeof(key), "%seps", sec));
+  if (!(opt->eps > 0)) PetscCall(SADeckFail(key, "must be > 0, got %g", (double) opt->eps));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* SAOptimizerAdamSetBetas() for adam and adamw (composed as "SAOptimizerAdamSetBetas_C") */
+static PetscErrorCode SAOptimizerAdamSetBetas_Adam(SAOptimizer opt, PetscReal beta1, PetscReal beta2)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(beta1 >= 0 && beta1 < 1, PetscObjectComm((PetscObject) opt), PETSC_ERR_ARG_OUTOFRANGE,
+             "beta1 must be in [0, 1), got %g", (double) beta1);
+  PetscCheck(beta2 >= 0 && beta2 < 1, PetscObjectComm((PetscObject) opt), PETSC_ERR_ARG_OUTOFRANGE,
+             "beta2 must be in [0, 1), got %g", (double) beta2);
+  opt->beta1 = beta1;
+  opt->beta2 = beta2;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -285,7 +302,7 @@ static PetscErrorCode SAOptimizerView_Adam(SAOptimizer opt, PetscViewer viewer)
   SAOptimizer_Adam *a = (SAOptimizer_Adam *) opt->data;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscViewerASCIIPrintf(viewer, "  beta1 %g, beta2 %g, eps %g, %s weight decay\n", (double) opt->beta1,
+  PetscCall(PetscViewerASCIIPrintf(viewer, "beta1 %g, beta2 %g, eps %g, %s weight decay\n", (double) opt->beta1,
                                    (double) opt->beta2, (double) opt->eps, a->decoupled ? "decoupled" : "L2"));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -293,6 +310,7 @@ static PetscErrorCode SAOptimizerView_Adam(SAOptimizer opt, PetscViewer viewer)
 static PetscErrorCode SAOptimizerDestroy_Adam(SAOptimizer opt)
 {
   PetscFunctionBeginUser;
+  PetscCall(PetscObjectComposeFunction((PetscObject) opt, "SAOptimizerAdamSetBetas_C", NULL));
   PetscCall(PetscFree(opt->data));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -303,19 +321,20 @@ PetscErrorCode SAOptimizerCreate_Adam(SAOptimizer opt)
 
   PetscFunctionBeginUser;
   PetscCall(PetscNew(&a));
-  opt->data               = a;
-  opt->momentum           = 0.0;
-  opt->ops.setfromoptions = SAOptimizerSetFromOptions_Adam;
-  opt->ops.setup          = SAOptimizerSetUp_Adam;
-  opt->ops.update         = SAOptimizerUpdate_Adam;
-  opt->ops.jvp            = SAOptimizerJVP_Adam;
-  opt->ops.vjp            = SAOptimizerVJP_Adam;
-  opt->ops.view           = SAOptimizerView_Adam;
-  opt->ops.destroy        = SAOptimizerDestroy_Adam;
-  opt->ops.threshold      = SAOptimizerThreshold_Adam;
-  opt->ops.sharpnessratio = SAOptimizerSharpnessRatio_Adam;
-  opt->ops.diagprecond    = SAOptimizerDiagPrecond_Adam;
-  opt->caps               = SA_OPT_CAP_STATE | SA_OPT_CAP_BETA1 | SA_OPT_CAP_EPS | SA_OPT_CAP_DIAG_PRECOND;
+  opt->data                = a;
+  opt->momentum            = 0.0;
+  opt->ops->setfromoptions = SAOptimizerSetFromOptions_Adam;
+  opt->ops->setup          = SAOptimizerSetUp_Adam;
+  opt->ops->update         = SAOptimizerUpdate_Adam;
+  opt->ops->jvp            = SAOptimizerJVP_Adam;
+  opt->ops->vjp            = SAOptimizerVJP_Adam;
+  opt->ops->view           = SAOptimizerView_Adam;
+  opt->ops->destroy        = SAOptimizerDestroy_Adam;
+  opt->ops->threshold      = SAOptimizerThreshold_Adam;
+  opt->ops->sharpnessratio = SAOptimizerSharpnessRatio_Adam;
+  opt->ops->diagprecond    = SAOptimizerDiagPrecond_Adam;
+  opt->caps                = SA_OPT_CAP_STATE | SA_OPT_CAP_BETA1 | SA_OPT_CAP_EPS | SA_OPT_CAP_DIAG_PRECOND;
+  PetscCall(PetscObjectComposeFunction((PetscObject) opt, "SAOptimizerAdamSetBetas_C", SAOptimizerAdamSetBetas_Adam));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

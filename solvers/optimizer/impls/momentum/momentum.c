@@ -21,11 +21,13 @@ typedef struct {
 static PetscErrorCode SAOptimizerSetFromOptions_Momentum(SAOptimizer opt)
 {
   SAOptimizer_Momentum *m = (SAOptimizer_Momentum *) opt->data;
+  char                  sec[128];
 
   PetscFunctionBeginUser;
-  PetscCall(
-    SADeckGetReal("optimizer_", "momentum", opt->momentum, 0.0, 1.0 - PETSC_MACHINE_EPSILON, &opt->momentum, NULL));
-  PetscCall(SADeckGetBool("optimizer_momentum_", "nesterov", m->nesterov, &m->nesterov, NULL));
+  PetscCall(SAOptimizerDeckSection_Private(opt, "optimizer_", sec, sizeof(sec)));
+  PetscCall(SADeckGetReal(sec, "momentum", opt->momentum, 0.0, 1.0 - PETSC_MACHINE_EPSILON, &opt->momentum, NULL));
+  PetscCall(SAOptimizerDeckSection_Private(opt, "optimizer_momentum_", sec, sizeof(sec)));
+  PetscCall(SADeckGetBool(sec, "nesterov", m->nesterov, &m->nesterov, NULL));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -118,7 +120,7 @@ static PetscErrorCode SAOptimizerView_Momentum(SAOptimizer opt, PetscViewer view
   SAOptimizer_Momentum *m = (SAOptimizer_Momentum *) opt->data;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscViewerASCIIPrintf(viewer, "  %s momentum\n", m->nesterov ? "Nesterov" : "heavy-ball"));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "%s momentum\n", m->nesterov ? "Nesterov" : "heavy-ball"));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -137,15 +139,15 @@ PetscErrorCode SAOptimizerCreate_Momentum(SAOptimizer opt)
   PetscCall(PetscNew(&m));
   opt->data = m;
   if (opt->momentum == 0.0) opt->momentum = 0.9;
-  opt->ops.setfromoptions = SAOptimizerSetFromOptions_Momentum;
-  opt->ops.setup          = SAOptimizerSetUp_Momentum;
-  opt->ops.update         = SAOptimizerUpdate_Momentum;
-  opt->ops.jvp            = SAOptimizerJVP_Momentum;
-  opt->ops.vjp            = SAOptimizerVJP_Momentum;
-  opt->ops.view           = SAOptimizerView_Momentum;
-  opt->ops.destroy        = SAOptimizerDestroy_Momentum;
-  opt->ops.threshold      = SAOptimizerThreshold_Momentum;
-  opt->ops.sharpnessratio = SAOptimizerSharpnessRatio_Momentum;
-  opt->caps               = SA_OPT_CAP_STATE | SA_OPT_CAP_MOMENTUM;
+  opt->ops->setfromoptions = SAOptimizerSetFromOptions_Momentum;
+  opt->ops->setup          = SAOptimizerSetUp_Momentum;
+  opt->ops->update         = SAOptimizerUpdate_Momentum;
+  opt->ops->jvp            = SAOptimizerJVP_Momentum;
+  opt->ops->vjp            = SAOptimizerVJP_Momentum;
+  opt->ops->view           = SAOptimizerView_Momentum;
+  opt->ops->destroy        = SAOptimizerDestroy_Momentum;
+  opt->ops->threshold      = SAOptimizerThreshold_Momentum;
+  opt->ops->sharpnessratio = SAOptimizerSharpnessRatio_Momentum;
+  opt->caps                = SA_OPT_CAP_STATE | SA_OPT_CAP_MOMENTUM;
   PetscFunctionReturn(PETSC_SUCCESS);
 }

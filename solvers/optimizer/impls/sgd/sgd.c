@@ -54,12 +54,12 @@ static PetscErrorCode SAOptimizerSharpnessRatio_SGD(SAOptimizer opt, const SAHyp
 PetscErrorCode SAOptimizerCreate_SGD(SAOptimizer opt)
 {
   PetscFunctionBeginUser;
-  opt->momentum           = 0.0;
-  opt->caps               = 0;
-  opt->ops.update         = SAOptimizerUpdate_SGD;
-  opt->ops.jvp            = SAOptimizerJVP_SGD;
-  opt->ops.vjp            = SAOptimizerVJP_SGD;
-  opt->ops.threshold      = SAOptimizerThreshold_SGD;
-  opt->ops.sharpnessratio = SAOptimizerSharpnessRatio_SGD;
+  opt->momentum            = 0.0;
+  opt->caps                = 0;
+  opt->ops->update         = SAOptimizerUpdate_SGD;
+  opt->ops->jvp            = SAOptimizerJVP_SGD;
+  opt->ops->vjp            = SAOptimizerVJP_SGD;
+  opt->ops->threshold      = SAOptimizerThreshold_SGD;
+  opt->ops->sharpnessratio = SAOptimizerSharpnessRatio_SGD;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
