@@ -3,6 +3,7 @@
   every part of stabaudit.
 */
 #include <stabaudit/sasys.h>
+#include <petsc/private/petscimpl.h> /* the object header fields of SAObjectViewHeader() */
 #include <stabaudit/sadimension.h>
 #include <slepcsys.h>
 #include <netcdf_meta.h>
@@ -401,5 +402,31 @@ PetscErrorCode SAFileWriteAtomic(const char path[], const char data[], size_t le
   err |= fclose(fp);
   PetscCheck(n == len && !err, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot write %s: %s", tmp, strerror(errno));
   PetscCall(SAFileCommit(PETSC_COMM_SELF, tmp, path));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/*@C
+  SAObjectViewHeader - Prints the first line of a view of a stabaudit object of a class without types:
+  "SAXxx Object: name (prefix) n MPI processes" (PetscObjectPrintClassNamePrefixType() without its type line)
+
+  Collective
+
+  Input Parameters:
++ obj    - the object
+- viewer - an ASCII viewer
+
+  Level: developer
+
+.seealso: `SASolverView()`, `SAProbeView()`, `SALyapView()`
+@*/
+PetscErrorCode SAObjectViewHeader(PetscObject obj, PetscViewer viewer)
+{
+  PetscMPIInt size;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_size(obj->comm, &size));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "%s Object:%s%s%s%s%s %d MPI process%s\n", obj->class_name,
+                                   obj->name ? " " : "", obj->name ? obj->name : "", obj->prefix ? " (" : "",
+                                   obj->prefix ? obj->prefix : "", obj->prefix ? ")" : "", size, size > 1 ? "es" : ""));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

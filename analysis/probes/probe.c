@@ -663,20 +663,6 @@ PetscErrorCode SAProbeGetDensityGrid(SAProbe p, PetscInt *n, const PetscReal **g
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* the first line of PetscObjectPrintClassNamePrefixType() ("SAXxx Object: (prefix) n MPI processes"), without its
-   "type not yet set" line: this class has no types */
-static PetscErrorCode SAProbePrintHeader_Private(PetscObject obj, PetscViewer viewer)
-{
-  PetscMPIInt size;
-
-  PetscFunctionBeginUser;
-  PetscCallMPI(MPI_Comm_size(obj->comm, &size));
-  PetscCall(PetscViewerASCIIPrintf(viewer, "%s Object:%s%s%s%s%s %d MPI process%s\n", obj->class_name,
-                                   obj->name ? " " : "", obj->name ? obj->name : "", obj->prefix ? " (" : "",
-                                   obj->prefix ? obj->prefix : "", obj->prefix ? ")" : "", size, size > 1 ? "es" : ""));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 /*@C
   SAProbeView - Prints the probe's settings (kinds, schedule, solver settings) and, once it has a member, its record
 
@@ -702,7 +688,7 @@ PetscErrorCode SAProbeView(SAProbe p, PetscViewer viewer)
   if (!viewer) PetscCall(PetscViewerASCIIGetStdout(PetscObjectComm((PetscObject) p), &viewer));
   PetscCall(PetscObjectTypeCompare((PetscObject) viewer, PETSCVIEWERASCII, &iascii));
   if (!iascii) PetscFunctionReturn(PETSC_SUCCESS);
-  PetscCall(SAProbePrintHeader_Private((PetscObject) p, viewer));
+  PetscCall(SAObjectViewHeader((PetscObject) p, viewer));
   PetscCall(PetscViewerASCIIPushTab(viewer));
   PetscCall(PetscViewerASCIIPrintf(viewer, "kinds:"));
   PetscCall(PetscViewerASCIIUseTabs(viewer, PETSC_FALSE));

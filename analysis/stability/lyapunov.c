@@ -184,20 +184,6 @@ PetscErrorCode SALyapGetOptionsPrefix(SALyap ly, const char *prefix[])
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* the first line of PetscObjectPrintClassNamePrefixType() ("SAXxx Object: (prefix) n MPI processes"), without its
-   "type not yet set" line: this class has no types */
-static PetscErrorCode SALyapPrintHeader_Private(PetscObject obj, PetscViewer viewer)
-{
-  PetscMPIInt size;
-
-  PetscFunctionBeginUser;
-  PetscCallMPI(MPI_Comm_size(obj->comm, &size));
-  PetscCall(PetscViewerASCIIPrintf(viewer, "%s Object:%s%s%s%s%s %d MPI process%s\n", obj->class_name,
-                                   obj->name ? " " : "", obj->name ? obj->name : "", obj->prefix ? " (" : "",
-                                   obj->prefix ? obj->prefix : "", obj->prefix ? ")" : "", size, size > 1 ? "es" : ""));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 /*@C
   SALyapView - Prints the settings and the state of the accumulator: k, QR interval, transient, steps taken and
   counted, and the exponents so far
@@ -224,7 +210,7 @@ PetscErrorCode SALyapView(SALyap ly, PetscViewer viewer)
   if (!viewer) PetscCall(PetscViewerASCIIGetStdout(PetscObjectComm((PetscObject) ly), &viewer));
   PetscCall(PetscObjectTypeCompare((PetscObject) viewer, PETSCVIEWERASCII, &iascii));
   if (!iascii) PetscFunctionReturn(PETSC_SUCCESS);
-  PetscCall(SALyapPrintHeader_Private((PetscObject) ly, viewer));
+  PetscCall(SAObjectViewHeader((PetscObject) ly, viewer));
   PetscCall(PetscViewerASCIIPushTab(viewer));
   PetscCall(PetscViewerASCIIPrintf(viewer,
                                    "k %" PetscInt_FMT ", QR every %" PetscInt_FMT ", transient %" PetscInt_FMT

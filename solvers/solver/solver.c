@@ -178,20 +178,6 @@ PetscErrorCode SASolverGetOptionsPrefix(SASolver s, const char *prefix[])
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* the first line of PetscObjectPrintClassNamePrefixType() ("SAXxx Object: (prefix) n MPI processes"), without its
-   "type not yet set" line: this class has no types */
-static PetscErrorCode SASolverPrintHeader_Private(PetscObject obj, PetscViewer viewer)
-{
-  PetscMPIInt size;
-
-  PetscFunctionBeginUser;
-  PetscCallMPI(MPI_Comm_size(obj->comm, &size));
-  PetscCall(PetscViewerASCIIPrintf(viewer, "%s Object:%s%s%s%s%s %d MPI process%s\n", obj->class_name,
-                                   obj->name ? " " : "", obj->name ? obj->name : "", obj->prefix ? " (" : "",
-                                   obj->prefix ? obj->prefix : "", obj->prefix ? ")" : "", size, size > 1 ? "es" : ""));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 /*@C
   SASolverView - Prints the solver: steps, record interval, explosion factor, progress, hooks and monitors, its task
   and its optimizer
@@ -218,7 +204,7 @@ PetscErrorCode SASolverView(SASolver s, PetscViewer viewer)
   if (!viewer) PetscCall(PetscViewerASCIIGetStdout(PetscObjectComm((PetscObject) s), &viewer));
   PetscCall(PetscObjectTypeCompare((PetscObject) viewer, PETSCVIEWERASCII, &iascii));
   if (!iascii) PetscFunctionReturn(PETSC_SUCCESS);
-  PetscCall(SASolverPrintHeader_Private((PetscObject) s, viewer));
+  PetscCall(SAObjectViewHeader((PetscObject) s, viewer));
   PetscCall(PetscViewerASCIIPushTab(viewer));
   PetscCall(PetscViewerASCIIPrintf(viewer,
                                    "steps %" PetscInt_FMT ", record every %" PetscInt_FMT ", explosion factor %g\n",
