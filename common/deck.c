@@ -288,8 +288,13 @@ PetscErrorCode SADeckCheckFile(const char sec[], const char key[], const char pa
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* PETSc's own options: the prefixes above, and every viewer option -<prefix><class>_view (PetscObjectViewFromOptions:
+   -model_view, -actor_task_view, -probe_view, ...), which the classes read only when they are set up or viewed */
 static PetscBool SADeckIsPetscOption(const char name[])
 {
+  size_t n = strlen(name);
+
+  if (n >= 5 && !strcmp(name + n - 5, "_view")) return PETSC_TRUE;
   for (PetscInt i = 0; SADeckPetscPrefixes[i]; i++)
     if (!strncmp(name, SADeckPetscPrefixes[i], strlen(SADeckPetscPrefixes[i]))) return PETSC_TRUE;
   return PETSC_FALSE;

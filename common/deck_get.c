@@ -426,3 +426,40 @@ PetscErrorCode SADeckGetNameArray(const char sec[], const char key[], PetscInt *
   if (set) *set = flg;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
+
+/*@C
+  SADeckGetType - Reads the key "type" of a section as one of the types registered in a PetscFunctionList
+
+  Not Collective
+
+  Input Parameters:
++ sec  - the section prefix, e.g. "task_" or "actor_model_"
+. list - the class's registry
+- def  - the default type (must be registered)
+
+  Output Parameter:
+. type - the type chosen (a name owned by the registry)
+
+  Notes:
+  The allowed values listed in an error are the registered types in alphabetical order (`SAFunctionListGetNames()`),
+  so a type added with its class's Register function is accepted with no other change.
+
+  Level: developer
+
+.seealso: `SADeckGetEnum()`, `SAFunctionListGetNames()`
+@*/
+PetscErrorCode SADeckGetType(const char sec[], PetscFunctionList list, const char def[], const char **type)
+{
+  const char **names;
+  PetscInt     n, idx = -1;
+
+  PetscFunctionBeginUser;
+  PetscCall(SAFunctionListGetNames(list, &n, &names));
+  for (PetscInt i = 0; i < n; i++)
+    if (!strcmp(def, names[i])) idx = i;
+  PetscCheck(idx >= 0, PETSC_COMM_SELF, PETSC_ERR_PLIB, "Default type %s of %stype is not registered", def, sec);
+  PetscCall(SADeckGetEnum(sec, "type", names, n, &idx, NULL));
+  *type = names[idx];
+  PetscCall(PetscFree(names));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

@@ -430,3 +430,23 @@ PetscErrorCode SAObjectViewHeader(PetscObject obj, PetscViewer viewer)
                                    obj->prefix ? obj->prefix : "", obj->prefix ? ")" : "", size, size > 1 ? "es" : ""));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
+
+/*@C
+  SAObjectDestroyCtx - Destroys a PetscObject given as a hook or monitor context (drops the reference the solver took
+  over): the destroy function of `SASolverAddHooks()` and `SASolverMonitorSet()` for SAPerturb, SAProbe and SALyap
+
+  Collective
+
+  Input Parameter:
+. ctx - pointer to the object (set to NULL)
+
+  Level: developer
+
+.seealso: `SAPerturbAttach()`, `SAProbeAttach()`, `SALyapAttach()`
+@*/
+PetscErrorCode SAObjectDestroyCtx(void **ctx)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscObjectDestroy((PetscObject *) ctx));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

@@ -110,16 +110,6 @@ PetscErrorCode SAProbeMonitor(SASolver s, const SASolverStepInfo *info, void *ct
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode SAProbeDestroyCtx(void **ctx)
-{
-  SAProbe p = (SAProbe) *ctx;
-
-  PetscFunctionBeginUser;
-  PetscCall(SAProbeDestroy(&p));
-  *ctx = NULL;
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 static PetscErrorCode SAProbeCheckpointWriteCtx(void *ctx, PetscViewer v, Vec theta)
 {
   PetscFunctionBeginUser;
@@ -150,7 +140,7 @@ static PetscErrorCode SAProbeCheckpointReadCtx(void *ctx, PetscViewer v, Vec the
 PetscErrorCode SAProbeAttach(SAProbe p, SASolver s)
 {
   PetscFunctionBeginUser;
-  PetscCall(SASolverMonitorSet(s, SAProbeMonitor, p, SAProbeDestroyCtx));
+  PetscCall(SASolverMonitorSet(s, SAProbeMonitor, p, SAObjectDestroyCtx));
   PetscCall(SASolverMonitorSetCheckpoint(s, p, SAProbeCheckpointWriteCtx, SAProbeCheckpointReadCtx));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -219,16 +219,6 @@ PetscErrorCode SALyapMonitor(SASolver s, const SASolverStepInfo *info, void *ctx
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode SALyapDestroyCtx(void **ctx)
-{
-  SALyap ly = (SALyap) *ctx;
-
-  PetscFunctionBeginUser;
-  PetscCall(SALyapDestroy(&ly));
-  *ctx = NULL;
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 static PetscErrorCode SALyapCheckpointWriteCtx(void *ctx, PetscViewer v, Vec theta)
 {
   PetscFunctionBeginUser;
@@ -259,7 +249,7 @@ static PetscErrorCode SALyapCheckpointReadCtx(void *ctx, PetscViewer v, Vec thet
 PetscErrorCode SALyapAttach(SALyap ly, SASolver s)
 {
   PetscFunctionBeginUser;
-  PetscCall(SASolverMonitorSet(s, SALyapMonitor, ly, SALyapDestroyCtx));
+  PetscCall(SASolverMonitorSet(s, SALyapMonitor, ly, SAObjectDestroyCtx));
   PetscCall(SASolverMonitorSetCheckpoint(s, ly, SALyapCheckpointWriteCtx, SALyapCheckpointReadCtx));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

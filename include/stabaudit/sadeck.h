@@ -23,6 +23,7 @@ PETSC_EXTERN PetscErrorCode SADeckGetInt(const char[], const char[], PetscInt, P
 PETSC_EXTERN PetscErrorCode SADeckGetReal(const char[], const char[], PetscReal, PetscReal, PetscReal, PetscReal *,
                                           PetscBool *);
 PETSC_EXTERN PetscErrorCode SADeckGetBool(const char[], const char[], PetscBool, PetscBool *, PetscBool *);
+PETSC_EXTERN PetscErrorCode SADeckGetType(const char[], PetscFunctionList, const char[], const char **);
 PETSC_EXTERN PetscErrorCode SADeckGetEnum(const char[], const char[], const char *const[], PetscInt, PetscInt *,
                                           PetscBool *);
 PETSC_EXTERN PetscErrorCode SADeckGetString(const char[], const char[], const char[], char[], size_t, PetscBool *);

@@ -106,6 +106,7 @@ PETSC_EXTERN PetscErrorCode SAFileTmpName(const char[], char[], size_t);
 PETSC_EXTERN PetscErrorCode SAFileCommit(MPI_Comm, const char[], const char[]);
 PETSC_EXTERN PetscErrorCode SAFunctionListGetNames(PetscFunctionList, PetscInt *, const char ***);
 PETSC_EXTERN PetscErrorCode SAObjectViewHeader(PetscObject, PetscViewer);
+PETSC_EXTERN PetscErrorCode SAObjectDestroyCtx(void **);
 PETSC_EXTERN PetscErrorCode SAConfigLabelShorten(const char[], char[], size_t);
 PETSC_EXTERN PetscErrorCode SANCAttText(int, int, const char[], const char[]);
 PETSC_EXTERN PetscErrorCode SANCDefVar(int, const char[], nc_type, int, const int[], const char[], const char[], int *);

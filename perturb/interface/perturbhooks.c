@@ -129,16 +129,6 @@ static PetscErrorCode SAPerturbHookHyper(SASolver s, PetscInt step, SAOptimizer 
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode SAPerturbHookDestroy(void **ctx)
-{
-  SAPerturb p = (SAPerturb) *ctx;
-
-  PetscFunctionBeginUser;
-  PetscCall(SAPerturbDestroy(&p));
-  *ctx = NULL;
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 /*@C
   SAPerturbAttach - Attaches the perturbation to a member's solver through its hooks (the solver takes over the
   caller's reference)
@@ -173,6 +163,6 @@ PetscErrorCode SAPerturbAttach(SAPerturb p, SASolver s)
   if (p->ops->batch) h.batch = SAPerturbHookBatch;
   if (p->ops->signal) h.gradient = SAPerturbHookGradient;
   if (p->ops->optimizer) h.hyper = SAPerturbHookHyper;
-  PetscCall(SASolverAddHooks(s, &h, p, SAPerturbHookDestroy));
+  PetscCall(SASolverAddHooks(s, &h, p, SAObjectDestroyCtx));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

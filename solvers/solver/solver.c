@@ -58,17 +58,6 @@ PetscErrorCode SASolverInitializePackage(void)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* -solver_view is read at SASolverSetUp(); the deck's unknown-key check (SADeckCheckUnused()) runs after objects are
-   built but before any is set up, so the key is marked as read here (at create and whenever the prefix changes) */
-static PetscErrorCode SASolverViewOptionUsed_Private(SASolver s)
-{
-  PetscBool flg;
-
-  PetscFunctionBeginUser;
-  PetscCall(PetscOptionsHasName(((PetscObject) s)->options, ((PetscObject) s)->prefix, "-solver_view", &flg));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 /*@C
   SASolverCreate - Creates the step loop of one member
 
@@ -102,8 +91,7 @@ PetscErrorCode SASolverCreate(MPI_Comm comm, SASolver *s)
   q->record_every  = 1;
   q->explode       = 1e10;
   q->diverged_step = -1;
-  PetscCall(SASolverViewOptionUsed_Private(q));
-  *s = q;
+  *s               = q;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -129,7 +117,6 @@ PetscErrorCode SASolverSetOptionsPrefix(SASolver s, const char prefix[])
   PetscFunctionBeginUser;
   PetscValidHeaderSpecific(s, SASOLVER_CLASSID, 1);
   PetscCall(PetscObjectSetOptionsPrefix((PetscObject) s, prefix));
-  PetscCall(SASolverViewOptionUsed_Private(s));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -151,7 +138,6 @@ PetscErrorCode SASolverAppendOptionsPrefix(SASolver s, const char prefix[])
   PetscFunctionBeginUser;
   PetscValidHeaderSpecific(s, SASOLVER_CLASSID, 1);
   PetscCall(PetscObjectAppendOptionsPrefix((PetscObject) s, prefix));
-  PetscCall(SASolverViewOptionUsed_Private(s));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -29,7 +29,7 @@ check wrong_type "campaign: {steps: twenty}
 check out_of_range "${base}sweep: {lr: [0.1, -2]}
 " "out_of_range.yaml" "sweep_lr" "real numbers in"
 check bad_enum "optimizer: {type: adagrad}
-" "bad_enum.yaml" "optimizer_type" "one of sgd, momentum, adam, adamw"
+" "bad_enum.yaml" "optimizer_type" "one of adam, adamw, momentum, sgd"
 check bad_kind "${base}perturbations: [p]
 p: {kind: gravity, magnitudes: [2]}
 " "bad_kind.yaml" "p_kind" "lr_spike"

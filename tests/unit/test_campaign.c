@@ -185,7 +185,7 @@ static PetscErrorCode CheckBadDecks(void)
                      "allowed keys", "lambda_max"));
   PetscCall(CheckBad("type.yaml", "campaign: {steps: ten}\n", "campaign_steps", "integer"));
   PetscCall(CheckBad("range.yaml", "campaign: {steps: 10}\noptimizer: {lr: -1}\n", "optimizer_lr", "range.yaml"));
-  PetscCall(CheckBad("enum.yaml", "optimizer: {type: adamm}\n", "sgd, momentum", "optimizer_type"));
+  PetscCall(CheckBad("enum.yaml", "optimizer: {type: adamm}\n", "adamw, momentum, sgd", "optimizer_type"));
   PetscCall(CheckBad("kind.yaml", "perturbations: [p]\np: {kind: nope, magnitudes: [1]}\n", "lr_spike", "p_kind"));
   PetscCall(CheckBad("mag.yaml", "perturbations: [p]\np: {kind: weight_kick, magnitudes: [1000]}\n", "p_magnitudes",
                      "real numbers in [0"));

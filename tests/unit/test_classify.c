@@ -426,13 +426,13 @@ static PetscErrorCode CheckObject(void)
   PetscCall(PetscStrcmp(prefix, "actor_", &match));
   PetscCheck(match, PETSC_COMM_SELF, PETSC_ERR_PLIB, "prefix %s, not actor_", prefix);
   PetscCall(SATaskSetFromOptions(actor));
-  PetscCall(PetscOptionsUsed(NULL, "actor_task_view", &used));
-  PetscCheck(used, PETSC_COMM_SELF, PETSC_ERR_PLIB, "-actor_task_view is not looked up by SATaskSetFromOptions");
   PetscCall(SATaskGetType(actor, &type));
   PetscCall(PetscStrcmp(type, SATASKCLASSIFY, &match));
   PetscCheck(match, PETSC_COMM_SELF, PETSC_ERR_PLIB, "actor task is %s, not classify", type);
   PetscCall(SATaskSetSeeds(actor, 11, 3));
   PetscCall(SATaskSetUp(actor)); /* views it (-actor_task_view) */
+  PetscCall(PetscOptionsUsed(NULL, "actor_task_view", &used));
+  PetscCheck(used, PETSC_COMM_SELF, PETSC_ERR_PLIB, "-actor_task_view was not used by SATaskSetUp");
   PetscCall(SATaskCreateParameters(actor, &theta));
   PetscCall(VecGetSize(theta, &P));
   PetscCall(VecDestroy(&theta));

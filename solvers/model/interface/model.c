@@ -4,6 +4,7 @@
 */
 #include <stabaudit/private/samodelimpl.h>
 #include <stabaudit/sadeck.h>
+#include <string.h>
 
 PetscFunctionList SAModelList = NULL;
 PetscLogEvent     SAMODEL_Forward, SAMODEL_Backward, SAMODEL_HessianMult;
@@ -254,20 +255,15 @@ PetscErrorCode SAModelGetOptionsPrefix(SAModel model, const char *prefix[])
 @*/
 PetscErrorCode SAModelSetFromOptions(SAModel model)
 {
-  const char *const types[] = {SAMODELMLP};
-  PetscInt          idx     = 0;
-  const char       *prefix;
-  PetscBool         view;
+  const char *def, *type, *prefix;
 
   PetscFunctionBeginUser;
   PetscValidHeaderSpecific(model, SAMODEL_CLASSID, 1);
   PetscCall(PetscObjectGetOptionsPrefix((PetscObject) model, &prefix));
   PetscCall(PetscSNPrintf(model->deckprefix, sizeof(model->deckprefix), "%smodel_", prefix ? prefix : ""));
-  /* -<prefix>model_view is used at the end of SAModelSetUp(); looking it up here marks it as known to the deck's
-     check for unknown keys (SADeckCheckUnused), which may run before the set-up; it is not a deck key of results */
-  PetscCall(PetscOptionsHasName(((PetscObject) model)->options, prefix, "-model_view", &view));
-  PetscCall(SADeckGetEnum(model->deckprefix, "type", types, 1, &idx, NULL));
-  PetscCall(SAModelSetType(model, types[idx]));
+  def = ((PetscObject) model)->type_name ? ((PetscObject) model)->type_name : SAMODELMLP;
+  PetscCall(SADeckGetType(model->deckprefix, SAModelList, def, &type));
+  PetscCall(SAModelSetType(model, type));
   if (model->ops->setfromoptions) PetscCall((*model->ops->setfromoptions)(model));
   model->setupcalled = PETSC_FALSE;
   PetscFunctionReturn(PETSC_SUCCESS);

@@ -234,19 +234,15 @@ PetscErrorCode SAOptimizerCheckType_Private(SAOptimizer opt)
 @*/
 PetscErrorCode SAOptimizerSetFromOptions(SAOptimizer opt)
 {
-  const char *const types[] = {SAOPTIMIZERSGD, SAOPTIMIZERMOMENTUM, SAOPTIMIZERADAM, SAOPTIMIZERADAMW};
-  const PetscInt    ntypes  = (PetscInt) (sizeof(types) / sizeof(types[0]));
-  const char       *tname   = ((PetscObject) opt)->type_name;
-  PetscInt          idx = 0, sched = (PetscInt) opt->schedule;
-  char              sec[128], key[192];
+  const char *tname = ((PetscObject) opt)->type_name, *type;
+  PetscInt    sched = (PetscInt) opt->schedule;
+  char        sec[128], key[192];
 
   PetscFunctionBeginUser;
   PetscValidHeaderSpecific(opt, SAOPTIMIZER_CLASSID, 1);
   PetscCall(SAOptimizerDeckSection_Private(opt, "optimizer_", sec, sizeof(sec)));
-  for (PetscInt i = 0; i < ntypes; i++)
-    if (tname && !strcmp(tname, types[i])) idx = i;
-  PetscCall(SADeckGetEnum(sec, "type", types, ntypes, &idx, NULL));
-  PetscCall(SAOptimizerSetType(opt, types[idx]));
+  PetscCall(SADeckGetType(sec, SAOptimizerList, tname ? tname : SAOPTIMIZERSGD, &type));
+  PetscCall(SAOptimizerSetType(opt, type));
   PetscCall(SADeckGetReal(sec, "lr", opt->lr, PETSC_MACHINE_EPSILON, PETSC_MAX_REAL, &opt->lr, NULL));
   PetscCall(SADeckGetReal(sec, "weight_decay", opt->weight_decay, 0.0, PETSC_MAX_REAL, &opt->weight_decay, NULL));
   PetscCall(SADeckGetReal(sec, "clip", opt->clip, 0.0, PETSC_MAX_REAL, &opt->clip, NULL));

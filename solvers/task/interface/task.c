@@ -283,27 +283,15 @@ PetscErrorCode SATaskGetOptionsPrefix(SATask task, const char *prefix[])
 @*/
 PetscErrorCode SATaskSetFromOptions(SATask task)
 {
-  const char **types, *def;
-  const char  *prefix;
-  PetscInt     n, idx = -1;
-  PetscBool    view;
+  const char *def, *type;
 
   PetscFunctionBeginUser;
   PetscValidHeaderSpecific(task, SATASK_CLASSID, 1);
   def = ((PetscObject) task)->type_name ? ((PetscObject) task)->type_name : SATASKQUADRATIC;
   PetscCall(SATaskUpdateDeckPrefix_Private(task));
-  PetscCall(PetscObjectGetOptionsPrefix((PetscObject) task, &prefix));
-  /* -<prefix>task_view is used at the end of SATaskSetUp(); looking it up here marks it as known to the deck's
-     check for unknown keys (SADeckCheckUnused), which may run before the set-up; it is not a deck key of results */
-  PetscCall(PetscOptionsHasName(((PetscObject) task)->options, prefix, "-task_view", &view));
-  PetscCall(SAFunctionListGetNames(SATaskList, &n, &types)); /* the registry's types */
-  for (PetscInt i = 0; i < n; i++)
-    if (!strcmp(def, types[i])) idx = i;
-  PetscCheck(idx >= 0, PetscObjectComm((PetscObject) task), PETSC_ERR_PLIB, "Task type %s is not registered", def);
   task->setupcalled = PETSC_FALSE; /* new options give a new problem instance */
-  PetscCall(SADeckGetEnum(task->deckprefix, "type", types, n, &idx, NULL));
-  PetscCall(SATaskSetType(task, types[idx]));
-  PetscCall(PetscFree(types));
+  PetscCall(SADeckGetType(task->deckprefix, SATaskList, def, &type));
+  PetscCall(SATaskSetType(task, type));
   PetscCall(SADeckGetReal(task->deckprefix, "noise", task->noise, 0.0, PETSC_MAX_REAL, &task->noise, NULL));
   if (task->ops->setfromoptions) PetscCall((*task->ops->setfromoptions)(task));
   PetscFunctionReturn(PETSC_SUCCESS);
